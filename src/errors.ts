@@ -1,0 +1,116 @@
+/**
+ * The two error families of Chopsticks.
+ *
+ * - PlaybookProblem: something wrong with the playbook or inventory text. Collected, never
+ *   thrown one at a time, so `validate` can show every problem at once. Positions are
+ *   byte offsets into the source; line and column are computed only when printed.
+ * - HostError: what went wrong on one host during a run (Chopsticks' ErrorResult).
+ */
+
+export type ProblemCode =
+  | 'yaml_syntax'
+  | 'duplicate_key'
+  | 'alias_limit'
+  | 'schema'
+  | 'unknown_key'
+  | 'unknown_name'
+  | 'ambiguous_name'
+  | 'cycle'
+  | 'fetch_collision'
+  | 'host_name'
+  | 'host_conflict'
+  | 'unknown_callable'
+  | 'callable_args'
+  | 'callable_load'
+  | 'template'
+  | 'outcome_before_step'
+  | 'octal_mode'
+  | 'group_expr'
+  | 'file_not_found'
+  | 'io';
+
+export interface SourcePos {
+  /** Absolute or as-given path of the file the problem is in. */
+  file: string;
+  /** 1-based line and column. */
+  line: number;
+  col: number;
+}
+
+export interface PlaybookProblem {
+  code: ProblemCode;
+  message: string;
+  pos: SourcePos;
+}
+
+export function formatProblem(p: PlaybookProblem): string {
+  return `${p.pos.file}:${p.pos.line}:${p.pos.col}: ${p.message}`;
+}
+
+/** Thrown by `run`/`plan`/`validate` entry points when the playbook has problems (exit 4). */
+export class PlaybookInvalidError extends Error {
+  constructor(readonly problems: PlaybookProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'PlaybookInvalidError';
+  }
+}
+
+/** Command-line misuse (exit 5). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** SPEC §6 error kinds. */
+export const ERROR_KINDS = [
+  'unreachable',
+  'timeout',
+  'connection_lost',
+  'auth_failed',
+  'hostkey_unknown',
+  'hostkey_mismatch',
+  'failed',
+  'invalid_result',
+  'not_found',
+  'permission_denied',
+  'remote_io',
+  'checksum_mismatch',
+  'cancelled',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** Kinds that make a host's end state `unreachable` rather than `failed`. */
+export const UNREACHABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
+  'unreachable',
+  'auth_failed',
+  'hostkey_unknown',
+  'hostkey_mismatch',
+  'connection_lost',
+]);
+
+/** A host's error as it appears in results: Chopsticks' ErrorResult. */
+export interface ErrorResult {
+  kind: ErrorKind;
+  msg: string;
+  /** Controller-side stack or remote stderr tail, when it helps; null otherwise. */
+  tb: string | null;
+}
+
+/**
+ * Thrown inside transports, callables and the executor for a host-level failure.
+ * The executor turns it into an ErrorResult; anything else thrown is a bug (kind `failed`,
+ * with the stack in `tb`).
+ */
+export class HostError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly tb: string | null = null,
+  ) {
+    super(message);
+    this.name = 'HostError';
+  }
+
+  toResult(): ErrorResult {
+    return { kind: this.kind, msg: this.message, tb: this.tb };
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The one event stream of a run. Every reporter (listr2, plain, quiet, JSON report,
+ * JUnit, --events JSON Lines) is a consumer of these events and nothing else.
+ */
+import type { ErrorResult } from '../errors.js';
+import type { Json } from '../model/playbook.js';
+import type { Plan } from '../compile/plan-types.js';
+
+export type StepStatus = 'ok' | 'failed' | 'aborted' | 'not_run';
+export type HostEndState = 'ok' | 'failed' | 'unreachable' | 'cancelled';
+export type RunStatus = 'ok' | 'failed' | 'aborted' | 'interrupted';
+
+export type HostResult =
+  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean }
+  | { ok: false; error: ErrorResult; duration_ms: number };
+
+export type RunEvent =
+  | { type: 'run_started'; plan: Plan; check: boolean; started_at: string }
+  | { type: 'batch_started'; batch: number; hosts: string[] }
+  | { type: 'step_started'; step: number; name: string; targets: string[] }
+  | { type: 'host_started'; step: number; host: string; attempt: number }
+  | { type: 'host_progress'; step: number; host: string; bytes: number; total: number | null }
+  | { type: 'host_stderr'; step: number; host: string; text: string }
+  | { type: 'host_result'; step: number; host: string; result: HostResult }
+  | { type: 'step_finished'; step: number; status: StepStatus }
+  | { type: 'group_decided'; group: string; hosts: string[] }
+  | { type: 'warning'; message: string; host?: string }
+  | { type: 'run_finished'; status: RunStatus; duration_ms: number; hosts: Record<string, HostEndState> };
+
+export interface Reporter {
+  /** Called for every event, in order. Must not throw. */
+  onEvent(ev: RunEvent): void;
+  /** Flush and release the terminal / files. */
+  close(): Promise<void>;
+}

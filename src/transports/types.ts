@@ -1,0 +1,48 @@
+/**
+ * The transport contract. A transport knows how to reach one host and start processes
+ * on it with raw byte streams; everything else (the long-lived shell session, put/fetch
+ * with sha1 and atomic rename, callables) is built once on top of this, in
+ * `shell-session.ts` and `transfer.ts`, and shared by local, ssh and docker alike.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface SpawnOptions {
+  /** Abort kills the process (best effort) and rejects `exit` with HostError('cancelled'). */
+  signal?: AbortSignal;
+}
+
+/** A process started on the host. stdin/stdout/stderr are raw bytes. */
+export interface RemoteProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /**
+   * Resolves with the exit code (or null with a signal name) when the process ends and its
+   * streams are drained. Rejects with a HostError (`connection_lost`, ...) when the
+   * transport dies underneath it.
+   */
+  readonly exit: Promise<{ code: number | null; signal: string | null }>;
+  /** Ask the process to stop. For ssh/docker this may be best effort; see shell-session. */
+  kill(): void;
+}
+
+export interface Transport {
+  readonly hostName: string;
+  /** Human-readable address for messages, e.g. `deploy@10.0.0.11:22`. */
+  readonly address: string;
+  /**
+   * Connect (ssh handshake, docker engine + container checks, nothing for local).
+   * Rejects with a HostError of kind unreachable, timeout, auth_failed, hostkey_*.
+   * Idempotent.
+   */
+  connect(signal?: AbortSignal): Promise<void>;
+  /**
+   * Start `argv` on the host. argv is never interpreted by a shell on the way: ssh
+   * quotes it for the remote login shell, docker and local pass it as an array.
+   */
+  spawn(argv: string[], opts?: SpawnOptions): RemoteProcess;
+  /** Close connections and remove what the transport made (ephemeral containers). Idempotent. */
+  close(): Promise<void>;
+  /** Called when the connection breaks unexpectedly after connect; set by the session layer. */
+  onLost?: (err: Error) => void;
+}
