@@ -22,7 +22,8 @@ export type RunEvent =
   | { type: 'host_progress'; step: number; host: string; bytes: number; total: number | null }
   | { type: 'host_stderr'; step: number; host: string; text: string }
   | { type: 'host_result'; step: number; host: string; result: HostResult }
-  | { type: 'step_finished'; step: number; status: StepStatus }
+  /** `targets`: the hosts the step really ran on (in the free strategy known only at the end). With serial batches a step starts and finishes once per batch. */
+  | { type: 'step_finished'; step: number; status: StepStatus; targets: string[] }
   | { type: 'group_decided'; group: string; hosts: string[] }
   | { type: 'warning'; message: string; host?: string }
   | { type: 'run_finished'; status: RunStatus; duration_ms: number; hosts: Record<string, HostEndState> };

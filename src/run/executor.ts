@@ -1,0 +1,304 @@
+/**
+ * The executor: runs a compiled plan in serial batches with the linear or free strategy, applies
+ * each step's failure policy, and reports everything as RunEvents. Hosts are reached only through
+ * the `openSession` function it is given, so the same executor runs against local, ssh and docker.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Plan, PlanStep } from '../compile/plan-types.js';
+import type { HostSpec, Json } from '../model/playbook.js';
+import type { HostSession } from '../transports/session.js';
+import type { Callable } from '../callables/types.js';
+import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
+import type { GroupExpr } from '../lang/group-expr.js';
+import type { HostEndState, HostResult, RunEvent, RunStatus, StepStatus } from './events.js';
+import { computeBatches } from './batches.js';
+import { exceedsMaxFailures } from './policy.js';
+import { RunState } from './run-state.js';
+import { runHostStep } from './host-step.js';
+
+export interface ExecuteOptions {
+  plan: Plan;
+  check: boolean;
+  /** At most this many hosts working at once, over the whole run. */
+  concurrency?: number;
+  /** Byte limit of a call's value (SPEC §4 max_result). */
+  maxResult?: number;
+  emit(ev: RunEvent): void;
+  /** Aborted on SIGINT/SIGTERM: no new work starts, work in flight is stopped. */
+  signal: AbortSignal;
+  openSession(host: HostSpec, signal: AbortSignal): Promise<HostSession>;
+  resolveCallable(name: string): Promise<Callable>;
+}
+
+export interface ExecuteResult {
+  status: RunStatus;
+  hosts: Record<string, HostEndState>;
+}
+
+export const DEFAULT_MAX_RESULT = 1024 * 1024;
+
+export async function execute(opts: ExecuteOptions): Promise<ExecuteResult> {
+  const started = performance.now();
+  return new Executor(opts).run().then((r) => {
+    opts.emit({ type: 'run_finished', status: r.status, duration_ms: Math.round(performance.now() - started), hosts: r.hosts });
+    return r;
+  });
+}
+
+class Executor {
+  private readonly plan: Plan;
+  private readonly allHosts: string[];
+  private readonly specs: Map<string, HostSpec>;
+  private readonly state: RunState;
+  private readonly sessions = new Map<string, Promise<HostSession>>();
+  private readonly hostLimit: LimitFunction;
+  private aborted = false;
+  /** Hosts that had steps left when the run stopped early. */
+  private readonly pending = new Set<string>();
+
+  constructor(private readonly opts: ExecuteOptions) {
+    this.plan = opts.plan;
+    this.allHosts = opts.plan.hosts.map((h) => h.name);
+    this.specs = new Map(opts.plan.hosts.map((h) => [h.name, h]));
+    this.state = new RunState(this.allHosts);
+    this.hostLimit = pLimit(Math.max(1, opts.concurrency ?? 1_000_000));
+  }
+
+  async run(): Promise<ExecuteResult> {
+    try {
+      const targeted = this.targetedHosts();
+      const batches = computeBatches(targeted, this.plan.serial);
+      for (const [i, batch] of batches.entries()) {
+        if (this.stopped()) {
+          // A batch that never starts: its hosts are cancelled, its steps are reported as not run.
+          for (const step of this.plan.steps) this.notRun(step, batch);
+          continue;
+        }
+        this.opts.emit({ type: 'batch_started', batch: i, hosts: batch });
+        if (this.plan.strategy === 'free') await this.runFree(batch);
+        else await this.runLinear(batch);
+      }
+      if (batches.length === 0) for (const step of this.plan.steps) this.notRun(step, []);
+    } finally {
+      await this.closeSessions();
+    }
+    for (const h of this.pending) {
+      if ((this.state.endState.get(h) ?? 'ok') === 'ok') this.state.endState.set(h, 'cancelled');
+    }
+    const hosts: Record<string, HostEndState> = {};
+    for (const h of this.allHosts) {
+      const s = this.state.endState.get(h);
+      if (s) hosts[h] = s;
+    }
+    const status: RunStatus = this.opts.signal.aborted
+      ? 'interrupted'
+      : this.aborted
+        ? 'aborted'
+        : Object.values(hosts).some((s) => s !== 'ok')
+          ? 'failed'
+          : 'ok';
+    return { status, hosts };
+  }
+
+  private stopped(): boolean {
+    return this.aborted || this.opts.signal.aborted;
+  }
+
+  /** Hosts some step may target: the union of every step's upper bound, in definition order. */
+  private targetedHosts(): string[] {
+    const s = new Set<string>();
+    for (const step of this.plan.steps) for (const h of step.targets.upper) s.add(h);
+    return this.allHosts.filter((h) => s.has(h));
+  }
+
+  private setEnv(): SetEnv {
+    const groups = new Map(this.plan.groups.map((g) => [g.name, g]));
+    return {
+      all: this.allHosts,
+      resolve: (name) => {
+        const g = groups.get(name);
+        if (g) return g.source === 'static' ? g.hosts.lower : this.state.groupHosts(name);
+        return this.specs.has(name) ? [name] : undefined;
+      },
+      outcome: (o, r) => this.state.outcome(o, r),
+    };
+  }
+
+  /**
+   * Hosts a step may run on: its `on` set, within the batch, less hosts dropped by an earlier
+   * failure. A step whose `on` names failed() or unreachable() asks for failed hosts explicitly
+   * (to collect their logs, say), so dropped hosts stay eligible for it.
+   */
+  private eligible(step: PlanStep, batch: readonly string[]): Set<string> {
+    const wantsFailed = outcomesIn(step.on).some((o) => o.outcome === 'failed' || o.outcome === 'unreachable');
+    return new Set(batch.filter((h) => wantsFailed || !this.state.dropped.has(h)));
+  }
+
+  private targetsOf(step: PlanStep, batch: readonly string[]): string[] {
+    const eligible = this.eligible(step, batch);
+    return evalGroupExpr(step.on as GroupExpr, this.setEnv()).filter((h) => eligible.has(h));
+  }
+
+  // ---- linear: every target finishes step N before step N+1 starts ----
+
+  private async runLinear(batch: string[]): Promise<void> {
+    for (const step of this.plan.steps) {
+      if (this.stopped()) {
+        this.notRun(step, batch);
+        continue;
+      }
+      const targets = this.targetsOf(step, batch);
+      this.opts.emit({ type: 'step_started', step: step.index, name: step.name, targets });
+      const stepLimit = step.policy.concurrency ? pLimit(step.policy.concurrency) : undefined;
+      const results = new Map<string, HostResult>();
+      await Promise.all(
+        targets.map((host) => {
+          const task = () => this.hostLimit(() => this.runOne(step, host));
+          return (stepLimit ? stepLimit(task) : task()).then((r) => results.set(host, r));
+        }),
+      );
+      this.finishStep(step, targets, results);
+    }
+  }
+
+  // ---- free: each host goes through the steps as fast as it can (Chopsticks' Queue) ----
+
+  private async runFree(batch: string[]): Promise<void> {
+    const perStep = this.plan.steps.map((step) => ({
+      step,
+      started: false,
+      targets: new Set<string>(),
+      results: new Map<string, HostResult>(),
+      remaining: batch.length,
+      limit: step.policy.concurrency ? pLimit(step.policy.concurrency) : undefined,
+    }));
+    const finishIfDone = (i: number) => {
+      const s = perStep[i]!;
+      if (s.remaining > 0) return;
+      if (!s.started) {
+        if (this.stopped()) this.notRun(s.step, []);
+        else {
+          this.opts.emit({ type: 'step_started', step: s.step.index, name: s.step.name, targets: [] });
+          this.opts.emit({ type: 'step_finished', step: s.step.index, status: 'ok', targets: [] });
+        }
+        return;
+      }
+      const targets = batch.filter((h) => s.targets.has(h));
+      this.finishStep(s.step, targets, s.results);
+    };
+    const hostPipeline = async (host: string) => {
+      for (const [i, s] of perStep.entries()) {
+        const step = s.step;
+        if (!this.stopped()) {
+          const inSet = this.targetsOf(step, [host]).includes(host);
+          if (inSet) {
+            if (!s.started) {
+              s.started = true;
+              // Targets are decided host by host in this strategy; the upper bound is what is known now.
+              const upper = batch.filter((h) => step.targets.upper.includes(h));
+              this.opts.emit({ type: 'step_started', step: step.index, name: step.name, targets: upper });
+            }
+            s.targets.add(host);
+            const task = () => this.runOne(step, host);
+            const r = await (s.limit ? s.limit(task) : task());
+            s.results.set(host, r);
+            this.applyHostPolicy(step, host, r);
+            const failures = [...s.results.values()].filter((x) => !x.ok).length;
+            if (!r.ok && (step.policy.on_failure === 'abort' || exceedsMaxFailures(step.policy.max_failures, failures, step.targets.upper.length))) {
+              this.aborted = true;
+            }
+          }
+        } else if (step.targets.upper.includes(host)) {
+          this.pending.add(host);
+        }
+        s.remaining--;
+        finishIfDone(i);
+      }
+    };
+    await Promise.all(batch.map((h) => this.hostLimit(() => hostPipeline(h))));
+  }
+
+  // ---- shared ----
+
+  private async runOne(step: PlanStep, host: string): Promise<HostResult> {
+    const spec = this.specs.get(host)!;
+    this.state.touchHost(host);
+    const result = await runHostStep(step, {
+      host,
+      hostVars: spec.vars,
+      vars: this.plan.vars,
+      baseDir: this.plan.baseDir,
+      check: this.opts.check,
+      maxResult: this.opts.maxResult ?? DEFAULT_MAX_RESULT,
+      results: this.state.resultsFor(host),
+      runSignal: this.opts.signal,
+      session: () => this.session(spec),
+      callable: (name) => this.opts.resolveCallable(name),
+      onStderr: (text) => this.opts.emit({ type: 'host_stderr', step: step.index, host, text }),
+      onProgress: (bytes, total) => this.opts.emit({ type: 'host_progress', step: step.index, host, bytes, total }),
+      onAttempt: (attempt) => this.opts.emit({ type: 'host_started', step: step.index, host, attempt }),
+    });
+    this.state.record(step.register, host, result);
+    if (step.kind === 'filter') {
+      this.state.touchGroup(step.as);
+      if (result.ok && result.value === !step.exclude) this.state.decide(step.as, host);
+    }
+    this.opts.emit({ type: 'host_result', step: step.index, host, result });
+    return result;
+  }
+
+  private applyHostPolicy(step: PlanStep, host: string, r: HostResult): void {
+    if (r.ok || step.policy.on_failure === 'ignore') return;
+    this.state.markFailed(host, r);
+    this.state.dropped.add(host);
+  }
+
+  private finishStep(step: PlanStep, targets: string[], results: Map<string, HostResult>): void {
+    let failures = 0;
+    for (const h of targets) {
+      const r = results.get(h)!;
+      if (!r.ok) failures++;
+      if (this.plan.strategy !== 'free') this.applyHostPolicy(step, h, r);
+    }
+    if (step.kind === 'filter') {
+      this.state.touchGroup(step.as);
+      this.opts.emit({ type: 'group_decided', group: step.as, hosts: this.state.groupHosts(step.as) });
+    }
+    const policyAbort =
+      failures > 0 && (step.policy.on_failure === 'abort' || exceedsMaxFailures(step.policy.max_failures, failures, targets.length));
+    if (policyAbort) this.aborted = true;
+    let status: StepStatus = failures > 0 ? 'failed' : 'ok';
+    if (policyAbort || this.opts.signal.aborted) status = 'aborted';
+    this.opts.emit({ type: 'step_finished', step: step.index, status, targets });
+  }
+
+  private notRun(step: PlanStep, batch: readonly string[]): void {
+    for (const h of step.targets.upper) if (batch.includes(h)) this.pending.add(h);
+    this.opts.emit({ type: 'step_finished', step: step.index, status: 'not_run', targets: [] });
+  }
+
+  private session(spec: HostSpec): Promise<HostSession> {
+    let s = this.sessions.get(spec.name);
+    if (!s) {
+      s = this.opts.openSession(spec, this.opts.signal);
+      // A host that could not be reached is tried again by the next step that targets it.
+      s.catch(() => this.sessions.delete(spec.name));
+      this.sessions.set(spec.name, s);
+    }
+    return s;
+  }
+
+  private async closeSessions(): Promise<void> {
+    await Promise.all(
+      [...this.sessions.values()].map(async (p) => {
+        try {
+          await (await p).close();
+        } catch {
+          /* a session that failed to open or close has nothing left to clean */
+        }
+      }),
+    );
+  }
+}
+
+export type { Json };

@@ -1,0 +1,86 @@
+/**
+ * What the executor knows as the run goes: registered results (for outcome sets and
+ * `{results.X}` templates), groups decided by filters, hosts dropped by `on_failure: continue`,
+ * and each host's end state.
+ */
+import { UNREACHABLE_KINDS } from '../errors.js';
+import type { Json } from '../model/playbook.js';
+import type { Outcome } from '../lang/group-expr.js';
+import type { HostEndState, HostResult } from './events.js';
+
+export class RunState {
+  private readonly registers = new Map<string, Map<string, HostResult>>();
+  private readonly decided = new Map<string, Set<string>>();
+  readonly dropped = new Set<string>();
+  readonly endState = new Map<string, HostEndState>();
+
+  constructor(private readonly allHosts: readonly string[]) {}
+
+  record(register: string | undefined, host: string, result: HostResult): void {
+    if (!register) return;
+    let m = this.registers.get(register);
+    if (!m) this.registers.set(register, (m = new Map()));
+    m.set(host, result);
+  }
+
+  /** Hosts of an outcome set, in definition order. */
+  outcome(outcome: Outcome, register: string): string[] {
+    const m = this.registers.get(register);
+    if (!m) return [];
+    return this.allHosts.filter((h) => {
+      const r = m.get(h);
+      if (!r) return false;
+      switch (outcome) {
+        case 'ok':
+          return r.ok;
+        case 'changed':
+          return r.ok && r.changed;
+        case 'failed':
+          return !r.ok && !UNREACHABLE_KINDS.has(r.error.kind);
+        case 'unreachable':
+          return !r.ok && UNREACHABLE_KINDS.has(r.error.kind);
+      }
+    });
+  }
+
+  decide(group: string, host: string): void {
+    let s = this.decided.get(group);
+    if (!s) this.decided.set(group, (s = new Set()));
+    s.add(host);
+  }
+
+  /** Make sure a filter group exists (empty) once its step ran, even if no host passed. */
+  touchGroup(group: string): void {
+    if (!this.decided.has(group)) this.decided.set(group, new Set());
+  }
+
+  groupHosts(group: string): string[] {
+    const s = this.decided.get(group);
+    return s ? this.allHosts.filter((h) => s.has(h)) : [];
+  }
+
+  /**
+   * This host's registered values, for `{results.NAME...}`. A null-prototype object so that
+   * remote data can never reach Object.prototype through a template path.
+   */
+  resultsFor(host: string): Record<string, Json> {
+    const out = Object.create(null) as Record<string, Json>;
+    for (const [name, m] of this.registers) {
+      const r = m.get(host);
+      if (r?.ok) out[name] = r.value;
+    }
+    return out;
+  }
+
+  markFailed(host: string, result: HostResult): void {
+    if (result.ok) return;
+    const kind = result.error.kind;
+    const state: HostEndState =
+      kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(kind) ? 'unreachable' : 'failed';
+    this.endState.set(host, state);
+  }
+
+  touchHost(host: string): void {
+    if (!this.endState.has(host)) this.endState.set(host, 'ok');
+  }
+}
