@@ -1,0 +1,106 @@
+/**
+ * The command line: parse arguments, load and check the playbook, then plan or run it.
+ * Exit codes come from exit-codes.ts only.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatProblem, PlaybookInvalidError, UsageError, type PlaybookProblem } from '../errors.js';
+import { parseCommandLine, USAGE, type Command } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { loadAndCompile } from './load.js';
+import { runCommand } from './run-command.js';
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`chopsticks: ${e.message}\n\n${USAGE}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  try {
+    return await dispatch(command, io);
+  } catch (e) {
+    if (e instanceof PlaybookInvalidError) {
+      printProblems(e.problems, io);
+      return EXIT.invalid;
+    }
+    if (e instanceof UsageError) {
+      io.stderr.write(`chopsticks: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}
+
+async function dispatch(c: Command, io: Io): Promise<number> {
+  switch (c.cmd) {
+    case 'help':
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    case 'version':
+      io.stdout.write(`${packageVersion()}\n`);
+      return EXIT.ok;
+    case 'schema':
+      io.stdout.write(readFileSync(schemaPath(), 'utf8'));
+      return EXIT.ok;
+    case 'validate': {
+      let bad = 0;
+      for (const file of c.playbooks) {
+        const { problems } = await loadAndCompile({ playbook: file, inventory: c.inventory, vars: {} });
+        if (problems.length) {
+          bad++;
+          printProblems(problems, io);
+        } else {
+          io.stdout.write(`${file}: valid\n`);
+        }
+      }
+      return bad ? EXIT.invalid : EXIT.ok;
+    }
+    case 'plan': {
+      const { plan, problems } = await loadAndCompile(c);
+      if (!plan) throw new PlaybookInvalidError(problems);
+      const { fillPutLocalInfo } = await import('../compile/put-local-info.js');
+      const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
+      await fillPutLocalInfo(plan);
+      io.stdout.write(c.json ? planToJson(plan) : formatPlanText(plan));
+      return EXIT.ok;
+    }
+    case 'hosts': {
+      const { plan, problems } = await loadAndCompile({ ...c, limit: undefined });
+      if (!plan) throw new PlaybookInvalidError(problems);
+      const { selectHosts, formatHostLine } = await import('./hosts-command.js');
+      for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
+      return EXIT.ok;
+    }
+    case 'run':
+      return runCommand(c, io);
+  }
+}
+
+export function printProblems(problems: readonly PlaybookProblem[], io: Io): void {
+  for (const p of problems) io.stderr.write(`${formatProblem(p)}\n`);
+  const n = problems.length;
+  io.stderr.write(`${n} problem${n === 1 ? '' : 's'}; nothing was run and no host was contacted.\n`);
+}
+
+function packageRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+function schemaPath(): string {
+  return `${packageRoot()}schema/playbook.schema.json`;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(`${packageRoot()}package.json`, 'utf8')) as { version: string }).version;
+}
