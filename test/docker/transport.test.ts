@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { HostError } from '../../src/errors.js';
+import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker.js';
+import type { DockerTransport } from '../../src/transports/docker.js';
+import { describeIntegration } from '../support/integration.js';
+import {
+  dockerHost,
+  dockerUnavailableReason,
+  ensureTestImage,
+  removeAllTestContainers,
+  startTestContainer,
+  testDocker,
+} from '../support/docker.js';
+import { collect, runArgv } from './helpers.js';
+
+const reason = await dockerUnavailableReason();
+const RUN_ID = `t${process.pid}`;
+const CONTAINER = `chopsticks-test-transport-${process.pid}`;
+
+async function rejection(p: Promise<unknown>): Promise<HostError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(HostError);
+    return err as HostError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describeIntegration('docker transport', reason, () => {
+  let t: DockerTransport;
+
+  beforeAll(async () => {
+    await ensureTestImage();
+    await startTestContainer(CONTAINER);
+    t = createDockerTransport(dockerHost('box', { container: CONTAINER }), { runId: RUN_ID });
+    await t.connect();
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await removeAllTestContainers();
+  });
+
+  it('passes argv byte for byte, shell metacharacters included', async () => {
+    const args = ['a b', '$HOME', '`id`', '$(id)', `'"\\`, '; rm -rf /tmp', '*', 'x\ny', '', 'ünïcødé ☃', '--', '-n'];
+    const r = await runArgv(t, ['printf', '[%s]', ...args]);
+    expect(r.stdout).toBe(args.map((a) => `[${a}]`).join(''));
+    expect(r.code).toBe(0);
+  });
+
+  it('delivers stdin and then EOF (cat ends)', async () => {
+    const r = await runArgv(t, ['cat'], 'hello\nworld');
+    expect(r.stdout).toBe('hello\nworld');
+    expect(r.code).toBe(0);
+  });
+
+  it('gives EOF to a process whose stdin is closed without data', async () => {
+    const r = await runArgv(t, ['wc', '-c']);
+    expect(r.stdout.trim()).toBe('0');
+  });
+
+  it('streams 8 MiB of binary through cat unchanged, with separate stderr', async () => {
+    const data = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 0xff;
+    const p = t.spawn(['sh', '-c', 'cat; echo done >&2']);
+    const out = collect(p.stdout);
+    const err = collect(p.stderr);
+    p.stdin.end(data);
+    const [exit, stdout, stderr] = await Promise.all([p.exit, out, err]);
+    expect(exit.code).toBe(0);
+    expect(stdout.length).toBe(data.length);
+    expect(createHash('sha1').update(stdout).digest('hex')).toBe(createHash('sha1').update(data).digest('hex'));
+    expect(stderr.toString()).toBe('done\n');
+  });
+
+  it('reports exit codes and keeps stdout and stderr apart', async () => {
+    expect((await runArgv(t, ['true'])).code).toBe(0);
+    expect((await runArgv(t, ['false'])).code).toBe(1);
+    const r = await runArgv(t, ['sh', '-c', 'echo out; echo err >&2; exit 42']);
+    expect(r).toEqual({ code: 42, signal: null, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('reports a missing program as exit 126/127 from docker, not a transport error', async () => {
+    const r = await runArgv(t, ['/no/such/program']);
+    expect([126, 127]).toContain(r.code);
+  });
+
+  it('kill() stops the process inside the container and settles exit', async () => {
+    const p = t.spawn(['sleep', '417']);
+    p.stdin.end();
+    await new Promise((r) => setTimeout(r, 300));
+    p.kill();
+    const exit = await p.exit;
+    expect(exit.code).toBeNull();
+    // The process really is gone (the engine is local, so the transport signalled it).
+    await new Promise((r) => setTimeout(r, 200));
+    const ps = await runArgv(t, ['ps', '-o', 'args']);
+    expect(ps.stdout).not.toContain('sleep 417');
+  });
+
+  it('an aborted signal rejects exit with cancelled', async () => {
+    const ac = new AbortController();
+    const p = t.spawn(['sleep', '418'], { signal: ac.signal });
+    p.stdin.end();
+    setTimeout(() => ac.abort(), 200);
+    const err = await rejection(p.exit);
+    expect(err.kind).toBe('cancelled');
+  });
+
+  it('runs every exec as the host become user', async () => {
+    const asNobody = createDockerTransport(dockerHost('box-nobody', { container: CONTAINER, become: 'nobody' }), { runId: RUN_ID });
+    await asNobody.connect();
+    expect(asNobody.execUser).toBe('nobody');
+    expect((await runArgv(asNobody, ['id', '-un'])).stdout).toBe('nobody\n');
+    expect((await runArgv(t, ['id', '-un'])).stdout).toBe('root\n');
+    await asNobody.close();
+  });
+
+  it('missing container is unreachable with a clear message', async () => {
+    const tr = createDockerTransport(dockerHost('ghost', { container: 'chopsticks-no-such-container' }), { runId: RUN_ID });
+    const err = await rejection(tr.connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toMatch(/^ghost: container chopsticks-no-such-container does not exist/);
+  });
+
+  it('stopped container is unreachable and says how to start it', async () => {
+    const name = `${CONTAINER}-stopped`;
+    const c = await startTestContainer(name);
+    await c.stop({ t: 1 });
+    const tr = createDockerTransport(dockerHost('sleepy', { container: name }), { runId: RUN_ID });
+    const err = await rejection(tr.connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toBe(`sleepy: container ${name} is not running; start it with docker start ${name}`);
+  });
+
+  it('engine down (dead socket path) is unreachable and asks whether dockerd runs', async () => {
+    const tr = createDockerTransport(dockerHost('far', { container: 'x', docker_host: 'unix:///tmp/chopsticks-no-engine.sock' }), { runId: RUN_ID });
+    const err = await rejection(tr.connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toMatch(/^far: Docker engine at unix:\/\/\/tmp\/chopsticks-no-engine\.sock is not answering: is dockerd running\?/);
+  });
+
+  it('an unsupported docker_host is unreachable with the accepted forms', async () => {
+    const tr = createDockerTransport(dockerHost('odd', { container: 'x', docker_host: 'npipe:////./pipe/docker' }), { runId: RUN_ID });
+    const err = await rejection(tr.connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toContain('tcp://HOST:PORT');
+  });
+
+  it('a container killed mid-command gives connection_lost and onLost', async () => {
+    const name = `${CONTAINER}-doomed`;
+    await startTestContainer(name);
+    const tr = createDockerTransport(dockerHost('doomed', { container: name }), { runId: RUN_ID });
+    const lost: Error[] = [];
+    tr.onLost = (e) => lost.push(e);
+    await tr.connect();
+    const p = tr.spawn(['sh', '-c', 'echo started; sleep 300']);
+    p.stdin.end();
+    const out = collect(p.stdout);
+    await new Promise((r) => setTimeout(r, 300));
+    execFileSync('docker', ['kill', name]);
+    const err = await rejection(p.exit);
+    expect(err.kind).toBe('connection_lost');
+    expect(err.message).toMatch(/^doomed: container .* (stopped|removed)/);
+    expect((await out).toString()).toBe('started\n');
+    expect(lost).toHaveLength(1);
+    await tr.close();
+  });
+
+  it('ephemeral: created labelled, usable, removed by close (idempotent)', async () => {
+    const tr = createDockerTransport(dockerHost('scratch', { image: await ensureTestImage(), ephemeral: true }), { runId: RUN_ID });
+    await tr.connect();
+    const id = tr.containerId!;
+    const info = await testDocker().getContainer(id).inspect();
+    expect(info.Config.Labels).toMatchObject({
+      'chopsticks.ephemeral': '1',
+      'chopsticks.run': RUN_ID,
+      'chopsticks.pid': String(process.pid),
+      'chopsticks.host': 'scratch',
+    });
+    expect(info.HostConfig.NetworkMode).toBe('none');
+    expect(info.State.Running).toBe(true);
+    expect((await runArgv(tr, ['cat', '/etc/os-release'])).stdout).toContain('ID=busybox');
+    await Promise.all([tr.close(), tr.close()]);
+    await tr.close();
+    const err = await testDocker().getContainer(id).inspect().catch((e: unknown) => e);
+    expect((err as { statusCode?: number }).statusCode).toBe(404);
+  });
+
+  it('ephemeral with an image that is not there is unreachable and names the image', async () => {
+    const tr = createDockerTransport(dockerHost('noimg', { image: 'chopsticks-test:no-such-tag', ephemeral: true }), { runId: RUN_ID });
+    const err = await rejection(tr.connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toContain('image chopsticks-test:no-such-tag is not on the Docker engine');
+    await tr.close();
+  });
+
+  it('reaps stale ephemeral containers of dead controllers, keeps live ones', async () => {
+    const docker = testDocker();
+    const dead = spawnSync('true').pid!; // exited: its pid is (almost surely) free now
+    const mk = async (pid: number) => {
+      const c = await docker.createContainer({
+        Image: await ensureTestImage(),
+        Entrypoint: ['sleep', '600'],
+        Labels: {
+          'chopsticks.ephemeral': '1',
+          'chopsticks.pid': String(pid),
+          'chopsticks.run': 'old',
+          'chopsticks.host': 'h',
+          'chopsticks.controller': hostname(),
+          'chopsticks.test': '1',
+        },
+        HostConfig: { NetworkMode: 'none' },
+      });
+      await c.start();
+      return c;
+    };
+    const stale = await mk(dead);
+    const live = await mk(process.ppid);
+    try {
+      const removed = await reapStaleEphemeral(docker, { isAlive: (pid) => pid !== dead });
+      expect(removed).toContain(stale.id);
+      expect(removed).not.toContain(live.id);
+      expect((await live.inspect()).State.Running).toBe(true);
+    } finally {
+      await stale.remove({ force: true }).catch(() => undefined);
+      await live.remove({ force: true }).catch(() => undefined);
+    }
+  });
+});
