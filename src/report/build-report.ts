@@ -1,0 +1,204 @@
+/**
+ * The run report (SPEC §8) built from the event stream alone, so the JSON report, JUnit and
+ * the human reporters all tell the same story. `report()` may be called at any time: before
+ * `run_finished` (a crash or a second SIGINT) it reports the run as interrupted.
+ */
+import { UNREACHABLE_KINDS } from '../errors.js';
+import type { Plan } from '../compile/plan-types.js';
+import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/events.js';
+import type { ReportStep, RunReport } from './report-types.js';
+
+interface StepState {
+  started: boolean;
+  /** Worst status over the batches that ran the step. */
+  status: StepStatus | undefined;
+  /** Hosts the step really ran on (step_finished), over all batches, in order. */
+  ran: OrderedSet;
+  /**
+   * Targets announced by a step_started whose step_finished has not come (a run cut short):
+   * the best knowledge of who was targeted.
+   */
+  open: string[] | undefined;
+  results: Map<string, HostResult>;
+}
+
+class OrderedSet {
+  readonly items: string[] = [];
+  private readonly seen = new Set<string>();
+  add(h: string): void {
+    if (this.seen.has(h)) return;
+    this.seen.add(h);
+    this.items.push(h);
+  }
+  has(h: string): boolean {
+    return this.seen.has(h);
+  }
+}
+
+function newStep(): StepState {
+  return { started: false, status: undefined, ran: new OrderedSet(), open: undefined, results: new Map() };
+}
+
+/** Targets in order: where the step ran, then open announcements, then any host with a result. */
+function targetsOf(s: StepState): string[] {
+  const t = new OrderedSet();
+  for (const h of s.ran.items) t.add(h);
+  for (const h of s.open ?? []) t.add(h);
+  for (const h of s.results.keys()) t.add(h);
+  return t.items;
+}
+
+const STATUS_RANK: Record<StepStatus, number> = { not_run: 0, ok: 1, failed: 2, aborted: 3 };
+
+export class ReportBuilder {
+  private plan: Plan | undefined;
+  private check = false;
+  private startedAt: string | undefined;
+  private startedMs = Date.now();
+  private steps: StepState[] = [];
+  private decided = new Map<string, Set<string>>();
+  private finished: Extract<RunEvent, { type: 'run_finished' }> | undefined;
+
+  onEvent(ev: RunEvent): void {
+    switch (ev.type) {
+      case 'run_started':
+        this.plan = ev.plan;
+        this.check = ev.check;
+        this.startedAt = ev.started_at;
+        const t = Date.parse(ev.started_at);
+        if (!Number.isNaN(t)) this.startedMs = t;
+        this.steps = ev.plan.steps.map(newStep);
+        return;
+      case 'step_started': {
+        const s = this.step(ev.step);
+        s.started = true;
+        s.open = [...ev.targets];
+        return;
+      }
+      case 'host_result': {
+        const s = this.step(ev.step);
+        s.started = true;
+        s.results.set(ev.host, ev.result);
+        return;
+      }
+      case 'step_finished': {
+        const s = this.step(ev.step);
+        // Older executors may omit `targets`; the announced ones are then the best we have.
+        for (const h of ev.targets ?? s.open ?? []) s.ran.add(h);
+        s.open = undefined;
+        if (s.status === undefined || STATUS_RANK[ev.status] > STATUS_RANK[s.status]) s.status = ev.status;
+        return;
+      }
+      case 'group_decided': {
+        let set = this.decided.get(ev.group);
+        if (!set) this.decided.set(ev.group, (set = new Set()));
+        for (const h of ev.hosts) set.add(h);
+        return;
+      }
+      case 'run_finished':
+        this.finished = ev;
+        return;
+      case 'batch_started':
+      case 'host_started':
+      case 'host_progress':
+      case 'host_stderr':
+      case 'warning':
+        return;
+      default: {
+        const never: never = ev;
+        void never;
+      }
+    }
+  }
+
+  /** Hosts that reported `changed: true` in any step (for summaries). */
+  changedHosts(): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.steps) for (const [h, r] of s.results) if (r.ok && r.changed) out.add(h);
+    return out;
+  }
+
+  get currentPlan(): Plan | undefined {
+    return this.plan;
+  }
+
+  report(): RunReport {
+    const plan = this.plan;
+    const hostOrder = plan ? plan.hosts.map((h) => h.name) : [];
+    const steps: ReportStep[] = (plan?.steps ?? []).map((ps, i) => {
+      const s = this.steps[i]!;
+      const targets = targetsOf(s);
+      const results: Record<string, HostResult> = {};
+      for (const h of targets) {
+        const r = s.results.get(h);
+        if (r !== undefined) results[h] = r;
+      }
+      // A step that started but never reported its end was cut short (abort or signal).
+      const status: StepStatus = s.open !== undefined ? 'aborted' : (s.status ?? (s.started ? 'aborted' : 'not_run'));
+      return { index: ps.index, name: ps.name, kind: ps.kind, status, targets, results };
+    });
+
+    const groups: Record<string, string[]> = {};
+    for (const g of plan?.groups ?? []) {
+      if (g.source === 'static') groups[g.name] = [...g.hosts.lower];
+      else {
+        const d = this.decided.get(g.name);
+        if (d) groups[g.name] = inOrder(d, hostOrder);
+      }
+    }
+    for (const [name, d] of this.decided) if (!(name in groups)) groups[name] = inOrder(d, hostOrder);
+
+    return {
+      version: 1,
+      playbook: plan?.playbook ?? '',
+      playbook_sha256: plan?.playbook_sha256 ?? '',
+      status: this.finished?.status ?? 'interrupted',
+      check: this.check,
+      started_at: this.startedAt ?? new Date(this.startedMs).toISOString(),
+      duration_ms: this.finished?.duration_ms ?? Math.max(0, Date.now() - this.startedMs),
+      groups,
+      steps,
+      hosts: this.finished?.hosts ?? this.guessEndStates(hostOrder),
+    };
+  }
+
+  /** Without run_finished: the last error of each host decides, as the executor would. */
+  private guessEndStates(hostOrder: string[]): Record<string, HostEndState> {
+    const out: Record<string, HostEndState> = {};
+    const touched = new Set<string>();
+    for (const s of this.steps) for (const h of targetsOf(s)) touched.add(h);
+    for (const h of hostOrder) {
+      if (!touched.has(h)) continue;
+      let state: HostEndState = 'ok';
+      for (const s of this.steps) {
+        const r = s.results.get(h);
+        if (r && !r.ok) state = r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
+        else if (!r && (s.ran.has(h) || s.open?.includes(h))) state = 'cancelled';
+      }
+      out[h] = state;
+    }
+    return out;
+  }
+
+  private step(i: number): StepState {
+    let s = this.steps[i];
+    if (!s) {
+      // An event for a step the plan did not announce: keep it rather than lose results.
+      s = newStep();
+      this.steps[i] = s;
+    }
+    return s;
+  }
+}
+
+function inOrder(set: Set<string>, order: string[]): string[] {
+  const known = order.filter((h) => set.has(h));
+  const extra = [...set].filter((h) => !order.includes(h));
+  return [...known, ...extra];
+}
+
+export function buildReport(events: Iterable<RunEvent>): RunReport {
+  const b = new ReportBuilder();
+  for (const ev of events) b.onEvent(ev);
+  return b.report();
+}

@@ -1,0 +1,71 @@
+/**
+ * Identical results fold (SPEC §7): hosts whose outcome is the same are shown once,
+ * named compactly, and the hosts that differ stand out.
+ */
+import { UNREACHABLE_KINDS } from '../errors.js';
+import { foldHostNames } from '../lang/hostlist.js';
+import type { HostResult } from '../run/events.js';
+import { canonicalJson } from './canonical-json.js';
+
+export type FoldLabel = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable';
+
+export interface FoldedResult {
+  label: FoldLabel;
+  hosts: string[];
+  /** `web[01-40]` */
+  hostText: string;
+  /** The shared value (canonical JSON) or error text (`kind: msg`); '' for skipped. */
+  detail: string;
+}
+
+export function labelOf(r: HostResult): FoldLabel {
+  if (!r.ok) return UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
+  if (r.skipped) return 'skipped';
+  return r.changed ? 'changed' : 'ok';
+}
+
+const LABEL_ORDER: Record<FoldLabel, number> = { ok: 0, changed: 1, skipped: 2, failed: 3, unreachable: 4 };
+
+/**
+ * Error messages name their host, so they are compared with the host's name blanked out;
+ * a fold of several hosts shows the message with `<host>` in its place.
+ */
+function errorKey(host: string, kind: string, msg: string): string {
+  return `${kind}: ${host === '' ? msg : msg.split(host).join('<host>')}`;
+}
+
+/**
+ * Groups results by outcome. Biggest successful group first, so the odd ones come after it;
+ * failures last. Within a group, hosts keep the order given (the step's target order).
+ */
+export function foldResults(entries: Array<{ host: string; result: HostResult }>): FoldedResult[] {
+  const groups = new Map<string, { label: FoldLabel; hosts: string[]; first: { host: string; result: HostResult } }>();
+  for (const e of entries) {
+    const label = labelOf(e.result);
+    const key = e.result.ok
+      ? `${label}\u0000${label === 'skipped' ? '' : canonicalJson(e.result.value)}`
+      : `${label}\u0000${errorKey(e.host, e.result.error.kind, e.result.error.msg)}`;
+    const g = groups.get(key);
+    if (g) g.hosts.push(e.host);
+    else groups.set(key, { label, hosts: [e.host], first: e });
+  }
+  const folded = [...groups.values()].map((g): FoldedResult => {
+    const r = g.first.result;
+    let detail: string;
+    if (r.ok) detail = g.label === 'skipped' ? '' : canonicalJson(r.value);
+    else detail = g.hosts.length === 1 ? `${r.error.kind}: ${r.error.msg}` : errorKey(g.first.host, r.error.kind, r.error.msg);
+    return { label: g.label, hosts: g.hosts, hostText: foldHostNames(g.hosts), detail };
+  });
+  // Stable sort: successes before failures, bigger groups first within the same class.
+  return folded
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => {
+      const fa = a.f.label === 'failed' || a.f.label === 'unreachable' ? 1 : 0;
+      const fb = b.f.label === 'failed' || b.f.label === 'unreachable' ? 1 : 0;
+      if (fa !== fb) return fa - fb;
+      if (a.f.hosts.length !== b.f.hosts.length) return b.f.hosts.length - a.f.hosts.length;
+      if (a.f.label !== b.f.label) return LABEL_ORDER[a.f.label] - LABEL_ORDER[b.f.label];
+      return a.i - b.i;
+    })
+    .map((x) => x.f);
+}

@@ -1,0 +1,143 @@
+/**
+ * Plain lines for CI logs and pipes: grep-able, one event per line, no cursor movement.
+ *
+ *   ▶ [1/4] call facts.os on web[01-40]
+ *   web07 | warning: low disk
+ *     ok web[01-38]: "pong"
+ *     FAILED web39: failed: ...
+ *   run failed: 39 ok, 0 changed, 1 failed, 0 unreachable (40 hosts) in 1.2s
+ *
+ * Quiet mode is the same reporter showing only failures and the summary line.
+ */
+import { foldHostNames } from '../lang/hostlist.js';
+import type { HostResult, Reporter, RunEvent } from '../run/events.js';
+import { ReportBuilder } from './build-report.js';
+import { foldResults } from './fold.js';
+import { countHosts, formatFolded, formatSummary, painter, type Paint } from './format.js';
+import { LineBuffers } from './line-buffer.js';
+import { reportFailure } from './safe.js';
+
+export interface PlainOptions {
+  out: NodeJS.WritableStream;
+  /** Where the reporter's own failures are said. */
+  stderr: NodeJS.WritableStream;
+  color: boolean;
+  /** Only failures, warnings and the summary line. */
+  quiet?: boolean;
+}
+
+export class PlainReporter implements Reporter {
+  private readonly paint: Paint;
+  private readonly state = new ReportBuilder();
+  private readonly lines = new LineBuffers();
+  /** Results of each step not yet printed (a step prints once per batch). */
+  private readonly pending = new Map<number, Array<{ host: string; result: HostResult }>>();
+  private stepCount = 0;
+
+  constructor(private readonly opts: PlainOptions) {
+    this.paint = painter(opts.color);
+  }
+
+  onEvent(ev: RunEvent): void {
+    try {
+      this.state.onEvent(ev);
+      this.handle(ev);
+    } catch (e) {
+      reportFailure(this.opts.stderr, 'plain output', e);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      for (const key of this.lines.keys()) this.echoRest(key);
+      for (const step of [...this.pending.keys()]) this.flushStep(step);
+    } catch (e) {
+      reportFailure(this.opts.stderr, 'plain output', e);
+    }
+  }
+
+  private handle(ev: RunEvent): void {
+    const quiet = this.opts.quiet === true;
+    const p = this.paint;
+    switch (ev.type) {
+      case 'run_started': {
+        this.stepCount = ev.plan.steps.length;
+        if (quiet) return;
+        const title = ev.plan.name ? `${ev.plan.name} (${ev.plan.playbook})` : ev.plan.playbook;
+        const n = ev.plan.hosts.length;
+        this.write(`${p('bold', `== ${title}`)}: ${n} host${n === 1 ? '' : 's'}, ${ev.plan.steps.length} step${ev.plan.steps.length === 1 ? '' : 's'}${ev.check ? ', check mode' : ''}`);
+        return;
+      }
+      case 'batch_started':
+        if (!quiet) this.write(p('bold', `== batch ${ev.batch + 1}: ${foldHostNames(ev.hosts)}`));
+        return;
+      case 'step_started':
+        if (!quiet) {
+          const on = ev.targets.length > 0 ? foldHostNames(ev.targets) : '(no hosts)';
+          this.write(`${p('bold', `▶ [${ev.step + 1}/${this.stepCount}] ${ev.name}`)} on ${on}`);
+        }
+        return;
+      case 'host_started':
+        if (!quiet && ev.attempt > 1) this.write(`  ${p('yellow', 'retry')} ${ev.host}: attempt ${ev.attempt}`);
+        return;
+      case 'host_progress':
+        // Byte counts are for the terminal view; a log line per chunk would drown CI logs.
+        return;
+      case 'host_stderr':
+        if (quiet) return;
+        for (const line of this.lines.push(stderrKey(ev.step, ev.host), ev.text)) this.write(`${p('dim', `${ev.host} |`)} ${line}`);
+        return;
+      case 'host_result': {
+        this.echoRest(stderrKey(ev.step, ev.host));
+        let list = this.pending.get(ev.step);
+        if (!list) this.pending.set(ev.step, (list = []));
+        list.push({ host: ev.host, result: ev.result });
+        return;
+      }
+      case 'step_finished':
+        this.flushStep(ev.step);
+        if (ev.status === 'aborted') this.write(`  ${p('red', `step ${ev.step + 1} aborted the run`)}`);
+        return;
+      case 'group_decided':
+        if (!quiet) this.write(`  group ${ev.group} = ${ev.hosts.length > 0 ? foldHostNames(ev.hosts) : '(empty)'}`);
+        return;
+      case 'warning':
+        this.write(`${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${ev.message}`);
+        return;
+      case 'run_finished':
+        for (const step of [...this.pending.keys()]) this.flushStep(step);
+        this.write(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p));
+        return;
+      default: {
+        const never: never = ev;
+        void never;
+      }
+    }
+  }
+
+  private flushStep(step: number): void {
+    const list = this.pending.get(step);
+    this.pending.delete(step);
+    if (!list || list.length === 0) return;
+    for (const f of foldResults(list)) {
+      if (this.opts.quiet && f.label !== 'failed' && f.label !== 'unreachable') continue;
+      const prefix = this.opts.quiet ? `[${step + 1}/${this.stepCount}] ` : '  ';
+      this.write(`${prefix}${formatFolded(f, this.paint)}`);
+    }
+  }
+
+  private echoRest(key: string): void {
+    const rest = this.lines.flush(key);
+    if (rest === undefined || this.opts.quiet) return;
+    const host = key.slice(key.indexOf(':') + 1);
+    this.write(`${this.paint('dim', `${host} |`)} ${rest}`);
+  }
+
+  private write(line: string): void {
+    this.opts.out.write(`${line}\n`);
+  }
+}
+
+function stderrKey(step: number, host: string): string {
+  return `${step}:${host}`;
+}
