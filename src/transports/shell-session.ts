@@ -1,0 +1,509 @@
+/**
+ * One long-lived `sh` per host: every command of every step goes through it, one at a
+ * time. A command through a running shell costs a few ms; a fresh ssh/docker exec costs
+ * 60–90 ms, so this is where the product's speed comes from.
+ *
+ * Protocol, per command (one line written to the shell's stdin):
+ *   ( cd DIR && exec [sudo -n -u U --] [env K=V] ARGV ) </dev/null &     (or: printf DATA | (...) &)
+ *   p=$!; printf 'TOKEN:SEQ:pid:%s\n' $p >&2; wait $p; r=$?
+ *   printf 'TOKEN:SEQ:end:%s\n' $r; printf 'TOKEN:SEQ:end\n' >&2
+ * The command runs in the background so it can never read the shell's own script from
+ * stdin; both streams carry an end marker so we know each is drained. TOKEN is 128 random
+ * bits per session, so output cannot end a command by accident.
+ */
+import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import { HostError } from '../errors.js';
+import type { Json } from '../model/playbook.js';
+import { MarkerScanner } from './markers.js';
+import { shJoin, shQuote } from './quote.js';
+import type {
+  FetchValue,
+  HostSession,
+  PutValue,
+  RemoteFileInfo,
+  RunOptions,
+  RunResult,
+  TransferOptions,
+} from './session.js';
+import { fetchFile, putFile, type TransferContext } from './transfer.js';
+import type { RemoteProcess, Transport } from './types.js';
+
+export interface SessionHost {
+  name: string;
+  vars?: Readonly<Record<string, Json>>;
+}
+
+export interface SessionOptions {
+  /** Default stdout cap when a command gives none. */
+  maxStdout?: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_MAX_STDOUT = 16 * 1024 * 1024;
+const STDERR_TAIL = 64 * 1024;
+const KILL_GRACE_MS = 2000;
+
+export async function openSession(
+  transport: Transport,
+  host: SessionHost,
+  opts: SessionOptions = {},
+): Promise<HostSession> {
+  await transport.connect(opts.signal);
+  const session = new ShellSession(transport, host, opts);
+  // Proves the shell answers before any step relies on it.
+  const r = await session.run(['true'], { timeoutMs: 30_000, signal: opts.signal });
+  if (r.rc !== 0) {
+    await session.close();
+    throw new HostError('failed', `${host.name}: the remote shell does not work (true exited ${r.rc}): ${r.stderr.trim()}`);
+  }
+  return session;
+}
+
+type StopReason = 'timeout' | 'cancelled' | 'overflow';
+
+interface Current {
+  seq: number;
+  desc: string;
+  stdout: Buffer[];
+  stdoutBytes: number;
+  maxStdout: number;
+  stderr: Buffer[];
+  stderrBytes: number;
+  stderrDecoder: StringDecoder;
+  onStderr: ((text: string) => void) | undefined;
+  pid: number | null;
+  rc: number | null;
+  errEnded: boolean;
+  stop: StopReason | null;
+  timeoutMs: number | undefined;
+  become: string | undefined;
+  killRequested: boolean;
+  settle: (err: Error | null, r?: RunResult) => void;
+}
+
+export class ShellSession implements HostSession {
+  readonly name: string;
+  private readonly token = randomBytes(16).toString('hex');
+  private readonly proc: RemoteProcess;
+  private seq = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: Current | null = null;
+  private dead: HostError | null = null;
+  private closed = false;
+  private readonly temps = new Set<string>();
+  private readonly defaultMaxStdout: number;
+
+  constructor(
+    private readonly transport: Transport,
+    host: SessionHost,
+    opts: SessionOptions = {},
+  ) {
+    this.name = host.name;
+    this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
+    this.proc = transport.spawn(['sh']);
+    const prefix = Buffer.from(`${this.token}:`);
+    const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
+    const err = new MarkerScanner(prefix, (d) => this.onStderrData(d), (m) => this.onMarker(m, 'err'));
+    this.proc.stdout.on('data', (c: Buffer) => out.feed(c));
+    this.proc.stderr.on('data', (c: Buffer) => err.feed(c));
+    this.proc.stdin.on('error', () => {});
+    this.proc.exit.then(
+      ({ code, signal }) =>
+        this.die(
+          new HostError(
+            'connection_lost',
+            this.closed
+              ? `${this.name}: the session is closed`
+              : `${this.name}: connection lost: the remote shell exited (${signal ?? `code ${code}`})`,
+          ),
+        ),
+      (e: unknown) =>
+        this.die(
+          e instanceof HostError && e.kind === 'connection_lost'
+            ? e
+            : new HostError('connection_lost', `${this.name}: connection lost: ${(e as Error).message}`),
+        ),
+    );
+    const prevLost = transport.onLost;
+    transport.onLost = (e) => {
+      prevLost?.(e);
+      this.die(new HostError('connection_lost', `${this.name}: connection lost: ${e.message}`));
+    };
+  }
+
+  run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (argv.length === 0) return Promise.reject(new HostError('failed', `${this.name}: empty command`));
+    return this.enqueue(() => this.exec(argv, opts));
+  }
+
+  shell(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
+    return this.run(['sh', '-c', cmd], opts);
+  }
+
+  put(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
+    return putFile(this.transferContext(), localPath, remotePath, mode, opts, false);
+  }
+
+  putCheck(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
+    return putFile(this.transferContext(), localPath, remotePath, mode, opts, true);
+  }
+
+  fetch(remotePath: string, localPath: string | undefined, opts: TransferOptions = {}): Promise<FetchValue> {
+    return fetchFile(this.transferContext(), remotePath, localPath, opts);
+  }
+
+  async stat(
+    remotePath: string,
+    opts: { become?: string; signal?: AbortSignal; withSha1?: boolean } = {},
+  ): Promise<RemoteFileInfo> {
+    const r = await this.run(['sh', '-c', STAT_SCRIPT, 'sh', remotePath, opts.withSha1 === false ? '' : '1'], {
+      become: opts.become,
+      signal: opts.signal,
+      timeoutMs: 120_000,
+    });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('STAT '));
+    if (r.rc !== 0 || line === undefined) {
+      throw remoteError(this.name, `stat ${remotePath}`, r.stderr || r.stdout, opts.become);
+    }
+    const [, exists, type, size, mode, sha] = line.split(' ');
+    if (exists !== '1') return { exists: false, type: null, size: null, mode: null, sha1sum: null };
+    return {
+      exists: true,
+      type: type === 'file' || type === 'directory' || type === 'symlink' ? type : 'other',
+      size: size !== undefined && /^\d+$/.test(size) ? Number(size) : null,
+      mode: mode !== undefined && /^[0-7]+$/.test(mode) ? mode.padStart(4, '0') : null,
+      sha1sum: sha !== undefined && /^[0-9a-f]{40}$/.test(sha) ? sha : null,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.current !== null) this.requestStop(this.current, 'cancelled');
+    if (this.dead === null && this.temps.size > 0) {
+      const paths = [...this.temps];
+      await this.run(['rm', '-f', '--', ...paths], { timeoutMs: 10_000 }).catch(() => {});
+      for (const p of paths) this.temps.delete(p);
+    }
+    this.closed = true;
+    if (this.dead === null) {
+      this.proc.stdin.end('exit 0\n');
+      const timer = new Promise((r) => setTimeout(r, 3000).unref());
+      await Promise.race([this.proc.exit.catch(() => {}), timer]);
+      this.proc.kill();
+    }
+    await this.transport.close();
+  }
+
+  /** Remote temp files not yet renamed into place; close() removes what is left. */
+  get pendingTemps(): ReadonlySet<string> {
+    return this.temps;
+  }
+
+  private transferContext(): TransferContext {
+    return {
+      transport: this.transport,
+      hostName: this.name,
+      registerTemp: (p) => this.temps.add(p),
+      unregisterTemp: (p) => this.temps.delete(p),
+      ensureAlive: () => {
+        if (this.dead !== null) throw this.dead;
+      },
+    };
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  private exec(argv: string[], opts: RunOptions): Promise<RunResult> {
+    if (this.dead !== null) return Promise.reject(this.dead);
+    const desc = truncate(shJoin(argv), 120);
+    if (opts.signal?.aborted) return Promise.reject(new HostError('cancelled', `${this.name}: ${desc} was cancelled`));
+    const seq = ++this.seq;
+    let line: string;
+    try {
+      line = this.commandLine(seq, argv, opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<RunResult>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        if (this.current?.seq === seq) this.requestStop(this.current, 'cancelled');
+      };
+      const cur: Current = {
+        seq,
+        desc,
+        stdout: [],
+        stdoutBytes: 0,
+        maxStdout: opts.maxStdout ?? this.defaultMaxStdout,
+        stderr: [],
+        stderrBytes: 0,
+        stderrDecoder: new StringDecoder('utf8'),
+        onStderr: opts.onStderr,
+        pid: null,
+        rc: null,
+        errEnded: false,
+        stop: null,
+        timeoutMs: opts.timeoutMs,
+        become: opts.become,
+        killRequested: false,
+        settle: (err, r) => {
+          if (timer !== undefined) clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          if (this.current === cur) this.current = null;
+          if (err !== null) reject(err);
+          else resolve(r!);
+        },
+      };
+      this.current = cur;
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => this.requestStop(cur, 'timeout'), opts.timeoutMs);
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.proc.stdin.write(line);
+    });
+  }
+
+  private commandLine(seq: number, argv: string[], opts: RunOptions): string {
+    let words = argv;
+    if (opts.env !== undefined && Object.keys(opts.env).length > 0) {
+      const assigns = Object.entries(opts.env).map(([k, v]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+          throw new HostError('failed', `${this.name}: invalid environment variable name ${JSON.stringify(k)}`);
+        }
+        return `${k}=${v}`;
+      });
+      words = ['env', ...assigns, ...words];
+    }
+    if (opts.become !== undefined) words = ['sudo', '-n', '-u', opts.become, '--', ...words];
+    // `exec` makes a name like `cd` or `exit` run as the program, never as a shell builtin.
+    let inner = `exec ${shJoin(words)}`;
+    if (opts.cwd !== undefined) inner = `cd ${shQuote(opts.cwd)} && ${inner}`;
+    const group = `( ${inner} )`;
+    const job = opts.stdin === undefined ? `${group} </dev/null &` : `${stdinFeeder(opts.stdin)} | ${group} &`;
+    const t = `${this.token}:${seq}`;
+    return (
+      `${job} __cs_p=$!; printf '${t}:pid:%s\\n' "$__cs_p" >&2; wait "$__cs_p"; __cs_r=$?; ` +
+      `printf '${t}:end:%s\\n' "$__cs_r"; printf '${t}:end\\n' >&2\n`
+    );
+  }
+
+  private onStdout(d: Buffer): void {
+    const cur = this.current;
+    if (cur === null || cur.stop === 'overflow') return;
+    cur.stdoutBytes += d.length;
+    if (cur.stdoutBytes > cur.maxStdout) {
+      cur.stdout = [];
+      this.requestStop(cur, 'overflow');
+      return;
+    }
+    cur.stdout.push(d);
+  }
+
+  private onStderrData(d: Buffer): void {
+    const cur = this.current;
+    if (cur === null) return;
+    if (cur.onStderr !== undefined) {
+      const text = cur.stderrDecoder.write(d);
+      if (text !== '') cur.onStderr(text);
+    }
+    cur.stderr.push(d);
+    cur.stderrBytes += d.length;
+    while (cur.stderrBytes - (cur.stderr[0]?.length ?? 0) >= STDERR_TAIL && cur.stderr.length > 1) {
+      cur.stderrBytes -= cur.stderr.shift()!.length;
+    }
+  }
+
+  private onMarker(body: string, stream: 'out' | 'err'): void {
+    const m = /^(\d+):(pid|end)(?::(\d+))?$/.exec(body);
+    const cur = this.current;
+    if (m === null || cur === null || Number(m[1]) !== cur.seq) return;
+    if (m[2] === 'pid') {
+      cur.pid = Number(m[3]);
+      if (cur.stop !== null && !cur.killRequested) this.killRemote(cur);
+      return;
+    }
+    if (stream === 'out') cur.rc = Number(m[3] ?? 255);
+    else cur.errEnded = true;
+    if (cur.rc !== null && cur.errEnded) this.finish(cur);
+  }
+
+  private finish(cur: Current): void {
+    if (cur.onStderr !== undefined) {
+      const rest = cur.stderrDecoder.end();
+      if (rest !== '') cur.onStderr(rest);
+    }
+    switch (cur.stop) {
+      case null: {
+        let stderrBuf = Buffer.concat(cur.stderr);
+        if (stderrBuf.length > STDERR_TAIL) stderrBuf = stderrBuf.subarray(stderrBuf.length - STDERR_TAIL);
+        cur.settle(null, {
+          stdout: Buffer.concat(cur.stdout).toString('utf8'),
+          stderr: stderrBuf.toString('utf8'),
+          rc: cur.rc ?? 255,
+        });
+        return;
+      }
+      case 'timeout':
+        cur.settle(new HostError('timeout', `${this.name}: ${cur.desc} timed out after ${formatDuration(cur.timeoutMs ?? 0)}`));
+        return;
+      case 'cancelled':
+        cur.settle(new HostError('cancelled', `${this.name}: ${cur.desc} was cancelled`));
+        return;
+      case 'overflow':
+        cur.settle(
+          new HostError(
+            'invalid_result',
+            `${this.name}: ${cur.desc}: output larger than ${formatBytes(cur.maxStdout)}; the command was stopped`,
+          ),
+        );
+        return;
+      default: {
+        const never: never = cur.stop;
+        throw new Error(`unknown stop reason ${String(never)}`);
+      }
+    }
+  }
+
+  private requestStop(cur: Current, reason: StopReason): void {
+    if (cur.stop !== null) return;
+    cur.stop = reason;
+    if (cur.pid !== null) this.killRemote(cur);
+  }
+
+  /**
+   * The session shell is busy in `wait`, so the kill goes through a separate process.
+   * It stops the command and its descendants: TERM, then KILL after a grace period.
+   */
+  private killRemote(cur: Current): void {
+    cur.killRequested = true;
+    const argv = ['sh', '-c', KILL_SCRIPT, 'sh', String(cur.pid), String(Math.ceil(KILL_GRACE_MS / 100))];
+    let p: RemoteProcess;
+    try {
+      p = this.transport.spawn(cur.become !== undefined ? ['sudo', '-n', '--', ...argv] : argv);
+    } catch {
+      return;
+    }
+    p.stdin.end();
+    p.stdout.resume();
+    p.stderr.resume();
+    const watchdog = (): void => {
+      // The shell should report the end at once after the kill; if it cannot, it is stuck.
+      setTimeout(() => {
+        if (this.current === cur) {
+          this.die(new HostError('connection_lost', `${this.name}: the remote shell did not recover after stopping ${cur.desc}`));
+          this.proc.kill();
+        }
+      }, 5000).unref();
+    };
+    p.exit.then(watchdog, watchdog);
+  }
+
+  private die(err: HostError): void {
+    if (this.dead !== null) return;
+    this.dead = err;
+    const cur = this.current;
+    if (cur !== null) {
+      this.current = null;
+      cur.settle(err);
+    }
+  }
+}
+
+/** Feeds exact bytes to a command's stdin; NUL cannot sit in a shell word, so it is printed apart. */
+function stdinFeeder(data: string): string {
+  const parts = data.split('\0');
+  if (parts.length === 1) return `printf '%s' ${shQuote(data)}`;
+  return `{ ${parts.map((p) => `printf '%s' ${shQuote(p)}`).join(`; printf '\\000'; `)}; }`;
+}
+
+/**
+ * $1 pid, $2 grace in tenths of a second. Freezes the tree first (a stopped process cannot
+ * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
+ * TERM + CONT, then KILL after the grace. Descendants via pgrep, or /proc where busybox lacks it.
+ */
+const KILL_SCRIPT = `
+kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
+  for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
+tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
+kill -STOP "$1" 2>/dev/null || exit 0
+all=$1; n=0
+while :; do
+  now=$(tree "$1"); kill -STOP $now 2>/dev/null
+  c=$(echo $now | wc -w); [ "$c" = "$n" ] && break; n=$c; all=$now
+done
+all=$now
+kill -TERM $all 2>/dev/null; kill -CONT $all 2>/dev/null
+i=0
+while [ "$i" -lt "$2" ]; do
+  alive=; for q in $all; do kill -0 "$q" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && exit 0
+  sleep 0.1 2>/dev/null || sleep 1
+  i=$((i+1))
+done
+kill -KILL $all 2>/dev/null
+exit 0
+`;
+
+/** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */
+const STAT_SCRIPT = `
+p=$1
+if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+  d=\${p%/*}; [ "$d" != "$p" ] && [ -n "$d" ] && [ -d "$d" ] && [ ! -x "$d" ] && { echo "$p: Permission denied" >&2; exit 1; }
+  echo "STAT 0 - - - -"; exit 0; fi
+if [ -L "$p" ]; then t=symlink; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi
+s=-; h=-
+m=$(stat -c %a "$p" 2>/dev/null) || m=-
+if [ "$t" = file ]; then
+  s=$(wc -c < "$p") || exit 1
+  s=$(echo $s)
+  if [ -n "$2" ]; then
+    if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$p") || exit 1
+    elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha1sum < "$p") || exit 1
+    else h=$(openssl sha1 -r < "$p") || exit 1; fi
+    h=\${h%% *}
+  fi
+fi
+echo "STAT 1 $t $s $m $h"
+`;
+
+/** Maps remote stderr text to a SPEC §6 kind with a message a user can act on. */
+export function remoteError(host: string, what: string, text: string, become?: string): HostError {
+  const t = text.trim();
+  const tail = truncate(t.split('\n').slice(-3).join(' / '), 300);
+  if (/sudo: (a )?password is required|sudo: a terminal is required/.test(t)) {
+    return new HostError(
+      'permission_denied',
+      `${host}: sudo requires a password for ${become ?? 'this user'}; configure NOPASSWD or drop become`,
+      t,
+    );
+  }
+  if (/No such file|not found|does not exist/i.test(t)) return new HostError('not_found', `${host}: ${what}: ${tail}`, t);
+  if (/Permission denied|Operation not permitted|not permitted/i.test(t)) {
+    return new HostError('permission_denied', `${host}: ${what}: ${tail}`, t);
+  }
+  if (/No space left|Disk quota|Read-only file system|I\/O error|write error|short write/i.test(t)) {
+    return new HostError('remote_io', `${host}: ${what}: ${tail}`, t);
+  }
+  return new HostError('failed', `${host}: ${what} failed${tail ? `: ${tail}` : ''}`, t || null);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}

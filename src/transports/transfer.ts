@@ -1,0 +1,370 @@
+/**
+ * Streamed put and fetch over any Transport. Bulk data never goes through the command
+ * shell: each transfer is its own spawned `sh -c SCRIPT` whose values arrive as positional
+ * arguments (never spliced into the script). Memory stays flat in the file's size: data is
+ * piped with backpressure and only a sha1 state is kept. Files appear whole or not at all
+ * (temp file beside the destination, sha1 compared, then rename).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rename, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, posix, resolve } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HostError } from '../errors.js';
+import type { FetchValue, PutValue, TransferOptions } from './session.js';
+import { formatDuration, remoteError } from './shell-session.js';
+import type { RemoteProcess, Transport } from './types.js';
+
+export interface TransferContext {
+  transport: Transport;
+  hostName: string;
+  /** Remote temp files are registered until renamed, so close()/SIGINT can remove leftovers. */
+  registerTemp(path: string): void;
+  unregisterTemp(path: string): void;
+  /** Throws the session's connection_lost error when the host is gone. */
+  ensureAlive(): void;
+}
+
+/** Prefix of every temp file made beside a destination (a later run may clean stale ones). */
+export const TEMP_PREFIX = '.chopsticks-tmp-';
+
+const SHA1_FN = `
+sha() { if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$1") || return 1
+  elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha1sum < "$1") || return 1
+  else h=$(openssl sha1 -r < "$1") || return 1; fi; h=\${h%% *}; }
+`;
+
+/**
+ * $1 to ('' = fresh temp path), $2 mode as `stat -c %a` prints it, $3 local sha1,
+ * $4 file name, $5 '1' = check only, $6 random suffix. Speaks lines on stdout:
+ * SAME dest | DIFF dest | SEND tmp (then reads the bytes) → DONE dest | MISMATCH sha.
+ */
+const PUT_SCRIPT = `${SHA1_FN}
+to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6
+if [ -z "$to" ]; then
+  d=\${TMPDIR:-/tmp}/chopsticks-$rnd
+  if [ -n "$check" ]; then echo "DIFF $d/$base"; exit 0; fi
+  mkdir -m 700 "$d" || exit 1
+  dest=$d/$base
+else
+  case $to in */) dest=$to$base;; *) dest=$to;; esac
+fi
+case $dest in /*) ;; *) dest=$(pwd)/$dest;; esac
+dir=\${dest%/*}; [ -z "$dir" ] && dir=/
+if [ -d "$dest" ]; then echo "$dest: Is a directory" >&2; exit 1; fi
+if [ -f "$dest" ]; then
+  cm=$(stat -c %a "$dest" 2>/dev/null) || cm=
+  if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then echo "SAME $dest"; exit 0; fi
+fi
+if [ -n "$check" ]; then echo "DIFF $dest"; exit 0; fi
+mkdir -p "$dir" || exit 1
+tmp=$dir/${TEMP_PREFIX}$rnd
+( umask 077; set -C; : > "$tmp" ) || exit 1
+echo "SEND $tmp"
+cat > "$tmp" || { rm -f "$tmp"; echo "write error" >&2; exit 1; }
+sha "$tmp" || { rm -f "$tmp"; exit 1; }
+if [ "$h" != "$want" ]; then rm -f "$tmp"; echo "MISMATCH $h"; exit 3; fi
+chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }
+mv -f "$tmp" "$dest" || { rm -f "$tmp"; exit 1; }
+echo "DONE $dest"
+`;
+
+/** $1 path. Prints `INFO size sha1 pwd` then the raw bytes. */
+const FETCH_SCRIPT = `${SHA1_FN}
+p=$1
+if [ ! -e "$p" ]; then echo "$p: No such file or directory" >&2; exit 2; fi
+if [ -d "$p" ]; then echo "$p: Is a directory, not a file" >&2; exit 1; fi
+if [ ! -r "$p" ]; then echo "$p: Permission denied" >&2; exit 1; fi
+sha "$p" || exit 1
+s=$(wc -c < "$p") || exit 1; s=$(echo $s)
+printf 'INFO %s %s %s\\n' "$s" "$h" "$(pwd)"
+exec cat "$p"
+`;
+
+export async function putFile(
+  ctx: TransferContext,
+  localPath: string,
+  remotePath: string | undefined,
+  mode: number,
+  opts: TransferOptions,
+  checkOnly: boolean,
+): Promise<PutValue> {
+  ctx.ensureAlive();
+  const what = `put ${localPath} → ${remotePath ?? '(temporary path)'}`;
+  const local = resolve(localPath);
+  let size: number;
+  try {
+    const st = await stat(local);
+    if (!st.isFile()) throw new HostError('failed', `${ctx.hostName}: ${what}: ${local} is not a regular file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof HostError) throw e;
+    throw localError(ctx.hostName, what, e);
+  }
+  const sha1sum = await sha1File(local).catch((e: unknown) => {
+    throw localError(ctx.hostName, what, e);
+  });
+  const rnd = randomBytes(8).toString('hex');
+  const modeText = (mode & 0o7777).toString(8);
+  const proc = spawnScript(ctx, PUT_SCRIPT, [remotePath ?? '', modeText, sha1sum, basename(local), checkOnly ? '1' : '', rnd], opts);
+
+  return supervise(ctx, proc, what, opts, async (lines, stderr) => {
+    let tmp: string | null = null;
+    let sent: Promise<void> | null = null;
+    let dest: string | null = null;
+    let changed = true;
+    let mismatch: string | null = null;
+    for await (const line of lines) {
+      const sp = line.indexOf(' ');
+      const word = sp < 0 ? line : line.slice(0, sp);
+      const rest = sp < 0 ? '' : line.slice(sp + 1);
+      if (word === 'SAME') {
+        dest = rest;
+        changed = false;
+      } else if (word === 'DIFF' || word === 'DONE') {
+        dest = rest;
+      } else if (word === 'MISMATCH') {
+        mismatch = rest;
+      } else if (word === 'SEND') {
+        tmp = rest;
+        ctx.registerTemp(tmp);
+        sent = sendFile(local, proc, size, opts);
+        // An upload that fails locally must not look like a clean EOF to the remote `cat`.
+        sent.catch(() => proc.kill());
+      }
+    }
+    const { code } = await proc.exit;
+    if (sent !== null) await sent.catch((e: unknown) => {
+      if (code === 0) throw localError(ctx.hostName, what, e);
+    });
+    if (tmp !== null && (code === 0 || mismatch !== null || code === 1)) ctx.unregisterTemp(tmp);
+    if (mismatch !== null) {
+      throw new HostError(
+        'checksum_mismatch',
+        `${ctx.hostName}: ${what}: the uploaded file's sha1 ${mismatch} differs from the local ${sha1sum}; the destination was left as it was`,
+      );
+    }
+    if (code !== 0 || dest === null) throw remoteError(ctx.hostName, what, stderr(), opts.become);
+    return { remote_path: dest, size, sha1sum, changed };
+  });
+}
+
+export async function fetchFile(
+  ctx: TransferContext,
+  remotePath: string,
+  localPath: string | undefined,
+  opts: TransferOptions,
+): Promise<FetchValue> {
+  ctx.ensureAlive();
+  const what = `fetch ${remotePath}`;
+  let dest: string;
+  try {
+    if (localPath === undefined) {
+      const dir = await mkdtemp(join(tmpdir(), 'chopsticks-fetch-'));
+      dest = join(dir, posix.basename(remotePath) || 'file');
+    } else {
+      dest = resolve(localPath);
+      await mkdir(dirname(dest), { recursive: true });
+    }
+  } catch (e) {
+    throw localError(ctx.hostName, what, e);
+  }
+  const tmp = join(dirname(dest), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx', 0o600);
+  } catch (e) {
+    throw localError(ctx.hostName, what, e);
+  }
+  const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
+  const splitter = new HeaderSplitter(opts.onProgress);
+  const file = fh.createWriteStream();
+  let stderrText = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (s: string) => {
+    stderrText = (stderrText + s).slice(-65536);
+  });
+  try {
+    const piped = pipeline(proc.stdout, splitter, file);
+    const outcome = await withLimits(ctx, proc, what, opts, async () => {
+      const [, ex] = await Promise.all([piped.catch((e: unknown) => e), proc.exit]);
+      return ex;
+    });
+    await piped.catch((e: unknown) => {
+      throw localError(ctx.hostName, what, e);
+    });
+    if (outcome.code !== 0 || splitter.header === null) throw remoteError(ctx.hostName, what, stderrText, opts.become);
+    const [sizeText, remoteSha, pwd] = splitHeader(splitter.header);
+    if (splitter.bytes !== Number(sizeText) || splitter.sha1() !== remoteSha) {
+      throw new HostError(
+        'checksum_mismatch',
+        `${ctx.hostName}: ${what}: received ${splitter.bytes} bytes with sha1 ${splitter.sha1()}, the remote file has ${sizeText} bytes with sha1 ${remoteSha} (did it change during the transfer?)`,
+      );
+    }
+    await rename(tmp, dest);
+    return {
+      local_path: dest,
+      remote_path: remotePath.startsWith('/') ? remotePath : posix.join(pwd, remotePath),
+      size: splitter.bytes,
+      sha1sum: remoteSha,
+    };
+  } catch (e) {
+    file.destroy();
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+function splitHeader(h: string): [string, string, string] {
+  const a = h.indexOf(' ');
+  const b = h.indexOf(' ', a + 1);
+  return [h.slice(0, a), h.slice(a + 1, b < 0 ? undefined : b), b < 0 ? '/' : h.slice(b + 1)];
+}
+
+/** Strips the `INFO ...\n` header line, then passes bytes on while hashing and counting them. */
+class HeaderSplitter extends Transform {
+  header: string | null = null;
+  bytes = 0;
+  private headBuf: Buffer = Buffer.alloc(0);
+  private readonly hash = createHash('sha1');
+  private digest: string | null = null;
+
+  constructor(private readonly onProgress?: (bytes: number, total: number | null) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    if (this.header === null) {
+      this.headBuf = Buffer.concat([this.headBuf, chunk]);
+      const nl = this.headBuf.indexOf(0x0a);
+      if (nl < 0) {
+        if (this.headBuf.length > 8192) cb(new Error('the remote side sent no header'));
+        else cb();
+        return;
+      }
+      const line = this.headBuf.subarray(0, nl).toString('utf8');
+      if (!line.startsWith('INFO ')) {
+        cb(new Error(`unexpected remote output: ${line.slice(0, 100)}`));
+        return;
+      }
+      this.header = line.slice(5);
+      chunk = this.headBuf.subarray(nl + 1);
+      this.headBuf = Buffer.alloc(0);
+    }
+    if (chunk.length > 0) {
+      this.hash.update(chunk);
+      this.bytes += chunk.length;
+      this.onProgress?.(this.bytes, this.header !== null ? Number(splitHeader(this.header)[0]) : null);
+      this.push(chunk);
+    }
+    cb();
+  }
+
+  sha1(): string {
+    this.digest ??= this.hash.digest('hex');
+    return this.digest;
+  }
+}
+
+function spawnScript(ctx: TransferContext, script: string, args: string[], opts: TransferOptions): RemoteProcess {
+  const argv = ['sh', '-c', script, 'sh', ...args];
+  return ctx.transport.spawn(opts.become !== undefined ? ['sudo', '-n', '-u', opts.become, '--', ...argv] : argv);
+}
+
+/** Runs `body` with the transfer's timeout and abort signal; either kills the process. */
+async function withLimits<T>(
+  ctx: TransferContext,
+  proc: RemoteProcess,
+  what: string,
+  opts: TransferOptions,
+  body: () => Promise<T>,
+): Promise<T> {
+  let stopped: HostError | null = null;
+  const stop = (err: HostError): void => {
+    if (stopped !== null) return;
+    stopped = err;
+    proc.kill();
+  };
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(
+          () => stop(new HostError('timeout', `${ctx.hostName}: ${what} timed out after ${formatDuration(opts.timeoutMs!)}`)),
+          opts.timeoutMs,
+        )
+      : undefined;
+  const onAbort = (): void => stop(new HostError('cancelled', `${ctx.hostName}: ${what} was cancelled`));
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const r = await body().catch((e: unknown) => {
+      throw stopped ?? e;
+    });
+    if (stopped !== null) throw stopped;
+    return r;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Line-protocol transfers: feeds stdout lines to `body` and keeps a stderr tail for errors. */
+async function supervise<T>(
+  ctx: TransferContext,
+  proc: RemoteProcess,
+  what: string,
+  opts: TransferOptions,
+  body: (lines: AsyncIterable<string>, stderr: () => string) => Promise<T>,
+): Promise<T> {
+  let stderrText = '';
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (s: string) => {
+    stderrText = (stderrText + s).slice(-65536);
+  });
+  proc.stdout.setEncoding('utf8');
+  async function* lines(): AsyncGenerator<string> {
+    let buf = '';
+    for await (const chunk of proc.stdout as AsyncIterable<string>) {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        yield buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+      }
+    }
+    if (buf !== '') yield buf;
+  }
+  // A killed upload may leave its remote temp file: it stays registered, and the session
+  // removes it when it closes.
+  return withLimits(ctx, proc, what, opts, () => body(lines(), () => stderrText));
+}
+
+async function sendFile(local: string, proc: RemoteProcess, total: number, opts: TransferOptions): Promise<void> {
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      sent += chunk.length;
+      opts.onProgress?.(sent, total);
+      cb(null, chunk);
+    },
+  });
+  await pipeline(createReadStream(local), counter, proc.stdin);
+}
+
+export async function sha1File(path: string): Promise<string> {
+  const h = createHash('sha1');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+function localError(host: string, what: string, e: unknown): HostError {
+  const err = e as NodeJS.ErrnoException;
+  const kind =
+    err.code === 'ENOENT'
+      ? 'not_found'
+      : err.code === 'EACCES' || err.code === 'EPERM'
+        ? 'permission_denied'
+        : 'failed';
+  return new HostError(kind, `${host}: ${what}: local ${err.message ?? String(e)}`);
+}

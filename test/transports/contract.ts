@@ -1,0 +1,334 @@
+/**
+ * The transport contract suite: the same tests for every Transport (local, ssh, docker),
+ * run through the shared HostSession (long-lived shell + put/fetch) built on it.
+ *
+ * Use from a test file:
+ *   transportContract('ssh', () => makeSshTransport(...), { remoteDir: '/tmp' });
+ * Everything on the host is checked through the session itself, so the suite needs
+ * nothing but the transport and a writable folder on the host.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../../src/errors.js';
+import { openSession } from '../../src/transports/shell-session.js';
+import type { HostSession } from '../../src/transports/session.js';
+import type { Transport } from '../../src/transports/types.js';
+
+export interface ContractOptions {
+  /** A writable folder on the host; the suite works in a fresh subfolder of it and removes it. */
+  remoteDir: string;
+  /** Host name given to the session (appears in messages). Default 'contract-host'. */
+  hostName?: string;
+  /** Skip the 20 MiB transfer tests (slow links). Default false. */
+  skipLarge?: boolean;
+  /** Extra slack for timing bounds, ms (slow transports). Default 0. */
+  slackMs?: number;
+}
+
+const MiB = 1024 * 1024;
+
+function sha1(buf: Buffer): string {
+  return createHash('sha1').update(buf).digest('hex');
+}
+
+async function expectHostError(p: Promise<unknown>, kind: string): Promise<HostError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(HostError);
+    expect((e as HostError).kind).toBe(kind);
+    return e as HostError;
+  }
+  throw new Error(`expected a HostError of kind ${kind}, but it succeeded`);
+}
+
+export function transportContract(
+  name: string,
+  makeTransport: () => Transport | Promise<Transport>,
+  opts: ContractOptions,
+): void {
+  const hostName = opts.hostName ?? 'contract-host';
+  const slack = opts.slackMs ?? 0;
+
+  describe(`transport contract: ${name}`, () => {
+    let s: HostSession;
+    let dir: string;
+    let local: string;
+
+    const openNew = async (): Promise<HostSession> => openSession(await makeTransport(), { name: hostName, vars: {} });
+    const remoteText = async (path: string): Promise<string> => (await s.run(['cat', path])).stdout;
+    const remoteLs = async (path: string): Promise<string[]> =>
+      (await s.run(['ls', '-a', path])).stdout.split('\n').filter((l) => l !== '' && l !== '.' && l !== '..');
+
+    beforeAll(async () => {
+      s = await openNew();
+      dir = `${opts.remoteDir.replace(/\/$/, '')}/chopsticks-contract-${randomBytes(6).toString('hex')}`;
+      const r = await s.run(['mkdir', '-p', dir]);
+      expect(r.rc).toBe(0);
+      local = mkdtempSync(join(tmpdir(), 'chopsticks-contract-'));
+    });
+
+    afterAll(async () => {
+      if (s !== undefined) {
+        await s.run(['rm', '-rf', dir]).catch(() => {});
+        await s.close();
+      }
+      if (local !== undefined) rmSync(local, { recursive: true, force: true });
+    });
+
+    describe('commands', () => {
+      it('passes argv with shell metacharacters and unicode byte for byte', async () => {
+        const weird = [`$(touch ${'/tmp/pwned'}) ; | & ' " \\ \`x\``, 'line1\nline2', '  spaced  ', '', '*', 'ünï€ódé ✓', '-n', '$HOME'];
+        for (const w of weird) {
+          const r = await s.run(['printf', '%s', w]);
+          expect(r.rc).toBe(0);
+          expect(r.stdout).toBe(w);
+        }
+        const r = await s.run(['sh', '-c', 'for a; do printf "[%s]" "$a"; done', 'sh', ...weird]);
+        expect(r.stdout).toBe(weird.map((w) => `[${w}]`).join(''));
+      });
+
+      it('feeds stdin exactly, NUL and quotes included, with no newline added', async () => {
+        const data = `a'b"c\\d\0e\n\nü$(x)`;
+        const r = await s.run(['od', '-An', '-c'], { stdin: data });
+        expect(r.rc).toBe(0);
+        const back = await s.run(['cat'], { stdin: data });
+        expect(back.stdout).toBe(data);
+        const empty = await s.run(['wc', '-c'], { stdin: '' });
+        expect(empty.stdout.trim()).toBe('0');
+      });
+
+      it('a command without stdin reads EOF, not the session script', async () => {
+        const r = await s.run(['cat']);
+        expect(r).toEqual({ stdout: '', stderr: '', rc: 0 });
+        expect((await s.run(['echo', 'still here'])).stdout).toBe('still here\n');
+      });
+
+      it('reports rc, stderr, cwd and env', async () => {
+        expect((await s.run(['sh', '-c', 'exit 7'])).rc).toBe(7);
+        const seen: string[] = [];
+        const r = await s.run(['sh', '-c', 'echo out; echo err >&2; exit 3'], { onStderr: (t) => seen.push(t) });
+        expect(r).toEqual({ stdout: 'out\n', stderr: 'err\n', rc: 3 });
+        expect(seen.join('')).toBe('err\n');
+        const e = await s.run(['sh', '-c', 'pwd; printf "%s" "$FOO"'], { cwd: dir, env: { FOO: `a b'$c` } });
+        expect(e.stdout).toBe(`${dir}\na b'$c`);
+        const missing = await s.run(['chopsticks-no-such-program']);
+        expect(missing.rc).toBe(127);
+        // A builtin name runs the program, in a subshell: the session is unaffected.
+        expect((await s.run(['cd', '/'])).rc).not.toBe(0 + 999);
+        expect((await s.run(['sh', '-c', 'exit 0'])).rc).toBe(0);
+      });
+
+      it('decodes invalid UTF-8 with replacement characters', async () => {
+        const r = await s.run(['printf', 'a\\377b']);
+        expect(r.stdout).toBe('a\uFFFDb');
+      });
+
+      it('returns large output whole and cuts output past maxStdout, staying usable', async () => {
+        const big = await s.run(['sh', '-c', 'head -c 5242880 /dev/zero | tr "\\000" x'], { maxStdout: 8 * MiB });
+        expect(big.stdout.length).toBe(5 * MiB);
+        const t0 = Date.now();
+        const err = await expectHostError(
+          s.run(['sh', '-c', 'while :; do head -c 5242880 /dev/zero; done'], { maxStdout: MiB }),
+          'invalid_result',
+        );
+        expect(err.message).toContain('output larger than 1 MiB');
+        expect(Date.now() - t0).toBeLessThan(8000 + slack);
+        expect((await s.run(['echo', 'ok'])).stdout).toBe('ok\n');
+      });
+
+      it('times out within bounds, kills the command and its children, and stays usable', async () => {
+        const pidFile = `${dir}/timeout.pid`;
+        const t0 = Date.now();
+        const err = await expectHostError(
+          s.run(['sh', '-c', `sleep 30 & echo $! > ${pidFile}; echo $$ >> ${pidFile}; wait`], { timeoutMs: 500 }),
+          'timeout',
+        );
+        const elapsed = Date.now() - t0;
+        expect(elapsed).toBeGreaterThanOrEqual(450);
+        expect(elapsed).toBeLessThan(4000 + slack);
+        expect(err.message).toContain(hostName);
+        expect(err.message).toContain('timed out after 500 ms');
+        const pids = (await remoteText(pidFile)).trim().split('\n');
+        expect(pids.length).toBe(2);
+        let alive = '';
+        for (let i = 0; i < 30; i++) {
+          alive = (await s.run(['sh', '-c', 'for p; do kill -0 "$p" 2>/dev/null && echo "$p"; done; true', 'sh', ...pids])).stdout;
+          if (alive === '') break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(alive).toBe('');
+        expect((await s.run(['echo', 'after'])).stdout).toBe('after\n');
+      });
+
+      it('cancels on AbortSignal with kind cancelled', async () => {
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 200);
+        await expectHostError(s.run(['sleep', '30'], { signal: ac.signal }), 'cancelled');
+        await expectHostError(s.run(['echo', 'x'], { signal: ac.signal }), 'cancelled');
+        expect((await s.run(['echo', 'next'])).stdout).toBe('next\n');
+      });
+
+      it('serializes concurrent calls and gives each its own output', async () => {
+        const log = `${dir}/serial.log`;
+        const runs = Array.from({ length: 8 }, (_, i) =>
+          s.run(['sh', '-c', `echo start >> ${log}; sleep 0.05; echo end >> ${log}; echo ${i}`]),
+        );
+        const results = await Promise.all(runs);
+        expect(results.map((r) => r.stdout)).toEqual(results.map((_, i) => `${i}\n`));
+        expect((await remoteText(log)).trim().split('\n')).toEqual(Array.from({ length: 8 }, () => ['start', 'end']).flat());
+      });
+
+      it('runs shell command lines through sh -c', async () => {
+        const r = await s.shell('echo "$((6*7))" | tr 4 X');
+        expect(r.stdout).toBe('X2\n');
+      });
+    });
+
+    describe('put', () => {
+      it('uploads a new file, then leaves an identical one alone', async () => {
+        const src = join(local, 'hello.txt');
+        writeFileSync(src, 'hello\n');
+        const dest = `${dir}/put/new/deeper/hello.txt`;
+        const v = await s.put(src, dest, 0o640);
+        expect(v).toEqual({ remote_path: dest, size: 6, sha1sum: sha1(Buffer.from('hello\n')), changed: true });
+        expect(await remoteText(dest)).toBe('hello\n');
+        expect((await s.stat(dest)).mode).toBe('0640');
+        const again = await s.put(src, dest, 0o640);
+        expect(again.changed).toBe(false);
+        const check = await s.putCheck(src, dest, 0o640);
+        expect(check.changed).toBe(false);
+        expect((await s.putCheck(src, dest, 0o600)).changed).toBe(true);
+        expect((await s.putCheck(src, `${dir}/put/missing.txt`, 0o644)).changed).toBe(true);
+        expect((await s.stat(`${dir}/put/missing.txt`)).exists).toBe(false);
+        const modeOnly = await s.put(src, dest, 0o600);
+        expect(modeOnly.changed).toBe(true);
+        expect((await s.stat(dest)).mode).toBe('0600');
+        expect(await remoteLs(`${dir}/put/new/deeper`)).toEqual(['hello.txt']);
+      });
+
+      it('puts into a folder when `to` ends in /, and to a fresh temp path when none', async () => {
+        const src = join(local, 'inner.cfg');
+        writeFileSync(src, 'x=1\n');
+        const v = await s.put(src, `${dir}/put/folder/`, 0o644);
+        expect(v.remote_path).toBe(`${dir}/put/folder/inner.cfg`);
+        expect(await remoteText(v.remote_path)).toBe('x=1\n');
+        const t = await s.put(src, undefined, 0o644);
+        expect(t.remote_path.startsWith('/')).toBe(true);
+        expect(t.remote_path.endsWith('/inner.cfg')).toBe(true);
+        expect(await remoteText(t.remote_path)).toBe('x=1\n');
+        await s.run(['rm', '-rf', t.remote_path.slice(0, t.remote_path.lastIndexOf('/'))]);
+      });
+
+      it('uploads a 0-byte file', async () => {
+        const src = join(local, 'empty');
+        writeFileSync(src, '');
+        const v = await s.put(src, `${dir}/put/empty`, 0o644);
+        expect(v.size).toBe(0);
+        expect(v.sha1sum).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+        expect((await s.stat(`${dir}/put/empty`)).size).toBe(0);
+      });
+
+      it.skipIf(opts.skipLarge === true)('streams a 20 MiB file and fetches it back with matching sha1', async () => {
+        const src = join(local, 'big.bin');
+        const fd = openSync(src, 'w');
+        const h = createHash('sha1');
+        for (let i = 0; i < 20; i++) {
+          const chunk = randomBytes(MiB);
+          h.update(chunk);
+          writeSync(fd, chunk);
+        }
+        closeSync(fd);
+        const want = h.digest('hex');
+        let lastProgress = 0;
+        const v = await s.put(src, `${dir}/put/big.bin`, 0o644, { onProgress: (b) => (lastProgress = b) });
+        expect(v.sha1sum).toBe(want);
+        expect(v.size).toBe(20 * MiB);
+        expect(lastProgress).toBe(20 * MiB);
+        expect((await s.stat(`${dir}/put/big.bin`)).sha1sum).toBe(want);
+        const back = join(local, 'back', 'big.bin');
+        const f = await s.fetch(`${dir}/put/big.bin`, back);
+        expect(f).toEqual({ local_path: back, remote_path: `${dir}/put/big.bin`, size: 20 * MiB, sha1sum: want });
+        expect(sha1(readFileSync(back))).toBe(want);
+      });
+
+      it('a failed upload leaves the old file intact and no temp files behind', async () => {
+        const src = join(local, 'big2.bin');
+        writeFileSync(src, randomBytes(8 * MiB));
+        const dest = `${dir}/put/keep/target.bin`;
+        const old = join(local, 'old.txt');
+        writeFileSync(old, 'old contents\n');
+        await s.put(old, dest, 0o644);
+        const ac = new AbortController();
+        await expectHostError(
+          s.put(src, dest, 0o644, { signal: ac.signal, onProgress: (b) => b > 0 && ac.abort() }),
+          'cancelled',
+        );
+        expect(await remoteText(dest)).toBe('old contents\n');
+        // Leftover temp files are the session's to remove when it closes.
+        const other = await openNew();
+        await s.close();
+        s = other;
+        expect(await remoteLs(`${dir}/put/keep`)).toEqual(['target.bin']);
+      });
+
+      it('fails with not_found for a missing local file', async () => {
+        await expectHostError(s.put(join(local, 'nope'), `${dir}/put/x`, 0o644), 'not_found');
+      });
+
+      it('refuses a destination that is a folder', async () => {
+        const src = join(local, 'hello.txt');
+        writeFileSync(src, 'hello\n');
+        await s.run(['mkdir', '-p', `${dir}/put/adir`]);
+        await expect(s.put(src, `${dir}/put/adir`, 0o644)).rejects.toBeInstanceOf(HostError);
+      });
+    });
+
+    describe('fetch', () => {
+      it('fetches to a path, making folders', async () => {
+        await s.run(['sh', '-c', `printf 'remote data\\n' > ${dir}/f.txt`]);
+        const to = join(local, 'fetched', 'a', 'b', 'f.txt');
+        const v = await s.fetch(`${dir}/f.txt`, to);
+        expect(v).toEqual({
+          local_path: to,
+          remote_path: `${dir}/f.txt`,
+          size: 12,
+          sha1sum: sha1(Buffer.from('remote data\n')),
+        });
+        expect(readFileSync(to, 'utf8')).toBe('remote data\n');
+      });
+
+      it('fetches into a fresh local temp file when no path is given', async () => {
+        const v = await s.fetch(`${dir}/f.txt`, undefined);
+        expect(v.local_path.startsWith(tmpdir())).toBe(true);
+        expect(readFileSync(v.local_path, 'utf8')).toBe('remote data\n');
+        rmSync(v.local_path);
+      });
+
+      it('missing remote file → not_found, and the old local file stays intact', async () => {
+        const to = join(local, 'keep', 'k.txt');
+        await s.fetch(`${dir}/f.txt`, to);
+        const err = await expectHostError(s.fetch(`${dir}/no-such-file`, to), 'not_found');
+        expect(err.message).toContain(hostName);
+        expect(readFileSync(to, 'utf8')).toBe('remote data\n');
+        expect(readdirSync(join(local, 'keep'))).toEqual(['k.txt']);
+      });
+
+      it('stat describes files, folders and missing paths', async () => {
+        expect(await s.stat(`${dir}/f.txt`)).toEqual({
+          exists: true,
+          type: 'file',
+          size: 12,
+          mode: expect.stringMatching(/^0[0-7]{3}$/),
+          sha1sum: sha1(Buffer.from('remote data\n')),
+        });
+        expect((await s.stat(dir)).type).toBe('directory');
+        expect(await s.stat(`${dir}/absent`)).toEqual({ exists: false, type: null, size: null, mode: null, sha1sum: null });
+        expect(existsSync(local)).toBe(true);
+      });
+    });
+  });
+}
