@@ -77,6 +77,18 @@ describeIntegration('docker transport', reason, () => {
     expect(stderr.toString()).toBe('done\n');
   });
 
+  it('holds the stream back while stdout is not read (memory stays bounded)', async () => {
+    const p = t.spawn(['head', '-c', String(32 * 1024 * 1024), '/dev/zero']);
+    p.stdin.end();
+    p.stderr.resume();
+    await new Promise((r) => setTimeout(r, 800));
+    // Nothing read yet: only a few buffers' worth may sit in memory, not 32 MiB.
+    expect(p.stdout.readableLength + (p.stdout as unknown as { writableLength: number }).writableLength).toBeLessThan(1024 * 1024);
+    const all = await collect(p.stdout);
+    expect(all.length).toBe(32 * 1024 * 1024);
+    expect((await p.exit).code).toBe(0);
+  });
+
   it('reports exit codes and keeps stdout and stderr apart', async () => {
     expect((await runArgv(t, ['true'])).code).toBe(0);
     expect((await runArgv(t, ['false'])).code).toBe(1);
