@@ -1,0 +1,343 @@
+/**
+ * One authenticated ssh2 connection to an Endpoint: our own TCP socket (TCP_NODELAY) or a
+ * bastion's forwardOut stream, host key check before any credential is sent, auth without
+ * prompts, connect_timeout over all of it, and bounded retries of pre-auth resets only.
+ */
+import { Client, utils, type AuthenticationType, type ClientChannel } from 'ssh2';
+import { connect as netConnect, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import { HostError } from '../../errors.js';
+import {
+  authError,
+  classifyConnectError,
+  forwardError,
+  isRetryablePreAuth,
+  timeoutError,
+  type ConnectFacts,
+} from './classify.js';
+import { endpointAddress, endpointKey, type Endpoint, type SshContext } from './endpoint.js';
+import {
+  appendKnownHost,
+  checkHostKey,
+  fingerprint,
+  hostKeyAlgorithms,
+  keyTypeOfBlob,
+  knownHostsName,
+  readKnownHosts,
+} from './known-hosts.js';
+import { Semaphore } from './semaphore.js';
+
+/** Below sshd's default MaxStartups (10): more unauthenticated connections get dropped. */
+export const HANDSHAKES_PER_ENDPOINT = 8;
+const MAX_PREAUTH_ATTEMPTS = 4;
+const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/** Per-run state shared by every ssh transport made with the same SshContext. */
+export interface SshShared {
+  handshakes: Map<string, Semaphore>;
+  bastions: Map<string, { conn: Promise<Client>; refs: number; release: () => void }>;
+}
+
+const sharedByCtx = new WeakMap<SshContext, SshShared>();
+
+export function sharedFor(ctx: SshContext): SshShared {
+  let s = sharedByCtx.get(ctx);
+  if (!s) {
+    s = { handshakes: new Map(), bastions: new Map() };
+    sharedByCtx.set(ctx, s);
+  }
+  return s;
+}
+
+function handshakeSlot(shared: SshShared, e: Endpoint): Semaphore {
+  const key = `${e.hostName}:${e.port}`;
+  let s = shared.handshakes.get(key);
+  if (!s) {
+    s = new Semaphore(HANDSHAKES_PER_ENDPOINT);
+    shared.handshakes.set(key, s);
+  }
+  return s;
+}
+
+interface AuthAttempt {
+  describe: string;
+  method: AuthenticationType;
+  make: (username: string) => object;
+}
+
+/** Credentials to try, in order; notes say why a configured one cannot be tried. */
+async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthAttempt[]; notes: string[] }> {
+  const env = ctx.env ?? process.env;
+  const attempts: AuthAttempt[] = [];
+  const notes: string[] = [];
+  const keyAttempts: AuthAttempt[] = [];
+  for (const id of e.identityFiles) {
+    let data: Buffer;
+    try {
+      data = await readFile(id.path);
+    } catch (err) {
+      if (id.explicit) notes.push(`identity file ${id.path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      continue;
+    }
+    const parsed = utils.parseKey(data);
+    if (parsed instanceof Error) {
+      // Never prompt: an encrypted key is only usable through ssh-agent.
+      notes.push(
+        /encrypt|passphrase/i.test(parsed.message)
+          ? `identity file ${id.path} is encrypted and no passphrase can be asked for: load it into ssh-agent (ssh-add)`
+          : `identity file ${id.path} is not a usable private key: ${parsed.message}`,
+      );
+      continue;
+    }
+    keyAttempts.push({ describe: `publickey ${id.path}`, method: 'publickey', make: (username) => ({ type: 'publickey', username, key: data }) });
+  }
+  const agentSock = env.SSH_AUTH_SOCK;
+  const agent: AuthAttempt[] = agentSock
+    ? [{ describe: `ssh-agent (${agentSock})`, method: 'publickey', make: (username) => ({ type: 'agent', username, agent: agentSock }) }]
+    : [];
+  // An explicit identity_file comes first (as `ssh -i`); otherwise the agent, as OpenSSH does.
+  if (e.identityFiles.some((i) => i.explicit)) attempts.push(...keyAttempts, ...agent);
+  else attempts.push(...agent, ...keyAttempts);
+  if (e.passwordEnv !== undefined) {
+    const pw = env[e.passwordEnv];
+    if (pw === undefined) notes.push(`password_env names ${e.passwordEnv}, which is not set in the environment`);
+    else attempts.push({ describe: `password (from $${e.passwordEnv})`, method: 'password', make: (username) => ({ type: 'password', username, password: pw }) });
+  }
+  return { attempts, notes };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function openSocket(e: Endpoint, via: Client | undefined, facts: ConnectFacts): Promise<Duplex> {
+  if (via) {
+    return new Promise((resolve, reject) => {
+      via.forwardOut('127.0.0.1', 0, e.hostName, e.port, (err: Error | undefined, stream: ClientChannel) => {
+        if (err) reject(forwardError(err, facts));
+        else resolve(stream);
+      });
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const sock: Socket = netConnect({ host: e.hostName, port: e.port });
+    // ssh2 leaves Nagle on: 54 ms instead of 13 ms per sequential command (TESTBED.md).
+    sock.setNoDelay(true);
+    const onErr = (err: Error): void => {
+      sock.destroy();
+      reject(classifyConnectError(err, facts));
+    };
+    sock.once('error', onErr);
+    sock.once('connect', () => {
+      sock.off('error', onErr);
+      resolve(sock);
+    });
+  });
+}
+
+interface Attempt {
+  client: Client;
+  facts: ConnectFacts;
+}
+
+/** One try: socket, handshake, host key, auth. Rejects with a HostError or a raw retryable error. */
+async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext, facts: ConnectFacts, deadline: { expired: boolean; onExpire: (fn: () => void) => void }): Promise<Attempt> {
+  const khName = facts.knownHostsName;
+  const entries = await readKnownHosts(e.knownHostsFile);
+  const { attempts, notes } = await planAuth(e, ctx);
+  facts.authNotes = notes;
+  facts.authTried = [];
+  if (attempts.length === 0) throw authError(facts);
+
+  let sock: Duplex | undefined;
+  const client = new Client();
+  return new Promise<Attempt>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      client.removeAllListeners('ready');
+      client.end();
+      sock?.destroy();
+      reject(err);
+    };
+    deadline.onExpire(() => fail(timeoutError(facts)));
+    openSocket(e, via, facts).then((s) => {
+      sock = s;
+      if (settled) {
+        s.destroy();
+        return;
+      }
+      let next = 0;
+      client.on('ready', () => {
+        if (settled) return;
+        settled = true;
+        resolve({ client, facts });
+      });
+      client.on('error', (err: Error & { level?: string }) => {
+        fail(isRetryablePreAuth(err) && !facts.hostKey ? err : classifyConnectError(err, facts));
+      });
+      client.on('close', () => {
+        fail(facts.hostKey ? classifyConnectError(new Error('connection closed before authentication'), facts) : Object.assign(new Error('connection closed before authentication'), { level: 'protocol' }));
+      });
+      client.connect({
+        sock: s as Socket,
+        username: e.user,
+        readyTimeout: 0, // our own deadline covers socket + handshake + auth
+        keepaliveInterval: e.keepaliveMs,
+        keepaliveCountMax: e.keepaliveCount,
+        algorithms: { serverHostKey: hostKeyAlgorithms(entries, khName, DEFAULT_HOST_KEY_ALGOS) as never },
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          const verdict = checkHostKey(entries, khName, key);
+          facts.hostKey = { verdict, fingerprint: fingerprint(key), keyType: keyTypeOfBlob(key) };
+          if (verdict.kind === 'known') return verify(true);
+          if (verdict.kind !== 'unknown') return verify(false);
+          switch (e.hostKeyCheck) {
+            case 'strict':
+              return verify(false);
+            case 'off':
+              facts.hostKey.verdict = { kind: 'known', line: 0 };
+              ctx.warn(`${e.label}: host key checking is off; accepted ${facts.hostKey.keyType} ${facts.hostKey.fingerprint} from ${khName} without verification.`);
+              return verify(true);
+            case 'accept-new':
+              appendKnownHost(e.knownHostsFile, khName, key).then(
+                () => {
+                  facts.hostKey!.verdict = { kind: 'known', line: 0 };
+                  verify(true);
+                },
+                (err: Error) => fail(new HostError('hostkey_unknown', `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFile}: ${err.message}.`)),
+              );
+              return undefined;
+          }
+        },
+        authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, cb: (next: unknown) => void) => {
+          while (next < attempts.length) {
+            const a = attempts[next++]!;
+            if (methodsLeft && !methodsLeft.includes(a.method)) continue;
+            facts.authTried.push(a.describe);
+            return cb(a.make(e.user));
+          }
+          return cb(false);
+        },
+      } as never);
+    }, fail);
+  });
+}
+
+/**
+ * Connect to `e` (through `via` when it is behind a bastion), holding one of the endpoint's
+ * handshake slots. Retries, with jitter, only resets that happen before authentication.
+ */
+export async function connectEndpoint(e: Endpoint, via: Client | undefined, ctx: SshContext, signal?: AbortSignal): Promise<Client> {
+  const facts: ConnectFacts = {
+    label: e.label,
+    address: endpointAddress(e),
+    via: e.via ? endpointAddress(e.via) : undefined,
+    hostName: e.hostName,
+    port: e.port,
+    knownHostsFile: e.knownHostsFile,
+    knownHostsName: knownHostsName(e.hostName, e.port),
+    authTried: [],
+    authNotes: [],
+    timeoutMs: e.connectTimeoutMs,
+  };
+  const slots = handshakeSlot(sharedFor(ctx), e);
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw new HostError('cancelled', `${e.label}: connect cancelled.`);
+    const release = await slots.acquire();
+    let timer: NodeJS.Timeout | undefined;
+    const expireFns: Array<() => void> = [];
+    const deadline = {
+      expired: false,
+      onExpire: (fn: () => void) => expireFns.push(fn),
+    };
+    timer = setTimeout(() => {
+      deadline.expired = true;
+      for (const fn of expireFns) fn();
+    }, e.connectTimeoutMs);
+    const onAbort = (): void => {
+      for (const fn of expireFns) fn();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const { client } = await attemptOnce(e, via, ctx, facts, deadline);
+      return client;
+    } catch (err) {
+      if (signal?.aborted) throw new HostError('cancelled', `${e.label}: connect cancelled.`);
+      if (err instanceof HostError) throw err;
+      const raw = err as Error & { level?: string };
+      if (!isRetryablePreAuth(raw) || attempt >= MAX_PREAUTH_ATTEMPTS) throw classifyConnectError(raw, facts);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      release();
+    }
+    await sleep(100 * attempt + Math.random() * 200 * attempt);
+  }
+}
+
+/**
+ * A shared connection to a bastion (itself maybe behind another), reference counted so
+ * every host behind it uses one connection, closed when the last one lets go.
+ */
+export async function acquireBastion(e: Endpoint, ctx: SshContext, signal?: AbortSignal): Promise<{ client: Client; release: () => void }> {
+  const shared = sharedFor(ctx);
+  const key = endpointKey(e);
+  let entry = shared.bastions.get(key);
+  if (!entry) {
+    let outer: { client: Client; release: () => void } | undefined;
+    const conn = (async () => {
+      outer = e.via ? await acquireBastion(e.via, ctx, signal) : undefined;
+      try {
+        const c = await connectEndpoint(e, outer?.client, ctx, signal);
+        // A dropped bastion must not be handed out again.
+        c.once('close', () => {
+          if (shared.bastions.get(key) === created) shared.bastions.delete(key);
+        });
+        return c;
+      } catch (err) {
+        outer?.release();
+        throw err;
+      }
+    })();
+    const created = {
+      conn,
+      refs: 0,
+      release: () => {
+        created.refs--;
+        if (created.refs > 0) return;
+        if (shared.bastions.get(key) === created) shared.bastions.delete(key);
+        void conn.then(
+          (c) => {
+            c.once('close', () => outer?.release());
+            c.end();
+          },
+          () => undefined,
+        );
+      },
+    };
+    entry = created;
+    shared.bastions.set(key, entry);
+    conn.catch(() => {
+      if (shared.bastions.get(key) === created) shared.bastions.delete(key);
+    });
+  }
+  entry.refs++;
+  const mine = entry;
+  try {
+    const client = await mine.conn;
+    let released = false;
+    return {
+      client,
+      release: () => {
+        if (released) return;
+        released = true;
+        mine.release();
+      },
+    };
+  } catch (err) {
+    mine.refs--;
+    throw err;
+  }
+}
