@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { PlainReporter } from '../../src/report/plain.js';
+import { createQuietReporter } from '../../src/report/quiet.js';
+import { foldResults } from '../../src/report/fold.js';
+import { shouldColor } from '../../src/report/format.js';
+import type { RunEvent } from '../../src/run/events.js';
+import { Capture } from './capture.js';
+import { endStates, err, fleetRun, ok, plan, skipped, step, stepEvents } from './fixtures.js';
+
+async function runPlain(events: RunEvent[], quiet = false, color = false): Promise<string[]> {
+  const out = new Capture();
+  const stderr = new Capture();
+  const r = quiet ? createQuietReporter({ out, stderr, color }) : new PlainReporter({ out, stderr, color });
+  for (const e of events) r.onEvent(e);
+  await r.close();
+  expect(stderr.text).toBe('');
+  return out.text.split('\n').filter((l) => l !== '');
+}
+
+describe('plain reporter', () => {
+  it('folds 40 identical results into one line and makes the odd host stand out', async () => {
+    const lines = await runPlain(fleetRun().events);
+    expect(lines).toContain('▶ [1/4] call ping on web[01-40]');
+    const i = lines.indexOf('▶ [1/4] call ping on web[01-40]');
+    expect(lines.slice(i + 1, i + 3)).toEqual([
+      '  ok web[01-38,40]: "pong"',
+      '  UNREACHABLE web39: unreachable: web39: connection refused (10.0.0.39:22)',
+    ]);
+    // one line per distinct value, not per host
+    expect(lines.filter((l) => l.includes('"pong"'))).toHaveLength(1);
+    // the changed host of step 2 is its own group, the rest fold
+    expect(lines).toContain('  ok web[02-38,40]: {"rc":0,"stdout":"x"}');
+    expect(lines).toContain('  changed web01: {"rc":0,"stdout":"x"}');
+    expect(lines).toContain('  ok web02: false');
+    expect(lines).toContain('  group systemd_hosts = web[01,03-38,40]');
+  });
+
+  it('echoes remote stderr line by line with the host in front', async () => {
+    const lines = await runPlain(fleetRun().events);
+    const stderrLines = lines.filter((l) => l.includes(' | '));
+    expect(stderrLines).toEqual(['web08 | hello from 08', 'web07 | warning: disk almost full', 'web07 | second line']);
+    // the unfinished last line is flushed before the step's results
+    expect(lines.indexOf('web07 | second line')).toBeLessThan(lines.indexOf('  changed web01: {"rc":0,"stdout":"x"}'));
+  });
+
+  it('ends with one summary line of counts, status and duration', async () => {
+    const lines = await runPlain(fleetRun().events);
+    expect(lines.at(-1)).toBe('run failed: 39 ok, 1 changed, 0 failed, 1 unreachable (40 hosts) in 1.2s');
+    expect(lines[0]).toBe('== Deploy (playbooks/deploy.yaml): 40 hosts, 4 steps');
+  });
+
+  it('shows check-mode skips as skipped and failures with their kind', async () => {
+    const hosts = ['a1', 'a2', 'a3'];
+    const p = plan(hosts, [step(0, 'call', 'call shell', hosts)]);
+    const lines = await runPlain([
+      { type: 'run_started', plan: p, check: true, started_at: '2026-01-01T00:00:00.000Z' },
+      ...stepEvents(0, 'call shell', [['a1', skipped()], ['a2', skipped()], ['a3', err('timeout', 'a3: timed out after 1s')]]),
+      { type: 'run_finished', status: 'failed', duration_ms: 50, hosts: endStates(hosts, { a3: 'timeout' }) },
+    ]);
+    expect(lines).toContain('  skipped a[1-2] (check mode)');
+    expect(lines).toContain('  FAILED a3: timeout: a3: timed out after 1s');
+    expect(lines[0]).toContain('check mode');
+    expect(lines.at(-1)).toBe('run failed: 2 ok, 0 changed, 1 failed, 0 unreachable (3 hosts) in 50ms');
+  });
+
+  it('folds errors whose messages differ only by the host name', async () => {
+    const folded = foldResults(['db1', 'db2', 'db3'].map((h) => ({ host: h, result: err('failed', `${h}: command exited 1`) })));
+    expect(folded).toHaveLength(1);
+    expect(folded[0]).toMatchObject({ label: 'failed', hostText: 'db[1-3]', detail: 'failed: <host>: command exited 1' });
+  });
+
+  it('compares values canonically: key order does not split a fold', () => {
+    const folded = foldResults([
+      { host: 'x1', result: ok({ a: 1, b: [1, { c: 2, d: 3 }] }) },
+      { host: 'x2', result: ok({ b: [1, { d: 3, c: 2 }], a: 1 }) },
+      { host: 'x3', result: ok({ a: 1, b: [1, { c: 2, d: 4 }] }) },
+    ]);
+    expect(folded.map((f) => f.hostText)).toEqual(['x[1-2]', 'x3']);
+  });
+
+  it('quiet mode prints only failures and the summary', async () => {
+    const lines = await runPlain(fleetRun().events, true);
+    expect(lines).toEqual([
+      '[1/4] UNREACHABLE web39: unreachable: web39: connection refused (10.0.0.39:22)',
+      'run failed: 39 ok, 1 changed, 0 failed, 1 unreachable (40 hosts) in 1.2s',
+    ]);
+  });
+
+  it('uses no escape codes without colour, and colour only when asked', async () => {
+    const plainLines = await runPlain(fleetRun().events);
+    expect(plainLines.join('\n')).not.toMatch(/\u001b\[/);
+    const colored = await runPlain(fleetRun().events, false, true);
+    expect(colored.join('\n')).toMatch(/\u001b\[32mok\u001b\[39m web\[01-38,40\]/);
+    expect(shouldColor({ isTTY: true }, {})).toBe(true);
+    expect(shouldColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(shouldColor({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(shouldColor({ isTTY: false }, {})).toBe(false);
+  });
+
+  it('never throws into the executor, even on events it does not expect', () => {
+    const out = new Capture();
+    const stderr = new Capture();
+    const r = new PlainReporter({ out, stderr, color: false });
+    expect(() => r.onEvent({ type: 'host_result', step: 9, host: 'zz', result: ok(1) })).not.toThrow();
+    expect(() => r.onEvent({ type: 'step_finished', step: 9, status: 'ok', targets: ['zz'] })).not.toThrow();
+  });
+});
