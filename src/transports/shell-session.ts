@@ -38,6 +38,10 @@ export interface SessionOptions {
   /** Default stdout cap when a command gives none. */
   maxStdout?: number;
   signal?: AbortSignal;
+  /** The host's `become`: used when a call gives none. */
+  defaultBecome?: string;
+  /** The transport already runs as this user (docker exec --user): becoming it needs no sudo. */
+  transportUser?: string;
 }
 
 const DEFAULT_MAX_STDOUT = 16 * 1024 * 1024;
@@ -93,6 +97,8 @@ export class ShellSession implements HostSession {
   private closed = false;
   private readonly temps = new Set<string>();
   private readonly defaultMaxStdout: number;
+  private readonly defaultBecome: string | undefined;
+  private readonly transportUser: string | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -101,6 +107,8 @@ export class ShellSession implements HostSession {
   ) {
     this.name = host.name;
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
+    this.defaultBecome = opts.defaultBecome;
+    this.transportUser = opts.transportUser;
     this.proc = transport.spawn(['sh']);
     const prefix = Buffer.from(`${this.token}:`);
     const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
@@ -134,7 +142,19 @@ export class ShellSession implements HostSession {
 
   run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     if (argv.length === 0) return Promise.reject(new HostError('failed', `${this.name}: empty command`));
-    return this.enqueue(() => this.exec(argv, opts));
+    const become = this.becomeFor(opts.become);
+    return this.enqueue(() => this.exec(argv, { ...opts, become })).then((r) => {
+      // sudo -n fails with rc 1 and this message when it would have to ask for a password.
+      if (become !== undefined && r.rc === 1 && /^sudo: (a )?(password|terminal) is required/m.test(r.stderr)) {
+        throw remoteError(this.name, shJoin(argv), r.stderr, become);
+      }
+      return r;
+    });
+  }
+
+  private becomeFor(asked: string | undefined): string | undefined {
+    const user = asked ?? this.defaultBecome;
+    return user === this.transportUser ? undefined : user;
   }
 
   shell(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -142,15 +162,15 @@ export class ShellSession implements HostSession {
   }
 
   put(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
-    return putFile(this.transferContext(), localPath, remotePath, mode, opts, false);
+    return putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become: this.becomeFor(opts.become) }, false);
   }
 
   putCheck(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
-    return putFile(this.transferContext(), localPath, remotePath, mode, opts, true);
+    return putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become: this.becomeFor(opts.become) }, true);
   }
 
   fetch(remotePath: string, localPath: string | undefined, opts: TransferOptions = {}): Promise<FetchValue> {
-    return fetchFile(this.transferContext(), remotePath, localPath, opts);
+    return fetchFile(this.transferContext(), remotePath, localPath, { ...opts, become: this.becomeFor(opts.become) });
   }
 
   async stat(
@@ -164,7 +184,7 @@ export class ShellSession implements HostSession {
     });
     const line = r.stdout.split('\n').find((l) => l.startsWith('STAT '));
     if (r.rc !== 0 || line === undefined) {
-      throw remoteError(this.name, `stat ${remotePath}`, r.stderr || r.stdout, opts.become);
+      throw remoteError(this.name, `stat ${remotePath}`, r.stderr || r.stdout, this.becomeFor(opts.become));
     }
     const [, exists, type, size, mode, sha] = line.split(' ');
     if (exists !== '1') return { exists: false, type: null, size: null, mode: null, sha1sum: null };
