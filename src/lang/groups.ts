@@ -253,52 +253,97 @@ function walk(expr: GroupExpr, visit: (e: GroupExpr) => void): void {
 // ---------------------------------------------------------------------------------------
 // Globs: shell-style `*`, `?`, `[abc]`, `[a-z]`, `[!abc]` / `[^abc]`, matched on host names.
 
-const globCache = new Map<string, RegExp>();
+// Matched by a two-pointer wildcard walk, not a RegExp: `'*a*a*a*a*b'` would make a
+// backtracking regex exponential; this is O(pattern × name) whatever the pattern.
 
-function globToRegExp(pattern: string): RegExp {
+type GlobToken =
+  | { t: 'star' }
+  | { t: 'any' }
+  | { t: 'class'; negate: boolean; ranges: Array<[string, string]> }
+  | { t: 'char'; c: string };
+
+const globCache = new Map<string, GlobToken[]>();
+
+function compileGlob(pattern: string): GlobToken[] {
   const cached = globCache.get(pattern);
   if (cached) return cached;
-  let re = '^';
+  const tokens: GlobToken[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
+    if (c === '*') {
+      if (tokens.at(-1)?.t !== 'star') tokens.push({ t: 'star' });
+    } else if (c === '?') tokens.push({ t: 'any' });
     else if (c === '[') {
       let j = i + 1;
-      if (pattern[j] === '!' || pattern[j] === '^') j++;
+      const negate = pattern[j] === '!' || pattern[j] === '^';
+      if (negate) j++;
+      const bodyStart = j;
       if (pattern[j] === ']') j++; // a leading ']' is a member, as in fnmatch
       while (j < pattern.length && pattern[j] !== ']') j++;
       if (j >= pattern.length) {
-        re += '\\[';
+        tokens.push({ t: 'char', c: '[' }); // no closing ']': a literal '['
         continue;
       }
-      let body = pattern.slice(i + 1, j);
-      let negate = false;
-      if (body.startsWith('!') || body.startsWith('^')) {
-        negate = true;
-        body = body.slice(1);
+      const body = pattern.slice(bodyStart, j);
+      const ranges: Array<[string, string]> = [];
+      for (let k = 0; k < body.length; k++) {
+        const lo = body[k]!;
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          ranges.push([lo, body[k + 2]!]);
+          k += 2;
+        } else ranges.push([lo, lo]);
       }
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, (m) => '\\' + m)}]`;
+      tokens.push({ t: 'class', negate, ranges });
       i = j;
-    } else re += c.replace(/[.*+?^${}()|[\]\\/-]/g, (m) => '\\' + m);
-  }
-  re += '$';
-  let compiled: RegExp;
-  try {
-    compiled = new RegExp(re, 's');
-  } catch {
-    // e.g. a reversed range `[z-a]`: matches nothing rather than crashing the run.
-    compiled = /(?!)/;
+    } else tokens.push({ t: 'char', c });
   }
   if (globCache.size > 1000) globCache.clear();
-  globCache.set(pattern, compiled);
-  return compiled;
+  globCache.set(pattern, tokens);
+  return tokens;
+}
+
+function matchOne(tok: GlobToken, ch: string): boolean {
+  switch (tok.t) {
+    case 'any':
+      return true;
+    case 'char':
+      return tok.c === ch;
+    case 'class': {
+      const inside = tok.ranges.some(([lo, hi]) => lo <= ch && ch <= hi);
+      return inside !== tok.negate;
+    }
+    case 'star':
+      return false;
+  }
+}
+
+function globTest(tokens: GlobToken[], name: string): boolean {
+  let p = 0;
+  let s = 0;
+  let starP = -1;
+  let starS = 0;
+  while (s < name.length) {
+    const tok = tokens[p];
+    if (tok && tok.t === 'star') {
+      starP = p++;
+      starS = s;
+    } else if (tok && matchOne(tok, name[s]!)) {
+      p++;
+      s++;
+    } else if (starP >= 0) {
+      // Let the last star swallow one more character and retry from there.
+      p = starP + 1;
+      s = ++starS;
+    } else return false;
+  }
+  while (tokens[p]?.t === 'star') p++;
+  return p === tokens.length;
 }
 
 /** Host names matching a shell-style glob, in the order given. */
 export function globMatch(pattern: string, hostNames: string[]): string[] {
-  const re = globToRegExp(pattern);
-  return hostNames.filter((h) => re.test(h));
+  const tokens = compileGlob(pattern);
+  return hostNames.filter((h) => globTest(tokens, h));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   boundsGroupExpr,
@@ -176,8 +177,36 @@ describe('globMatch', () => {
     ['web[0', []],
     ['[z-a]*', []],
     ['web-?', ['web-a']],
+    ['*[a-]', ['web-a']],
+    ['w[]]x', ['w]x']],
+    ['*0*', ['web01', 'web02', 'web10']],
+    ['**b**', ['web01', 'web02', 'web10', 'db1', 'a.b', 'axb', 'web-a']],
+    ['', []],
   ])('%s', (pattern, want) => {
     expect(globMatch(pattern, hosts)).toEqual(want);
+  });
+
+  it('stays fast on patterns that make backtracking regexes explode', () => {
+    const name = 'a'.repeat(253);
+    const t0 = performance.now();
+    expect(globMatch('*a*a*a*a*a*a*a*a*a*a*b', [name])).toEqual([]);
+    expect(globMatch('*'.repeat(5000) + 'b', [name])).toEqual([]);
+    expect(globMatch('a*'.repeat(100), [name])).toEqual([name]);
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
+  it('agrees with a regex translation on random patterns', () => {
+    const toRe = (p: string) => new RegExp('^' + [...p].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c)).join('') + '$');
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', '*', '?'), maxLength: 8 }),
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 8 })),
+        (pattern, names) => {
+          expect(globMatch(pattern, names)).toEqual(names.filter((n) => toRe(pattern).test(n)));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
