@@ -136,6 +136,8 @@ export interface CallableRef {
   module: string;
   exportName: string;
   pos: SourcePos;
+  /** The module's `readonly` export (read at validation time); false when absent. */
+  readonly?: boolean;
 }
 
 export type Strategy = 'linear' | 'free';

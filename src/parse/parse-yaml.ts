@@ -156,6 +156,29 @@ export function sourceAt(parsed: ParsedYaml, path: JsonPath): string | undefined
   return r ? parsed.text.slice(r[0], r[1]) : undefined;
 }
 
+/**
+ * Position of a character inside the scalar at `path` (a template's placeholder, a name in a
+ * group expression). Quoted scalars are shifted by their opening quote; escapes and block
+ * scalars are not mapped, so those point at the scalar's start.
+ */
+export function posInScalar(parsed: ParsedYaml, path: JsonPath, offset: number): SourcePos {
+  const node = nodeAt(parsed, path);
+  if (isScalar(node) && node.range) {
+    const start = node.range[0];
+    const raw = parsed.text.slice(start, node.range[1]);
+    switch (node.type) {
+      case 'PLAIN':
+        return posAt(parsed, start + offset);
+      case 'QUOTE_SINGLE':
+      case 'QUOTE_DOUBLE':
+        return posAt(parsed, start + (raw.includes('\\') || raw.includes("''") ? 0 : 1 + offset));
+      default:
+        return posAt(parsed, start);
+    }
+  }
+  return findPos(parsed, path, 'value');
+}
+
 function deref(parsed: ParsedYaml, node: unknown): unknown {
   return isAlias(node) ? node.resolve(parsed.doc) : node;
 }

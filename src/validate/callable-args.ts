@@ -1,0 +1,93 @@
+/**
+ * Checks a step's `args` against its callable's JSON Schema. A string that is a template may
+ * become any JSON type at run time (a lone placeholder keeps its value's type), so errors at a
+ * template value are left to the run.
+ */
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Json } from '../model/playbook.js';
+import { closest } from '../lang/groups.js';
+import { isTemplate } from '../lang/templates.js';
+
+export interface ArgProblem {
+  /** Path inside args (empty for the args object itself). */
+  path: string[];
+  /** 'key' when the problem is an unknown arg name. */
+  which: 'key' | 'value';
+  message: string;
+}
+
+let ajv: { compile(s: object): ValidateFunction } | undefined;
+const cache = new Map<string, ValidateFunction | Error>();
+
+function compileSchema(key: string, schema: object): ValidateFunction | Error {
+  let fn = cache.get(key);
+  if (fn) return fn;
+  if (!ajv) {
+    const require = createRequire(import.meta.url);
+    const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => typeof ajv };
+    ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true })!;
+  }
+  try {
+    fn = ajv.compile(schema);
+  } catch (e) {
+    fn = e instanceof Error ? e : new Error(String(e));
+  }
+  cache.set(key, fn);
+  return fn;
+}
+
+export function checkArgs(callable: string, cacheKey: string, schema: object, args: Record<string, Json>): ArgProblem[] {
+  const fn = compileSchema(cacheKey, schema);
+  if (fn instanceof Error) {
+    return [{ path: [], which: 'value', message: `callable '${callable}' exports a schema that is not valid JSON Schema: ${fn.message}` }];
+  }
+  if (fn(args)) return [];
+  const out: ArgProblem[] = [];
+  for (const e of fn.errors ?? []) {
+    const problem = translate(callable, e, args);
+    if (problem && !out.some((p) => p.message === problem.message && p.path.join('.') === problem.path.join('.'))) out.push(problem);
+  }
+  return out;
+}
+
+function translate(callable: string, e: ErrorObject, args: Record<string, Json>): ArgProblem | undefined {
+  const path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (templated(args, path)) return undefined;
+  const where = path.length ? `arg '${path.join('.')}'` : 'args';
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const bad = (e.params as { additionalProperty: string }).additionalProperty;
+      const parent = (e.parentSchema as { properties?: object } | undefined)?.properties ?? {};
+      const allowed = Object.keys(parent);
+      const hint = closest(bad, allowed);
+      const expect = hint ? `; did you mean '${hint}'?` : allowed.length ? `; it takes ${allowed.join(', ')}` : '; it takes no args';
+      return { path: [...path, bad], which: 'key', message: `${callable}: unknown arg '${[...path, bad].join('.')}'${expect}` };
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      return { path, which: 'value', message: `${callable} needs arg '${[...path, missing].join('.')}'` };
+    }
+    case 'type':
+      return { path, which: 'value', message: `${callable}: ${where} must be ${String((e.params as { type: string }).type)}` };
+    case 'enum':
+      return {
+        path,
+        which: 'value',
+        message: `${callable}: ${where} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ')}`,
+      };
+    default:
+      return { path, which: 'value', message: `${callable}: ${where} ${e.message ?? 'is invalid'}` };
+  }
+}
+
+/** True when the value at path, or a string on the way to it, is a template (decided at run time). */
+function templated(args: Json, path: string[]): boolean {
+  let cur: Json | undefined = args;
+  for (let i = 0; i <= path.length; i++) {
+    if (typeof cur === 'string') return isTemplate(cur);
+    if (i === path.length || cur === null || typeof cur !== 'object') return false;
+    cur = (cur as Record<string, Json>)[path[i]!];
+  }
+  return false;
+}
