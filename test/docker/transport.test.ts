@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { hostname } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HostError } from '../../src/errors.js';
 import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker.js';
 import type { DockerTransport } from '../../src/transports/docker.js';
+import { openSession } from '../../src/transports/shell-session.js';
 import { describeIntegration } from '../support/integration.js';
 import {
   dockerHost,
@@ -201,6 +204,26 @@ describeIntegration('docker transport', reason, () => {
     await tr.close();
     const err = await testDocker().getContainer(id).inspect().catch((e: unknown) => e);
     expect((err as { statusCode?: number }).statusCode).toBe(404);
+  });
+
+  it('ephemeral: a whole session (run, put, fetch) works and closing it removes the container', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-docker-'));
+    try {
+      const tr = createDockerTransport(dockerHost('scratch2', { image: await ensureTestImage(), ephemeral: true }), { runId: RUN_ID });
+      const s = await openSession(tr, { name: 'scratch2', vars: {} });
+      const id = tr.containerId!;
+      writeFileSync(join(dir, 'a.txt'), 'payload\n');
+      const put = await s.put(join(dir, 'a.txt'), '/srv/app/', 0o600);
+      expect(put).toMatchObject({ remote_path: '/srv/app/a.txt', size: 8, changed: true });
+      expect((await s.run(['stat', '-c', '%a', '/srv/app/a.txt'])).stdout).toBe('600\n');
+      const got = await s.fetch('/srv/app/a.txt', join(dir, 'back.txt'));
+      expect(readFileSync(got.local_path, 'utf8')).toBe('payload\n');
+      await s.close();
+      const gone = await testDocker().getContainer(id).inspect().catch((e: unknown) => e);
+      expect((gone as { statusCode?: number }).statusCode).toBe(404);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('ephemeral with an image that is not there is unreachable and names the image', async () => {

@@ -40,8 +40,15 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
     if (killed) return;
     killed = true;
     sock?.destroy();
+    closeStdin();
     if (exec !== null) void killOnHost(target, exec);
     // Not yet started: run() sees `killed` and never attaches.
+  };
+
+  // Like a pipe to a dead process: a writer still feeding stdin must fail, not wait forever.
+  const closeStdin = (): void => {
+    stdin.unpipe();
+    if (!stdin.writableFinished) stdin.destroy();
   };
 
   const onAbort = (): void => {
@@ -84,7 +91,7 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
 
   const exit = run().finally(() => {
     opts.signal?.removeEventListener('abort', onAbort);
-    stdin.unpipe();
+    closeStdin();
     if (!demux.writableEnded) demux.end();
   });
   exit.catch((err: unknown) => {
