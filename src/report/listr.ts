@@ -7,11 +7,11 @@
  * one is done). This reporter must never break the run, so every entry point is guarded
  * and close() settles every promise it made.
  */
-import { Listr, ListrLogger, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
+import { DefaultRenderer, Listr, ListrLogger, ProcessOutput, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { HostResult, Reporter, RunEvent } from '../run/events.js';
 import type { Plan } from '../compile/plan-types.js';
 import { ReportBuilder } from './build-report.js';
-import { foldResults } from './fold.js';
+import { foldResults, labelOf } from './fold.js';
 import { countHosts, formatFolded, formatSummary, humanBytes, painter, shorten, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
 import { reportFailure } from './safe.js';
@@ -29,6 +29,14 @@ export interface ListrReporterOptions {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Wrapper = ListrTaskWrapper<any, any, any>;
+
+/**
+ * listr2 decides "is this a terminal" from process.stdout alone; our list may be drawn on
+ * stderr (when `--json -` owns stdout), so that choice is made here, from the real stream.
+ */
+class StreamDefaultRenderer extends DefaultRenderer {
+  static override nonTTY = true;
+}
 
 class Deferred<T> {
   settled = false;
@@ -59,7 +67,8 @@ interface StepTask {
   title: string;
   wrapper?: Wrapper;
   start: Deferred<StepStart>;
-  finish: Deferred<string[]>;
+  /** Folded result lines and a note for the title (`1 failed`), set when the step finishes. */
+  finish: Deferred<{ lines: string[]; note: string }>;
   hosts: Map<string, HostTask>;
   results: Array<{ host: string; result: HostResult }>;
 }
@@ -140,7 +149,7 @@ export class ListrReporter implements Reporter {
         const ht = this.stepTask(ev.step)?.hosts.get(ev.host);
         const done = this.lines.push(`${ev.step}:${ev.host}`, ev.text);
         const last = done[done.length - 1];
-        if (ht?.wrapper && last !== undefined) ht.wrapper.output = shorten(last, 120);
+        if (ht?.wrapper && last !== undefined) ht.wrapper.output = `${ev.host} | ${shorten(last, 120)}`;
         return;
       }
       case 'host_result': {
@@ -162,9 +171,11 @@ export class ListrReporter implements Reporter {
         }
         // Free strategy announces an upper bound; hosts it did not reach were not run.
         for (const ht of st.hosts.values()) ht.end.resolve({ kind: 'not_run' });
-        const folded = foldResults(st.results).map((f) => formatFolded(f, this.paint));
+        const failed = st.results.filter((x) => !x.result.ok).length;
+        const lines = foldResults(st.results).map((f) => formatFolded(f, this.paint));
         st.results = [];
-        st.finish.resolve(folded);
+        const note = [failed > 0 ? `${failed} failed` : '', ev.status === 'aborted' ? 'aborted the run' : ''].filter(Boolean).join(', ');
+        st.finish.resolve({ lines, note });
         return;
       }
       case 'group_decided':
@@ -196,7 +207,7 @@ export class ListrReporter implements Reporter {
         index: s.index,
         title: `[${s.index + 1}/${plan.steps.length}] ${s.name}`,
         start: new Deferred<StepStart>(),
-        finish: new Deferred<string[]>(),
+        finish: new Deferred<{ lines: string[]; note: string }>(),
         hosts: new Map(),
         results: [],
       })),
@@ -213,7 +224,7 @@ export class ListrReporter implements Reporter {
       exitOnError: false,
       collectErrors: false,
       registerSignalListeners: false,
-      renderer: this.opts.renderer ?? 'default',
+      renderer: (this.opts.renderer ?? 'default') === 'default' ? StreamDefaultRenderer : this.opts.renderer,
       fallbackRenderer: 'simple',
       fallbackRendererCondition: this.opts.renderer === undefined ? this.opts.out.isTTY !== true : false,
       rendererOptions: { logger: this.logger(), collapseSubtasks: true, collapseErrors: false, showErrorMessage: true },
@@ -235,7 +246,7 @@ export class ListrReporter implements Reporter {
     for (const st of seg.steps) {
       st.start.resolve({ kind: 'not_run' });
       for (const ht of st.hosts.values()) ht.end.resolve({ kind: 'not_run' });
-      st.finish.resolve(foldResults(st.results).map((f) => formatFolded(f, this.paint)));
+      st.finish.resolve({ lines: foldResults(st.results).map((f) => formatFolded(f, this.paint)), note: '' });
     }
   }
 
@@ -262,8 +273,9 @@ export class ListrReporter implements Reporter {
         const closer: ListrTask = {
           // No title: invisible; keeps the step open until step_finished, then shows the fold.
           task: async () => {
-            const folded = await st.finish.promise;
-            if (folded.length > 0) task.output = folded.join('\n');
+            const { lines, note } = await st.finish.promise;
+            if (note !== '') task.title = `${task.title}: ${this.paint('red', note)}`;
+            if (lines.length > 0) task.output = lines.join('\n');
           },
         };
         return task.newListr([...hostTasks, closer], { concurrent: true, exitOnError: false });
@@ -282,7 +294,12 @@ export class ListrReporter implements Reporter {
           return;
         }
         const r = end.result;
-        if (!r.ok) throw new Error(`${ht.host}: ${r.error.kind}: ${shorten(r.error.msg, 160)}`);
+        // A failed host does not fail its listr task: listr2 would then expand every host of
+        // the step for good, and the fold (which names the failed hosts) is what should stay.
+        if (!r.ok) {
+          task.title = this.paint('red', `${ht.host} ${labelOf(r) === 'unreachable' ? 'UNREACHABLE' : 'FAILED'} ${r.error.kind}: ${shorten(r.error.msg, 160)}`);
+          return;
+        }
         if (r.skipped) {
           task.skip(`${ht.host} skipped (check mode)`);
           return;
