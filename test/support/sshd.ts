@@ -200,7 +200,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
       `MaxStartups ${opts.maxStartups ?? '100:30:200'}`,
       `MaxSessions ${opts.maxSessions ?? 50}`,
       'MaxAuthTries 20',
-      'LogLevel VERBOSE',
+      `LogLevel ${process.env.CHOPSTICKS_SSHD_LOGLEVEL ?? 'VERBOSE'}`,
       'UseDNS no',
       'PrintMotd no',
       'Subsystem sftp internal-sftp',

@@ -14,6 +14,25 @@ function sigName(s: string | undefined | null): string | null {
   return s.startsWith('SIG') ? s : `SIG${s}`;
 }
 
+/** How long after kill() `exit` resolves even if the server has not closed the channel. */
+export const KILL_GRACE_MS = 1000;
+const KILL_CLOSE_AFTER_MS = 250;
+
+/**
+ * ssh2's Channel.signal() silently does nothing once our side of the channel has sent EOF
+ * (stdin ended), which is the usual state of a running command; the protocol call does not
+ * have that restriction. sshd (>= 7.9) delivers it to the command's process group.
+ */
+function sendSignal(ch: ClientChannel, name: string): void {
+  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, s: string): void } } };
+  try {
+    if ((c.outgoing?.state === 'open' || c.outgoing?.state === 'eof') && c._client?._protocol) c._client._protocol.signal(c.outgoing.id, name);
+    else ch.signal(name);
+  } catch {
+    // channel closing already
+  }
+}
+
 export class SshProcess implements RemoteProcess {
   readonly stdin = new PassThrough();
   readonly stdout = new PassThrough();
@@ -90,16 +109,19 @@ export class SshProcess implements RemoteProcess {
     this.killed = true;
     const ch = this.channel;
     if (!ch) return;
-    try {
-      ch.signal('TERM');
-    } catch {
-      // channel already closing
-    }
-    try {
-      ch.close();
-    } catch {
-      // already closed
-    }
+    sendSignal(ch, 'TERM');
+    // Closing at once would drop what the command says while it stops (and its exit
+    // status); close only if it is still open a moment later.
+    setTimeout(() => {
+      try {
+        ch.close();
+      } catch {
+        // already closed
+      }
+    }, KILL_CLOSE_AFTER_MS).unref();
+    // sshd keeps a session channel open until every process holding its output exits, so
+    // a child that ignores the signal would hold `exit` forever: give up waiting after a grace.
+    setTimeout(() => this.finish({ code: null, signal: 'SIGTERM' }), KILL_GRACE_MS).unref();
   }
 
   finish(info: ExitInfo): void {
