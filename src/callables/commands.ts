@@ -1,0 +1,126 @@
+/**
+ * test, command, shell, script. Only `shell` and `test` hand text to a shell; `command`
+ * and `script` pass every value as its own argv word.
+ */
+import { resolve } from 'node:path';
+import { HostError } from '../errors.js';
+import { parseJsonLimited } from '../lang/json-guard.js';
+import type { Json } from '../model/playbook.js';
+import { shJoin } from '../transports/quote.js';
+import type { RunOptions, RunResult } from '../transports/session.js';
+import { okCodes, optString, optStringArray, optStringMap, reqString } from './args.js';
+import { baseRunOptions, stderrTail } from './run-opts.js';
+import type { CallContext, Callable, CallOutcome } from './types.js';
+
+function commandOptions(ctx: CallContext, name: string): RunOptions {
+  const stdin = optString(ctx, name, 'stdin');
+  const cwd = optString(ctx, name, 'cwd');
+  const env = optStringMap(ctx, name, 'env');
+  return baseRunOptions(ctx, {
+    ...(stdin !== undefined ? { stdin } : {}),
+    ...(cwd !== undefined ? { cwd } : {}),
+    ...(env !== undefined ? { env } : {}),
+  });
+}
+
+function short(s: string, n = 160): string {
+  const one = s.replace(/\s*\n\s*/g, ' ⏎ ');
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
+/** rc outside ok_codes is the host's error; the message says what ran, how it ended and why. */
+function checkRc(ctx: CallContext, name: string, what: string, r: RunResult, ok: number[]): void {
+  if (ok.includes(r.rc)) return;
+  const tail = stderrTail(r.stderr);
+  throw new HostError(
+    'failed',
+    `${ctx.hostName}: ${name} \`${short(what)}\` exited ${r.rc}${tail ? `: ${tail}` : ' (no stderr)'}`,
+    r.stderr || null,
+  );
+}
+
+const testCallable: Callable = {
+  name: 'test',
+  readonly: true,
+  async invoke(ctx): Promise<CallOutcome> {
+    const cmd = reqString(ctx, 'test', 'cmd');
+    const r = await ctx.session.shell(cmd, baseRunOptions(ctx));
+    if (r.rc === 0) return { value: true, changed: false };
+    if (r.rc === 1) return { value: false, changed: false };
+    checkRc(ctx, 'test', cmd, r, [0, 1]);
+    throw new Error('unreachable');
+  },
+};
+
+const commandCallable: Callable = {
+  name: 'command',
+  readonly: false,
+  async invoke(ctx): Promise<CallOutcome> {
+    const argv = optStringArray(ctx, 'command', 'argv');
+    if (argv === undefined || argv.length === 0) {
+      throw new HostError('failed', `${ctx.hostName}: command: argument 'argv' must be a non-empty list of strings`);
+    }
+    const ok = okCodes(ctx, 'command');
+    const r = await ctx.session.run(argv, commandOptions(ctx, 'command'));
+    checkRc(ctx, 'command', shJoin(argv), r, ok);
+    return { value: { stdout: r.stdout, stderr: r.stderr, rc: r.rc }, changed: true };
+  },
+};
+
+const shellCallable: Callable = {
+  name: 'shell',
+  readonly: false,
+  async invoke(ctx): Promise<CallOutcome> {
+    const cmd = reqString(ctx, 'shell', 'cmd');
+    const ok = okCodes(ctx, 'shell');
+    const r = await ctx.session.shell(cmd, commandOptions(ctx, 'shell'));
+    checkRc(ctx, 'shell', cmd, r, ok);
+    return { value: { stdout: r.stdout, stderr: r.stderr, rc: r.rc }, changed: true };
+  },
+};
+
+const scriptCallable: Callable = {
+  name: 'script',
+  readonly: false,
+  async invoke(ctx): Promise<CallOutcome> {
+    const path = reqString(ctx, 'script', 'path');
+    const interpreter = optString(ctx, 'script', 'interpreter');
+    const args = optStringArray(ctx, 'script', 'args') ?? [];
+    const output = optString(ctx, 'script', 'output') ?? 'text';
+    if (output !== 'json' && output !== 'text') {
+      throw new HostError('failed', `${ctx.hostName}: script: output must be 'json' or 'text', not ${JSON.stringify(output)}`);
+    }
+    const ok = okCodes(ctx, 'script');
+    const local = resolve(ctx.baseDir, path);
+    const put = await ctx.session.put(local, undefined, 0o700, { become: ctx.become, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+    const remote = put.remote_path;
+    let r: RunResult;
+    try {
+      const argv = interpreter !== undefined ? [...splitInterpreter(interpreter), remote, ...args] : [remote, ...args];
+      r = await ctx.session.run(argv, commandOptions(ctx, 'script'));
+    } finally {
+      // put without a destination made a private folder for the script: remove both.
+      const folder = remote.slice(0, remote.lastIndexOf('/'));
+      await ctx.session
+        .run(['rm', '-rf', '--', folder], { become: ctx.become, timeoutMs: 30_000 })
+        .catch(() => {});
+    }
+    checkRc(ctx, 'script', [path, ...args].join(' '), r, ok);
+    if (output === 'text') return { value: r.stdout, changed: true };
+    const parsed = parseJsonLimited(r.stdout, { maxBytes: ctx.maxResult });
+    if (!parsed.ok) {
+      throw new HostError(
+        'invalid_result',
+        `${ctx.hostName}: script ${path}: its output is not valid JSON (output: json): ${parsed.message}; output starts ${JSON.stringify(r.stdout.slice(0, 80))}`,
+      );
+    }
+    return { value: parsed.value as Json, changed: true };
+  },
+};
+
+/** `interpreter: "python3 -u"` is a program and its options, split on spaces (no shell). */
+function splitInterpreter(s: string): string[] {
+  return s.trim().split(/\s+/).filter((w) => w !== '');
+}
+
+export const commandCallables: Callable[] = [testCallable, commandCallable, shellCallable, scriptCallable];

@@ -1,0 +1,13 @@
+import { commandCallables } from './commands.js';
+import { factCallables } from './facts.js';
+import type { Callable } from './types.js';
+import { builtinSignature } from '../validate/builtin-signatures.js';
+
+export { loadCustomCallable, CallableLoadError } from './custom.js';
+export { makeHostHandle } from './host-handle.js';
+export type { Callable, CallContext, CallOutcome } from './types.js';
+
+/** The callables of SPEC §4, by name. */
+export const builtinCallables: ReadonlyMap<string, Callable> = new Map(
+  [...factCallables, ...commandCallables].map((c) => [c.name, { ...c, schema: builtinSignature(c.name)?.schema ?? c.schema }]),
+);
