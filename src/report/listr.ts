@@ -65,7 +65,6 @@ type StepStart = { kind: 'started'; targets: string[] } | { kind: 'not_run' };
 interface StepTask {
   index: number;
   title: string;
-  wrapper?: Wrapper;
   start: Deferred<StepStart>;
   /** Folded result lines and a note for the title (`1 failed`), set when the step finishes. */
   finish: Deferred<{ lines: string[]; note: string }>;
@@ -261,7 +260,6 @@ export class ListrReporter implements Reporter {
       title: st.title,
       rendererOptions: { persistentOutput: true, outputBar: Infinity, bottomBar: false },
       task: async (_ctx, task) => {
-        st.wrapper = task;
         const start = await st.start.promise;
         if (start.kind === 'not_run') {
           task.skip(`${st.title} (not run)`);

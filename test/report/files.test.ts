@@ -9,6 +9,7 @@ import { JsonReporter } from '../../src/report/json.js';
 import { buildReport } from '../../src/report/build-report.js';
 import { createReporters } from '../../src/report/index.js';
 import { PlainReporter } from '../../src/report/plain.js';
+import { ListrReporter } from '../../src/report/listr.js';
 import { UsageError } from '../../src/errors.js';
 import type { Reporter, RunEvent } from '../../src/run/events.js';
 import { Capture } from './capture.js';
@@ -132,5 +133,24 @@ describe('--json report', () => {
     const r = new JsonReporter(dir, new Capture(), stderr);
     await expect(feed(r, fleetRun().events)).resolves.toBeUndefined();
     expect(stderr.text).toMatch(/json report .* failed/);
+  });
+});
+
+describe('createReporters', () => {
+  const streams = (tty: boolean) => {
+    const stdout = new Capture();
+    stdout.isTTY = tty;
+    return { stdout: stdout.asWriteStream(), stderr: new Capture().asWriteStream() };
+  };
+  it('auto: listr in a terminal, plain in CI or a pipe', () => {
+    expect(createReporters({ output: 'auto', ...streams(true), env: {} })[0]).toBeInstanceOf(ListrReporter);
+    expect(createReporters({ output: 'auto', ...streams(true), env: { CI: 'true' } })[0]).toBeInstanceOf(PlainReporter);
+    expect(createReporters({ output: 'auto', ...streams(false), env: {} })[0]).toBeInstanceOf(PlainReporter);
+    expect(createReporters({ output: 'tty', ...streams(false), env: {} })[0]).toBeInstanceOf(ListrReporter);
+  });
+  it('adds one reporter per requested file, events first so it sees each event before the others', () => {
+    const dir = tmp();
+    const rs = createReporters({ output: 'quiet', json: join(dir, 'r.json'), junit: join(dir, 'j.xml'), events: join(dir, 'e.jsonl'), ...streams(false), env: {} });
+    expect(rs.map((r) => r.constructor.name)).toEqual(['EventsReporter', 'PlainReporter', 'JsonReporter', 'JunitReporter']);
   });
 });
