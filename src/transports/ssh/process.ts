@@ -17,6 +17,7 @@ function sigName(s: string | undefined | null): string | null {
 /** How long after kill() `exit` resolves even if the server has not closed the channel. */
 export const KILL_GRACE_MS = 1000;
 const KILL_CLOSE_AFTER_MS = 250;
+const CHANNEL_OPEN_ATTEMPTS = 8;
 
 /**
  * ssh2's Channel.signal() silently does nothing once our side of the channel has sent EOF
@@ -74,10 +75,22 @@ export class SshProcess implements RemoteProcess {
       if (!this.done) this.finish({ code: null, signal: 'SIGTERM' });
       return;
     }
+    this.open(client, command, release, isLost, 1);
+  }
+
+  private open(client: Client, command: string, release: () => void, isLost: () => HostError | undefined, attempt: number): void {
     client.exec(command, (err, ch) => {
       if (err) {
+        const lost = isLost();
+        // sshd frees a closed session a moment after we see it close, so a new channel can
+        // be refused ("no more sessions") though we stay under MaxSessions: the command has
+        // not started, so trying again is safe.
+        if (!lost && !this.done && /Channel open failure/i.test(err.message) && attempt < CHANNEL_OPEN_ATTEMPTS) {
+          setTimeout(() => this.open(client, command, release, isLost, attempt + 1), 20 * attempt + Math.random() * 30);
+          return;
+        }
         release();
-        this.fail(isLost() ?? new HostError('failed', `${this.label}: cannot start a command: ${err.message}.`));
+        this.fail(lost ?? new HostError('failed', `${this.label}: cannot start a command: ${err.message}.`));
         return;
       }
       this.channel = ch;
