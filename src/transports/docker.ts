@@ -27,6 +27,8 @@ export interface DockerContext {
   connectTimeoutMs?: number;
   /** Environment for DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Where a problem that must not fail the run goes (an ephemeral container that could not be removed). */
+  warn?: (message: string) => void;
 }
 
 export interface DockerTransport extends Transport {
@@ -35,6 +37,8 @@ export interface DockerTransport extends Transport {
   /** Id of the container in use once connected (ephemeral or existing). */
   readonly containerId: string | undefined;
 }
+
+const REMOVE_TIMEOUT_MS = 15_000;
 
 /** Stale ephemeral containers are reaped once per engine per process. */
 const reaped = new Map<string, Promise<void>>();
@@ -207,14 +211,22 @@ class DockerTransportImpl implements DockerTransport {
     return this.closing;
   }
 
+  /**
+   * Never throws: close() runs in the executor's finally, where an exception would hide the
+   * run's real outcome. A container that cannot be removed is reported through `warn`, and
+   * the next run on this machine reaps it (its controller pid is dead by then).
+   */
   private async removeEphemeral(): Promise<void> {
     if (!this.host.ephemeral || this.container === null) return;
     const c = this.container;
     try {
-      await c.remove({ force: true, v: true });
+      await c.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions);
     } catch (err) {
       // 404: already removed; 409: removal already in progress.
-      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw new HostError('failed', `${this.hostName}: could not remove ephemeral container ${c.id.slice(0, 12)}: ${messageOf(err)}`);
+      if (statusOf(err) === 404 || statusOf(err) === 409) return;
+      this.ctx.warn?.(
+        `${this.hostName}: could not remove ephemeral container ${c.id.slice(0, 12)} (${messageOf(err)}); remove it with docker rm -f ${c.id.slice(0, 12)}`,
+      );
     }
   }
 

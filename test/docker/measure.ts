@@ -3,7 +3,17 @@
  *  - per command: one long-lived `sh` exec fed commands (raw dockerode) vs one exec per command;
  *  - 64 MiB upload: `cat > tmp` through an exec's stdin (what the session's put does) vs the
  *    archive API (putArchive with a tar stream); and the same for download.
- * Usage: compile, then `node measure.js CONTAINER` (see docs in the report).
+ * Usage: compile (tsc with an outDir), start a busybox container, `node measure.js CONTAINER`.
+ *
+ * Measured (2 shared cores, dockerd 20.10, unix socket; two runs):
+ *   long-lived sh exec, per command ........ 0.9 – 1.3 ms
+ *   new exec per command ................... 78 – 80 ms
+ *   put 64 MiB, exec stdin `cat > tmp` ..... 128 – 147 MiB/s
+ *   put 64 MiB, putArchive (tar stream) .... 121 – 161 MiB/s
+ *   fetch 64 MiB, exec stdout `cat` ........ 77 – 149 MiB/s
+ *   fetch 64 MiB, getArchive ............... 84 – 118 MiB/s
+ * The exec stream is as fast as the archive API within noise, so put/fetch stay on the one
+ * path shared with ssh and local (sha1 checked remotely, temp + rename).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, writeFileSync, statSync, rmSync } from 'node:fs';

@@ -234,28 +234,29 @@ describeIntegration('docker transport', reason, () => {
     await tr.close();
   });
 
+  const dead = spawnSync('true').pid!; // exited: its pid is (almost surely) free now
+  const mkLabelled = async (pid: number) => {
+    const c = await testDocker().createContainer({
+      Image: await ensureTestImage(),
+      Entrypoint: ['sleep', '600'],
+      Labels: {
+        'chopsticks.ephemeral': '1',
+        'chopsticks.pid': String(pid),
+        'chopsticks.run': 'old',
+        'chopsticks.host': 'h',
+        'chopsticks.controller': hostname(),
+        'chopsticks.test': '1',
+      },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await c.start();
+    return c;
+  };
+
   it('reaps stale ephemeral containers of dead controllers, keeps live ones', async () => {
     const docker = testDocker();
-    const dead = spawnSync('true').pid!; // exited: its pid is (almost surely) free now
-    const mk = async (pid: number) => {
-      const c = await docker.createContainer({
-        Image: await ensureTestImage(),
-        Entrypoint: ['sleep', '600'],
-        Labels: {
-          'chopsticks.ephemeral': '1',
-          'chopsticks.pid': String(pid),
-          'chopsticks.run': 'old',
-          'chopsticks.host': 'h',
-          'chopsticks.controller': hostname(),
-          'chopsticks.test': '1',
-        },
-        HostConfig: { NetworkMode: 'none' },
-      });
-      await c.start();
-      return c;
-    };
-    const stale = await mk(dead);
-    const live = await mk(process.ppid);
+    const stale = await mkLabelled(dead);
+    const live = await mkLabelled(process.ppid);
     try {
       const removed = await reapStaleEphemeral(docker, { isAlive: (pid) => pid !== dead });
       expect(removed).toContain(stale.id);
@@ -264,6 +265,20 @@ describeIntegration('docker transport', reason, () => {
     } finally {
       await stale.remove({ force: true }).catch(() => undefined);
       await live.remove({ force: true }).catch(() => undefined);
+    }
+  });
+
+  it('connect reaps stale ephemeral containers once per engine', async () => {
+    const stale = await mkLabelled(dead);
+    try {
+      // Another spelling of the same socket is another engine key, so reaping runs again here.
+      const tr = createDockerTransport(dockerHost('reaper', { container: CONTAINER, docker_host: 'unix:///run/docker.sock' }), { runId: RUN_ID });
+      await tr.connect();
+      const err = await stale.inspect().catch((e: unknown) => e);
+      expect((err as { statusCode?: number }).statusCode).toBe(404);
+      await tr.close();
+    } finally {
+      await stale.remove({ force: true }).catch(() => undefined);
     }
   });
 });
