@@ -8,6 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Json } from '../model/playbook.js';
 import { closest } from '../lang/groups.js';
 import { isTemplate } from '../lang/templates.js';
+import { typeWords } from './schema-check.js';
 
 export interface ArgProblem {
   /** Path inside args (empty for the args object itself). */
@@ -26,7 +27,7 @@ function compileSchema(key: string, schema: object): ValidateFunction | Error {
   if (!ajv) {
     const require = createRequire(import.meta.url);
     const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => typeof ajv };
-    ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true })!;
+    ajv = new Ajv2020.default({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true })!;
   }
   try {
     fn = ajv.compile(schema);
@@ -69,7 +70,7 @@ function translate(callable: string, e: ErrorObject, args: Record<string, Json>)
       return { path, which: 'value', message: `${callable} needs arg '${[...path, missing].join('.')}'` };
     }
     case 'type':
-      return { path, which: 'value', message: `${callable}: ${where} must be ${String((e.params as { type: string }).type)}` };
+      return { path, which: 'value', message: `${callable}: ${where} must be ${typeWords((e.params as { type: string | string[] }).type)}` };
     case 'enum':
       return {
         path,

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
 import { parseDuration } from '../lang/durations.js';
 import { closest, namesIn, outcomesIn, parseGroupExpr, suggestName } from '../lang/groups.js';
@@ -82,13 +82,16 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   listed.forEach((p, i) => {
     if (typeof p !== 'string') return;
     const blamePath = typeof pb.inventory === 'string' ? ['inventory'] : ['inventory', i];
-    invPaths.push({ path: resolve(baseDir, p), blame: findPos(src, blamePath) });
+    // Shown relative to the working directory, like the playbook path usually is.
+    const abs = resolve(baseDir, p);
+    const rel = relative(process.cwd(), abs);
+    invPaths.push({ path: rel.startsWith('..') || rel === '' ? abs : rel, blame: findPos(src, blamePath) });
   });
   for (const p of opts.inventory ?? []) invPaths.push({ path: resolve(p), blame: at(p) });
   const seenInv = new Set<string>();
   for (const { path, blame } of invPaths) {
-    if (seenInv.has(path)) continue;
-    seenInv.add(path);
+    if (seenInv.has(resolve(path))) continue;
+    seenInv.add(resolve(path));
     const inv = await readSource(path, problems, blame, 'inventory file');
     if (!inv || inv.value === undefined || inv.value === null) continue;
     if (!isObj(inv.value)) {
@@ -137,9 +140,15 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   return all.length ? { problems: all } : { playbook, problems: [] };
 }
 
+/** Unique problems, by file (in order of first appearance), then line and column. */
 function dedupe(problems: PlaybookProblem[]): PlaybookProblem[] {
   const seen = new Set<string>();
-  return problems.filter((p) => {
+  const fileOrder = new Map<string, number>();
+  for (const p of problems) if (!fileOrder.has(p.pos.file)) fileOrder.set(p.pos.file, fileOrder.size);
+  const sorted = [...problems].sort(
+    (a, b) => fileOrder.get(a.pos.file)! - fileOrder.get(b.pos.file)! || a.pos.line - b.pos.line || a.pos.col - b.pos.col,
+  );
+  return sorted.filter((p) => {
     const k = `${p.pos.file}:${p.pos.line}:${p.pos.col}:${p.message}`;
     if (seen.has(k)) return false;
     seen.add(k);

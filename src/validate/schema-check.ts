@@ -126,9 +126,11 @@ function translateErrors(
     const key = path[path.length - 1];
     const data = get(value, path);
     // Host and group names are checked with better messages by the semantic pass.
-    if (e.keyword === 'propertyNames' || 'propertyName' in (e.params as object)) {
+    const propertyName = (e as { propertyName?: string }).propertyName ?? (e.params as { propertyName?: string }).propertyName;
+    if (e.keyword === 'propertyNames' || propertyName !== undefined) {
       if (path.length === 1 && (path[0] === 'hosts' || path[0] === 'groups')) continue;
-      const name = (e.params as { propertyName?: string }).propertyName ?? '';
+      if (e.keyword === 'propertyNames') continue; // its inner error names the key
+      const name = propertyName ?? '';
       push([...path, name], 'key', 'schema', `'${name}' is not a valid name here: use letters, digits, '_', '.', '-'`);
       continue;
     }
@@ -248,7 +250,7 @@ function jsonType(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-function typeWords(t: string | string[]): string {
+export function typeWords(t: string | string[]): string {
   const words: Record<string, string> = {
     string: 'a string',
     object: 'a mapping',

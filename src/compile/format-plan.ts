@@ -1,0 +1,118 @@
+/**
+ * `plan` for humans: hosts and how they are reached, groups as host lists (filter groups as
+ * "decided at run time, ⊆ [...]"), then each step with what it will do and to whom.
+ * Deterministic: same plan, same text.
+ */
+import { formatDuration } from '../lang/durations.js';
+import { foldHostNames } from '../lang/hostlist.js';
+import type { HostSpec, Json, StepPolicy } from '../model/playbook.js';
+import { fillVarsInValue, fillVarsOnly } from './fill-vars.js';
+import { modeString } from './plan-json.js';
+
+// The CLI loads this module for `plan`; both renderings come from here.
+export { planToJson } from './plan-json.js';
+import type { HostBounds, Plan, PlanStep } from './plan-types.js';
+
+export function formatPlanText(plan: Plan): string {
+  const out: string[] = [];
+  out.push(`Plan: ${plan.name ?? plan.playbook}`);
+  if (plan.name !== undefined) out.push(`  playbook: ${plan.playbook}`);
+  out.push(`  sha256: ${plan.playbook_sha256}`);
+  const serial = plan.serial ? `, serial ${plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)).join(', ')}` : '';
+  out.push(`  strategy: ${plan.strategy}${serial}`);
+  if (plan.limit !== undefined) out.push(`  limit: ${plan.limit}`);
+
+  out.push('', `Hosts (${plan.hosts.length}):`);
+  const width = Math.max(0, ...plan.hosts.map((h) => h.name.length));
+  for (const h of plan.hosts) out.push(`  ${h.name.padEnd(width)}  ${describeHost(h)}`);
+
+  out.push('', 'Groups:');
+  const groups = [{ name: 'all', text: hostList(plan.hosts.map((h) => h.name)) }];
+  for (const g of plan.groups) {
+    const text = g.source === 'filter' ? `${boundsText(g.hosts, true)} (made by step ${(g.step ?? 0) + 1})` : boundsText(g.hosts, false);
+    groups.push({ name: g.name, text });
+  }
+  const gw = Math.max(...groups.map((g) => g.name.length));
+  for (const g of groups) out.push(`  ${g.name.padEnd(gw)}  ${g.text}`);
+
+  out.push('', 'Steps:');
+  for (const s of plan.steps) out.push(...stepLines(s, plan));
+  return out.join('\n') + '\n';
+}
+
+function hostList(names: string[]): string {
+  if (names.length === 0) return '(none)';
+  return foldHostNames(names);
+}
+
+function boundsText(b: HostBounds, runtime: boolean): string {
+  if (!runtime && b.lower.length === b.upper.length) return hostList(b.upper);
+  const certain = b.lower.length ? `, at least [${hostList(b.lower)}]` : '';
+  return `decided at run time, ⊆ [${b.upper.length ? hostList(b.upper) : ''}]${certain}`;
+}
+
+function describeHost(h: HostSpec): string {
+  const become = h.become ? `, become ${h.become}` : '';
+  switch (h.transport) {
+    case 'local':
+      return `local${h.cwd ? ` (cwd ${h.cwd})` : ''}${become}`;
+    case 'ssh': {
+      const addr = `${h.user ? `${h.user}@` : ''}${h.host}${h.port !== undefined ? `:${h.port}` : ''}`;
+      const extra = [h.jump ? `via ${h.jump}` : '', h.host_key_check !== 'strict' ? `host_key_check ${h.host_key_check}` : '']
+        .filter(Boolean)
+        .join(', ');
+      return `ssh ${addr}${extra ? ` (${extra})` : ''}${become}`;
+    }
+    case 'docker': {
+      const what = h.image !== undefined ? `image ${h.image} (ephemeral)` : `container ${h.container ?? h.name}`;
+      return `docker ${what}${h.docker_host ? ` on ${h.docker_host}` : ''}${become}`;
+    }
+  }
+}
+
+function policyText(p: StepPolicy): string {
+  const parts = [`on_failure ${p.on_failure}`];
+  if (p.max_failures) parts.push(`max_failures ${'count' in p.max_failures ? p.max_failures.count : `${p.max_failures.percent}%`}`);
+  if (p.retries) parts.push(`retries ${p.retries} every ${formatDuration(p.retry_delay_ms)}`);
+  parts.push(`timeout ${p.timeout_ms === undefined ? 'none' : formatDuration(p.timeout_ms)}`);
+  if (p.become) parts.push(`become ${p.become}`);
+  if (p.concurrency) parts.push(`concurrency ${p.concurrency}`);
+  return parts.join(', ');
+}
+
+function json(v: Json): string {
+  return JSON.stringify(v);
+}
+
+function stepLines(s: PlanStep, plan: Plan): string[] {
+  const lines = [`  ${s.index + 1}. ${s.name}`];
+  const add = (k: string, v: string): void => {
+    lines.push(`       ${k.padEnd(8)} ${v}`);
+  };
+  switch (s.kind) {
+    case 'call':
+      add('call', `${s.callable}${s.readonly ? ' (read-only)' : ' (changes hosts)'}`);
+      if (Object.keys(s.args).length) add('args', json(fillVarsInValue(s.args, plan.vars)));
+      break;
+    case 'filter':
+      add('filter', `${s.callable}${s.readonly ? ' (read-only)' : ' (changes hosts)'} → group ${s.as}${s.exclude ? ' (hosts where false)' : ''}`);
+      if (Object.keys(s.args).length) add('args', json(fillVarsInValue(s.args, plan.vars)));
+      break;
+    case 'put': {
+      add('put', `${String(fillVarsOnly(s.src, plan.vars))} → ${s.to === undefined ? '(temporary path)' : String(fillVarsOnly(s.to, plan.vars))}, mode ${modeString(s.mode)}`);
+      if (s.local) {
+        add('local', 'error' in s.local ? `${s.local.path}: ${s.local.error}` : `${s.local.path}, ${s.local.size} bytes, sha1 ${s.local.sha1sum}`);
+      }
+      break;
+    }
+    case 'fetch':
+      add('fetch', `${String(fillVarsOnly(s.src, plan.vars))} → ${s.to === undefined ? '(temporary file per host)' : String(fillVarsOnly(s.to, plan.vars))}`);
+      break;
+  }
+  add('on', s.onText);
+  const t = s.targets;
+  add('targets', t.lower.length === t.upper.length ? `${hostList(t.upper)} (${t.upper.length})` : boundsText(t, true));
+  if (s.register) add('register', s.register);
+  add('policy', policyText(s.policy));
+  return lines;
+}

@@ -1,0 +1,137 @@
+/**
+ * `plan --json`: the plan as data. Same input → byte-identical output: key order is fixed by
+ * construction here (user data such as args and vars keeps the order it was written in), host
+ * lists follow definition order, and nothing time- or machine-dependent beyond the playbook's
+ * own folder is included.
+ */
+import type { HostSpec, Json, StepPolicy } from '../model/playbook.js';
+import { fillVarsInValue, fillVarsOnly } from './fill-vars.js';
+import type { HostBounds, Plan, PlanStep } from './plan-types.js';
+
+export function planToJson(plan: Plan): string {
+  return JSON.stringify(planAsData(plan), null, 2) + '\n';
+}
+
+export function planAsData(plan: Plan): Json {
+  return {
+    version: 1,
+    playbook: plan.playbook,
+    playbook_sha256: plan.playbook_sha256,
+    name: plan.name ?? null,
+    strategy: plan.strategy,
+    serial: plan.serial ? plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)) : null,
+    limit: plan.limit ?? null,
+    vars: plan.vars,
+    hosts: plan.hosts.map(hostData),
+    groups: [
+      { name: 'all', source: 'static', step: null, hosts: plan.hosts.map((h) => h.name), decided_at_run_time: false, upper: plan.hosts.map((h) => h.name) },
+      ...plan.groups.map((g) => ({
+        name: g.name,
+        source: g.source,
+        step: g.step ?? null,
+        ...boundsData(g.hosts),
+      })),
+    ],
+    callables: Object.fromEntries(
+      Object.keys(plan.callables)
+        .sort()
+        .map((k) => {
+          const c = plan.callables[k]!;
+          return [k, { module: c.module, export: c.exportName, readonly: c.readonly }];
+        }),
+    ),
+    steps: plan.steps.map((s) => stepData(s, plan.vars)),
+  };
+}
+
+function boundsData(b: HostBounds): { hosts: string[]; decided_at_run_time: boolean; upper: string[] } {
+  const decided = b.lower.length !== b.upper.length;
+  // `hosts` is what is certain before the run; `upper` what is possible.
+  return { hosts: b.lower, decided_at_run_time: decided, upper: b.upper };
+}
+
+function hostData(h: HostSpec): Json {
+  const base = { name: h.name, transport: h.transport } as Record<string, Json>;
+  switch (h.transport) {
+    case 'local':
+      if (h.cwd !== undefined) base.cwd = h.cwd;
+      if (h.env) base.env = h.env;
+      break;
+    case 'ssh':
+      base.host = h.host;
+      if (h.port !== undefined) base.port = h.port;
+      if (h.user !== undefined) base.user = h.user;
+      if (h.identity_file !== undefined) base.identity_file = h.identity_file;
+      if (h.password_env !== undefined) base.password_env = h.password_env;
+      if (h.known_hosts !== undefined) base.known_hosts = h.known_hosts;
+      base.host_key_check = h.host_key_check;
+      if (h.jump !== undefined) base.jump = h.jump;
+      base.connect_timeout_ms = h.connect_timeout_ms;
+      base.keepalive_ms = h.keepalive_ms;
+      base.keepalive_count = h.keepalive_count;
+      break;
+    case 'docker':
+      if (h.container !== undefined) base.container = h.container;
+      if (h.image !== undefined) base.image = h.image;
+      base.ephemeral = h.ephemeral;
+      if (h.docker_host !== undefined) base.docker_host = h.docker_host;
+      break;
+  }
+  if (h.become !== undefined) base.become = h.become;
+  base.vars = h.vars;
+  return base;
+}
+
+export function policyData(p: StepPolicy): Json {
+  return {
+    on_failure: p.on_failure,
+    max_failures: p.max_failures ? ('count' in p.max_failures ? p.max_failures.count : `${p.max_failures.percent}%`) : null,
+    retries: p.retries,
+    retry_delay_ms: p.retry_delay_ms,
+    timeout_ms: p.timeout_ms ?? null,
+    become: p.become ?? null,
+    concurrency: p.concurrency ?? null,
+  };
+}
+
+export function modeString(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+function stepData(s: PlanStep, vars: Record<string, Json>): Json {
+  const base: Record<string, Json> = {
+    index: s.index,
+    name: s.name,
+    kind: s.kind,
+    on: s.onText,
+    ...boundsData(s.targets),
+    register: s.register ?? null,
+    policy: policyData(s.policy),
+    line: s.pos.line,
+  };
+  switch (s.kind) {
+    case 'call':
+      return { ...base, callable: s.callable, readonly: s.readonly, args: s.args, args_filled: fillVarsInValue(s.args, vars) };
+    case 'filter':
+      return {
+        ...base,
+        callable: s.callable,
+        readonly: s.readonly,
+        args: s.args,
+        args_filled: fillVarsInValue(s.args, vars),
+        exclude: s.exclude,
+        as: s.as,
+      };
+    case 'put':
+      return {
+        ...base,
+        src: s.src,
+        src_filled: fillVarsOnly(s.src, vars),
+        to: s.to ?? null,
+        mode: modeString(s.mode),
+        local: s.local ? ('error' in s.local ? { path: s.local.path, error: s.local.error } : { path: s.local.path, size: s.local.size, sha1sum: s.local.sha1sum }) : null,
+      };
+    case 'fetch':
+      return { ...base, src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to ?? null, to_filled: s.to === undefined ? null : fillVarsOnly(s.to, vars) };
+  }
+}
