@@ -450,6 +450,8 @@ const KILL_SCRIPT = `
 kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
   for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
 tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
+# A dead child that nobody has reaped yet (no init in a container) still answers kill -0.
+zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
 kill -STOP "$1" 2>/dev/null || exit 0
 all=$1; n=0
 while :; do
@@ -460,7 +462,7 @@ all=$now
 kill -TERM $all 2>/dev/null; kill -CONT $all 2>/dev/null
 i=0
 while [ "$i" -lt "$2" ]; do
-  alive=; for q in $all; do kill -0 "$q" 2>/dev/null && alive=1; done
+  alive=; for q in $all; do kill -0 "$q" 2>/dev/null && ! zombie "$q" && alive=1; done
   [ -z "$alive" ] && exit 0
   sleep 0.1 2>/dev/null || sleep 1
   i=$((i+1))

@@ -156,7 +156,9 @@ export function transportContract(
         expect(pids.length).toBe(2);
         let alive = '';
         for (let i = 0; i < 30; i++) {
-          alive = (await s.run(['sh', '-c', 'for p; do kill -0 "$p" 2>/dev/null && echo "$p"; done; true', 'sh', ...pids])).stdout;
+          // A zombie (dead, not yet reaped: containers often have no init) counts as gone.
+          const script = 'for p; do kill -0 "$p" 2>/dev/null || continue; read -r _ _ st _ < /proc/$p/stat 2>/dev/null && [ "$st" = Z ] && continue; echo "$p"; done; true';
+          alive = (await s.run(['sh', '-c', script, 'sh', ...pids])).stdout;
           if (alive === '') break;
           await new Promise((r) => setTimeout(r, 100));
         }

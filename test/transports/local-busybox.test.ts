@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { LocalTransport } from '../../src/transports/local.js';
+import { openSession } from '../../src/transports/shell-session.js';
+import type { HostSession } from '../../src/transports/session.js';
+import { describeIntegration } from '../support/integration.js';
+import { call } from '../callables/helpers.js';
+import { transportContract } from './contract.js';
+import { busyboxPath } from './busybox-bin.js';
+
+const bin = busyboxPath();
+
+describeIntegration('local transport with busybox only', bin === undefined ? 'busybox is not installed' : undefined, () => {
+  afterAll(() => {
+    if (bin !== undefined) rmSync(bin, { recursive: true, force: true });
+  });
+
+  transportContract('local (busybox)', () => new LocalTransport({ hostName: 'bb', env: { PATH: bin! } }), {
+    remoteDir: tmpdir(),
+    hostName: 'bb',
+    skipLarge: true,
+  });
+
+  describe('facts on busybox', () => {
+    let s: HostSession;
+    beforeAll(async () => {
+      s = await openSession(new LocalTransport({ hostName: 'bb', env: { PATH: bin! } }), { name: 'bb' });
+    });
+    afterAll(async () => {
+      await s?.close();
+    });
+
+    it('every fact answers with its shape', async () => {
+      expect(await call(s, 'ping')).toBe('pong');
+      expect(typeof (await call(s, 'facts.hostname'))).toBe('string');
+      const os = (await call(s, 'facts.os')) as Record<string, unknown>;
+      expect(typeof os.kernel).toBe('string');
+      expect((os.kernel as string).length).toBeGreaterThan(0);
+      expect((await call(s, 'facts.cpu')) as object).toMatchObject({ count: expect.any(Number) });
+      expect(((await call(s, 'facts.cpu')) as { count: number }).count).toBeGreaterThanOrEqual(1);
+      expect((await call(s, 'facts.memory')) as object).toMatchObject({ total_bytes: expect.any(Number) });
+      expect((await call(s, 'facts.disk', { path: '/' })) as object).toMatchObject({ mount: '/' });
+      expect(await call(s, 'facts.which', { name: 'sha1sum' })).toBe(`${bin}/sha1sum`);
+      expect(Number.isInteger(await call(s, 'facts.uptime'))).toBe(true);
+      const f = (await call(s, 'facts.file', { path: `${bin}/sh` })) as Record<string, unknown>;
+      expect(f).toMatchObject({ exists: true, type: 'symlink' });
+      const ip = await call(s, 'facts.ip');
+      expect(ip === null || typeof ip === 'string').toBe(true);
+    });
+  });
+});
