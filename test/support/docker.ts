@@ -3,8 +3,8 @@
  * DOCKER_HOST or /var/run/docker.sock (.ci/run or the developer starts it); the image is
  * built locally by scripts/make-test-image.sh, no registry needed.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
@@ -92,4 +92,69 @@ export function dockerHost(name: string, fields: Partial<DockerHost>): DockerHos
     pos: { file: 'test.yaml', line: 1, col: 1 },
     ...fields,
   };
+}
+
+export interface PrivateEngine {
+  /** `unix:///...` URL of the engine's socket. */
+  url: string;
+  pid: number;
+  /** SIGTERM (containers stop), wait for exit, remove its folders. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Why a private engine (to kill during a test) cannot be started here, or undefined. */
+export function privateEngineUnavailableReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'starting a private dockerd needs root';
+  const found = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].some((p) => existsSync(p));
+  return found ? undefined : 'dockerd is not installed (apt-get install -y docker.io)';
+}
+
+/**
+ * A throwaway Docker engine of the test's own, so a test can stop it without touching the
+ * shared one. Own data root (on the same filesystem as /var/lib/docker, where overlay2 works),
+ * exec root, pidfile and socket; the test image is imported into it.
+ */
+export async function startPrivateEngine(tag: string): Promise<PrivateEngine> {
+  const base = `/var/lib/chopsticks-test-engine-${tag}-${process.pid}`;
+  const execRoot = `/run/chopsticks-test-engine-${tag}-${process.pid}`;
+  const socket = `${base}/docker.sock`;
+  mkdirSync(base, { recursive: true });
+  const log = openSync(`${base}/dockerd.log`, 'a');
+  const child = spawn(
+    'dockerd',
+    ['--iptables=false', '--bridge=none', `--data-root=${base}/data`, `--exec-root=${execRoot}`, `--pidfile=${base}/dockerd.pid`, '-H', `unix://${socket}`],
+    { stdio: ['ignore', log, log], detached: true },
+  );
+  closeSync(log);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(base, { recursive: true, force: true });
+      rmSync(execRoot, { recursive: true, force: true });
+    })());
+  const url = `unix://${socket}`;
+  try {
+    const docker = new Docker({ socketPath: socket });
+    for (let i = 0; ; i++) {
+      try {
+        await docker.ping();
+        break;
+      } catch (err) {
+        if (i > 120 || child.exitCode !== null) throw new Error(`private dockerd did not start (see ${base}/dockerd.log): ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    await run('sh', [SCRIPT, TEST_IMAGE], { timeout: 120_000, env: { ...process.env, DOCKER_HOST: url } });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, pid: child.pid!, stop };
 }
