@@ -29,7 +29,7 @@ export function planAsData(plan: Plan): Json {
         name: g.name,
         source: g.source,
         step: g.step ?? null,
-        ...boundsData(g.hosts),
+        ...boundsData(g.hosts, g.source === 'filter'),
       })),
     ],
     callables: Object.fromEntries(
@@ -44,8 +44,8 @@ export function planAsData(plan: Plan): Json {
   };
 }
 
-function boundsData(b: HostBounds): { hosts: string[]; decided_at_run_time: boolean; upper: string[] } {
-  const decided = b.lower.length !== b.upper.length;
+function boundsData(b: HostBounds, runtime = false): { hosts: string[]; decided_at_run_time: boolean; upper: string[] } {
+  const decided = runtime || b.lower.length !== b.upper.length;
   // `hosts` is what is certain before the run; `upper` what is possible.
   return { hosts: b.lower, decided_at_run_time: decided, upper: b.upper };
 }
