@@ -33,21 +33,20 @@ export const HANDSHAKES_PER_ENDPOINT = 8;
 const MAX_PREAUTH_ATTEMPTS = 4;
 const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
-/** Per-run state shared by every ssh transport made with the same SshContext. */
+/**
+ * State shared by every ssh transport in the process: handshake slots belong to the remote
+ * sshd (its MaxStartups), and a bastion connection is fully named by its endpoint key, so
+ * neither depends on which SshContext a transport was made with.
+ */
 export interface SshShared {
   handshakes: Map<string, Semaphore>;
   bastions: Map<string, { conn: Promise<Client>; refs: number; release: () => void }>;
 }
 
-const sharedByCtx = new WeakMap<SshContext, SshShared>();
+const shared: SshShared = { handshakes: new Map(), bastions: new Map() };
 
-export function sharedFor(ctx: SshContext): SshShared {
-  let s = sharedByCtx.get(ctx);
-  if (!s) {
-    s = { handshakes: new Map(), bastions: new Map() };
-    sharedByCtx.set(ctx, s);
-  }
-  return s;
+export function sharedFor(_ctx: SshContext): SshShared {
+  return shared;
 }
 
 function handshakeSlot(shared: SshShared, e: Endpoint): Semaphore {

@@ -10,7 +10,7 @@ import { connectionLost } from './classify.js';
 import { acquireBastion, connectEndpoint } from './connect.js';
 import { endpointAddress, resolveEndpoint, type Endpoint, type SshContext } from './endpoint.js';
 import { SshProcess } from './process.js';
-import { shJoinArgv } from './quote.js';
+import { shJoin } from '../quote.js';
 import { Semaphore } from './semaphore.js';
 
 export type { SshContext } from './endpoint.js';
@@ -103,7 +103,13 @@ class SshTransport implements Transport {
       return proc;
     }
     this.live.add(proc);
-    const command = shJoinArgv(argv);
+    let command: string;
+    try {
+      command = shJoin(argv);
+    } catch (err) {
+      proc.fail(err as HostError);
+      return proc;
+    }
     void (async () => {
       try {
         const client = await this.ensureClient(opts?.signal);
