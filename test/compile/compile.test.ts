@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile, fillPutLocalInfo, formatPlanText, planToJson } from '../../src/compile/index.js';
+import { formatProblem } from '../../src/errors.js';
+import type { Playbook } from '../../src/model/playbook.js';
+import { loadPlaybook } from '../../src/validate/load-playbook.js';
+
+async function load(yaml: string, files: Record<string, string> = {}): Promise<Playbook> {
+  const dir = mkdtempSync(join(tmpdir(), 'chop-compile-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  writeFileSync(join(dir, 'pb.yaml'), yaml);
+  const r = await loadPlaybook(join(dir, 'pb.yaml'));
+  expect(r.problems.map(formatProblem)).toEqual([]);
+  return r.playbook!;
+}
+
+const FLEET = `version: 1
+vars: { release: "2.4.1" }
+hosts:
+  web1: local
+  web2: local
+  db1: local
+  db2: local
+groups:
+  web: [web1, web2]
+  db: "'db*'"
+steps:
+  - call: shell
+    args: { cmd: "deploy {vars.release} on {host}" }
+    on: web | db
+    register: deploy
+  - filter: test
+    args: { cmd: "test -d /srv" }
+    on: web
+    as: has_srv
+  - call: ping
+    on: failed(deploy) & db
+  - put: app-{vars.release}.txt
+    to: /opt/
+    on: has_srv - web2
+  - fetch: /var/log/app.log
+    to: logs/{host}.log
+`;
+
+describe('compile', () => {
+  it('resolves static groups to host lists in definition order', async () => {
+    const { plan } = compile(await load(FLEET));
+    expect(plan!.groups.filter((g) => g.source === 'static')).toEqual([
+      { name: 'web', source: 'static', hosts: { lower: ['web1', 'web2'], upper: ['web1', 'web2'] } },
+      { name: 'db', source: 'static', hosts: { lower: ['db1', 'db2'], upper: ['db1', 'db2'] } },
+    ]);
+    expect(plan!.steps[0]!.targets).toEqual({ lower: ['web1', 'web2', 'db1', 'db2'], upper: ['web1', 'web2', 'db1', 'db2'] });
+  });
+
+  it('filter groups and outcome sets are bounds [∅, upper]', async () => {
+    const { plan } = compile(await load(FLEET));
+    expect(plan!.groups.find((g) => g.name === 'has_srv')).toEqual({
+      name: 'has_srv',
+      source: 'filter',
+      hosts: { lower: [], upper: ['web1', 'web2'] },
+      step: 1,
+    });
+    expect(plan!.steps[2]!.targets).toEqual({ lower: [], upper: ['db1', 'db2'] });
+    expect(plan!.steps[3]!.targets).toEqual({ lower: [], upper: ['web1'] });
+    const text = formatPlanText(plan!);
+    expect(text).toContain('has_srv  decided at run time, ⊆ [web[1-2]] (made by step 2)');
+    expect(text).toContain('targets  decided at run time, ⊆ [db[1-2]]');
+  });
+
+  it('--limit intersects every step and is shown canonically', async () => {
+    const { plan, problems } = compile(await load(FLEET), { limit: 'web1|db1' });
+    expect(problems).toEqual([]);
+    expect(plan!.steps.map((s) => s.targets.upper)).toEqual([['web1', 'db1'], ['web1'], ['db1'], ['web1'], ['web1', 'db1']]);
+    expect(plan!.steps[0]!.onText).toBe('(web | db) & (web1 | db1)');
+    expect(plan!.limit).toBe('web1|db1');
+  });
+
+  it('an unknown name in --limit is a problem with a hint', async () => {
+    const { plan, problems } = compile(await load(FLEET), { limit: 'web - wbe1' });
+    expect(plan).toBeUndefined();
+    expect(problems.map(formatProblem)).toEqual(["--limit:1:7: --limit: unknown host or group 'wbe1'; did you mean 'web1'?"]);
+  });
+
+  it('is deterministic: same input, byte-identical JSON and text', async () => {
+    const a = compile(await load(FLEET)).plan!;
+    const b = compile(await load(FLEET)).plan!;
+    // Different temp folders: compare with the folder normalised, then the same object twice.
+    const norm = (s: string, p: Playbook | { baseDir: string }) => s.split(p.baseDir).join('<dir>');
+    expect(norm(planToJson(a), a)).toBe(norm(planToJson(b), b));
+    expect(planToJson(a)).toBe(planToJson(compile(await loadAgain(a)).plan!));
+    expect(formatPlanText(a)).toBe(formatPlanText(a));
+    expect(JSON.parse(planToJson(a)).steps[0].args_filled).toEqual({ cmd: 'deploy {vars.release} on {host}' });
+  });
+
+  it('fills vars-only templates in plan output and leaves host templates', async () => {
+    const pb = await load(`version: 1
+vars: { release: "2.4.1", n: 3 }
+hosts: { h: local }
+steps:
+  - call: command
+    args: { argv: ["echo", "{vars.release}", "{vars.n}", "{host}"] }
+`);
+    const text = formatPlanText(compile(pb).plan!);
+    expect(text).toContain('args     {"argv":["echo","2.4.1",3,"{host}"]}');
+  });
+
+  it('put shows the local file size and sha1 once fillPutLocalInfo read it', async () => {
+    const content = 'hello chopsticks\n'.repeat(1000);
+    const pb = await load(FLEET, { 'app-2.4.1.txt': content });
+    const plan = await fillPutLocalInfo(compile(pb).plan!);
+    const sha1 = createHash('sha1').update(content).digest('hex');
+    const put = plan.steps[3]!;
+    expect(put.kind === 'put' && put.local).toEqual({ path: join(pb.baseDir, 'app-2.4.1.txt'), size: content.length, sha1sum: sha1 });
+    expect(formatPlanText(plan)).toContain(`local    ${join(pb.baseDir, 'app-2.4.1.txt')}, ${content.length} bytes, sha1 ${sha1}`);
+    expect(formatPlanText(plan)).toContain('put      app-2.4.1.txt → /opt/, mode 0644');
+  });
+
+  it('a missing put source is shown, not thrown', async () => {
+    const pb = await load(FLEET);
+    const plan = await fillPutLocalInfo(compile(pb).plan!);
+    const put = plan.steps[3]!;
+    expect(put.kind === 'put' && put.local).toEqual({ path: join(pb.baseDir, 'app-2.4.1.txt'), error: 'file not found' });
+  });
+
+  it('a fetch with a single possible target needs no {host}', async () => {
+    const pb = await load('version: 1\nhosts: { a: local }\nsteps:\n  - fetch: /x\n    to: out.txt\n');
+    expect(compile(pb).problems).toEqual([]);
+  });
+});
+
+async function loadAgain(plan: { playbook: string }): Promise<Playbook> {
+  const r = await loadPlaybook(plan.playbook);
+  return r.playbook!;
+}
