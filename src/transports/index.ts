@@ -17,7 +17,7 @@ export { shJoin, shQuote } from './quote.js';
 export { TEMP_PREFIX } from './transfer.js';
 
 /** What ssh and docker transports need from the run (both share `env`). */
-export interface TransportContext extends SshContext, DockerContext {}
+export type TransportContext = SshContext & DockerContext;
 
 export async function createTransport(host: HostSpec, ctx: TransportContext): Promise<Transport> {
   switch (host.transport) {

@@ -128,7 +128,7 @@ export class ShellSession implements HostSession {
         ),
       (e: unknown) =>
         this.die(
-          e instanceof HostError && e.kind === 'connection_lost'
+          e instanceof HostError
             ? e
             : new HostError('connection_lost', `${this.name}: connection lost: ${(e as Error).message}`),
         ),

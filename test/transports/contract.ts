@@ -184,6 +184,16 @@ export function transportContract(
         expect((await remoteText(log)).trim().split('\n')).toEqual(Array.from({ length: 8 }, () => ['start', 'end']).flat());
       });
 
+      it('fails the command in flight and later ones with connection_lost when the shell dies', async () => {
+        const doomed = await openNew();
+        expect((await doomed.run(['echo', 'alive'])).stdout).toBe('alive\n');
+        // The command's parent is the session shell itself.
+        const err = await expectHostError(doomed.run(['sh', '-c', 'kill -9 $PPID; sleep 1']), 'connection_lost');
+        expect(err.message).toContain(hostName);
+        await expectHostError(doomed.run(['echo', 'x']), 'connection_lost');
+        await doomed.close();
+      });
+
       it('runs shell command lines through sh -c', async () => {
         const r = await s.shell('echo "$((6*7))" | tr 4 X');
         expect(r.stdout).toBe('X2\n');

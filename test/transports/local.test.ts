@@ -1,8 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../../src/errors.js';
 import { LocalTransport } from '../../src/transports/local.js';
+import { openSession } from '../../src/transports/shell-session.js';
 import { transportContract } from './contract.js';
 
 transportContract('local', () => new LocalTransport({ hostName: 'local-contract' }), {
   remoteDir: tmpdir(),
   hostName: 'local-contract',
+});
+
+describe('local transport specifics', () => {
+  it('a remote sha1 that disagrees is checksum_mismatch; destination untouched, no temp file left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-mismatch-'));
+    const liarBin = join(dir, 'bin');
+    const work = join(dir, 'work');
+    mkdirSync(liarBin);
+    mkdirSync(work);
+    // A sha1sum that lies about every file: the upload can never be confirmed.
+    writeFileSync(join(liarBin, 'sha1sum'), '#!/bin/sh\ncat >/dev/null; echo 0000000000000000000000000000000000000000  -\n', { mode: 0o755 });
+    const s = await openSession(
+      new LocalTransport({ hostName: 'liar', env: { PATH: `${liarBin}:${process.env.PATH ?? '/usr/bin:/bin'}` } }),
+      { name: 'liar' },
+    );
+    try {
+      writeFileSync(join(work, 'dest.txt'), 'old\n');
+      const src = join(dir, 'src.txt');
+      writeFileSync(src, 'new\n');
+      const e = await s.put(src, join(work, 'dest.txt'), 0o644).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(HostError);
+      expect((e as HostError).kind).toBe('checksum_mismatch');
+      expect((e as HostError).message).toContain('liar');
+      expect(readFileSync(join(work, 'dest.txt'), 'utf8')).toBe('old\n');
+      expect(readdirSync(work)).toEqual(['dest.txt']);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cwd and env of the host apply to every command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-cwd-'));
+    const s = await openSession(new LocalTransport({ hostName: 'l', cwd: dir, env: { HOST_LEVEL: 'yes' } }), { name: 'l' });
+    try {
+      expect((await s.run(['sh', '-c', 'pwd; echo $HOST_LEVEL'])).stdout).toBe(`${dir}\nyes\n`);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a missing cwd fails to open with an error naming the folder', async () => {
+    const e = await openSession(new LocalTransport({ hostName: 'l', cwd: '/no/such/dir' }), { name: 'l' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HostError);
+    expect((e as HostError).kind).toBe('not_found');
+    expect((e as HostError).message).toContain('/no/such/dir');
+  });
 });
