@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PlaybookProblem } from '../errors.js';
 import { closest } from '../lang/groups.js';
@@ -26,17 +27,30 @@ export function loadPlaybookSchema(): SchemaJson {
   return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaJson;
 }
 
-/** Compiled once per process: ajv compilation is the slow part of `validate`. */
+/**
+ * Once per process. The precompiled module is used when present (fast start); otherwise the
+ * schema is compiled here with the same options, so behaviour is the same either way.
+ */
 function validators(): NonNullable<typeof compiled> {
   if (compiled) return compiled;
   // ajv is CommonJS; createRequire avoids default-export interop differences between tsc and node.
   const require = createRequire(import.meta.url);
-  const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => AjvLike };
-  const ajv = new Ajv2020.default({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
   const schema = loadPlaybookSchema();
-  ajv.addSchema(schema);
-  const playbook = ajv.getSchema(schema.$id);
-  const inventory = ajv.getSchema(`${schema.$id}#/$defs/inventory`);
+  let playbook: ValidateFunction | undefined;
+  let inventory: ValidateFunction | undefined;
+  try {
+    const pre = require(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as {
+      playbook: ValidateFunction;
+      inventory: ValidateFunction;
+    };
+    ({ playbook, inventory } = pre);
+  } catch {
+    const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => AjvLike };
+    const ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true });
+    ajv.addSchema(schema);
+    playbook = ajv.getSchema(schema.$id);
+    inventory = ajv.getSchema(`${schema.$id}#/$defs/inventory`);
+  }
   if (!playbook || !inventory) throw new Error('internal: playbook schema failed to compile');
   compiled = { playbook, inventory, schema };
   return compiled;

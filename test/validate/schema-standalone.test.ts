@@ -1,0 +1,11 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { generatePlaybookValidatorSource, VALIDATOR_URL } from '../../src/validate/schema-standalone.js';
+
+it('schema/playbook.validate.cjs is generated from the current schema', () => {
+  const fresh = generatePlaybookValidatorSource();
+  if (process.env.UPDATE_VALIDATOR === '1') writeFileSync(VALIDATOR_URL, fresh);
+  const committed = readFileSync(VALIDATOR_URL, 'utf8');
+  // When this fails: UPDATE_VALIDATOR=1 npx vitest run test/validate/schema-standalone.test.ts
+  expect(committed === fresh).toBe(true);
+});
