@@ -1,5 +1,5 @@
 /** Shared bits of the ssh transport tests: host specs, a context, running a command. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SshHost } from '../../src/model/playbook.js';
@@ -13,9 +13,13 @@ export interface TestCtx extends SshContext {
   home: string;
 }
 
+const homes: string[] = [];
+process.once('exit', () => homes.forEach((h) => rmSync(h, { recursive: true, force: true })));
+
 /** A context with an empty home (no default keys, no known_hosts) and no ssh-agent. */
 export function testCtx(extra: Partial<SshContext> = {}): TestCtx {
   const home = mkdtempSync(join(tmpdir(), 'chopsticks-sshhome-'));
+  homes.push(home);
   const warnings: string[] = [];
   const hosts = new Map<string, SshHost>();
   return {

@@ -109,6 +109,13 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
     expect(err.message).toMatch(/refused/);
   });
 
+  it('a name that does not resolve is unreachable and says so', async () => {
+    const err = await rejection(make({ host: 'no-such-host.invalid' }).connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toMatch(/host name not found/);
+    expect(err.message).toContain('no-such-host.invalid');
+  });
+
   it('a server that never answers is a timeout within connect_timeout', async () => {
     const socks: Socket[] = [];
     const srv: Server = createServer((s) => socks.push(s)); // accepts, says nothing
