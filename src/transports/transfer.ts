@@ -60,6 +60,8 @@ if [ -f "$dest" ]; then
 fi
 if [ -n "$check" ]; then echo "DIFF $dest"; exit 0; fi
 mkdir -p "$dir" || exit 1
+# Leftovers of runs that died (SIGKILL, lost host): an upload in progress keeps its mtime fresh.
+find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {} + 2>/dev/null
 tmp=$dir/${TEMP_PREFIX}$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
 echo "SEND $tmp"

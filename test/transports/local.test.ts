@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
@@ -35,6 +35,26 @@ describe('local transport specifics', () => {
       expect((e as HostError).message).toContain('liar');
       expect(readFileSync(join(work, 'dest.txt'), 'utf8')).toBe('old\n');
       expect(readdirSync(work)).toEqual(['dest.txt']);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('put removes stale temp files (older than an hour) beside its destination, and only those', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-stale-'));
+    const s = await openSession(new LocalTransport({ hostName: 'l' }), { name: 'l' });
+    try {
+      const stale = join(dir, '.chopsticks-tmp-deadbeef');
+      const fresh = join(dir, '.chopsticks-tmp-inflight');
+      writeFileSync(stale, 'x');
+      writeFileSync(fresh, 'y');
+      const old = Date.now() / 1000 - 2 * 3600;
+      utimesSync(stale, old, old);
+      const src = join(dir, 'src.txt');
+      writeFileSync(src, 'data\n');
+      await s.put(src, join(dir, 'out.txt'), 0o644);
+      expect(readdirSync(dir).sort()).toEqual(['.chopsticks-tmp-inflight', 'out.txt', 'src.txt']);
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });
