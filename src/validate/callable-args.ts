@@ -8,7 +8,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Json } from '../model/playbook.js';
 import { closest } from '../lang/groups.js';
 import { isTemplate } from '../lang/templates.js';
-import { typeWords } from './schema-check.js';
+import { precompiled, typeWords } from './schema-check.js';
+import { builtinExportName } from './schema-standalone.js';
 
 export interface ArgProblem {
   /** Path inside args (empty for the args object itself). */
@@ -24,10 +25,16 @@ const cache = new Map<string, ValidateFunction | Error>();
 function compileSchema(key: string, schema: object): ValidateFunction | Error {
   let fn = cache.get(key);
   if (fn) return fn;
+  // Built-ins are precompiled with the playbook schema; a stale or missing module falls back below.
+  const builtin = key.startsWith('builtin:') ? precompiled()?.[builtinExportName(key.slice('builtin:'.length))] : undefined;
+  if (builtin) {
+    cache.set(key, builtin);
+    return builtin;
+  }
   if (!ajv) {
     const require = createRequire(import.meta.url);
     const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => typeof ajv };
-    ajv = new Ajv2020.default({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true })!;
+    ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true })!;
   }
   try {
     fn = ajv.compile(schema);
@@ -46,21 +53,20 @@ export function checkArgs(callable: string, cacheKey: string, schema: object, ar
   if (fn(args)) return [];
   const out: ArgProblem[] = [];
   for (const e of fn.errors ?? []) {
-    const problem = translate(callable, e, args);
+    const problem = translate(callable, schema, e, args);
     if (problem && !out.some((p) => p.message === problem.message && p.path.join('.') === problem.path.join('.'))) out.push(problem);
   }
   return out;
 }
 
-function translate(callable: string, e: ErrorObject, args: Record<string, Json>): ArgProblem | undefined {
+function translate(callable: string, schema: object, e: ErrorObject, args: Record<string, Json>): ArgProblem | undefined {
   const path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (templated(args, path)) return undefined;
   const where = path.length ? `arg '${path.join('.')}'` : 'args';
   switch (e.keyword) {
     case 'additionalProperties': {
       const bad = (e.params as { additionalProperty: string }).additionalProperty;
-      const parent = (e.parentSchema as { properties?: object } | undefined)?.properties ?? {};
-      const allowed = Object.keys(parent);
+      const allowed = propertiesAt(schema, path);
       const hint = closest(bad, allowed);
       const expect = hint ? `; did you mean '${hint}'?` : allowed.length ? `; it takes ${allowed.join(', ')}` : '; it takes no args';
       return { path: [...path, bad], which: 'key', message: `${callable}: unknown arg '${[...path, bad].join('.')}'${expect}` };
@@ -91,4 +97,15 @@ function templated(args: Json, path: string[]): boolean {
     cur = (cur as Record<string, Json>)[path[i]!];
   }
   return false;
+}
+
+/** Property names the schema declares for the object at `path` (plain `properties` only). */
+function propertiesAt(schema: object, path: string[]): string[] {
+  let cur: unknown = schema;
+  for (const seg of path) {
+    const props = (cur as { properties?: Record<string, unknown> } | undefined)?.properties;
+    cur = props?.[seg] ?? (cur as { items?: unknown } | undefined)?.items;
+  }
+  const props = (cur as { properties?: object } | undefined)?.properties;
+  return props ? Object.keys(props) : [];
 }

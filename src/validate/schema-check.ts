@@ -27,6 +27,20 @@ export function loadPlaybookSchema(): SchemaJson {
   return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaJson;
 }
 
+let pre: Record<string, ValidateFunction> | null | undefined;
+
+/** The generated validators module (schema/playbook.validate.cjs), or null when it is absent. */
+export function precompiled(): Record<string, ValidateFunction> | null {
+  if (pre !== undefined) return pre;
+  try {
+    const require = createRequire(import.meta.url);
+    pre = require(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as Record<string, ValidateFunction>;
+  } catch {
+    pre = null;
+  }
+  return pre;
+}
+
 /**
  * Once per process. The precompiled module is used when present (fast start); otherwise the
  * schema is compiled here with the same options, so behaviour is the same either way.
@@ -38,13 +52,11 @@ function validators(): NonNullable<typeof compiled> {
   const schema = loadPlaybookSchema();
   let playbook: ValidateFunction | undefined;
   let inventory: ValidateFunction | undefined;
-  try {
-    const pre = require(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as {
-      playbook: ValidateFunction;
-      inventory: ValidateFunction;
-    };
-    ({ playbook, inventory } = pre);
-  } catch {
+  {
+    const pre = precompiled();
+    if (pre) ({ playbook, inventory } = pre);
+  }
+  if (!playbook || !inventory) {
     const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => AjvLike };
     const ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true });
     ajv.addSchema(schema);

@@ -4,7 +4,12 @@
  * generated from `schema/playbook.schema.json` by this function; a test fails when it is stale.
  */
 import { createRequire } from 'node:module';
+import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
 import { loadPlaybookSchema } from './schema-check.js';
+
+export function builtinExportName(callable: string): string {
+  return `builtin_${callable.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
 
 export const VALIDATOR_URL = new URL('../../schema/playbook.validate.cjs', import.meta.url);
 
@@ -18,6 +23,13 @@ export function generatePlaybookValidatorSource(): string {
   const schema = loadPlaybookSchema();
   const ajv = new Ajv2020.default({ ...AJV_OPTIONS, code: { source: true } });
   ajv.addSchema(schema);
-  const code = standalone.default(ajv, { playbook: schema.$id, inventory: `${schema.$id}#/$defs/inventory` });
+  const refs: Record<string, string> = { playbook: schema.$id, inventory: `${schema.$id}#/$defs/inventory` };
+  // Built-in callables' arg schemas too: checking `args` must not compile anything either.
+  for (const sig of BUILTIN_SIGNATURES) {
+    const id = `https://chopsticks.dev/schema/builtin/${sig.name}`;
+    ajv.addSchema({ ...sig.schema, $id: id });
+    refs[builtinExportName(sig.name)] = id;
+  }
+  const code = standalone.default(ajv, refs);
   return `// Generated from playbook.schema.json by src/validate/schema-standalone.ts; do not edit.\n${code}\n`;
 }
