@@ -3,7 +3,7 @@
  * bastion's forwardOut stream, host key check before any credential is sent, auth without
  * prompts, connect_timeout over all of it, and bounded retries of pre-auth resets only.
  */
-import { Client, utils, type AuthenticationType, type ClientChannel } from 'ssh2';
+import { Client, utils, type AuthenticationType, type AnyAuthMethod, type ClientChannel, type NextAuthHandler, type ServerHostKeyAlgorithm } from 'ssh2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
@@ -62,7 +62,7 @@ function handshakeSlot(shared: SshShared, e: Endpoint): Semaphore {
 interface AuthAttempt {
   describe: string;
   method: AuthenticationType;
-  make: (username: string) => object;
+  make: (username: string) => AnyAuthMethod;
 }
 
 /** Credentials to try, in order; notes say why a configured one cannot be tried. */
@@ -141,7 +141,7 @@ interface Attempt {
 }
 
 /** One try: socket, handshake, host key, auth. Rejects with a HostError or a raw retryable error. */
-async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext, facts: ConnectFacts, deadline: { expired: boolean; onExpire: (fn: () => void) => void }): Promise<Attempt> {
+async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext, facts: ConnectFacts, deadline: { onExpire: (fn: () => void) => void }): Promise<Attempt> {
   const khName = facts.knownHostsName;
   const entries = await readKnownHosts(e.knownHostsFile);
   const { attempts, notes } = await planAuth(e, ctx);
@@ -186,7 +186,7 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
         readyTimeout: 0, // our own deadline covers socket + handshake + auth
         keepaliveInterval: e.keepaliveMs,
         keepaliveCountMax: e.keepaliveCount,
-        algorithms: { serverHostKey: hostKeyAlgorithms(entries, khName, DEFAULT_HOST_KEY_ALGOS) as never },
+        algorithms: { serverHostKey: hostKeyAlgorithms(entries, khName, DEFAULT_HOST_KEY_ALGOS) as ServerHostKeyAlgorithm[] },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           const verdict = checkHostKey(entries, khName, key);
           facts.hostKey = { verdict, fingerprint: fingerprint(key), keyType: keyTypeOfBlob(key) };
@@ -210,16 +210,17 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
               return undefined;
           }
         },
-        authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, cb: (next: unknown) => void) => {
+        authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, cb: NextAuthHandler) => {
           while (next < attempts.length) {
             const a = attempts[next++]!;
             if (methodsLeft && !methodsLeft.includes(a.method)) continue;
             facts.authTried.push(a.describe);
             return cb(a.make(e.user));
           }
-          return cb(false);
+          // ssh2 ends authentication on `false` (its typings omit it).
+          return (cb as unknown as (v: false) => void)(false);
         },
-      } as never);
+      });
     }, fail);
   });
 }
@@ -245,14 +246,9 @@ export async function connectEndpoint(e: Endpoint, via: Client | undefined, ctx:
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new HostError('cancelled', `${e.label}: connect cancelled.`);
     const release = await slots.acquire();
-    let timer: NodeJS.Timeout | undefined;
     const expireFns: Array<() => void> = [];
-    const deadline = {
-      expired: false,
-      onExpire: (fn: () => void) => expireFns.push(fn),
-    };
-    timer = setTimeout(() => {
-      deadline.expired = true;
+    const deadline = { onExpire: (fn: () => void) => expireFns.push(fn) };
+    const timer = setTimeout(() => {
       for (const fn of expireFns) fn();
     }, e.connectTimeoutMs);
     const onAbort = (): void => {
