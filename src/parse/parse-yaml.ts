@@ -21,15 +21,30 @@ export interface ParsedYaml {
 
 export type JsonPath = ReadonlyArray<string | number>;
 
+/** Nesting beyond this is refused before parsing: the parser recurses and would overflow the stack. */
+export const MAX_NESTING = 200;
+
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
+  const tooDeep = nestingBeyond(text, MAX_NESTING);
+  const doc = parseDocument(tooDeep === undefined ? text : '', {
     uniqueKeys: true,
     prettyErrors: false,
     lineCounter,
     // YAML 1.2 core: `0644` is the integer 644, `yes` is a string. Octal modes are caught by validate.
     version: '1.2',
   });
+  if (tooDeep !== undefined) {
+    // The empty document above parsed nothing; count lines of the real text for the position.
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [] };
+    parsed.problems.push({
+      code: 'yaml_syntax',
+      message: `the document is nested more than ${MAX_NESTING} levels deep; a playbook never needs that`,
+      pos: posAt(parsed, tooDeep),
+    });
+    return parsed;
+  }
   const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [] };
   const problems = parsed.problems;
 
@@ -211,4 +226,44 @@ function firstAliasPos(parsed: ParsedYaml): SourcePos {
     },
   });
   return posAt(parsed, at);
+}
+
+/**
+ * Offset where nesting first exceeds `limit`, or undefined. A cheap over-estimate that needs no
+ * parser: flow brackets plus block indentation (each deeper indent of a line, or a `- ` item,
+ * counts as a level). Comments and quoted strings are skipped.
+ */
+function nestingBeyond(text: string, limit: number): number | undefined {
+  let flow = 0;
+  const indents: number[] = [];
+  let lineStart = 0;
+  while (lineStart <= text.length) {
+    let end = text.indexOf('\n', lineStart);
+    if (end < 0) end = text.length;
+    const line = text.slice(lineStart, end);
+    const content = /^[ -]*/.exec(line)![0];
+    if (flow === 0 && line.trim() !== '' && !line.trimStart().startsWith('#')) {
+      const indent = content.length;
+      while (indents.length && indents[indents.length - 1]! >= indent) indents.pop();
+      indents.push(indent);
+      // `- - - x` nests one level per dash.
+      const dashes = (content.match(/-(?= )/g) ?? []).length;
+      if (indents.length + dashes > limit) return lineStart;
+    }
+    let quote: string | undefined;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i]!;
+      if (quote) {
+        if (c === quote) quote = undefined;
+        continue;
+      }
+      if (c === '"' || c === "'") quote = c;
+      else if (c === '#' && (i === 0 || line[i - 1] === ' ')) break;
+      else if (c === '[' || c === '{') {
+        if (++flow + indents.length > limit) return lineStart + i;
+      } else if ((c === ']' || c === '}') && flow > 0) flow--;
+    }
+    lineStart = end + 1;
+  }
+  return undefined;
 }

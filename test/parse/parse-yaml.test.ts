@@ -73,3 +73,25 @@ describe('parseYaml', () => {
     expect(problems('a: 1\n---\nb: 2\n').map((x) => x[0])).toEqual(['yaml_syntax']);
   });
 });
+
+describe('parseYaml: nesting limit', () => {
+  it('refuses deep flow nesting before the parser overflows its stack', () => {
+    const d = 20000;
+    const p = parseYaml('f.yaml', `version: 1\nvars:\n  x: ${'['.repeat(d)}${']'.repeat(d)}\n`);
+    expect(p.problems.map((x) => x.code)).toEqual(['yaml_syntax']);
+    expect(formatProblem(p.problems[0]!)).toMatch(/^f\.yaml:3:\d+: the document is nested more than 200 levels deep/);
+  });
+
+  it('refuses deep block nesting', () => {
+    const lines = ['vars:'];
+    for (let i = 1; i < 3000; i++) lines.push(`${'  '.repeat(i)}k:`);
+    const p = parseYaml('f.yaml', lines.join('\n') + '\n');
+    expect(p.problems.map((x) => x.code)).toEqual(['yaml_syntax']);
+    expect(p.value).toBeUndefined();
+  });
+
+  it('does not count brackets in quotes or comments', () => {
+    const p = parseYaml('f.yaml', `a: "${'['.repeat(500)}" # ${'{'.repeat(500)}\nb: '${'{'.repeat(500)}'\n`);
+    expect(p.problems).toEqual([]);
+  });
+});

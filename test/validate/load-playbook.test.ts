@@ -99,6 +99,12 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     expect(await codesOf('invalid/alias-bomb.yaml')).toEqual(['alias_limit']);
   });
 
+  it('deep nesting is refused before parsing', async () => {
+    expect(await problemsOf('invalid/deep-nesting.yaml')).toEqual([
+      '3:204: the document is nested more than 200 levels deep; a playbook never needs that',
+    ]);
+  });
+
   it('__proto__ keys are refused wherever they are', async () => {
     const out = await problemsOf('invalid/proto-key.yaml');
     expect(out).toContain('3:3: the key __proto__ is not allowed anywhere in a playbook; rename it');
