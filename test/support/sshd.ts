@@ -71,26 +71,51 @@ process.on('exit', () => {
   }
 });
 
-function ensureTestUser(): void {
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Run a shadow-utils command; another test file may hold /etc/passwd's lock for a moment. */
+function shadowTool(cmd: string, args: string[], input?: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(cmd, args, { stdio: 'pipe', input });
+      return;
+    } catch (e) {
+      if (attempt >= 30) throw e;
+      sleepSync(100);
+    }
+  }
+}
+
+function userExists(): boolean {
   try {
     execFileSync('id', ['-u', TEST_USER], { stdio: 'ignore' });
+    return true;
   } catch {
+    return false;
+  }
+}
+
+function ensureTestUser(): void {
+  for (let attempt = 1; !userExists(); attempt++) {
     try {
       execFileSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER], { stdio: 'pipe' });
     } catch (e) {
-      // Another test file may have created it at the same moment (exit 9: already exists).
-      if ((e as { status?: number }).status !== 9) throw e;
+      // Exit 9: created by a concurrent test file; other failures: the lock was busy.
+      if (attempt >= 30) throw e;
+      sleepSync(100);
     }
   }
   // useradd leaves the account locked ('!'), which sshd refuses with PAM off. Only unlock
   // a locked account: a password set by a concurrent password test must survive.
   const shadow = readFileSync('/etc/shadow', 'utf8').split('\n').find((l) => l.startsWith(`${TEST_USER}:`));
   const hash = shadow?.split(':')[1] ?? '';
-  if (hash.startsWith('!')) execFileSync('usermod', ['-p', '*', TEST_USER]);
+  if (hash.startsWith('!')) shadowTool('usermod', ['-p', '*', TEST_USER]);
 }
 
 function setTestPassword(): void {
-  execFileSync('chpasswd', [], { input: `${TEST_USER}:${TEST_PASSWORD}\n` });
+  shadowTool('chpasswd', [], `${TEST_USER}:${TEST_PASSWORD}\n`);
 }
 
 function ensureClientKey(): { identityFile: string; pub: string } {
