@@ -38,7 +38,15 @@ function errorKey(host: string, kind: string, msg: string): string {
  * Groups results by outcome. Biggest successful group first, so the odd ones come after it;
  * failures last. Within a group, hosts keep the order given (the step's target order).
  */
-export function foldResults(entries: Array<{ host: string; result: HostResult }>): FoldedResult[] {
+export function foldResults(
+  entries: Array<{ host: string; result: HostResult }>,
+  hostOrder?: readonly string[],
+): FoldedResult[] {
+  if (hostOrder) {
+    // Results arrive in completion order; show hosts in definition order, never arrival order.
+    const rank = new Map(hostOrder.map((h, i) => [h, i]));
+    entries = [...entries].sort((a, b) => (rank.get(a.host) ?? Infinity) - (rank.get(b.host) ?? Infinity));
+  }
   const groups = new Map<string, { label: FoldLabel; hosts: string[]; first: { host: string; result: HostResult } }>();
   for (const e of entries) {
     const label = labelOf(e.result);

@@ -171,7 +171,7 @@ export class ListrReporter implements Reporter {
         // Free strategy announces an upper bound; hosts it did not reach were not run.
         for (const ht of st.hosts.values()) ht.end.resolve({ kind: 'not_run' });
         const failed = st.results.filter((x) => !x.result.ok).length;
-        const lines = foldResults(st.results).map((f) => formatFolded(f, this.paint));
+        const lines = foldResults(st.results, this.plan?.hosts.map((h) => h.name)).map((f) => formatFolded(f, this.paint));
         st.results = [];
         const note = [failed > 0 ? `${failed} failed` : '', ev.status === 'aborted' ? 'aborted the run' : ''].filter(Boolean).join(', ');
         st.finish.resolve({ lines, note });
@@ -245,7 +245,7 @@ export class ListrReporter implements Reporter {
     for (const st of seg.steps) {
       st.start.resolve({ kind: 'not_run' });
       for (const ht of st.hosts.values()) ht.end.resolve({ kind: 'not_run' });
-      st.finish.resolve({ lines: foldResults(st.results).map((f) => formatFolded(f, this.paint)), note: '' });
+      st.finish.resolve({ lines: foldResults(st.results, this.plan?.hosts.map((h) => h.name)).map((f) => formatFolded(f, this.paint)), note: '' });
     }
   }
 

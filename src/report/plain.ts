@@ -33,6 +33,7 @@ export class PlainReporter implements Reporter {
   /** Results of each step not yet printed (a step prints once per batch). */
   private readonly pending = new Map<number, Array<{ host: string; result: HostResult }>>();
   private stepCount = 0;
+  private hostOrder: string[] = [];
 
   constructor(private readonly opts: PlainOptions) {
     this.paint = painter(opts.color);
@@ -62,6 +63,7 @@ export class PlainReporter implements Reporter {
     switch (ev.type) {
       case 'run_started': {
         this.stepCount = ev.plan.steps.length;
+        this.hostOrder = ev.plan.hosts.map((h) => h.name);
         if (quiet) return;
         const title = ev.plan.name ? `${ev.plan.name} (${ev.plan.playbook})` : ev.plan.playbook;
         const n = ev.plan.hosts.length;
@@ -119,7 +121,7 @@ export class PlainReporter implements Reporter {
     const list = this.pending.get(step);
     this.pending.delete(step);
     if (!list || list.length === 0) return;
-    for (const f of foldResults(list)) {
+    for (const f of foldResults(list, this.hostOrder)) {
       if (this.opts.quiet && f.label !== 'failed' && f.label !== 'unreachable') continue;
       const prefix = this.opts.quiet ? `[${step + 1}/${this.stepCount}] ` : '  ';
       this.write(`${prefix}${formatFolded(f, this.paint)}`);
