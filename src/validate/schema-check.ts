@@ -232,6 +232,20 @@ function translateErrors(
         else push(path, 'value', 'schema', `${describe(path)} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);
         break;
       }
+      case 'minItems': {
+        const n = (e.params as { limit: number }).limit;
+        push(path, 'value', 'schema', `${describe(path)} needs at least ${n} ${path[0] === 'steps' && path.length === 1 ? 'step' : 'item'}${n === 1 ? '' : 's'}`);
+        break;
+      }
+      case 'minLength':
+        push(path, 'value', 'schema', `${describe(path)} must not be empty`);
+        break;
+      case 'minimum':
+      case 'maximum': {
+        const p = e.params as { comparison: string; limit: number };
+        push(path, 'value', 'schema', `${describe(path)} must be ${p.comparison} ${p.limit}, not ${JSON.stringify(data)}`);
+        break;
+      }
       default:
         push(path, 'value', 'schema', `${describe(path)} ${e.message ?? 'is invalid'}`);
     }

@@ -233,4 +233,28 @@ describe('loadPlaybook: each problem kind, positioned', () => {
       `16:9: fetch to 'out.txt' gives hosts h1 and h2 the same local path ${abs}; put {host} in a folder or file name, e.g. logs/{host}/file`,
     ]);
   });
+
+  it('group expression syntax errors point into the expression', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chop-expr-'));
+    writeFileSync(join(dir, 'pb.yaml'), "version: 1\nhosts: { a: local, b: local }\nsteps:\n  - call: ping\n    on: a & (b |\n  - call: ping\n    on: \"'a*' - b\"\n");
+    const r = await loadPlaybook(join(dir, 'pb.yaml'));
+    expect(r.problems.map((p) => [p.code, p.pos.line])).toEqual([['group_expr', 5]]);
+    expect(r.problems[0]!.message).toMatch(/^on: /);
+  });
+
+  it('a custom module that fails to import is a callable_load problem at its entry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chop-cc-'));
+    writeFileSync(join(dir, 'bad.mjs'), 'export default async () => {\n');
+    writeFileSync(join(dir, 'pb.yaml'), 'version: 1\ncallables:\n  bad: ./bad.mjs\nsteps:\n  - call: bad\n');
+    const r = await loadPlaybook(join(dir, 'pb.yaml'));
+    expect(r.problems.map((p) => [p.code, p.pos.line, p.pos.col])).toEqual([['callable_load', 3, 8]]);
+    expect(r.problems[0]!.message).toMatch(/^callable 'bad': importing .*bad\.mjs failed: /);
+  });
+
+  it('outcome sets after their step and globs are valid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chop-ok-'));
+    writeFileSync(join(dir, 'pb.yaml'), "version: 1\nhosts: { web1: local, web2: local }\nsteps:\n  - call: ping\n    register: p\n  - call: ping\n    on: \"failed(p) & 'web*'\"\n");
+    const r = await loadPlaybook(join(dir, 'pb.yaml'));
+    expect(r.problems).toEqual([]);
+  });
 });

@@ -104,4 +104,13 @@ steps:
       "p.yaml:2:1: unknown key 'steps' in an inventory file (it may hold hosts, groups, vars); expected one of hosts, groups, vars",
     ]);
   });
+
+  it('readable messages for empty lists, empty strings and ranges', () => {
+    expect(check('version: 1\nhosts:\n  a: { transport: ssh, port: 70000 }\ndefaults: { retries: -1 }\nsteps: []\n')).toEqual([
+      "p.yaml:3:30: 'hosts.a.port' must be <= 65535, not 70000",
+      "p.yaml:4:22: 'defaults.retries' must be >= 0, not -1",
+      "p.yaml:5:8: 'steps' needs at least 1 step",
+    ]);
+    expect(check('version: 1\nsteps:\n  - call: ""\n')).toEqual(["p.yaml:3:11: 'steps[0].call' must not be empty"]);
+  });
 });
