@@ -141,6 +141,16 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
 }
 
 /** Unique problems, by file (in order of first appearance), then line and column. */
+/**
+ * A list member as an expression: a plain name stays as is, a glob such as web* (its YAML quotes
+ * are gone by now) becomes 'web*', anything else is parenthesised so `|` joins members safely.
+ */
+function memberExpr(m: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(m)) return m;
+  if (/^[^\s'"()|&^+]*[*?[][^\s'"()|&^+]*$/.test(m)) return `'${m}'`;
+  return `(${m})`;
+}
+
 function dedupe(problems: PlaybookProblem[]): PlaybookProblem[] {
   const seen = new Set<string>();
   const fileOrder = new Map<string, number>();
@@ -228,8 +238,7 @@ class Builder {
       raw.forEach((m, i) => {
         if (typeof m === 'string') members.push({ value: m, pos: findPos(doc, ['groups', name, i]) });
       });
-      // Each member may itself be an expression (a glob, say); parenthesise all but plain names.
-      const text = members.map((m) => (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(m.value) ? m.value : `(${m.value})`)).join(' | ');
+      const text = members.map((m) => memberExpr(m.value)).join(' | ');
       return { name, expr: { value: text, pos: findPos(doc, ['groups', name]) }, members, pos };
     }
     return undefined;
@@ -285,20 +294,20 @@ class Builder {
       const reason = badNameReason(name);
       if (reason) this.add('host_name', `group ${reason}`, def.pos);
       const refs: string[] = [];
-      const parts: Array<{ text: string; path: JsonPath }> = def.members
-        ? def.members.map((m, i) => ({ text: m.value, path: ['groups', name, i] }))
-        : [{ text: def.expr.value, path: ['groups', name] }];
+      const parts: Array<{ text: string; path: JsonPath; shift: number }> = def.members
+        ? def.members.map((m, i) => ({ text: memberExpr(m.value), path: ['groups', name, i], shift: memberExpr(m.value).length - m.value.length }))
+        : [{ text: def.expr.value, path: ['groups', name], shift: 0 }];
       for (const part of parts) {
         const r = parseGroupExpr(part.text);
         if (!r.ok) {
-          this.add('group_expr', `group '${name}': ${r.message}`, posInScalar(src, part.path, r.offset));
+          this.add('group_expr', `group '${name}': ${r.message}`, posInScalar(src, part.path, Math.max(0, r.offset - part.shift / 2)));
           continue;
         }
         for (const o of outcomesIn(r.expr)) {
           this.add(
             'outcome_before_step',
             `group '${name}': ${o.outcome}(${o.register}) is decided during the run; use it in a step's on:, not in groups`,
-            posInScalar(src, part.path, o.pos),
+            posInScalar(src, part.path, Math.max(0, o.pos - part.shift / 2)),
           );
         }
         for (const n of namesIn(r.expr)) {
@@ -307,7 +316,7 @@ class Builder {
             continue;
           }
           const hint = suggestName(n.name, known);
-          this.add('unknown_name', `group '${name}': unknown host or group '${n.name}'${hint ? `; ${hint}` : ''}`, posInScalar(src, part.path, n.pos));
+          this.add('unknown_name', `group '${name}': unknown host or group '${n.name}'${hint ? `; ${hint}` : ''}`, posInScalar(src, part.path, Math.max(0, n.pos - part.shift / 2)));
         }
       }
       edges.set(name, refs);

@@ -131,6 +131,15 @@ steps:
   });
 });
 
+describe('compile: list groups', () => {
+  it('a list member may be a glob or an expression', async () => {
+    const pb = await load("version: 1\nhosts: { web1: local, web2: local, db1: local }\ngroups:\n  g: ['web*', 'db1 - web1']\n  e: []\nsteps:\n  - call: ping\n    on: g - e\n");
+    const { plan } = compile(pb);
+    expect(plan!.groups.map((g) => [g.name, g.hosts.upper])).toEqual([['g', ['web1', 'web2', 'db1']], ['e', []]]);
+    expect(pb.groups[0]!.expr.value).toBe("'web*' | (db1 - web1)");
+  });
+});
+
 async function loadAgain(plan: { playbook: string }): Promise<Playbook> {
   const r = await loadPlaybook(plan.playbook);
   return r.playbook!;
