@@ -3,12 +3,14 @@
  * positioned problems a user can act on (unknown keys with "did you mean", quoted-mode hint,
  * one message per step for "exactly one of call/filter/put/fetch").
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PlaybookProblem } from '../errors.js';
 import { closest } from '../lang/groups.js';
+import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 
 export type DocKind = 'playbook' | 'inventory';
@@ -23,8 +25,13 @@ interface SchemaJson {
   $defs: Record<string, { properties?: Record<string, unknown>; allOf?: unknown[] }>;
 }
 
+let text: string | undefined;
+function schemaText(): string {
+  return (text ??= readFileSync(SCHEMA_URL, 'utf8'));
+}
+
 export function loadPlaybookSchema(): SchemaJson {
-  return JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaJson;
+  return JSON.parse(schemaText()) as SchemaJson;
 }
 
 let pre: Record<string, ValidateFunction> | null | undefined;
@@ -34,11 +41,18 @@ export function precompiled(): Record<string, ValidateFunction> | null {
   if (pre !== undefined) return pre;
   try {
     const require = createRequire(import.meta.url);
-    pre = require(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as Record<string, ValidateFunction>;
+    const mod = require(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as Record<string, unknown>;
+    // A module generated from another schema would check the wrong rules: compile instead.
+    pre = mod.sourceHash === validatorSourceHash() ? (mod as Record<string, ValidateFunction>) : null;
   } catch {
     pre = null;
   }
   return pre;
+}
+
+/** Hash of everything the generated validators are made from. */
+export function validatorSourceHash(): string {
+  return createHash('sha256').update(schemaText()).update(JSON.stringify(BUILTIN_SIGNATURES)).digest('hex');
 }
 
 /**

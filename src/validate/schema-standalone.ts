@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
-import { loadPlaybookSchema } from './schema-check.js';
+import { loadPlaybookSchema, validatorSourceHash } from './schema-check.js';
 
 export function builtinExportName(callable: string): string {
   return `builtin_${callable.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -31,5 +31,5 @@ export function generatePlaybookValidatorSource(): string {
     refs[builtinExportName(sig.name)] = id;
   }
   const code = standalone.default(ajv, refs);
-  return `// Generated from playbook.schema.json by src/validate/schema-standalone.ts; do not edit.\n${code}\n`;
+  return `// Generated from playbook.schema.json by src/validate/schema-standalone.ts; do not edit.\n${code}\nexports.sourceHash = ${JSON.stringify(validatorSourceHash())};\n`;
 }

@@ -9,3 +9,8 @@ it('schema/playbook.validate.cjs is generated from the current schema', () => {
   // When this fails: UPDATE_VALIDATOR=1 npx vitest run test/validate/schema-standalone.test.ts
   expect(committed === fresh).toBe(true);
 });
+
+it('the precompiled validators are used (their source hash matches)', async () => {
+  const { precompiled } = await import('../../src/validate/schema-check.js');
+  expect(precompiled()?.playbook).toBeTypeOf('function');
+});
