@@ -1,0 +1,61 @@
+/**
+ * `--resume REPORT` (SPEC §7): from an earlier run's report, which hosts to run again and from
+ * which step, plus what they had registered before that step (for outcome sets and templates).
+ * Pure: the CLI reads and schema-checks the report file.
+ */
+import type { Plan } from '../compile/plan-types.js';
+import type { HostResult } from './events.js';
+import type { RunReport } from '../report/report-types.js';
+
+export interface ResumePoint {
+  /** Index of the first step to run for this host. */
+  from: number;
+}
+
+export interface ResumeSeed {
+  /** Host → step index to start from. Hosts not here do not run. */
+  from: Map<string, number>;
+  /** Results of steps before each host's start, to seed registers: [register, host, result]. */
+  registered: Array<{ register: string; host: string; result: HostResult }>;
+  /** Groups made by filters before each host's start: group → hosts. */
+  decided: Array<{ group: string; host: string }>;
+}
+
+export type ResumeCheck = { ok: true; seed: ResumeSeed } | { ok: false; message: string };
+
+/**
+ * A host is resumed when its end state was failed, unreachable or cancelled; it starts at the
+ * first step where it has an error, or that did not run for it (not run, or cut short).
+ */
+export function computeResume(plan: Plan, report: RunReport): ResumeCheck {
+  if (report.playbook_sha256 !== plan.playbook_sha256) {
+    return {
+      ok: false,
+      message: `the playbook changed since that run (report sha256 ${report.playbook_sha256.slice(0, 12)}…, now ${plan.playbook_sha256.slice(0, 12)}…); resume only works on the same playbook: run it in full instead`,
+    };
+  }
+  if (report.steps.length !== plan.steps.length) {
+    return { ok: false, message: `the report has ${report.steps.length} steps but the playbook has ${plan.steps.length}` };
+  }
+  const seed: ResumeSeed = { from: new Map(), registered: [], decided: [] };
+  for (const [host, state] of Object.entries(report.hosts)) {
+    if (state === 'ok') continue;
+    const from = report.steps.findIndex((s) => {
+      const r = s.results[host];
+      if (r) return !r.ok;
+      return s.status === 'not_run' || (s.status === 'aborted' && plan.steps[s.index]?.targets.upper.includes(host));
+    });
+    // No step to blame (the host failed in a step that was later fixed up?): start from the beginning.
+    seed.from.set(host, from === -1 ? 0 : from);
+  }
+  for (const [host, from] of seed.from) {
+    for (const s of report.steps.slice(0, from)) {
+      const step = plan.steps[s.index]!;
+      const r = s.results[host];
+      if (!r) continue;
+      if (step.register) seed.registered.push({ register: step.register, host, result: r });
+      if (step.kind === 'filter' && r.ok && r.value === !step.exclude) seed.decided.push({ group: step.as, host });
+    }
+  }
+  return { ok: true, seed };
+}
