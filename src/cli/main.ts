@@ -8,7 +8,6 @@ import { formatProblem, PlaybookInvalidError, UsageError, type PlaybookProblem }
 import { parseCommandLine, USAGE, type Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { loadAndCompile } from './load.js';
-import { runCommand } from './run-command.js';
 
 export interface Io {
   stdout: NodeJS.WriteStream;
@@ -82,8 +81,11 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;
     }
-    case 'run':
+    case 'run': {
+      // Loaded only for `run`: reporters, transports and callables are not needed to validate or plan.
+      const { runCommand } = await import('./run-command.js');
       return runCommand(c, io);
+    }
   }
 }
 
