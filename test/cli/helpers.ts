@@ -1,0 +1,191 @@
+/**
+ * Drive the real CLI the way a user does: `node bin/chopsticks.js ...` in a child process, on
+ * playbooks written into per-test temp folders. The CLI runs from dist/, so the helpers build it
+ * first when a source file is newer than the build (once per test run, behind a lock folder,
+ * because vitest runs test files in parallel).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { RunReport } from '../../src/report/report-types.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+export const BIN = join(ROOT, 'bin', 'chopsticks.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures', 'e2e');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function distIsFresh(): boolean {
+  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  return existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'));
+}
+
+/** Build dist/ if it is older than src/. Safe to call from several test files at once. */
+export function ensureBuilt(): void {
+  if (distIsFresh()) return;
+  const lock = join(tmpdir(), 'chopsticks-e2e-build.lock');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`build lock ${lock} held too long; remove it if no build runs`);
+      spawnSync('sleep', ['0.5']);
+      if (distIsFresh()) return;
+    }
+  }
+  try {
+    if (distIsFresh()) return;
+    // tsc emits even when other files have type errors; those are not this suite's concern.
+    spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      stdio: 'ignore',
+    });
+    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('npm run build did not produce dist/cli/main.js');
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Start the CLI; the caller may send it signals. */
+export function startCli(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
+  const started = Date.now();
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...(opts.env ?? {}) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const done = new Promise<CliResult>((resolveDone) => {
+    const timer = setTimeout(() => {
+      stderr += `\n[test helper: killed after ${timeoutMs} ms]\n`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveDone({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+  return { child, done };
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
+
+/** A fresh folder for one test; removed by the returned cleanup. */
+export function tempDir(prefix = 'chopsticks-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Write a playbook into `dir` and return its path. */
+export function writePlaybook(dir: string, text: string, name = 'playbook.yaml'): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** `n` local hosts named `${prefix}1..n` (or zero-padded with `pad`), as YAML lines under `hosts:`. */
+export function localHosts(names: string[], extra = ''): string {
+  return names.map((n) => `  ${n}: { transport: local${extra} }`).join('\n');
+}
+
+export function names(prefix: string, n: number, pad = 0): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(pad, '0')}`);
+}
+
+const reportSchema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report.schema.json'), 'utf8')) as object;
+const validateReportSchema = new Ajv2020({ allErrors: true, strict: true }).compile(reportSchema);
+
+/** Parse a run report and check it against schema/report.schema.json and SPEC §8's ordering rule. */
+export function parseReport(text: string): RunReport {
+  const report = JSON.parse(text) as unknown;
+  if (!validateReportSchema(report)) {
+    throw new Error(`report does not match schema/report.schema.json: ${JSON.stringify(validateReportSchema.errors, null, 2)}`);
+  }
+  const r = report as RunReport;
+  for (const s of r.steps) {
+    const keys = Object.keys(s.results);
+    const inTargets = s.targets.filter((t) => keys.includes(t));
+    if (JSON.stringify(keys) !== JSON.stringify(inTargets)) {
+      throw new Error(`step ${s.index}: results keys ${JSON.stringify(keys)} are not in targets order ${JSON.stringify(s.targets)}`);
+    }
+  }
+  return r;
+}
+
+export function readReport(file: string): RunReport {
+  return parseReport(readFileSync(file, 'utf8'));
+}
+
+/** Processes whose command line contains `needle` (read from /proc; no `ps` parsing). */
+export function processesMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      // A zombie is gone in every way that matters (it holds no resources and runs nothing).
+      if (/^\d+ \(.*\) Z /.test(stat)) continue;
+      if (cmd.includes(needle)) out.push(Number(e));
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  return out;
+}
+
+export async function waitFor(cond: () => boolean, timeoutMs: number, stepMs = 50): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  return cond();
+}
+
+/** Files or folders under `dir` (recursively) whose name starts with `prefix`. */
+export function findNamed(dir: string, prefix: string): string[] {
+  const out: string[] = [];
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.name.startsWith(prefix)) out.push(p);
+    if (e.isDirectory()) out.push(...findNamed(p, prefix));
+  }
+  return out;
+}
