@@ -1,0 +1,154 @@
+/**
+ * SPEC §7: SIGINT / SIGTERM while steps run on several local hosts. No new work starts, work in
+ * flight is stopped (the remote processes are gone), temporary files are removed, the report is
+ * still written, and the exit code is 130 / 143. A second SIGINT exits at once.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  cleanup,
+  ensureBuilt,
+  findNamed,
+  processesMatching,
+  readReport,
+  startCli,
+  tempDir,
+  waitFor,
+  writePlaybook,
+} from './helpers.js';
+
+beforeAll(() => ensureBuilt(), 240_000);
+
+let dir: string;
+afterEach(() => {
+  cleanup(dir);
+});
+
+/** A sleep duration no other process on the machine uses, so the test can find its sleeps. */
+function uniqueSleep(): string {
+  return `30.${process.pid}${Math.floor(Math.random() * 1000)}`;
+}
+
+const HOSTS = ['h1', 'h2', 'h3', 'h4'];
+
+function sleepPlaybook(sleep: string, extraStep = ''): string {
+  return `version: 1
+hosts:
+${HOSTS.map((h) => `  ${h}: local`).join('\n')}
+steps:
+  - call: shell
+    args: { cmd: 'sleep ${sleep}' }
+  - call: shell
+    args: { cmd: 'touch ${dir}/second-step-{host}' }
+${extraStep}`;
+}
+
+describe('signals', () => {
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    it(`${sig} while "sleep" runs on ${HOSTS.length} hosts: exit ${code} within seconds, report "interrupted", sleeps gone`, async () => {
+      dir = tempDir();
+      const sleep = uniqueSleep();
+      const pb = writePlaybook(dir, sleepPlaybook(sleep));
+      const report = join(dir, 'r.json');
+      const { child, done } = startCli(['run', pb, '--json', report, '--output', 'plain'], { timeoutMs: 40_000 });
+      expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length >= HOSTS.length, 15_000)).toBe(true);
+      const sentAt = Date.now();
+      child.kill(sig);
+      const r = await done;
+      const took = Date.now() - sentAt;
+      expect(r.code, r.stderr).toBe(code);
+      expect(took).toBeLessThan(5_000);
+      expect(processesMatching(`sleep ${sleep}`)).toEqual([]);
+      const rep = readReport(report);
+      expect(rep.status).toBe('interrupted');
+      expect(rep.steps.map((s) => s.status)).toEqual(['aborted', 'not_run']);
+      for (const h of HOSTS) {
+        expect(rep.hosts[h]).toBe('cancelled');
+        const res = rep.steps[0]!.results[h];
+        expect(res && !res.ok && res.error.kind).toBe('cancelled');
+        // No new work started after the signal.
+        expect(existsSync(join(dir, `second-step-${h}`))).toBe(false);
+      }
+    });
+  }
+
+  it('SIGTERM during a put removes the remote temporary files and still writes the report', async () => {
+    dir = tempDir();
+    // A `cat` that stalls, so the upload is in flight (its temp file made) when the signal comes.
+    const bin = join(dir, 'slowbin');
+    mkdirSync(bin);
+    const stall = uniqueSleep();
+    writeFileSync(join(bin, 'cat'), `#!/bin/sh\nsleep ${stall}\nexec /bin/cat "$@"\n`);
+    chmodSync(join(bin, 'cat'), 0o755);
+    writeFileSync(join(dir, 'payload.txt'), 'payload\n'.repeat(1000));
+    const dest = join(dir, 'dest');
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts:
+${HOSTS.map((h) => `  ${h}: { transport: local, env: { PATH: "${bin}:/usr/local/bin:/usr/bin:/bin" } }`).join('\n')}
+steps:
+  - put: payload.txt
+    to: ${dest}/{host}/
+`,
+    );
+    const report = join(dir, 'r.json');
+    const { child, done } = startCli(['run', pb, '--json', report], { timeoutMs: 40_000 });
+    expect(await waitFor(() => processesMatching(`sleep ${stall}`).length >= HOSTS.length, 15_000)).toBe(true);
+    expect(findNamed(dest, '.chopsticks-tmp-').length).toBe(HOSTS.length);
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(143);
+    expect(findNamed(dest, '.chopsticks-tmp-')).toEqual([]);
+    expect(processesMatching(`sleep ${stall}`)).toEqual([]);
+    for (const h of HOSTS) expect(existsSync(join(dest, h, 'payload.txt'))).toBe(false);
+    const rep = readReport(report);
+    expect(rep.status).toBe('interrupted');
+    expect(Object.values(rep.hosts)).toEqual(HOSTS.map(() => 'cancelled'));
+  });
+
+  it('a second SIGINT exits at once while cleanup is still going on', async () => {
+    dir = tempDir();
+    // The command ignores TERM, so stopping it waits for the kill grace period: a slow cleanup.
+    const sleep = uniqueSleep();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts:
+${HOSTS.map((h) => `  ${h}: local`).join('\n')}
+steps:
+  - call: shell
+    args: { cmd: "trap '' TERM INT; sleep ${sleep}" }
+`,
+    );
+    // First, one SIGINT alone: cleanup takes a while (this is what the second SIGINT cuts short).
+    {
+      const { child, done } = startCli(['run', pb, '--json', join(dir, 'one.json')], { timeoutMs: 40_000 });
+      expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length >= HOSTS.length, 15_000)).toBe(true);
+      const t = Date.now();
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(Date.now() - t).toBeGreaterThan(1_000);
+      expect(readReport(join(dir, 'one.json')).status).toBe('interrupted');
+    }
+    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
+    {
+      const { child, done } = startCli(['run', pb, '--json', join(dir, 'two.json')], { timeoutMs: 40_000 });
+      expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length >= HOSTS.length, 15_000)).toBe(true);
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 200));
+      const t = Date.now();
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(Date.now() - t).toBeLessThan(700);
+    }
+    // Whatever the fast exit left behind must not run on for 30 s.
+    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
+  });
+});
