@@ -3,7 +3,8 @@
  * bastion's forwardOut stream, host key check before any credential is sent, auth without
  * prompts, connect_timeout over all of it, and bounded retries of pre-auth resets only.
  */
-import { Client, utils, type AuthenticationType, type AnyAuthMethod, type ClientChannel, type NextAuthHandler, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2 from 'ssh2';
+import type { Client, AuthenticationType, AnyAuthMethod, ClientChannel, NextAuthHandler, ServerHostKeyAlgorithm } from 'ssh2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
@@ -27,6 +28,10 @@ import {
   readKnownHosts,
 } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
+
+// ssh2 is CommonJS: Node's own ESM loader does not expose `utils` as a named export (vitest's
+// loader does, which hid this), so both come from the default export.
+const { Client: SshClient, utils } = ssh2;
 
 /** Below sshd's default MaxStartups (10): more unauthenticated connections get dropped. */
 export const HANDSHAKES_PER_ENDPOINT = 8;
@@ -150,7 +155,7 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
   if (attempts.length === 0) throw authError(facts);
 
   let sock: Duplex | undefined;
-  const client = new Client();
+  const client = new SshClient();
   return new Promise<Attempt>((resolve, reject) => {
     let settled = false;
     const fail = (err: unknown): void => {
