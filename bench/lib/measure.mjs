@@ -68,6 +68,20 @@ export function median(xs) {
  */
 export async function interleave(contenders, reps, { scratch, log }) {
   const out = new Map(contenders.map((c) => [c.id, { id: c.id, label: c.label, ms: [], rssKiB: [], failures: [] }]));
+  // One untimed run of each cheap contender first: page cache, sshd's first fork, Node's
+  // compile cache. Slow third-party tools (own `reps`) are not warmed, to bound the run time.
+  for (const c of contenders) {
+    if (c.reps !== undefined) continue;
+    try {
+      await c.before?.(-1);
+      const cmd = await c.command(-1);
+      await runTimed(cmd.argv, { ...cmd, scratch });
+    } catch {
+      // a real failure shows in the timed runs
+    } finally {
+      await c.after?.(-1);
+    }
+  }
   for (let rep = 0; rep < reps; rep++) {
     for (const c of contenders) {
       if (rep >= (c.reps ?? reps)) continue;

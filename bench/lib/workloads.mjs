@@ -29,16 +29,17 @@ function failuresOf(rec) {
 }
 
 /** The third-party contenders for an ssh workload, those whose tool is installed and that the mode allows. */
-function thirdParty(ctx, base, opForTool) {
+function thirdParty(ctx, base, opForTool, sfx = '') {
   const out = [];
   const { tools, mode } = ctx;
-  if (tools.ssh) out.push(opensshContender({ ...base, id: `${base.id}-openssh`, label: 'OpenSSH, ControlMaster', op: opForTool('openssh') }));
-  if (tools.pssh && opForTool('pssh')) out.push(psshContender({ ...base, id: `${base.id}-pssh`, label: 'pssh', op: opForTool('pssh'), tools, reps: mode.slowReps }));
-  if (tools.clush && opForTool('clush')) out.push(clushContender({ ...base, id: `${base.id}-clush`, label: 'clush', op: opForTool('clush'), tools, reps: mode.slowReps }));
-  if (tools.ansible && mode.ansible && (base.hosts?.length ?? 0) <= mode.ansibleMaxHosts && opForTool('ansible')) {
-    out.push(ansibleContender({ ...base, id: `${base.id}-ansible`, label: 'ansible-core (default)', op: opForTool('ansible'), tools, reps: mode.slowReps }));
+  const others = mode.thirdPartyIn.has(base.workload);
+  if (tools.ssh) out.push(opensshContender({ ...base, id: `${base.id}-openssh${sfx}`, label: 'OpenSSH, ControlMaster', op: opForTool('openssh') }));
+  if (others && tools.pssh && opForTool('pssh')) out.push(psshContender({ ...base, id: `${base.id}-pssh${sfx}`, label: 'pssh', op: opForTool('pssh'), tools, reps: mode.slowReps }));
+  if (others && tools.clush && opForTool('clush')) out.push(clushContender({ ...base, id: `${base.id}-clush${sfx}`, label: 'clush', op: opForTool('clush'), tools, reps: mode.slowReps }));
+  if (others && tools.ansible && (base.hosts?.length ?? 0) <= mode.ansibleMaxHosts && opForTool('ansible')) {
+    out.push(ansibleContender({ ...base, id: `${base.id}-ansible${sfx}`, label: 'ansible-core (default)', op: opForTool('ansible'), tools, reps: mode.ansibleReps }));
     out.push(
-      ansibleContender({ ...base, id: `${base.id}-ansible-tuned`, label: 'ansible-core (pipelining, ControlPersist)', op: opForTool('ansible'), tuned: true, tools, reps: mode.slowReps }),
+      ansibleContender({ ...base, id: `${base.id}-ansible-tuned${sfx}`, label: 'ansible-core (pipelining, ControlPersist)', op: opForTool('ansible'), tuned: true, tools, reps: mode.ansibleReps }),
     );
   }
   return out;
@@ -55,7 +56,7 @@ function row(rec, value, unit, floorValue, higherIsBetter) {
 export async function w1(ctx, n) {
   const { fleet, scratch, log, mode } = ctx;
   const hosts = fleet.hosts.slice(0, n);
-  const base = { id: `w1-${n}`, scratch, fleet, hosts };
+  const base = { id: `w1-${n}`, workload: 'W1', scratch, fleet, hosts };
   const contenders = [
     floorContender({ ...base, id: `w1-${n}-floor-shell`, label: 'ssh2 floor: long-lived shell', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps: 1, cmd: 'hostname' }) }),
     floorContender({ ...base, id: `w1-${n}-floor-exec`, label: 'ssh2: exec channel per step', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps: 1, cmd: 'hostname' }) }),
@@ -90,7 +91,9 @@ function warmRows(res, pairs, k, perUnit) {
     const many = res.get(`${id}-${k}`);
     const t1 = one.medianMs;
     const tk = many.medianMs;
-    const warm = t1 !== undefined && tk !== undefined ? (tk - t1) / (k - 1) / perUnit : undefined;
+    // A difference at or below zero is noise, not a speed: report it as not measured.
+    const diff = t1 !== undefined && tk !== undefined ? tk - t1 : undefined;
+    const warm = diff !== undefined && diff > 0 ? diff / (k - 1) / perUnit : undefined;
     return { id, label, value: warm, unit: 'ms', totalMs: tk, oneMs: t1, runs: Math.min(one.ms.length, many.ms.length), failures: [...one.failures, ...many.failures] };
   });
 }
@@ -107,7 +110,7 @@ export async function w2(ctx, nHosts, k) {
       floorContender({ ...base, id: `w2-floor-shell${sfx}`, label: 'ssh2 floor: long-lived shell', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps, cmd: 'true' }) }),
       floorContender({ ...base, id: `w2-floor-exec${sfx}`, label: 'ssh2: exec channel per step', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps, cmd: 'true' }) }),
       chopsticksContender({ ...base, id: `w2-chopsticks${sfx}`, label: 'Chopsticks', steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) }),
-      ...thirdParty(ctx, { ...base, id: `w2` }, () => ({ kind: 'cmd', cmd: 'true', steps })).map((c) => ({ ...c, id: `${c.id}${sfx}` })),
+      ...thirdParty(ctx, { ...base, id: 'w2', workload: 'W2' }, () => ({ kind: 'cmd', cmd: 'true', steps }), sfx),
     ];
     contenders.push(...list);
     if (steps === 1) for (const c of list) pairs.push({ id: c.id.slice(0, -sfx.length), label: c.label });
@@ -140,7 +143,7 @@ export async function w3(ctx, nHosts, sizeMiB, blob) {
     resetDir(root, uid, gid);
     for (const d of ['chop', 'floor', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(root, d), uid, gid);
   };
-  const base = { id: 'w3', scratch, fleet, hosts, before: reset, after: () => rmSync(root, { recursive: true, force: true }) };
+  const base = { id: 'w3', workload: 'W3', scratch, fleet, hosts, before: reset, after: () => rmSync(root, { recursive: true, force: true }) };
   const contenders = [
     floorContender({ ...base, id: 'w3-floor', label: 'ssh2 floor: `cat >` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'put', file: blob, remoteDir: join(root, 'floor') }) }),
     chopsticksContender({ ...base, id: 'w3-chopsticks', label: 'Chopsticks', steps: [{ put: blob, to: `${root}/chop/{host}.blob`, mode: '0644' }] }),
@@ -167,7 +170,7 @@ export async function w4(ctx, nHosts, sizeMiB, blob) {
     resetDir(local);
     for (const d of ['chop', 'floor', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(local, d));
   };
-  const base = { id: 'w4', scratch, fleet, hosts, before: reset, after: () => rmSync(local, { recursive: true, force: true }) };
+  const base = { id: 'w4', workload: 'W4', scratch, fleet, hosts, before: reset, after: () => rmSync(local, { recursive: true, force: true }) };
   const contenders = [
     floorContender({ ...base, id: 'w4-floor', label: 'ssh2 floor: `cat` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'fetch', remoteDir: join(remoteRoot, 'w4'), localDir: join(local, 'floor') }) }),
     chopsticksContender({ ...base, id: 'w4-chopsticks', label: 'Chopsticks', steps: [{ fetch: src, to: `${local}/chop/{host}.blob` }] }),
