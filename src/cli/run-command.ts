@@ -3,6 +3,7 @@
  * SIGTERM as SPEC §7 says (stop new work, stop what is in flight, clean up, write the report,
  * exit 130/143; a second SIGINT exits at once).
  */
+import { setMaxListeners } from 'node:events';
 import { PlaybookInvalidError } from '../errors.js';
 import type { Plan } from '../compile/plan-types.js';
 import type { HostSpec } from '../model/playbook.js';
@@ -42,6 +43,8 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
   };
 
   const interrupt = new AbortController();
+  // Every host's operation listens on this one signal; hundreds of listeners are expected, not a leak.
+  setMaxListeners(0, interrupt.signal);
   let signalName: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
     if (signalName === 'SIGINT' && sig === 'SIGINT') {
