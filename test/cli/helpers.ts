@@ -75,9 +75,12 @@ export function ensureBuilt(): void {
 /** Start the CLI; the caller may send it signals. */
 export function startCli(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const started = Date.now();
+  // vitest sets FORCE_COLOR for its workers; the CLI would honour it (even empty), so drop it.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) };
+  if (opts.env?.FORCE_COLOR === undefined) delete env.FORCE_COLOR;
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...(opts.env ?? {}) },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
