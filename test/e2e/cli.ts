@@ -184,3 +184,10 @@ export function writeRandomFile(path: string, size: number, seed = 1): void {
   }
 }
 
+
+/** Throws with the schema errors and the report when the run's report is missing or invalid. */
+export function assertReportValid(r: CliRun): void {
+  if (!r.report) throw new Error(`no report written\n${explain(r)}`);
+  const errs = reportSchemaErrors(r.report);
+  if (errs) throw new Error(`report does not match schema/report.schema.json:\n${errs}\n${explain(r)}`);
+}

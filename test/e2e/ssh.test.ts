@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeIntegration } from '../support/integration.js';
 import { startSshd, sshdUnavailableReason, TEST_USER, type SshdHandle } from '../support/sshd.js';
-import { ensureBuilt, explain, reportSchemaErrors, runPlaybook, sha1, sha1File, tempDir, writePlaybook, writeRandomFile } from './cli.js';
+import { assertReportValid, ensureBuilt, explain, runPlaybook, sha1, sha1File, tempDir, writePlaybook, writeRandomFile } from './cli.js';
 import { literal, METACHAR_ARGS, METACHAR_STRING } from './metachars.js';
 
 const ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
@@ -104,7 +104,7 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
     const r = await runPlaybook(file);
     expect(r.code, explain(r)).toBe(0);
     const rep = r.report!;
-    expect(reportSchemaErrors(rep)).toBe('');
+    assertReportValid(r);
     expect(rep.status).toBe('ok');
     expect(rep.hosts).toEqual({ s1: 'ok', s2: 'ok', s3: 'ok' });
     expect(rep.groups.webs).toEqual(['s1', 's2']);
@@ -176,7 +176,7 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
     const r = await runPlaybook(file);
     expect(r.code, explain(r)).toBe(2);
     const rep = r.report!;
-    expect(reportSchemaErrors(rep)).toBe('');
+    assertReportValid(r);
     expect(rep.status).toBe('failed');
     expect(rep.hosts).toEqual({ stranger: 'unreachable', friend: 'ok' });
     const res = rep.steps[0]!.results.stranger!;
@@ -204,7 +204,7 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
     const r = await runPlaybook(file);
     expect(r.code, explain(r)).toBe(2);
     const rep = r.report!;
-    expect(reportSchemaErrors(rep)).toBe('');
+    assertReportValid(r);
     expect(rep.hosts).toEqual({ gone: 'unreachable', here: 'ok' });
     const res = rep.steps[0]!.results.gone!;
     expect(res.ok).toBe(false);
@@ -308,7 +308,7 @@ describeIntegration('e2e: sshd killed in the middle of a 200 MiB put', sshdUnava
     expect(killedAt).toBeLessThan(200 * 1024 * 1024);
     expect(r.code, explain(r)).toBe(2);
     const rep = r.report!;
-    expect(reportSchemaErrors(rep)).toBe('');
+    assertReportValid(r);
     const res = rep.steps[0]!.results.s1!;
     expect(res.ok).toBe(false);
     if (!res.ok) {
