@@ -12,7 +12,7 @@
  * same lock folder the e2e helpers use, so parallel test files build once).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -309,5 +309,34 @@ describe('what the examples demonstrate', () => {
     const checked = await runExample(ex, ['--check']);
     const skipped = checked.report.steps[1]!.results['rack2-a']!;
     expect(skipped.ok && skipped.skipped).toBe(true);
+  });
+});
+
+describe('docs/language.md', () => {
+  /** Every ```yaml block that is a whole playbook (it has `version: 1`). */
+  function playbookBlocks(): Array<{ line: number; text: string }> {
+    const md = readFileSync(join(ROOT, 'docs', 'language.md'), 'utf8');
+    const out: Array<{ line: number; text: string }> = [];
+    const re = /^```yaml\n([\s\S]*?)^```$/gm;
+    for (let m = re.exec(md); m !== null; m = re.exec(md)) {
+      if (/^version: 1$/m.test(m[1]!)) out.push({ line: md.slice(0, m.index).split('\n').length, text: m[1]! });
+    }
+    return out;
+  }
+
+  it('has whole-playbook examples, and every one passes `chopsticks validate`', async () => {
+    const blocks = playbookBlocks();
+    expect(blocks.length).toBeGreaterThanOrEqual(10);
+    // The examples name files the way the playbooks/ folder has them (files/, inventory/, callables/).
+    const dir = mkdtempSync(join(work, 'docs-'));
+    for (const sub of ['files', 'inventory', 'callables']) symlinkSync(join(DIR, sub), join(dir, sub));
+    const paths = blocks.map((b) => {
+      const p = join(dir, `language-md-line-${b.line}.yaml`);
+      writeFileSync(p, b.text);
+      return p;
+    });
+    const res = await cli(['validate', ...paths]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
   });
 });
