@@ -174,3 +174,40 @@ describe('serial batches', () => {
     expect(ran).toEqual(['h1', 'h2', 'h3', 'h4']);
   });
 });
+
+describe('concurrency', () => {
+  /** Most hosts inside the step at one moment, from the hosts' own begin/end stamps. */
+  function maxOverlap(hosts: string[], step: number): number {
+    const logs = readLogs(hosts);
+    const edges = hosts.flatMap((h) => [
+      { t: logs[h]![step]!.begin, d: 1 },
+      { t: logs[h]![step]!.end, d: -1 },
+    ]);
+    edges.sort((x, y) => x.t - y.t || x.d - y.d);
+    let cur = 0;
+    let max = 0;
+    for (const e of edges) max = Math.max(max, (cur += e.d));
+    return max;
+  }
+  const six = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+
+  it('--concurrency N bounds the hosts working at once; a step\'s concurrency bounds that step', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nhosts:\n${six.map((h) => hostLine(h, [0.3, 0.3])).join('\n')}\nsteps:\n${timedStep(1)}${timedStep(2)}    concurrency: 1\n`,
+    );
+    const r = await runCli(['run', pb, '--concurrency', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(maxOverlap(six, 1)).toBe(2);
+    expect(maxOverlap(six, 2)).toBe(1);
+  });
+
+  it('without limits every host works at once', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, `version: 1\nhosts:\n${six.map((h) => hostLine(h, [0.5])).join('\n')}\nsteps:\n${timedStep(1)}`);
+    const r = await runCli(['run', pb]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(maxOverlap(six, 1)).toBe(6);
+  });
+});
