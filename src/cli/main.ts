@@ -15,6 +15,7 @@ export interface Io {
 }
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  ignoreClosedPipes(io);
   let command: Command;
   try {
     command = parseCommandLine(argv);
@@ -87,6 +88,21 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       const { runCommand } = await import('./run-command.js');
       return runCommand(c, io);
     }
+  }
+}
+
+/**
+ * `chopsticks run ... | head` closes our stdout early. An unhandled EPIPE would kill the process
+ * mid-run, leaving hosts half-done and no report: instead, output to a closed pipe is dropped
+ * and the run finishes (its --json file and exit code still count).
+ */
+function ignoreClosedPipes(io: Io): void {
+  for (const stream of [io.stdout, io.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      throw e;
+    });
   }
 }
 
