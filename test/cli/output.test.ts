@@ -3,7 +3,8 @@
  * identical results folded with compact host names.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, ensureBuilt, names, runCli, tempDir, writePlaybook } from './helpers.js';
+import { join } from 'node:path';
+import { cleanup, ensureBuilt, names, readReport, runCli, startCli, tempDir, writePlaybook } from './helpers.js';
 
 beforeAll(() => ensureBuilt(), 240_000);
 
@@ -63,5 +64,18 @@ describe('plain output', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/web03/);
     expect(lines[1]).toMatch(/run failed: 11 ok/);
+  });
+
+  it('a reader that closes stdout early (`| head`) does not kill the run: it finishes and writes its report', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, `version: 1\n${hosts}steps:\n${'  - call: ping\n'.repeat(30)}`);
+    const { child, done } = startCli(['run', pb, '--output', 'plain', '--json', join(dir, 'r.json')]);
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const r = await done;
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.code).toBe(0);
+    const rep = readReport(join(dir, 'r.json'));
+    expect(rep.status).toBe('ok');
+    expect(rep.steps).toHaveLength(30);
   });
 });
