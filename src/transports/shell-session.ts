@@ -95,6 +95,8 @@ export class ShellSession implements HostSession {
   private current: Current | null = null;
   private dead: HostError | null = null;
   private closed = false;
+  /** Kill sweeps still running: close() waits for them, or a frozen (SIGSTOPped) tree would be left behind. */
+  private readonly killers = new Set<Promise<unknown>>();
   private readonly temps = new Set<string>();
   private readonly defaultMaxStdout: number;
   private readonly defaultBecome: string | undefined;
@@ -211,6 +213,11 @@ export class ShellSession implements HostSession {
       const timer = new Promise((r) => setTimeout(r, 3000).unref());
       await Promise.race([this.proc.exit.catch(() => {}), timer]);
       this.proc.kill();
+    }
+    if (this.killers.size > 0) {
+      // transport.close() kills every process it started, the sweep too: let it finish first.
+      const bound = new Promise((r) => setTimeout(r, KILL_GRACE_MS + 5000).unref());
+      await Promise.race([Promise.allSettled([...this.killers]), bound]);
     }
     await this.transport.close();
   }
@@ -411,6 +418,9 @@ export class ShellSession implements HostSession {
     p.stdin.end();
     p.stdout.resume();
     p.stderr.resume();
+    const swept = p.exit.catch(() => {});
+    this.killers.add(swept);
+    void swept.finally(() => this.killers.delete(swept));
     const watchdog = (): void => {
       // The shell should report the end at once after the kill; if it cannot, it is stuck.
       setTimeout(() => {
