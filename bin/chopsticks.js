@@ -8,4 +8,8 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Everything is done and written. A custom callable that ignored its timeout or the interrupt may
+// still hold a timer or a socket; it must not keep the command alive past the run.
+setTimeout(() => process.exit(code), 1000).unref();
