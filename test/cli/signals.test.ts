@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  FIXTURES,
   cleanup,
   ensureBuilt,
   findNamed,
@@ -150,5 +151,40 @@ steps:
     }
     // Whatever the fast exit left behind must not run on for 30 s.
     expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
+  });
+
+  it('a custom callable that ignores the interrupt (and its timeout) does not keep the CLI alive', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+callables:
+  stubborn: ${join(FIXTURES, 'callables', 'stubborn.mjs')}
+hosts:
+  a: local
+  b: local
+steps:
+  - call: stubborn
+    on: a
+    timeout: 1s
+  - call: stubborn
+    on: b
+`,
+    );
+    // Timed out: the run ends, and so does the process, though the callable's timer lives on.
+    const t = Date.now();
+    const r1 = await startCli(['run', pb, '--limit', 'a', '--json', join(dir, 'a.json')], { timeoutMs: 30_000 }).done;
+    expect(r1.code, r1.stderr).toBe(2);
+    expect(Date.now() - t).toBeLessThan(8_000);
+    expect(readReport(join(dir, 'a.json')).steps[0]!.results.a).toMatchObject({ ok: false, error: { kind: 'timeout' } });
+    // Interrupted: same.
+    const { child, done } = startCli(['run', pb, '--limit', 'b', '--json', join(dir, 'b.json')], { timeoutMs: 30_000 });
+    await new Promise((res) => setTimeout(res, 1_500));
+    const sent = Date.now();
+    child.kill('SIGINT');
+    const r2 = await done;
+    expect(r2.code, r2.stderr).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(readReport(join(dir, 'b.json')).status).toBe('interrupted');
   });
 });
