@@ -337,4 +337,37 @@ describeIntegration('e2e: sshd killed in the middle of a 200 MiB put', sshdUnava
     expect(sha1(Buffer.from('after the crash\n'))).toBe(await sha1File(join(remote, 'small.txt')));
     console.log(`[e2e ssh] killed sshd sessions at ${(killedAt / 1048576).toFixed(1)} MiB of 200; leftover temp files: ${leftovers.length}`);
   }, 150_000);
+
+  it('SIGINT in the middle of the put: exit 130, report written, the remote temp file removed', async () => {
+    const remote = remoteDir();
+    const dest = join(remote, 'big.bin');
+    const file = writePlaybook(bigDir, {
+      version: 1,
+      hosts: { s1: sshEntry(sshd, '127.0.0.1', known) },
+      steps: [{ put: 'big.bin', to: dest }, { call: 'ping' }],
+    }, 'interrupted.yaml');
+    let sentAt = -1;
+    const r = await runPlaybook(file, [], {
+      timeoutMs: 90_000,
+      onSpawn: (child) => {
+        const t = setInterval(() => {
+          const tmp = readdirSync(remote).find((n) => n.startsWith('.chopsticks-tmp-'));
+          const size = tmp ? (statSync(join(remote, tmp), { throwIfNoEntry: false })?.size ?? 0) : 0;
+          if (size > 8 * 1024 * 1024) {
+            clearInterval(t);
+            sentAt = size;
+            child.kill('SIGINT');
+          }
+        }, 5);
+        child.once('exit', () => clearInterval(t));
+      },
+    });
+    expect(sentAt, 'the put never got going').toBeGreaterThan(0);
+    expect(r.code, explain(r)).toBe(130);
+    assertReportValid(r);
+    expect(r.report!.status).toBe('interrupted');
+    expect(r.report!.steps[1]!.status).toBe('not_run');
+    expect(r.report!.steps[0]!.results.s1).toMatchObject({ ok: false, error: { kind: 'cancelled' } });
+    expect(readdirSync(remote), 'neither the destination nor a temp file may remain').toEqual([]);
+  }, 150_000);
 });
