@@ -1,5 +1,5 @@
 /**
- * For plan output: fill templates whose every placeholder is a playbook var, so `plan` shows
+ * For plan output: fill the placeholders that are playbook vars, so `plan` shows
  * `dist/app-2.4.1.tar.gz` rather than `dist/app-{vars.release}.tar.gz`. Anything that depends on
  * the host or on results stays as written: it is decided at run time.
  */
@@ -10,9 +10,24 @@ export function fillVarsOnly(text: string, vars: Record<string, Json>): Json {
   const parsed = parseTemplate(text);
   if (!parsed.ok) return text;
   const refs = parsed.parts.filter((p) => p.type === 'ref');
-  if (refs.length === 0 || refs.some((p) => p.type === 'ref' && p.path[0] !== 'vars')) return text;
-  const r = renderTemplate(text, { vars });
-  return r.ok ? r.value : text;
+  if (refs.length === 0) return text;
+  if (refs.every((p) => p.type === 'ref' && p.path[0] === 'vars')) {
+    // Only vars: render for real, so a lone placeholder keeps its JSON type.
+    const r = renderTemplate(text, { vars });
+    return r.ok ? r.value : text;
+  }
+  // Mixed: fill the vars, keep host and result placeholders as written.
+  return parsed.parts
+    .map((p) => {
+      if (p.type === 'text') return p.text.replace(/[{}]/g, (b) => b + b);
+      const ref = `{${p.path.join('.')}}`;
+      if (p.path[0] !== 'vars') return ref;
+      const r = renderTemplate(ref, { vars });
+      if (!r.ok) return ref;
+      const s = typeof r.value === 'string' ? r.value : JSON.stringify(r.value);
+      return s.replace(/[{}]/g, (b) => b + b);
+    })
+    .join('');
 }
 
 export function fillVarsInValue(v: Json, vars: Record<string, Json>): Json {

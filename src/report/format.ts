@@ -90,8 +90,10 @@ export function countHosts(end: Record<string, HostEndState>, changedHosts: Read
 export function formatSummary(status: RunStatus, c: SummaryCounts, durationMs: number, paint: Paint): string {
   const style = status === 'ok' ? 'green' : 'red';
   const cancelled = c.cancelled > 0 ? `, ${c.cancelled} cancelled` : '';
+  const hosts = `${c.hosts} host${c.hosts === 1 ? '' : 's'}`;
+  // `changed` overlaps the end states (a changed host is also ok or failed), so it stands apart.
   return (
-    `${paint(style, `run ${status}`)}: ${c.ok} ok, ${c.changed} changed, ${c.failed} failed, ` +
-    `${c.unreachable} unreachable${cancelled} (${c.hosts} host${c.hosts === 1 ? '' : 's'}) in ${humanDuration(durationMs)}`
+    `${paint(style, `run ${status}`)}: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable${cancelled} ` +
+    `(${hosts}, ${c.changed} changed) in ${humanDuration(durationMs)}`
   );
 }

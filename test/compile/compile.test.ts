@@ -92,7 +92,7 @@ describe('compile', () => {
     expect(norm(planToJson(a), a)).toBe(norm(planToJson(b), b));
     expect(planToJson(a)).toBe(planToJson(compile(await loadAgain(a)).plan!));
     expect(formatPlanText(a)).toBe(formatPlanText(a));
-    expect(JSON.parse(planToJson(a)).steps[0].args_filled).toEqual({ cmd: 'deploy {vars.release} on {host}' });
+    expect(JSON.parse(planToJson(a)).steps[0].args_filled).toEqual({ cmd: 'deploy 2.4.1 on {host}' });
   });
 
   it('fills vars-only templates in plan output and leaves host templates', async () => {

@@ -42,7 +42,7 @@ describe('listr reporter', () => {
       expect(e).toBe('');
       expect(out).toContain('[1/4] call ping');
       expect(out).toContain('web39');
-      expect(out.trimEnd().split('\n').at(-1)).toBe('run failed: 39 ok, 1 changed, 0 failed, 1 unreachable (40 hosts) in 1.2s');
+      expect(out.trimEnd().split('\n').at(-1)).toBe('run failed: 39 ok, 0 failed, 1 unreachable (40 hosts, 1 changed) in 1.2s');
     });
   }
 
@@ -58,7 +58,7 @@ describe('listr reporter', () => {
     expect(out).toContain('batch 1');
     expect(out).toContain('h2 FAILED remote_io: h2: disk full');
     expect(out).toContain('1 failed, aborted the run');
-    expect(out).toContain('run aborted: 1 ok, 1 changed, 1 failed, 0 unreachable, 2 cancelled (4 hosts)');
+    expect(out).toContain('run aborted: 1 ok, 1 failed, 0 unreachable, 2 cancelled (4 hosts, 1 changed)');
   });
 
   it('draws with the default renderer on a (fake) terminal and finishes', async () => {

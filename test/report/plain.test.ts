@@ -45,7 +45,7 @@ describe('plain reporter', () => {
 
   it('ends with one summary line of counts, status and duration', async () => {
     const lines = await runPlain(fleetRun().events);
-    expect(lines.at(-1)).toBe('run failed: 39 ok, 1 changed, 0 failed, 1 unreachable (40 hosts) in 1.2s');
+    expect(lines.at(-1)).toBe('run failed: 39 ok, 0 failed, 1 unreachable (40 hosts, 1 changed) in 1.2s');
     expect(lines[0]).toBe('== Deploy (playbooks/deploy.yaml): 40 hosts, 4 steps');
   });
 
@@ -60,7 +60,7 @@ describe('plain reporter', () => {
     expect(lines).toContain('  skipped a[1-2] (check mode)');
     expect(lines).toContain('  FAILED a3: timeout: a3: timed out after 1s');
     expect(lines[0]).toContain('check mode');
-    expect(lines.at(-1)).toBe('run failed: 2 ok, 0 changed, 1 failed, 0 unreachable (3 hosts) in 50ms');
+    expect(lines.at(-1)).toBe('run failed: 2 ok, 1 failed, 0 unreachable (3 hosts, 0 changed) in 50ms');
   });
 
   it('folds errors whose messages differ only by the host name', async () => {
@@ -82,7 +82,7 @@ describe('plain reporter', () => {
     const lines = await runPlain(fleetRun().events, true);
     expect(lines).toEqual([
       '[1/4] UNREACHABLE web39: unreachable: web39: connection refused (10.0.0.39:22)',
-      'run failed: 39 ok, 1 changed, 0 failed, 1 unreachable (40 hosts) in 1.2s',
+      'run failed: 39 ok, 0 failed, 1 unreachable (40 hosts, 1 changed) in 1.2s',
     ]);
   });
 
