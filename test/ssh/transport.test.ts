@@ -173,6 +173,11 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
       expect(err.message).toContain(`${file}:2`);
     }
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+    // off: the changed key is accepted, with a warning that names both fingerprints.
+    const c = testCtx();
+    await make({ known_hosts: file, host_key_check: 'off' }, c).connect();
+    expect(c.warnings.join('\n')).toMatch(/CHANGED/);
+    expect(c.warnings.join('\n')).toContain(oldFp);
   });
 
   it('accept-new records an unknown key once, then strict accepts it', async () => {
