@@ -29,6 +29,16 @@ function sectionTable(s) {
   return lines.join('\n');
 }
 
+function samplesBlock(s) {
+  const ms = (xs) => (xs?.length ? xs.map((x) => x.toFixed(0)).join(', ') : '—');
+  const lines = ['<details><summary>raw wall times (ms), in run order</summary>', ''];
+  for (const r of s.rows) {
+    lines.push(r.samplesOne ? `- ${r.label}: 1 step: ${ms(r.samplesOne)}; all steps: ${ms(r.samples)}` : `- ${r.label}: ${ms(r.samples)}`);
+  }
+  lines.push('', '</details>');
+  return lines.join('\n');
+}
+
 function failureNotes(s) {
   const out = [];
   for (const r of s.rows) {
@@ -72,6 +82,8 @@ export function renderResults({ date, command, machine, versions, mode, sections
     out.push(`Metric: ${s.metric}. Target: ${s.target} — ${metText(s.met)}${s.achieved !== undefined ? ` (${fmt(s.achieved, 2)})` : ''}.`);
     out.push('');
     out.push(sectionTable(s));
+    out.push('');
+    out.push(samplesBlock(s));
     const f = failureNotes(s);
     if (f) {
       out.push('');

@@ -48,7 +48,7 @@ function thirdParty(ctx, base, opForTool, sfx = '') {
 function row(rec, value, unit, floorValue, higherIsBetter) {
   const ok = value !== undefined && floorValue !== undefined;
   const ratio = ok ? (higherIsBetter ? value / floorValue : value / floorValue) : undefined;
-  return { label: rec.label, id: rec.id, value, unit, ratio, runs: rec.ms.length, failures: failuresOf(rec), rssKiB: rec.medianRssKiB };
+  return { label: rec.label, id: rec.id, value, unit, ratio, runs: rec.ms.length, failures: failuresOf(rec), rssKiB: rec.medianRssKiB, samples: rec.ms };
 }
 
 // ---------------------------------------------------------------- W1
@@ -94,7 +94,7 @@ function warmRows(res, pairs, k, perUnit) {
     // A difference at or below zero is noise, not a speed: report it as not measured.
     const diff = t1 !== undefined && tk !== undefined ? tk - t1 : undefined;
     const warm = diff !== undefined && diff > 0 ? diff / (k - 1) / perUnit : undefined;
-    return { id, label, value: warm, unit: 'ms', totalMs: tk, oneMs: t1, runs: Math.min(one.ms.length, many.ms.length), failures: [...one.failures, ...many.failures] };
+    return { id, label, value: warm, unit: 'ms', totalMs: tk, oneMs: t1, runs: Math.min(one.ms.length, many.ms.length), failures: [...one.failures, ...many.failures], samples: many.ms, samplesOne: one.ms };
   });
 }
 
@@ -191,7 +191,7 @@ function transferSection(res, id, title, floorId, chopId, totalMiB) {
   const floor = thr(res.get(floorId));
   const rows = [...res.values()].map((rec) => {
     const v = thr(rec);
-    return { id: rec.id, label: rec.label, value: v, unit: 'MiB/s', totalMs: rec.medianMs, ratio: v !== undefined && floor ? v / floor : undefined, runs: rec.ms.length, failures: rec.failures, rssKiB: rec.medianRssKiB };
+    return { id: rec.id, label: rec.label, value: v, unit: 'MiB/s', totalMs: rec.medianMs, ratio: v !== undefined && floor ? v / floor : undefined, runs: rec.ms.length, failures: rec.failures, rssKiB: rec.medianRssKiB, samples: rec.ms };
   });
   const chop = rows.find((r) => r.id === chopId);
   return {
@@ -231,6 +231,7 @@ export async function w5(ctx, nHosts, sizeMiB, blob) {
     totalMs: rec.medianMs,
     runs: rec.ms.length,
     failures: rec.failures,
+    samples: rec.ms,
   }));
   const floor = rows.find((r) => r.id === 'w5-floor').value;
   for (const r of rows) r.ratio = r.value !== undefined && floor ? r.value / floor : undefined;
@@ -294,7 +295,7 @@ export async function w7(ctx, playbook) {
   log('W7 start-up');
   const res = await interleave(contenders, mode.startupReps, ctx);
   const node = res.get('w7-node').medianMs;
-  const rows = [...res.values()].map((rec) => ({ id: rec.id, label: rec.label, value: rec.medianMs, unit: 'ms', ratio: node ? rec.medianMs / node : undefined, runs: rec.ms.length, failures: rec.failures }));
+  const rows = [...res.values()].map((rec) => ({ id: rec.id, label: rec.label, value: rec.medianMs, unit: 'ms', ratio: node ? rec.medianMs / node : undefined, runs: rec.ms.length, failures: rec.failures, samples: rec.ms }));
   const worst = Math.max(...rows.filter((r) => r.id !== 'w7-node').map((r) => r.value ?? Infinity));
   return {
     id: 'W7',
