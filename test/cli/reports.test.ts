@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanup, ensureBuilt, parseReport, readReport, runCli, tempDir, writePlaybook } from './helpers.js';
+import { cleanup, ensureBuilt, parseReport, readReport, runCli, startCli, tempDir, waitFor, writePlaybook } from './helpers.js';
 
 beforeAll(() => ensureBuilt(), 240_000);
 
@@ -191,5 +191,39 @@ describe('reports (SPEC §8)', () => {
     expect(events.filter((e) => e.type === 'host_result')).toHaveLength(4);
     const ts = events.map((e) => Date.parse(e.ts));
     expect([...ts].sort((x, y) => x - y)).toEqual(ts);
+  });
+
+  it('--events streams as the run goes: a step in progress is already in the file', async () => {
+    dir = tempDir();
+    const ev = join(dir, 'ev.jsonl');
+    const pb = writePlaybook(dir, `${THREE}steps:\n  - call: ping\n  - call: shell\n    args: { cmd: 'sleep 3' }\n`);
+    const { done } = startCli(['run', pb, '--events', ev]);
+    let exited = false;
+    void done.then(() => (exited = true));
+    const seen = await waitFor(() => {
+      try {
+        return readFileSync(ev, 'utf8').includes('"type":"step_started","step":1');
+      } catch {
+        return false;
+      }
+    }, 10_000);
+    expect(seen).toBe(true);
+    expect(exited).toBe(false);
+    expect(readFileSync(ev, 'utf8')).not.toContain('run_finished');
+    expect((await done).code).toBe(0);
+  });
+});
+
+describe('inventory and --var', () => {
+  it('hosts, groups and vars come from --inventory; --var overrides a var', async () => {
+    dir = tempDir();
+    const inv = writePlaybook(dir, `hosts:\n  i1: local\n  i2: { transport: local, vars: { role: db } }\ngroups:\n  inv: [i1, i2]\nvars:\n  release: "1.0"\n  greeting: hello\n`, 'inv.yaml');
+    const pb = writePlaybook(dir, `version: 1\nsteps:\n  - call: command\n    args: { argv: [echo, "{vars.greeting} {vars.release} {host}"] }\n    on: inv\n`);
+    const r = await runCli(['run', pb, '--inventory', inv, '--var', 'release=2.0', '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = parseReport(r.stdout);
+    expect(rep.steps[0]!.results.i1).toMatchObject({ ok: true, value: { stdout: 'hello 2.0 i1\n' } });
+    expect(rep.steps[0]!.results.i2).toMatchObject({ ok: true, value: { stdout: 'hello 2.0 i2\n' } });
+    expect(rep.groups.inv).toEqual(['i1', 'i2']);
   });
 });
