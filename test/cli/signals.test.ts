@@ -134,7 +134,7 @@ steps:
       child.kill('SIGINT');
       const r = await done;
       expect(r.code).toBe(130);
-      expect(Date.now() - t).toBeGreaterThan(1_000);
+      expect(Date.now() - t).toBeGreaterThan(1_800);
       expect(readReport(join(dir, 'one.json')).status).toBe('interrupted');
     }
     expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
@@ -147,7 +147,7 @@ steps:
       child.kill('SIGINT');
       const r = await done;
       expect(r.code).toBe(130);
-      expect(Date.now() - t).toBeLessThan(700);
+      expect(Date.now() - t).toBeLessThan(1_500);
     }
     // Whatever the fast exit left behind must not run on for 30 s.
     expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);

@@ -159,7 +159,7 @@ describe('timeout', () => {
     const sleep = `30.${process.pid}7`;
     const t = Date.now();
     const { code, rep } = await run(`${FOUR}steps:\n  - call: shell\n    args: { cmd: 'sleep ${sleep}' }\n    timeout: 1s\n    on: a | b\n  - call: ping\n`);
-    expect(Date.now() - t).toBeLessThan(5_000 + 1_500); // + CLI start-up
+    expect(Date.now() - t).toBeLessThan(10_000); // CLI start-up included, on a loaded machine
     expect(code).toBe(2);
     expect(kinds(rep, 0)).toEqual({ a: 'timeout', b: 'timeout' });
     const a = rep.steps[0]!.results.a!;

@@ -64,7 +64,7 @@ describe('strategy: free', () => {
     dir = tempDir();
     const pb = writePlaybook(
       dir,
-      `version: 1\nstrategy: free\nhosts:\n${hostLine('slow', [1.5, 0, 0])}\n${hostLine('fast', [0, 0, 0])}\nsteps:\n${timedStep(1)}${timedStep(2)}${timedStep(3)}`,
+      `version: 1\nstrategy: free\nhosts:\n${hostLine('slow', [3, 0, 0])}\n${hostLine('fast', [0, 0, 0])}\nsteps:\n${timedStep(1)}${timedStep(2)}${timedStep(3)}`,
     );
     const r = await runCli(['run', pb, '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
@@ -205,7 +205,7 @@ describe('concurrency', () => {
 
   it('without limits every host works at once', async () => {
     dir = tempDir();
-    const pb = writePlaybook(dir, `version: 1\nhosts:\n${six.map((h) => hostLine(h, [0.5])).join('\n')}\nsteps:\n${timedStep(1)}`);
+    const pb = writePlaybook(dir, `version: 1\nhosts:\n${six.map((h) => hostLine(h, [1.5])).join('\n')}\nsteps:\n${timedStep(1)}`);
     const r = await runCli(['run', pb]);
     expect(r.code, r.stderr).toBe(0);
     expect(maxOverlap(six, 1)).toBe(6);
