@@ -60,9 +60,19 @@ if [ -f "$dest" ]; then
 fi
 if [ -n "$check" ]; then echo "DIFF $dest"; exit 0; fi
 mkdir -p "$dir" || exit 1
-# Leftovers of runs that died (SIGKILL, lost host): an upload in progress keeps its mtime fresh.
+# Leftovers of uploads that died with their connection: the name holds the pid of the shell
+# that wrote it (this one's $$), so a file whose writer is gone is stale, however fresh.
+if [ -d /proc/self ]; then
+  for f in "$dir"/${TEMP_PREFIX}*; do
+    [ -f "$f" ] || continue
+    w=\${f##*/${TEMP_PREFIX}}; w=\${w%%-*}
+    case $w in ''|*[!0-9]*) continue;; esac
+    [ -d "/proc/$w" ] || rm -f "$f"
+  done
+fi
+# Without /proc (or for names without a pid), an upload in progress keeps its mtime fresh.
 find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {} + 2>/dev/null
-tmp=$dir/${TEMP_PREFIX}$rnd
+tmp=$dir/${TEMP_PREFIX}$$-$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
 echo "SEND $tmp"
 cat > "$tmp" || { rm -f "$tmp"; echo "write error" >&2; exit 1; }

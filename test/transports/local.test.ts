@@ -61,6 +61,26 @@ describe('local transport specifics', () => {
     }
   });
 
+  it('put removes a leftover whose writing shell is gone, however fresh, and keeps one whose writer lives', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-dead-writer-'));
+    const s = await openSession(new LocalTransport({ hostName: 'l' }), { name: 'l' });
+    try {
+      // A pid that is surely not running: the largest pid_max allows, plus one.
+      const deadPid = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1;
+      const dead = join(dir, `.chopsticks-tmp-${deadPid}-0123abcd`);
+      const live = join(dir, `.chopsticks-tmp-${process.pid}-4567cdef`);
+      writeFileSync(dead, 'x');
+      writeFileSync(live, 'y');
+      const src = join(dir, 'src.txt');
+      writeFileSync(src, 'data\n');
+      await s.put(src, join(dir, 'out.txt'), 0o644);
+      expect(readdirSync(dir).sort()).toEqual([`.chopsticks-tmp-${process.pid}-4567cdef`, 'out.txt', 'src.txt']);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cwd and env of the host apply to every command', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-cwd-'));
     const s = await openSession(new LocalTransport({ hostName: 'l', cwd: dir, env: { HOST_LEVEL: 'yes' } }), { name: 'l' });
