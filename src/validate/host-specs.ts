@@ -3,6 +3,7 @@
  * Only values that passed the schema reach here, but every access stays defensive so one
  * broken host never hides the problems of the others.
  */
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
 import { parseDuration } from '../lang/durations.js';
 import type { HostKeyCheck, HostSpec, Json } from '../model/playbook.js';
@@ -56,6 +57,13 @@ export function buildHost(
   const vars = isObject(o.vars) ? (o.vars as Record<string, Json>) : {};
   const become = typeof o.become === 'string' ? { become: o.become } : {};
   const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  // Paths in a host definition are relative to the file that defines it (playbook or inventory),
+  // as `put` sources are; `~/` is left for the transport to expand.
+  const path = (k: string): string | undefined => {
+    const v = str(k);
+    if (v === undefined || isAbsolute(v) || v === '~' || v.startsWith('~/')) return v;
+    return resolve(dirname(pos.file), v);
+  };
   const dur = (k: string, dflt: number): number => {
     const v = o[k];
     if (typeof v !== 'string' && typeof v !== 'number') return dflt;
@@ -64,7 +72,7 @@ export function buildHost(
   switch (o.transport) {
     case 'local': {
       const env = isObject(o.env) ? (o.env as Record<string, string>) : undefined;
-      return { transport: 'local', name, vars, pos, ...become, ...opt('cwd', str('cwd')), ...(env ? { env } : {}) };
+      return { transport: 'local', name, vars, pos, ...become, ...opt('cwd', path('cwd')), ...(env ? { env } : {}) };
     }
     case 'ssh': {
       const port = typeof o.port === 'number' ? o.port : undefined;
@@ -77,9 +85,9 @@ export function buildHost(
         host: str('host') ?? name,
         ...(port !== undefined ? { port } : {}),
         ...opt('user', str('user')),
-        ...opt('identity_file', str('identity_file')),
+        ...opt('identity_file', path('identity_file')),
         ...opt('password_env', str('password_env')),
-        ...opt('known_hosts', str('known_hosts')),
+        ...opt('known_hosts', path('known_hosts')),
         ...opt('jump', str('jump')),
         host_key_check: (str('host_key_check') as HostKeyCheck | undefined) ?? SSH_DEFAULTS.host_key_check,
         connect_timeout_ms: dur('connect_timeout', SSH_DEFAULTS.connect_timeout_ms),

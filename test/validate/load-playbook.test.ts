@@ -20,6 +20,28 @@ async function codesOf(fixture: string): Promise<PlaybookProblem['code'][]> {
 }
 
 describe('loadPlaybook: valid playbook → model', () => {
+  it('resolves identity_file, known_hosts and cwd against the folder of the defining file; keeps ~ and absolute paths', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-paths-'));
+    const file = join(dir, 'p.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'hosts:',
+        '  a: { transport: ssh, host: h, identity_file: keys/id, known_hosts: ~/.ssh/kh }',
+        '  b: { transport: ssh, host: h, identity_file: /abs/id, known_hosts: ../kh }',
+        '  c: { transport: local, cwd: work }',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
+    );
+    const r = await loadPlaybook(file);
+    expect(r.problems).toEqual([]);
+    const [a, b, c] = r.playbook!.hosts;
+    expect(a).toMatchObject({ identity_file: join(dir, 'keys/id'), known_hosts: '~/.ssh/kh' });
+    expect(b).toMatchObject({ identity_file: '/abs/id', known_hosts: join(dir, '../kh') });
+    expect(c).toMatchObject({ cwd: join(dir, 'work') });
+  });
+
   it('expands host strings, fills defaults and names steps', async () => {
     const r = await loadPlaybook(`${DIR}/valid/spec-example.yaml`, { vars: { release: '9.9' } });
     expect(r.problems).toEqual([]);
