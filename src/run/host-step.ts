@@ -155,8 +155,9 @@ async function perform(step: PlanStep, ctx: HostStepContext, signal: AbortSignal
       const to = step.to === undefined ? undefined : resolvePath(ctx.baseDir, renderPath(step.to, env, ctx.host, 'to'));
       const session = await ctx.session();
       if (ctx.check) {
-        const info = await session.stat(src, { become, signal, withSha1: true });
+        const info = await session.stat(src, { become, signal, withSha1: true, follow: true });
         if (!info.exists) throw new HostError('not_found', `${ctx.host}: ${src} does not exist`);
+        if (info.type !== 'file') throw new HostError('failed', `${ctx.host}: ${src} is a ${info.type ?? 'special file'}, not a file; fetch copies one file`);
         return { value: { remote_path: src, size: info.size, sha1sum: info.sha1sum }, changed: false };
       }
       const v = await session.fetch(src, to, { become, signal, timeoutMs: step.policy.timeout_ms, onProgress: ctx.onProgress });

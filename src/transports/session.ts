@@ -69,7 +69,8 @@ export interface HostSession {
   putCheck(localPath: string, remotePath: string | undefined, mode: number, opts?: TransferOptions): Promise<PutValue>;
   /** Streamed download into localPath (temp + rename); undefined makes a local temp file. */
   fetch(remotePath: string, localPath: string | undefined, opts?: TransferOptions): Promise<FetchValue>;
-  stat(remotePath: string, opts?: { become?: string; signal?: AbortSignal; withSha1?: boolean }): Promise<RemoteFileInfo>;
+  /** `follow`: describe what a symlink points to (as fetch reads it), not the link itself. */
+  stat(remotePath: string, opts?: { become?: string; signal?: AbortSignal; withSha1?: boolean; follow?: boolean }): Promise<RemoteFileInfo>;
   /** Close the shell and the transport; removes remote temp files still known. */
   close(): Promise<void>;
 }

@@ -177,9 +177,10 @@ export class ShellSession implements HostSession {
 
   async stat(
     remotePath: string,
-    opts: { become?: string; signal?: AbortSignal; withSha1?: boolean } = {},
+    opts: { become?: string; signal?: AbortSignal; withSha1?: boolean; follow?: boolean } = {},
   ): Promise<RemoteFileInfo> {
-    const r = await this.run(['sh', '-c', STAT_SCRIPT, 'sh', remotePath, opts.withSha1 === false ? '' : '1'], {
+    const args = [remotePath, opts.withSha1 === false ? '' : '1', opts.follow ? '1' : ''];
+    const r = await this.run(['sh', '-c', STAT_SCRIPT, 'sh', ...args], {
       become: opts.become,
       signal: opts.signal,
       timeoutMs: 120_000,
@@ -484,12 +485,12 @@ exit 0
 /** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */
 const STAT_SCRIPT = `
 p=$1
-if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+if [ ! -e "$p" ] && { [ -n "$3" ] || [ ! -L "$p" ]; }; then
   d=\${p%/*}; [ "$d" != "$p" ] && [ -n "$d" ] && [ -d "$d" ] && [ ! -x "$d" ] && { echo "$p: Permission denied" >&2; exit 1; }
   echo "STAT 0 - - - -"; exit 0; fi
-if [ -L "$p" ]; then t=symlink; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi
+if [ -L "$p" ] && [ -z "$3" ]; then t=symlink; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi
 s=-; h=-
-m=$(stat -c %a "$p" 2>/dev/null) || m=-
+if [ -n "$3" ]; then m=$(stat -L -c %a "$p" 2>/dev/null) || m=-; else m=$(stat -c %a "$p" 2>/dev/null) || m=-; fi
 if [ "$t" = file ]; then
   s=$(wc -c < "$p") || exit 1
   s=$(echo $s)

@@ -341,6 +341,19 @@ export function transportContract(
         expect(await s.stat(`${dir}/absent`)).toEqual({ exists: false, type: null, size: null, mode: null, sha1sum: null });
         expect(existsSync(local)).toBe(true);
       });
+
+      it('stat describes a symlink itself, or with follow what it points to (as fetch reads it)', async () => {
+        await s.run(['ln', '-sf', `${dir}/f.txt`, `${dir}/link`]);
+        await s.run(['ln', '-sf', `${dir}/nowhere`, `${dir}/dangling`]);
+        expect((await s.stat(`${dir}/link`)).type).toBe('symlink');
+        expect(await s.stat(`${dir}/link`, { follow: true })).toMatchObject({
+          exists: true,
+          type: 'file',
+          size: 12,
+          sha1sum: sha1(Buffer.from('remote data\n')),
+        });
+        expect((await s.stat(`${dir}/dangling`, { follow: true })).exists).toBe(false);
+      });
     });
   });
 }
