@@ -127,12 +127,16 @@ class Executor {
 
   /**
    * Hosts a step may run on: its `on` set, within the batch, less hosts dropped by an earlier
-   * failure. A step whose `on` names failed() or unreachable() asks for failed hosts explicitly
-   * (to collect their logs, say), so dropped hosts stay eligible for it.
+   * failure. A step whose `on` names failed(R) or unreachable(R) asks for those hosts explicitly
+   * (to collect their logs, say), so a dropped host stays eligible when it is in one of those
+   * sets; a host dropped for another step's failure does not come back through `| all`.
    */
   private eligible(step: PlanStep, batch: readonly string[]): Set<string> {
-    const wantsFailed = outcomesIn(step.on).some((o) => o.outcome === 'failed' || o.outcome === 'unreachable');
-    return new Set(batch.filter((h) => wantsFailed || !this.state.dropped.has(h)));
+    const asked = new Set<string>();
+    for (const o of outcomesIn(step.on)) {
+      if (o.outcome === 'failed' || o.outcome === 'unreachable') for (const h of this.state.outcome(o.outcome, o.register)) asked.add(h);
+    }
+    return new Set(batch.filter((h) => !this.state.dropped.has(h) || asked.has(h)));
   }
 
   private targetsOf(step: PlanStep, batch: readonly string[]): string[] {
