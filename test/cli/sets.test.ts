@@ -114,6 +114,43 @@ describe('set algebra through a run', () => {
   });
 });
 
+describe('hosts dropped by on_failure: continue', () => {
+  it('come back only through the failed()/unreachable() set that names them, not through a union with another group', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts:
+  a: local
+  b: local
+  c: local
+steps:
+  - name: build
+    call: shell
+    args: { cmd: 'test {host} != a' }
+  - name: deploy
+    call: shell
+    args: { cmd: 'test {host} != b' }
+    register: deploy
+  - name: logs or all
+    call: ping
+    on: failed(deploy) | all
+  - name: logs of failed deploys
+    call: ping
+    on: failed(deploy) & all
+`,
+    );
+    const r = await runCli(['run', pb, '--json', '-']);
+    expect(r.code, r.stderr).toBe(2);
+    const rep = parseReport(r.stdout);
+    const targets = Object.fromEntries(rep.steps.map((s) => [s.name, s.targets]));
+    expect(targets.deploy).toEqual(['b', 'c']);
+    // a failed at build, not at deploy: `all` no longer holds it, and failed(deploy) never did.
+    expect(targets['logs or all']).toEqual(['b', 'c']);
+    expect(targets['logs of failed deploys']).toEqual(['b']);
+  });
+});
+
 describe('chopsticks hosts', () => {
   it("'web - canary' lists the hosts an expression selects, in definition order", async () => {
     dir = tempDir();
