@@ -129,6 +129,10 @@ describe('serial batches', () => {
     cleanup(dir);
     dir = tempDir();
     expect(await batchesOf('"40%"')).toEqual([['h1', 'h2'], ['h3', 'h4'], ['h5']]);
+    cleanup(dir);
+    dir = tempDir();
+    // 10% of 5 rounds down to 0: a batch is never smaller than one host.
+    expect(await batchesOf('"10%"')).toEqual(five.map((h) => [h]));
   });
 
   it('each batch runs the whole playbook before the next batch starts', async () => {
