@@ -112,6 +112,37 @@ steps:
     expect(Object.values(rep.hosts)).toEqual(HOSTS.map(() => 'cancelled'));
   });
 
+  it('SIGINT during a fetch leaves no local temporary file and no half file', async () => {
+    dir = tempDir();
+    const bin = join(dir, 'slowbin');
+    mkdirSync(bin);
+    const stall = uniqueSleep();
+    writeFileSync(join(bin, 'cat'), `#!/bin/sh\nsleep ${stall}\nexec /bin/cat "$@"\n`);
+    chmodSync(join(bin, 'cat'), 0o755);
+    writeFileSync(join(dir, 'remote.log'), 'log\n'.repeat(1000));
+    const dest = join(dir, 'fetched');
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts:
+${HOSTS.map((h) => `  ${h}: { transport: local, env: { PATH: "${bin}:/usr/local/bin:/usr/bin:/bin" } }`).join('\n')}
+steps:
+  - fetch: ${join(dir, 'remote.log')}
+    to: ${dest}/{host}/remote.log
+`,
+    );
+    const report = join(dir, 'r.json');
+    const { child, done } = startCli(['run', pb, '--json', report], { timeoutMs: 40_000 });
+    expect(await waitFor(() => processesMatching(`sleep ${stall}`).length >= HOSTS.length, 15_000)).toBe(true);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(findNamed(dest, '.chopsticks-tmp-')).toEqual([]);
+    for (const h of HOSTS) expect(existsSync(join(dest, h, 'remote.log'))).toBe(false);
+    expect(processesMatching(`sleep ${stall}`)).toEqual([]);
+    expect(readReport(report).status).toBe('interrupted');
+  });
+
   it('a second SIGINT exits at once while cleanup is still going on', async () => {
     dir = tempDir();
     // The command ignores TERM, so stopping it waits for the kill grace period: a slow cleanup.
