@@ -4,9 +4,10 @@ import { UsageError } from '../errors.js';
 
 export const USAGE = `Usage:
   chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check]
-                          [--json FILE|-] [--junit FILE] [--events FILE]
+                          [--json FILE|-] [--junit FILE] [--events FILE] [--resume REPORT]
                           [--output auto|tty|plain|quiet] [--concurrency N]
   chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--json]
+                           [--resume REPORT]
   chopsticks validate PLAYBOOK... [--inventory FILE]...
   chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
   chopsticks schema
@@ -29,8 +30,9 @@ export type Command =
       events?: string;
       output: Output;
       concurrency?: number;
+      resume?: string;
     }
-  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; json: boolean }
+  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; json: boolean; resume?: string }
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
   | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
   | { cmd: 'schema' }
@@ -53,8 +55,9 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     events: { type: 'string' },
     output: { type: 'string', short: 'o' },
     concurrency: { type: 'string', short: 'c' },
+    resume: { type: 'string' },
   },
-  plan: { ...COMMON, json: { type: 'boolean' } },
+  plan: { ...COMMON, json: { type: 'boolean' }, resume: { type: 'string' } },
   validate: { inventory: COMMON.inventory, help: COMMON.help },
   hosts: { inventory: COMMON.inventory, var: COMMON.var, help: COMMON.help },
   schema: { help: COMMON.help },
@@ -112,12 +115,13 @@ export function parseCommandLine(argv: string[]): Command {
         events: v.events as string | undefined,
         output: output as Output,
         concurrency,
+        resume: v.resume as string | undefined,
       };
     }
     case 'plan': {
       const playbook = one('PLAYBOOK');
       noMore(1);
-      return { cmd: 'plan', playbook, inventory, limit: v.limit as string | undefined, vars, json: Boolean(v.json) };
+      return { cmd: 'plan', playbook, inventory, limit: v.limit as string | undefined, vars, json: Boolean(v.json), resume: v.resume as string | undefined };
     }
     case 'validate':
       if (pos.length === 0) throw new UsageError('validate: missing PLAYBOOK');

@@ -68,8 +68,10 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return bad ? EXIT.invalid : EXIT.ok;
     }
     case 'plan': {
-      const { plan, problems } = await loadAndCompile(c);
-      if (!plan) throw new PlaybookInvalidError(problems);
+      const loaded = await loadAndCompile(c);
+      if (!loaded.plan) throw new PlaybookInvalidError(loaded.problems);
+      let plan = loaded.plan;
+      if (c.resume !== undefined) plan = (await import('./resume-file.js')).loadResume(plan, c.resume).plan;
       const { fillPutLocalInfo } = await import('../compile/put-local-info.js');
       const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
       await fillPutLocalInfo(plan);

@@ -16,13 +16,15 @@ import { builtinCallables, loadCustomCallable } from '../callables/index.js';
 import type { Command } from './args.js';
 import { exitCodeForRun } from './exit-codes.js';
 import { loadAndCompile } from './load.js';
+import { loadResume } from './resume-file.js';
 import type { Io } from './main.js';
 
 type RunCmd = Extract<Command, { cmd: 'run' }>;
 
 export async function runCommand(c: RunCmd, io: Io): Promise<number> {
-  const { plan, problems } = await loadAndCompile(c);
-  if (!plan) throw new PlaybookInvalidError(problems);
+  const loaded = await loadAndCompile(c);
+  if (!loaded.plan) throw new PlaybookInvalidError(loaded.problems);
+  const { plan, seed } = c.resume !== undefined ? loadResume(loaded.plan, c.resume) : { plan: loaded.plan, seed: undefined };
 
   const reporters: Reporter[] = createReporters({
     output: c.output,
@@ -64,6 +66,7 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
     emit({ type: 'run_started', plan, check: c.check, started_at: new Date().toISOString() });
     const result = await execute({
       plan,
+      resume: seed,
       check: c.check,
       concurrency: c.concurrency,
       emit,

@@ -21,6 +21,11 @@ export function formatPlanText(plan: Plan): string {
   const serial = plan.serial ? `, serial ${plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)).join(', ')}` : '';
   out.push(`  strategy: ${plan.strategy}${serial}`);
   if (plan.limit !== undefined) out.push(`  limit: ${plan.limit}`);
+  if (plan.resume) {
+    const entries = Object.entries(plan.resume.from);
+    out.push(`  resume: ${plan.resume.report}: ${entries.length ? '' : 'nothing to run again'}`.trimEnd());
+    for (const [h, i] of entries) out.push(`    ${h} from step ${i + 1}`);
+  }
 
   out.push('', `Hosts (${plan.hosts.length}):`);
   const width = Math.max(0, ...plan.hosts.map((h) => h.name.length));

@@ -21,6 +21,7 @@ export function planAsData(plan: Plan): Json {
     strategy: plan.strategy,
     serial: plan.serial ? plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)) : null,
     limit: plan.limit ?? null,
+    ...(plan.resume ? { resume: { report: plan.resume.report, from: plan.resume.from } } : {}),
     vars: plan.vars,
     hosts: plan.hosts.map(hostData),
     groups: [

@@ -81,6 +81,8 @@ export interface Plan {
   serial?: SerialSpec;
   limit?: string;
   steps: PlanStep[];
+  /** Set by `--resume REPORT`: the hosts that run again and the step each starts from. */
+  resume?: { report: string; from: Record<string, number> };
   /** Custom callables: name → module path#export. */
   callables: Record<string, { module: string; exportName: string; readonly: boolean }>;
 }

@@ -15,6 +15,7 @@ import { computeBatches } from './batches.js';
 import { exceedsMaxFailures } from './policy.js';
 import { RunState } from './run-state.js';
 import { runHostStep } from './host-step.js';
+import type { ResumeSeed } from './resume.js';
 
 export interface ExecuteOptions {
   plan: Plan;
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
   signal: AbortSignal;
   openSession(host: HostSpec, signal: AbortSignal): Promise<HostSession>;
   resolveCallable(name: string): Promise<Callable>;
+  /** `--resume`: only these hosts run, each from its step, with what it registered before. */
+  resume?: ResumeSeed;
 }
 
 export interface ExecuteResult {
@@ -61,6 +64,8 @@ class Executor {
     this.allHosts = opts.plan.hosts.map((h) => h.name);
     this.specs = new Map(opts.plan.hosts.map((h) => [h.name, h]));
     this.state = new RunState(this.allHosts);
+    for (const r of opts.resume?.registered ?? []) this.state.record(r.register, r.host, r.result);
+    for (const d of opts.resume?.decided ?? []) this.state.decide(d.group, d.host);
     this.hostLimit = pLimit(Math.max(1, opts.concurrency ?? 1_000_000));
   }
 
@@ -136,7 +141,10 @@ class Executor {
     for (const o of outcomesIn(step.on)) {
       if (o.outcome === 'failed' || o.outcome === 'unreachable') for (const h of this.state.outcome(o.outcome, o.register)) asked.add(h);
     }
-    return new Set(batch.filter((h) => !this.state.dropped.has(h) || asked.has(h)));
+    const from = this.opts.resume?.from;
+    return new Set(
+      batch.filter((h) => (!this.state.dropped.has(h) || asked.has(h)) && (!from || (from.get(h) ?? Infinity) <= step.index)),
+    );
   }
 
   private targetsOf(step: PlanStep, batch: readonly string[]): string[] {

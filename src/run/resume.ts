@@ -59,3 +59,19 @@ export function computeResume(plan: Plan, report: RunReport): ResumeCheck {
   }
   return { ok: true, seed };
 }
+
+/**
+ * The plan restricted to a resume: each step's targets keep only the hosts resumed at or before
+ * it, so `plan --resume` shows exactly what the run will touch.
+ */
+export function planForResume(plan: Plan, reportPath: string, from: ReadonlyMap<string, number>): Plan {
+  const keep = (step: number) => (h: string) => (from.get(h) ?? Infinity) <= step;
+  return {
+    ...plan,
+    resume: { report: reportPath, from: Object.fromEntries(plan.hosts.filter((h) => from.has(h.name)).map((h) => [h.name, from.get(h.name)!])) },
+    steps: plan.steps.map((s) => ({
+      ...s,
+      targets: { lower: s.targets.lower.filter(keep(s.index)), upper: s.targets.upper.filter(keep(s.index)) },
+    })),
+  };
+}

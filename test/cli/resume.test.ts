@@ -1,0 +1,87 @@
+/**
+ * `run --resume REPORT` and `plan --resume REPORT` (SPEC §7): rerun only what did not succeed,
+ * each host from the step where it stopped; refuse when the playbook changed.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, ensureBuilt, readReport, runCli, tempDir, writePlaybook } from './helpers.js';
+
+beforeAll(() => ensureBuilt(), 240_000);
+
+let dir: string;
+afterEach(() => cleanup(dir));
+
+/** Step 1 logs every host; step 2 fails where no ready marker exists; step 3 logs again. */
+function playbook(d: string): string {
+  return `version: 1
+vars: { d: "${d}" }
+hosts:
+  a: local
+  b: local
+  c: local
+steps:
+  - name: first
+    call: shell
+    args: { cmd: 'echo {host} >> {vars.d}/first.log' }
+    register: first
+  - name: gate
+    call: shell
+    args: { cmd: 'test -e {vars.d}/ready-{host}' }
+  - name: last
+    call: shell
+    args: { cmd: 'echo {host}:{results.first.rc} >> {vars.d}/last.log' }
+`;
+}
+
+const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).sort() : []);
+
+describe('--resume', () => {
+  it('reruns only the failed host, from the step where it failed, with its earlier results', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, playbook(dir));
+    for (const h of ['a', 'c']) writeFileSync(join(dir, `ready-${h}`), '');
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'plain']);
+    expect(first.code, first.stderr).toBe(2);
+    expect(readReport(join(dir, 'r1.json')).hosts).toEqual({ a: 'ok', b: 'failed', c: 'ok' });
+    expect(lines(join(dir, 'first.log'))).toEqual(['a', 'b', 'c']);
+    expect(lines(join(dir, 'last.log'))).toEqual(['a:0', 'c:0']);
+
+    const plan = await runCli(['plan', pb, '--resume', join(dir, 'r1.json')]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('b from step 2');
+    expect(plan.stdout).not.toMatch(/\ba from step/);
+
+    writeFileSync(join(dir, 'ready-b'), '');
+    const second = await runCli(['run', pb, '--resume', join(dir, 'r1.json'), '--json', join(dir, 'r2.json'), '--output', 'plain']);
+    expect(second.code, second.stderr).toBe(0);
+    const r2 = readReport(join(dir, 'r2.json'));
+    expect(r2.hosts).toEqual({ b: 'ok' });
+    expect(r2.steps[0]!.targets).toEqual([]);
+    expect(r2.steps[1]!.targets).toEqual(['b']);
+    // Step 1 did not run again; step 3 saw b's registered result from the first run.
+    expect(lines(join(dir, 'first.log'))).toEqual(['a', 'b', 'c']);
+    expect(lines(join(dir, 'last.log'))).toEqual(['a:0', 'b:0', 'c:0']);
+  });
+
+  it('refuses when the playbook changed since the report, and runs nothing', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, playbook(dir));
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'quiet']);
+    expect(first.code).toBe(2);
+    writeFileSync(pb, `${playbook(dir)}# edited\n`);
+    const again = await runCli(['run', pb, '--resume', join(dir, 'r1.json'), '--output', 'quiet']);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toMatch(/playbook changed since that run/);
+    expect(lines(join(dir, 'first.log'))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a file that is not a run report', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, playbook(dir));
+    writeFileSync(join(dir, 'bogus.json'), '{"version": 1}');
+    const r = await runCli(['plan', pb, '--resume', join(dir, 'bogus.json')]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/not a Chopsticks run report/);
+  });
+});
