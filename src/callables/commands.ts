@@ -32,8 +32,10 @@ function short(s: string, n = 160): string {
 function checkRc(ctx: CallContext, name: string, what: string, r: RunResult, ok: number[]): void {
   if (ok.includes(r.rc)) return;
   const tail = stderrTail(r.stderr);
+  // The shell's own codes: 127 the program was not found, 126 it could not be executed.
+  const kind = r.rc === 127 ? 'not_found' : r.rc === 126 ? 'permission_denied' : 'failed';
   throw new HostError(
-    'failed',
+    kind,
     `${ctx.hostName}: ${name} \`${short(what)}\` exited ${r.rc}${tail ? `: ${tail}` : ' (no stderr)'}`,
     r.stderr || null,
   );

@@ -49,9 +49,9 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
   setMaxListeners(0, interrupt.signal);
   let signalName: 'SIGINT' | 'SIGTERM' | undefined;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
-    if (signalName === 'SIGINT' && sig === 'SIGINT') {
-      // Second Ctrl-C: the user wants out now.
-      process.exit(130);
+    if (signalName !== undefined) {
+      // A second signal, whichever came first: the user (or supervisor) wants out now.
+      process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     signalName ??= sig;
     io.stderr.write(`\nchopsticks: ${sig}: stopping; no new work starts (press Ctrl-C again to exit at once)\n`);

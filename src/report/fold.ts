@@ -7,7 +7,7 @@ import { foldHostNames } from '../lang/hostlist.js';
 import type { HostResult } from '../run/events.js';
 import { canonicalJson } from './canonical-json.js';
 
-export type FoldLabel = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable';
+export type FoldLabel = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable' | 'cancelled';
 
 export interface FoldedResult {
   label: FoldLabel;
@@ -19,19 +19,26 @@ export interface FoldedResult {
 }
 
 export function labelOf(r: HostResult): FoldLabel {
-  if (!r.ok) return UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
+  if (!r.ok) return r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
   if (r.skipped) return 'skipped';
   return r.changed ? 'changed' : 'ok';
 }
 
-const LABEL_ORDER: Record<FoldLabel, number> = { ok: 0, changed: 1, skipped: 2, failed: 3, unreachable: 4 };
+const LABEL_ORDER: Record<FoldLabel, number> = { ok: 0, changed: 1, skipped: 2, failed: 3, unreachable: 4, cancelled: 5 };
+
+/** Labels that are a host's error; they come after the successes. */
+export function isErrorLabel(l: FoldLabel): boolean {
+  return l === 'failed' || l === 'unreachable' || l === 'cancelled';
+}
 
 /**
- * Error messages name their host, so they are compared with the host's name blanked out;
- * a fold of several hosts shows the message with `<host>` in its place.
+ * Error messages start with their host's name (`web3: ...`), so they are compared without that
+ * prefix; a fold of several hosts shows the message with `<host>` in its place. Only the prefix:
+ * a short host name may also occur inside the rest of the message.
  */
 function errorKey(host: string, kind: string, msg: string): string {
-  return `${kind}: ${host === '' ? msg : msg.split(host).join('<host>')}`;
+  const prefix = `${host}: `;
+  return `${kind}: ${host !== '' && msg.startsWith(prefix) ? `<host>: ${msg.slice(prefix.length)}` : msg}`;
 }
 
 /**
@@ -68,8 +75,8 @@ export function foldResults(
   return folded
     .map((f, i) => ({ f, i }))
     .sort((a, b) => {
-      const fa = a.f.label === 'failed' || a.f.label === 'unreachable' ? 1 : 0;
-      const fb = b.f.label === 'failed' || b.f.label === 'unreachable' ? 1 : 0;
+      const fa = isErrorLabel(a.f.label) ? 1 : 0;
+      const fb = isErrorLabel(b.f.label) ? 1 : 0;
       if (fa !== fb) return fa - fb;
       if (a.f.hosts.length !== b.f.hosts.length) return b.f.hosts.length - a.f.hosts.length;
       if (a.f.label !== b.f.label) return LABEL_ORDER[a.f.label] - LABEL_ORDER[b.f.label];

@@ -57,6 +57,7 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
   skipped: 'skipped',
   failed: 'FAILED',
   unreachable: 'UNREACHABLE',
+  cancelled: 'CANCELLED',
 };
 
 /** `ok web[01-38]: "pong"` / `FAILED web39: failed: ...` / `skipped web1 (check mode)` */

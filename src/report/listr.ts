@@ -295,7 +295,7 @@ export class ListrReporter implements Reporter {
         // A failed host does not fail its listr task: listr2 would then expand every host of
         // the step for good, and the fold (which names the failed hosts) is what should stay.
         if (!r.ok) {
-          task.title = this.paint('red', `${ht.host} ${labelOf(r) === 'unreachable' ? 'UNREACHABLE' : 'FAILED'} ${r.error.kind}: ${shorten(r.error.msg, 160)}`);
+          task.title = this.paint('red', `${ht.host} ${labelOf(r).toUpperCase()} ${r.error.kind}: ${shorten(r.error.msg, 160)}`);
           return;
         }
         if (r.skipped) {

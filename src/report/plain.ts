@@ -12,7 +12,7 @@
 import { foldHostNames } from '../lang/hostlist.js';
 import type { HostResult, Reporter, RunEvent } from '../run/events.js';
 import { ReportBuilder } from './build-report.js';
-import { foldResults } from './fold.js';
+import { foldResults, isErrorLabel } from './fold.js';
 import { countHosts, formatFolded, formatSummary, painter, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
 import { reportFailure } from './safe.js';
@@ -122,7 +122,7 @@ export class PlainReporter implements Reporter {
     this.pending.delete(step);
     if (!list || list.length === 0) return;
     for (const f of foldResults(list, this.hostOrder)) {
-      if (this.opts.quiet && f.label !== 'failed' && f.label !== 'unreachable') continue;
+      if (this.opts.quiet && !isErrorLabel(f.label)) continue;
       const prefix = this.opts.quiet ? `[${step + 1}/${this.stepCount}] ` : '  ';
       this.write(`${prefix}${formatFolded(f, this.paint)}`);
     }

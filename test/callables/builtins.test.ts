@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { hostname } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
 import { builtinCallables } from '../../src/callables/index.js';
 import { BUILTIN_SIGNATURES } from '../../src/validate/builtin-signatures.js';
@@ -107,6 +109,16 @@ describe('built-in callables', () => {
     const e = await hostError(call(s, 'command', { argv: ['sh', '-c', 'echo bad thing >&2; exit 5'] }));
     expect(e.kind).toBe('failed');
     expect(e.message).toMatch(/box: command `sh -c .*` exited 5: bad thing/);
+  });
+
+  it('a program that is not there is not_found; one that cannot be executed is permission_denied', async () => {
+    const missing = await hostError(call(s, 'command', { argv: ['no-such-program-chopsticks'] }));
+    expect(missing.kind).toBe('not_found');
+    expect(missing.message).toContain('exited 127');
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-noexec-'));
+    writeFileSync(join(dir, 'tool'), '#!/bin/sh\n', { mode: 0o644 });
+    expect((await hostError(call(s, 'command', { argv: [join(dir, 'tool')] }))).kind).toBe('permission_denied');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('command output larger than the result limit is invalid_result', async () => {

@@ -182,6 +182,19 @@ steps:
     }
     // Whatever the fast exit left behind must not run on for 30 s.
     expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
+    // SIGTERM first (a supervisor), then Ctrl-C: the second signal still means "now".
+    {
+      const { child, done } = startCli(['run', pb, '--json', join(dir, 'three.json')], { timeoutMs: 40_000 });
+      expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length >= HOSTS.length, 15_000)).toBe(true);
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      const t = Date.now();
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(Date.now() - t).toBeLessThan(1_500);
+    }
+    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
   });
 
   it('a custom callable that ignores the interrupt (and its timeout) does not keep the CLI alive', async () => {
