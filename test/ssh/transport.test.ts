@@ -109,6 +109,18 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
     expect(err.message).toMatch(/refused/);
   });
 
+  it('with no credential to offer, a closed port is still unreachable, and a live sshd is auth_failed', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    const missing = join(ctx.home, 'no-such-key');
+    expect((await rejection(make({ port, identity_file: missing }).connect())).kind).toBe('unreachable');
+    const err = await rejection(make({ identity_file: missing }).connect());
+    expect(err.kind).toBe('auth_failed');
+    expect(err.message).toContain('no-such-key');
+  });
+
   it('a name that does not resolve is unreachable and says so', async () => {
     const err = await rejection(make({ host: 'no-such-host.invalid' }).connect());
     expect(err.kind).toBe('unreachable');

@@ -10,7 +10,6 @@ import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { HostError } from '../../errors.js';
 import {
-  authError,
   classifyConnectError,
   forwardError,
   isRetryablePreAuth,
@@ -152,7 +151,8 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
   const { attempts, notes } = await planAuth(e, ctx);
   facts.authNotes = notes;
   facts.authTried = [];
-  if (attempts.length === 0) throw authError(facts);
+  // Even with no credential to offer, connect: a closed port, a timeout or a wrong host key is
+  // what the user needs to hear first, and authentication then fails with the notes.
 
   let sock: Duplex | undefined;
   const client = new SshClient();
