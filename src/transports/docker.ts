@@ -54,7 +54,6 @@ class DockerTransportImpl implements DockerTransport {
   onLost?: (err: Error) => void;
 
   private readonly parsed: ReturnType<typeof parseDockerEndpoint>;
-  private docker: Docker | null = null;
   private container: Docker.Container | null = null;
   private containerLabel: string;
   private connecting: Promise<void> | null = null;
@@ -102,7 +101,6 @@ class DockerTransportImpl implements DockerTransport {
     } catch (err) {
       throw this.connectFailure(err, ep, signal, timeout, timeoutMs, 'engine');
     }
-    this.docker = docker;
     try {
       await reapOnce(docker, ep);
       if (this.host.container !== undefined) {

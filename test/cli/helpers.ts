@@ -1,11 +1,10 @@
 /**
  * Drive the real CLI the way a user does: `node bin/chopsticks.js ...` in a child process, on
- * playbooks written into per-test temp folders. The CLI runs from dist/, so the helpers build it
- * first when a source file is newer than the build (once per test run, behind a lock folder,
- * because vitest runs test files in parallel).
+ * playbooks written into per-test temp folders. The CLI runs from dist/ (built by
+ * test/support/build-dist.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,47 +29,8 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function distIsFresh(): boolean {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  return existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'));
-}
-
-/** Build dist/ if it is older than src/. Safe to call from several test files at once. */
-export function ensureBuilt(): void {
-  if (distIsFresh()) return;
-  const lock = join(tmpdir(), 'chopsticks-e2e-build.lock');
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held too long; remove it if no build runs`);
-      spawnSync('sleep', ['0.5']);
-      if (distIsFresh()) return;
-    }
-  }
-  try {
-    if (distIsFresh()) return;
-    // tsc emits even when other files have type errors; those are not this suite's concern.
-    spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: ROOT,
-      stdio: 'ignore',
-    });
-    if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('npm run build did not produce dist/cli/main.js');
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
+import { ensureBuilt } from '../support/build-dist.js';
+export { ensureBuilt };
 
 /** Start the CLI; the caller may send it signals. */
 export function startCli(args: string[], opts: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {

@@ -3,7 +3,7 @@
  * bin/chopsticks.js run … --json FILE --output plain` spawned as a child process, its exit
  * code, output and JSON report read back. The report is checked against the published schema.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,14 +16,8 @@ import type { RunReport } from '../../src/report/report-types.js';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = join(ROOT, 'bin', 'chopsticks.js');
 
-/**
- * `npm test` builds before vitest runs; a bare `vitest run test/e2e` on a fresh checkout
- * would otherwise spawn a CLI that is not there.
- */
-export function ensureBuilt(): void {
-  if (existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) return;
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-}
+import { ensureBuilt } from '../support/build-dist.js';
+export { ensureBuilt };
 
 const reportSchema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report.schema.json'), 'utf8'));
 const validateReportSchema = new Ajv2020({ allErrors: true, strict: true }).compile(reportSchema);

@@ -11,14 +11,15 @@
  * The real CLI runs in a child process from dist/, rebuilt first when src/ is newer (behind the
  * same lock folder the e2e helpers use, so parallel test files build once).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/report-types.js';
+import { ensureBuilt } from '../support/build-dist.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const BIN = join(ROOT, 'bin', 'chopsticks.js');
@@ -86,43 +87,6 @@ function cli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
       done({ code, stdout, stderr });
     });
   });
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function distIsFresh(): boolean {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  return existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'));
-}
-
-function ensureBuilt(): void {
-  if (distIsFresh()) return;
-  const lock = join(tmpdir(), 'chopsticks-e2e-build.lock');
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held too long; remove it if no build runs`);
-      spawnSync('sleep', ['0.5']);
-      if (distIsFresh()) return;
-    }
-  }
-  try {
-    if (!distIsFresh()) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'ignore' });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 const validateReport = new Ajv2020({ allErrors: true, strict: false }).compile(

@@ -35,7 +35,7 @@ class SshTransport implements Transport {
   private readonly live = new Set<SshProcess>();
 
   constructor(
-    private readonly host: SshHost,
+    host: SshHost,
     private readonly ctx: SshContext,
   ) {
     this.hostName = host.name;
