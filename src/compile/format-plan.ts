@@ -82,6 +82,7 @@ function policyText(p: StepPolicy): string {
   parts.push(`timeout ${p.timeout_ms === undefined ? 'none' : formatDuration(p.timeout_ms)}`);
   if (p.become) parts.push(`become ${p.become}`);
   if (p.concurrency) parts.push(`concurrency ${p.concurrency}`);
+  if (p.max_result !== undefined) parts.push(`max_result ${p.max_result} bytes`);
   return parts.join(', ');
 }
 

@@ -92,6 +92,7 @@ export function policyData(p: StepPolicy): Json {
     timeout_ms: p.timeout_ms ?? null,
     become: p.become ?? null,
     concurrency: p.concurrency ?? null,
+    max_result: p.max_result ?? null,
   };
 }
 

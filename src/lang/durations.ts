@@ -36,3 +36,14 @@ export function formatDuration(ms: number): string {
   const s = (ms % 60_000) / 1000;
   return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s ? `${s}s` : ''}` || '0s';
 }
+
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, kB: 1000, MB: 1000 ** 2, GB: 1000 ** 3 };
+
+/** `1048576`, `"512KiB"`, `"4 MiB"`, `"2MB"` → bytes; anything else → undefined. */
+export function parseSize(v: string | number): number | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+  const m = /^([0-9]+) ?(B|KiB|MiB|GiB|kB|MB|GB)?$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]) * SIZE_UNITS[m[2] ?? '']!;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}

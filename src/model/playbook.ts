@@ -71,6 +71,8 @@ export interface StepPolicy {
   become?: string;
   /** Max hosts working on this step at once; undefined means no limit beyond --concurrency. */
   concurrency?: number;
+  /** Largest value a call may return, in bytes of JSON; undefined means 1 MiB. */
+  max_result?: number;
 }
 
 interface StepCommon {

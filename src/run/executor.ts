@@ -242,7 +242,7 @@ class Executor {
       vars: this.plan.vars,
       baseDir: this.plan.baseDir,
       check: this.opts.check,
-      maxResult: this.opts.maxResult ?? DEFAULT_MAX_RESULT,
+      maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
       runSignal: this.opts.signal,
       session: () => this.session(spec),

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
-import { parseDuration } from '../lang/durations.js';
+import { parseDuration, parseSize } from '../lang/durations.js';
 import { closest, namesIn, outcomesIn, parseGroupExpr, suggestName } from '../lang/groups.js';
 import { checkTemplate, type TemplateKnown } from '../lang/templates.js';
 import type {
@@ -412,6 +412,12 @@ class Builder {
     if (max) policy.max_failures = max;
     if (typeof pick('become') === 'string') policy.become = pick('become') as string;
     if (typeof pick('concurrency') === 'number') policy.concurrency = pick('concurrency') as number;
+    const mr = pick('max_result');
+    if (typeof mr === 'number' || typeof mr === 'string') {
+      const bytes = parseSize(mr);
+      if (bytes === undefined) this.add('schema', `max_result: ${JSON.stringify(mr)} is not a size; give bytes (1048576) or a size such as "4MiB"`, findPos(this.src, where('max_result')));
+      else policy.max_result = bytes;
+    }
     return policy;
   }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { foldHostNames } from '../../src/lang/hostlist.js';
-import { formatDuration, parseDuration } from '../../src/lang/durations.js';
+import { formatDuration, parseDuration, parseSize } from '../../src/lang/durations.js';
 
 /** Inverse of folding, for the round-trip property: expands `p[01-03,7]s` lists. */
 function expand(folded: string): string[] {
@@ -95,5 +95,21 @@ describe('parseDuration', () => {
         expect(parseDuration(formatDuration(ms))).toBe(ms);
       }),
     );
+  });
+});
+
+describe('parseSize', () => {
+  it.each([
+    [1048576, 1048576],
+    ['100', 100],
+    ['512KiB', 524288],
+    ['4 MiB', 4194304],
+    ['2MB', 2000000],
+    ['1GiB', 1073741824],
+  ])('%s → %s bytes', (input, want) => {
+    expect(parseSize(input)).toBe(want);
+  });
+  it.each([0, -1, 1.5, '', '1 TB', 'MiB', '1.5MiB', '10 mib'])('%s is not a size', (input) => {
+    expect(parseSize(input)).toBeUndefined();
   });
 });

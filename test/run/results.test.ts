@@ -66,4 +66,31 @@ steps:
     expect(rep.steps[1]!.targets).toEqual(['b']);
     expect(await waitFor(() => processesMatching(marker).length === 0, 3_000)).toBe(true);
   });
+
+  it('max_result moves the limit: a step-level 100 bytes refuses 200, a default of 4MiB allows 2 MiB', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+defaults: { max_result: 4MiB }
+hosts:
+  a: local
+steps:
+  - call: shell
+    args: { cmd: 'yes | head -c 2097152' }
+  - call: shell
+    args: { cmd: 'yes | head -c 200' }
+    max_result: 100
+`,
+    );
+    const r = await runCli(['run', pb, '--json', '-'], { timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(2);
+    const rep = parseReport(r.stdout);
+    const big = rep.steps[0]!.results.a!;
+    expect(big.ok && (big.value as { stdout: string }).stdout.length).toBe(2097152);
+    const small = rep.steps[1]!.results.a!;
+    expect(!small.ok && small.error.kind).toBe('invalid_result');
+    const plan = await runCli(['plan', pb]);
+    expect(plan.stdout).toContain('max_result 100 bytes');
+  });
 });
