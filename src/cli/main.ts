@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { formatProblem, PlaybookInvalidError, UsageError, type PlaybookProblem } from '../errors.js';
 import { parseCommandLine, USAGE, type Command } from './args.js';
 import { EXIT } from './exit-codes.js';
-import { loadAndCompile } from './load.js';
+import { planPlaybook } from '../api.js';
 
 export interface Io {
   stdout: NodeJS.WriteStream;
@@ -57,20 +57,19 @@ async function dispatch(c: Command, io: Io): Promise<number> {
     case 'validate': {
       let bad = 0;
       for (const file of c.playbooks) {
-        const { problems } = await loadAndCompile({ playbook: file, inventory: c.inventory, vars: {} });
-        if (problems.length) {
-          bad++;
-          printProblems(problems, io);
-        } else {
+        try {
+          await planPlaybook(file, { inventory: c.inventory });
           io.stdout.write(`${file}: valid\n`);
+        } catch (e) {
+          if (!(e instanceof PlaybookInvalidError)) throw e;
+          bad++;
+          printProblems(e.problems, io);
         }
       }
       return bad ? EXIT.invalid : EXIT.ok;
     }
     case 'plan': {
-      const loaded = await loadAndCompile(c);
-      if (!loaded.plan) throw new PlaybookInvalidError(loaded.problems);
-      let plan = loaded.plan;
+      let plan = await planPlaybook(c.playbook, c);
       if (c.resume !== undefined) plan = (await import('./resume-file.js')).loadResume(plan, c.resume).plan;
       const { fillPutLocalInfo } = await import('../compile/put-local-info.js');
       const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
@@ -79,8 +78,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return EXIT.ok;
     }
     case 'hosts': {
-      const { plan, problems } = await loadAndCompile({ ...c, limit: undefined });
-      if (!plan) throw new PlaybookInvalidError(problems);
+      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars });
       const { selectHosts, formatHostLine } = await import('./hosts-command.js');
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;

@@ -1,0 +1,97 @@
+/**
+ * The library surface, small on purpose (as zx keeps it): load a playbook into a plan, run a
+ * plan, or both at once. The CLI is built on these same three functions.
+ *
+ *   import { runPlaybook } from 'chopsticks';
+ *   const { status, report } = await runPlaybook('deploy.yaml', { vars: { release: '2.4.1' } });
+ */
+import { PlaybookInvalidError } from './errors.js';
+import type { Plan } from './compile/plan-types.js';
+import type { Callable } from './callables/types.js';
+import type { RunEvent, RunStatus } from './run/events.js';
+import type { RunReport } from './report/report-types.js';
+import type { ResumeSeed } from './run/resume.js';
+import { loadPlaybook } from './validate/index.js';
+import { compile } from './compile/index.js';
+
+export interface PlanOptions {
+  /** Inventory files, read after the playbook's own `inventory:` list. */
+  inventory?: string[];
+  /** `--var K=V` overrides. */
+  vars?: Record<string, string>;
+  /** `--limit EXPR`: intersected with every step's targets. */
+  limit?: string;
+}
+
+export interface RunPlanOptions {
+  check?: boolean;
+  /** At most this many hosts working at once. */
+  concurrency?: number;
+  /** Abort to interrupt the run as SIGINT does: no new work, work in flight stopped, cleanup. */
+  signal?: AbortSignal;
+  /** Every event of the run, in order (what reporters consume). */
+  onEvent?: (ev: RunEvent) => void;
+  /** From `--resume`: see run/resume.ts. */
+  resume?: ResumeSeed;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  report: RunReport;
+}
+
+/** Load, validate and compile; throws PlaybookInvalidError with every problem. Contacts nothing. */
+export async function planPlaybook(path: string, opts: PlanOptions = {}): Promise<Plan> {
+  const { playbook, problems } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {} });
+  if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
+  const compiled = compile(playbook, { limit: opts.limit });
+  if (!compiled.plan) throw new PlaybookInvalidError(compiled.problems);
+  return compiled.plan;
+}
+
+/** Run a compiled plan against its hosts; resolves with the run report (SPEC §8). */
+export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<RunOutcome> {
+  // Transports, callables and the executor are loaded only when something runs.
+  const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }] = await Promise.all([
+    import('./run/executor.js'),
+    import('./transports/index.js'),
+    import('./callables/index.js'),
+    import('./report/build-report.js'),
+  ]);
+  const builder = new ReportBuilder();
+  const emit = (ev: RunEvent) => {
+    builder.onEvent(ev);
+    opts.onEvent?.(ev);
+  };
+  const custom = new Map<string, Promise<Callable>>();
+  const resolveCallable = (name: string): Promise<Callable> => {
+    const builtin = builtinCallables.get(name);
+    if (builtin) return Promise.resolve(builtin);
+    let p = custom.get(name);
+    if (!p) {
+      const ref = plan.callables[name];
+      if (!ref) return Promise.reject(new Error(`unknown callable '${name}' (validation should have caught this)`));
+      p = loadCustomCallable(ref.module, ref.exportName, name);
+      custom.set(name, p);
+    }
+    return p;
+  };
+  const check = opts.check ?? false;
+  emit({ type: 'run_started', plan, check, started_at: new Date().toISOString() });
+  const result = await execute({
+    plan,
+    check,
+    concurrency: opts.concurrency,
+    resume: opts.resume,
+    emit,
+    signal: opts.signal ?? new AbortController().signal,
+    openSession: (host, signal) => openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),
+    resolveCallable,
+  });
+  return { status: result.status, report: builder.report() };
+}
+
+/** planPlaybook + runPlan. */
+export async function runPlaybook(path: string, opts: PlanOptions & RunPlanOptions = {}): Promise<RunOutcome> {
+  return runPlan(await planPlaybook(path, opts), opts);
+}
