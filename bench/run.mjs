@@ -94,6 +94,8 @@ function machineInfo() {
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     kernel,
     node: process.version,
+    // Other work on the machine skews every figure; the load average says how much there was.
+    'load average at start (1, 5, 15 min)': os.loadavg().map((l) => l.toFixed(1)).join(', '),
   };
 }
 
@@ -199,6 +201,8 @@ async function main() {
   notes.push('pssh and clush put (W3): every host is this same machine, so each connection writes `$(mktemp)` under one folder; they are fed the file on stdin (`pssh -I`, clush stdin).');
   notes.push('OpenSSH with ControlMaster: the first ssh to each host in a run is its master, so a run pays every connect; masters are closed after each run.');
 
+  machine['load average at end (1, 5, 15 min)'] = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+  machine['bench duration'] = `${((Date.now() - started) / 60_000).toFixed(1)} min`;
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const name = `${date}${args.quick ? '-quick' : ''}${args.only ? `-${[...args.only].join('-').toLowerCase()}` : ''}.md`;

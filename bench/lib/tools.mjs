@@ -1,6 +1,6 @@
 // The contenders: how each tool is asked to do a workload, as the command a user would type.
 // Every builder returns a contender for measure.interleave().
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,9 @@ export function toolVersions(tools) {
   const v = {};
   const tryRun = (name, argv) => {
     try {
-      v[name] = execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
+      // `ssh -V` prints its version on stderr.
+      const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      v[name] = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0].trim() || 'unknown';
     } catch (e) {
       v[name] = String(e.stderr ?? '').split('\n')[0].trim() || 'unknown';
     }
