@@ -98,6 +98,12 @@ function warmRows(res, pairs, k, perUnit) {
   });
 }
 
+/**
+ * Every contender runs the program /bin/true. A bare `true` fed to a shell is its builtin: no
+ * process at all, which is not what `command: {argv: [true]}` (or Ansible's command module) does.
+ */
+const TRUE_PROGRAM = '/bin/true';
+
 export async function w2(ctx, nHosts, k) {
   const { fleet, scratch, log, mode } = ctx;
   const hosts = fleet.hosts.slice(0, nHosts);
@@ -107,10 +113,10 @@ export async function w2(ctx, nHosts, k) {
     const base = { id: `w2`, scratch, fleet, hosts };
     const sfx = `-${steps}`;
     const list = [
-      floorContender({ ...base, id: `w2-floor-shell${sfx}`, label: 'ssh2 floor: long-lived shell', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps, cmd: 'true' }) }),
-      floorContender({ ...base, id: `w2-floor-exec${sfx}`, label: 'ssh2: exec channel per step', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps, cmd: 'true' }) }),
+      floorContender({ ...base, id: `w2-floor-shell${sfx}`, label: 'ssh2 floor: long-lived shell', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps, cmd: TRUE_PROGRAM }) }),
+      floorContender({ ...base, id: `w2-floor-exec${sfx}`, label: 'ssh2: exec channel per step', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps, cmd: TRUE_PROGRAM }) }),
       chopsticksContender({ ...base, id: `w2-chopsticks${sfx}`, label: 'Chopsticks', steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) }),
-      ...thirdParty(ctx, { ...base, id: 'w2', workload: 'W2' }, () => ({ kind: 'cmd', cmd: 'true', steps }), sfx),
+      ...thirdParty(ctx, { ...base, id: 'w2', workload: 'W2' }, () => ({ kind: 'cmd', cmd: TRUE_PROGRAM, steps }), sfx),
     ];
     contenders.push(...list);
     if (steps === 1) for (const c of list) pairs.push({ id: c.id.slice(0, -sfx.length), label: c.label });
@@ -257,11 +263,11 @@ export async function w6(ctx, containers, k) {
   for (const steps of [1, k]) {
     const sfx = `-${steps}`;
     const list = [
-      floorContender({ id: `w6-floor-shell${sfx}`, label: 'dockerode floor: long-lived sh exec', scratch, script: 'floor-docker.mjs', config: { containers, mode: 'shell', steps, cmd: 'true' } }),
-      floorContender({ id: `w6-floor-exec${sfx}`, label: 'dockerode: one exec per step', scratch, script: 'floor-docker.mjs', config: { containers, mode: 'exec', steps, cmd: 'true' } }),
+      floorContender({ id: `w6-floor-shell${sfx}`, label: 'dockerode floor: long-lived sh exec', scratch, script: 'floor-docker.mjs', config: { containers, mode: 'shell', steps, cmd: TRUE_PROGRAM } }),
+      floorContender({ id: `w6-floor-exec${sfx}`, label: 'dockerode: one exec per step', scratch, script: 'floor-docker.mjs', config: { containers, mode: 'exec', steps, cmd: TRUE_PROGRAM } }),
       chopsticksContender({ id: `w6-chopsticks${sfx}`, label: 'Chopsticks', scratch, containers, steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) }),
     ];
-    if (tools.docker) list.push(dockerCliContender({ id: `w6-docker-cli${sfx}`, label: '`docker exec` CLI per step', scratch, containers, steps, cmd: 'true', tools, reps: mode.slowReps }));
+    if (tools.docker) list.push(dockerCliContender({ id: `w6-docker-cli${sfx}`, label: '`docker exec` CLI per step', scratch, containers, steps, cmd: TRUE_PROGRAM, tools, reps: mode.slowReps }));
     contenders.push(...list);
     if (steps === 1) for (const c of list) pairs.push({ id: c.id.slice(0, -sfx.length), label: c.label });
   }

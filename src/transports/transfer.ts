@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
@@ -107,15 +108,16 @@ export async function putFile(
   const what = `put ${localPath} → ${remotePath ?? '(temporary path)'}`;
   const local = resolve(localPath);
   let size: number;
+  let st: Stats;
   try {
-    const st = await stat(local);
+    st = await stat(local);
     if (!st.isFile()) throw new HostError('failed', `${ctx.hostName}: ${what}: ${local} is not a regular file`);
     size = st.size;
   } catch (e) {
     if (e instanceof HostError) throw e;
     throw localError(ctx.hostName, what, e);
   }
-  const sha1sum = await sha1File(local).catch((e: unknown) => {
+  const sha1sum = await localSha1(local, st).catch((e: unknown) => {
     throw localError(ctx.hostName, what, e);
   });
   const rnd = randomBytes(8).toString('hex');
@@ -362,6 +364,23 @@ async function sendFile(local: string, proc: RemoteProcess, total: number, opts:
     },
   });
   await pipeline(createReadStream(local), counter, proc.stdin);
+}
+
+/**
+ * The sha1 of a local file, computed once per version of the file for the whole process: a put
+ * to 200 hosts reads and hashes the file once, not 200 times. A version is the file's identity,
+ * size and mtime, so an edited file is hashed again.
+ */
+const localSha1s = new Map<string, Promise<string>>();
+function localSha1(path: string, st: Stats): Promise<string> {
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${path}`;
+  let p = localSha1s.get(key);
+  if (!p) {
+    p = sha1File(path);
+    localSha1s.set(key, p);
+    p.catch(() => localSha1s.delete(key));
+  }
+  return p;
 }
 
 export async function sha1File(path: string): Promise<string> {

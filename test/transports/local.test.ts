@@ -81,6 +81,26 @@ describe('local transport specifics', () => {
     }
   });
 
+  it('a local file edited between two puts is hashed again (the per-process sha1 memo follows the file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-rehash-'));
+    const s = await openSession(new LocalTransport({ hostName: 'l' }), { name: 'l' });
+    try {
+      const src = join(dir, 'src.txt');
+      writeFileSync(src, 'version 1\n');
+      const first = await s.put(src, join(dir, 'out.txt'), 0o644);
+      writeFileSync(src, 'version 2\n');
+      const later = Date.now() / 1000 + 5;
+      utimesSync(src, later, later);
+      const second = await s.put(src, join(dir, 'out.txt'), 0o644);
+      expect(second.changed).toBe(true);
+      expect(second.sha1sum).not.toBe(first.sha1sum);
+      expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe('version 2\n');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('cwd and env of the host apply to every command', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-cwd-'));
     const s = await openSession(new LocalTransport({ hostName: 'l', cwd: dir, env: { HOST_LEVEL: 'yes' } }), { name: 'l' });
