@@ -18,7 +18,7 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
   const compiled = await planPlaybook(c.playbook, c);
   const { plan, seed } = c.resume !== undefined ? loadResume(compiled, c.resume) : { plan: compiled, seed: undefined };
 
-  const reporters: Reporter[] = createReporters({
+  const reporters: Reporter[] = await createReporters({
     output: c.output,
     json: c.json,
     junit: c.junit,

@@ -7,8 +7,6 @@ import { assertWritableTarget } from './atomic-write.js';
 import { EventsReporter } from './events.js';
 import { shouldColor } from './format.js';
 import { JsonReporter } from './json.js';
-import { JunitReporter } from './junit.js';
-import { ListrReporter } from './listr.js';
 import { PlainReporter } from './plain.js';
 import { createQuietReporter } from './quiet.js';
 
@@ -31,7 +29,11 @@ export interface CreateReportersOptions {
  * Builds the reporters of a run. Throws UsageError (exit 5) before anything runs when a
  * report file cannot be written, so a long run never ends without its report.
  */
-export function createReporters(opts: CreateReportersOptions): Reporter[] {
+/**
+ * listr2 and the JUnit writer are loaded only when asked for: together they cost more start-up
+ * than everything else a quiet or plain run loads.
+ */
+export async function createReporters(opts: CreateReportersOptions): Promise<Reporter[]> {
   const env = opts.env ?? process.env;
   const human = opts.json === '-' ? opts.stderr : opts.stdout;
   const color = shouldColor(human, env, opts.color);
@@ -41,28 +43,32 @@ export function createReporters(opts: CreateReportersOptions): Reporter[] {
   if (opts.junit !== undefined) assertWritableTarget('--junit', opts.junit);
   if (opts.events !== undefined) reporters.push(new EventsReporter(opts.events, opts.stderr));
 
-  reporters.push(humanReporter(opts.output, human, opts.stderr, color, env));
+  reporters.push(await humanReporter(opts.output, human, opts.stderr, color, env));
   if (opts.json !== undefined) reporters.push(new JsonReporter(opts.json, opts.stdout, opts.stderr));
-  if (opts.junit !== undefined) reporters.push(new JunitReporter(opts.junit, opts.stderr));
+  if (opts.junit !== undefined) {
+    const { JunitReporter } = await import('./junit.js');
+    reporters.push(new JunitReporter(opts.junit, opts.stderr));
+  }
   return reporters;
 }
 
-function humanReporter(
+async function humanReporter(
   output: OutputMode,
   out: NodeJS.WriteStream,
   stderr: NodeJS.WriteStream,
   color: boolean,
   env: NodeJS.ProcessEnv,
-): Reporter {
+): Promise<Reporter> {
+  const listr = async (renderer?: 'default') => new (await import('./listr.js')).ListrReporter({ out, stderr, color, ...(renderer ? { renderer } : {}) });
   switch (output) {
     case 'tty':
-      return new ListrReporter({ out, stderr, color, renderer: 'default' });
+      return listr('default');
     case 'plain':
       return new PlainReporter({ out, stderr, color });
     case 'quiet':
       return createQuietReporter({ out, stderr, color });
     case 'auto':
-      return out.isTTY === true && !isCI(env) ? new ListrReporter({ out, stderr, color }) : new PlainReporter({ out, stderr, color });
+      return out.isTTY === true && !isCI(env) ? listr() : new PlainReporter({ out, stderr, color });
     default: {
       const never: never = output;
       throw new Error(`unknown output mode ${String(never)}`);
@@ -76,11 +82,9 @@ function isCI(env: NodeJS.ProcessEnv): boolean {
 }
 
 export { ReportBuilder, buildReport } from './build-report.js';
-export { junitXml, JunitReporter } from './junit.js';
 export { eventLine, EventsReporter } from './events.js';
 export { JsonReporter } from './json.js';
 export { PlainReporter } from './plain.js';
-export { ListrReporter } from './listr.js';
 export { createQuietReporter } from './quiet.js';
 export { foldResults } from './fold.js';
 export { writeFileAtomic } from './atomic-write.js';

@@ -109,7 +109,7 @@ describe('--json report', () => {
   it("with '-' puts the report alone on stdout and human output on stderr", async () => {
     const stdout = new Capture();
     const stderr = new Capture();
-    const reporters = createReporters({ output: 'auto', json: '-', stdout: stdout.asWriteStream(), stderr: stderr.asWriteStream(), env: {} });
+    const reporters = await createReporters({ output: 'auto', json: '-', stdout: stdout.asWriteStream(), stderr: stderr.asWriteStream(), env: {} });
     expect(reporters.some((r) => r instanceof PlainReporter)).toBe(true);
     for (const e of fleetRun().events) for (const r of reporters) r.onEvent(e);
     await Promise.all(reporters.map((r) => r.close()));
@@ -119,10 +119,10 @@ describe('--json report', () => {
     expect(stderr.text).toContain('run failed:');
   });
 
-  it('refuses a report path in a missing folder before the run', () => {
+  it('refuses a report path in a missing folder before the run', async () => {
     const io = { stdout: new Capture().asWriteStream(), stderr: new Capture().asWriteStream() };
-    expect(() => createReporters({ output: 'plain', json: '/nonexistent-dir/r.json', ...io })).toThrow(/--json \/nonexistent-dir\/r.json/);
-    expect(() => createReporters({ output: 'plain', junit: '/nonexistent-dir/j.xml', ...io })).toThrow(UsageError);
+    await expect(createReporters({ output: 'plain', json: '/nonexistent-dir/r.json', ...io })).rejects.toThrow(/--json \/nonexistent-dir\/r.json/);
+    await expect(createReporters({ output: 'plain', junit: '/nonexistent-dir/j.xml', ...io })).rejects.toThrow(UsageError);
     expect(existsSync('/nonexistent-dir')).toBe(false);
   });
 
@@ -142,15 +142,15 @@ describe('createReporters', () => {
     stdout.isTTY = tty;
     return { stdout: stdout.asWriteStream(), stderr: new Capture().asWriteStream() };
   };
-  it('auto: listr in a terminal, plain in CI or a pipe', () => {
-    expect(createReporters({ output: 'auto', ...streams(true), env: {} })[0]).toBeInstanceOf(ListrReporter);
-    expect(createReporters({ output: 'auto', ...streams(true), env: { CI: 'true' } })[0]).toBeInstanceOf(PlainReporter);
-    expect(createReporters({ output: 'auto', ...streams(false), env: {} })[0]).toBeInstanceOf(PlainReporter);
-    expect(createReporters({ output: 'tty', ...streams(false), env: {} })[0]).toBeInstanceOf(ListrReporter);
+  it('auto: listr in a terminal, plain in CI or a pipe', async () => {
+    expect((await createReporters({ output: 'auto', ...streams(true), env: {} }))[0]).toBeInstanceOf(ListrReporter);
+    expect((await createReporters({ output: 'auto', ...streams(true), env: { CI: 'true' } }))[0]).toBeInstanceOf(PlainReporter);
+    expect((await createReporters({ output: 'auto', ...streams(false), env: {} }))[0]).toBeInstanceOf(PlainReporter);
+    expect((await createReporters({ output: 'tty', ...streams(false), env: {} }))[0]).toBeInstanceOf(ListrReporter);
   });
-  it('adds one reporter per requested file, events first so it sees each event before the others', () => {
+  it('adds one reporter per requested file, events first so it sees each event before the others', async () => {
     const dir = tmp();
-    const rs = createReporters({ output: 'quiet', json: join(dir, 'r.json'), junit: join(dir, 'j.xml'), events: join(dir, 'e.jsonl'), ...streams(false), env: {} });
+    const rs = await createReporters({ output: 'quiet', json: join(dir, 'r.json'), junit: join(dir, 'j.xml'), events: join(dir, 'e.jsonl'), ...streams(false), env: {} });
     expect(rs.map((r) => r.constructor.name)).toEqual(['EventsReporter', 'PlainReporter', 'JsonReporter', 'JunitReporter']);
   });
 });
