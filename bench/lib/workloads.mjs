@@ -147,11 +147,12 @@ export async function w3(ctx, nHosts, sizeMiB, blob) {
   const root = join(remoteRoot, 'w3');
   const reset = () => {
     resetDir(root, uid, gid);
-    for (const d of ['chop', 'floor', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(root, d), uid, gid);
+    for (const d of ['chop', 'floor', 'floor-sha1', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(root, d), uid, gid);
   };
   const base = { id: 'w3', workload: 'W3', scratch, fleet, hosts, before: reset, after: () => rmSync(root, { recursive: true, force: true }) };
   const contenders = [
     floorContender({ ...base, id: 'w3-floor', label: 'ssh2 floor: `cat >` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'put', file: blob, remoteDir: join(root, 'floor') }) }),
+    floorContender({ ...base, id: 'w3-floor-sha1', label: 'ssh2 + sha1 (local once, remote after writing): the checksum cost alone', config: sshFloorConfig(fleet, hosts, { op: 'put', verify: true, file: blob, remoteDir: join(root, 'floor-sha1') }) }),
     chopsticksContender({ ...base, id: 'w3-chopsticks', label: 'Chopsticks', steps: [{ put: blob, to: `${root}/chop/{host}.blob`, mode: '0644' }] }),
     ...thirdParty(ctx, base, (tool) => {
       if (tool === 'openssh') return { kind: 'put', file: blob, dest: (h) => `${root}/ssh/${h.name}.blob` };
@@ -174,11 +175,12 @@ export async function w4(ctx, nHosts, sizeMiB, blob) {
   const local = join(scratch, 'w4-out');
   const reset = () => {
     resetDir(local);
-    for (const d of ['chop', 'floor', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(local, d));
+    for (const d of ['chop', 'floor', 'floor-sha1', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(local, d));
   };
   const base = { id: 'w4', workload: 'W4', scratch, fleet, hosts, before: reset, after: () => rmSync(local, { recursive: true, force: true }) };
   const contenders = [
     floorContender({ ...base, id: 'w4-floor', label: 'ssh2 floor: `cat` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'fetch', remoteDir: join(remoteRoot, 'w4'), localDir: join(local, 'floor') }) }),
+    floorContender({ ...base, id: 'w4-floor-sha1', label: 'ssh2 + sha1 (remote first, local while streaming): the checksum cost alone', config: sshFloorConfig(fleet, hosts, { op: 'fetch', verify: true, remoteDir: join(remoteRoot, 'w4'), localDir: join(local, 'floor-sha1') }) }),
     chopsticksContender({ ...base, id: 'w4-chopsticks', label: 'Chopsticks', steps: [{ fetch: src, to: `${local}/chop/{host}.blob` }] }),
     ...thirdParty(ctx, base, (tool) => {
       if (tool === 'openssh') return { kind: 'fetch', src, dest: (h) => `${local}/ssh/${h.name}.blob` };

@@ -39,11 +39,11 @@ sha() { if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$1") || retur
 
 /**
  * $1 to ('' = fresh temp path), $2 mode as `stat -c %a` prints it, $3 local sha1,
- * $4 file name, $5 '1' = check only, $6 random suffix. Speaks lines on stdout:
+ * $4 file name, $5 '1' = check only, $6 random suffix, $7 size in bytes. Speaks lines on stdout:
  * SAME dest | DIFF dest | SEND tmp (then reads the bytes) → DONE dest | MISMATCH sha.
  */
 const PUT_SCRIPT = `${SHA1_FN}
-to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6
+to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6; size=$7
 if [ -z "$to" ]; then
   d=\${TMPDIR:-/tmp}/chopsticks-$rnd
   if [ -n "$check" ]; then echo "DIFF $d/$base"; exit 0; fi
@@ -77,6 +77,9 @@ tmp=$dir/${TEMP_PREFIX}$$-$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
 echo "SEND $tmp"
 cat > "$tmp" || { rm -f "$tmp"; echo "write error" >&2; exit 1; }
+# A connection that dies mid-upload looks like a clean EOF to cat: a short file is never kept.
+got=$(stat -c %s "$tmp" 2>/dev/null) || got=$(wc -c < "$tmp"); got=$(echo $got)
+if [ "$got" != "$size" ]; then rm -f "$tmp"; echo "upload cut short: $got of $size bytes arrived" >&2; exit 1; fi
 sha "$tmp" || { rm -f "$tmp"; exit 1; }
 if [ "$h" != "$want" ]; then rm -f "$tmp"; echo "MISMATCH $h"; exit 3; fi
 chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }
@@ -122,7 +125,7 @@ export async function putFile(
   });
   const rnd = randomBytes(8).toString('hex');
   const modeText = (mode & 0o7777).toString(8);
-  const proc = spawnScript(ctx, PUT_SCRIPT, [remotePath ?? '', modeText, sha1sum, basename(local), checkOnly ? '1' : '', rnd], opts);
+  const proc = spawnScript(ctx, PUT_SCRIPT, [remotePath ?? '', modeText, sha1sum, basename(local), checkOnly ? '1' : '', rnd, String(size)], opts);
 
   return supervise(ctx, proc, what, opts, async (lines, stderr) => {
     let tmp: string | null = null;

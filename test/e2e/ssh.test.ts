@@ -319,8 +319,16 @@ describeIntegration('e2e: sshd killed in the middle of a 200 MiB put', sshdUnava
     expect(existsSync(dest), 'a partial destination file appeared').toBe(false);
 
     // A temp file the killed run left behind (if any) is removed by the next put there: its
-    // name holds the pid of the shell that wrote it, and that shell died with the connection.
+    // name holds the pid of the shell that wrote it. That shell outlives the connection only
+    // until sshd closes its stdin (then it removes the short file itself); wait for it to be
+    // gone, so that what the next run finds is a leftover of a dead upload.
     const leftovers = readdirSync(remote).filter((n) => n.startsWith('.chopsticks-tmp-'));
+    const writers = leftovers.map((n) => n.split('-')[2]!);
+    const deadline = Date.now() + 10_000;
+    while (writers.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // The test is about a leftover the crash could not clean: make sure there is one.
+    writeFileSync(join(remote, `.chopsticks-tmp-${writers[0] ?? '999999999'}-deadbeefdeadbeef`), 'partial');
+    chownSync(join(remote, `.chopsticks-tmp-${writers[0] ?? '999999999'}-deadbeefdeadbeef`), statSync(remote).uid, statSync(remote).gid);
 
     const small = join(bigDir, 'small.txt');
     writeFileSync(small, 'after the crash\n');
