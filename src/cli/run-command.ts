@@ -1,7 +1,7 @@
 /**
  * `chopsticks run`: wire the plan to transports, callables and reporters, and handle SIGINT /
  * SIGTERM as SPEC §7 says (stop new work, stop what is in flight, clean up, write the report,
- * exit 130/143; a second SIGINT exits at once).
+ * exit 130/143; a second signal exits at once).
  */
 import { setMaxListeners } from 'node:events';
 import type { Reporter, RunEvent } from '../run/events.js';
@@ -45,7 +45,7 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
       // A second signal, whichever came first: the user (or supervisor) wants out now.
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
-    signalName ??= sig;
+    signalName = sig;
     io.stderr.write(`\nchopsticks: ${sig}: stopping; no new work starts (press Ctrl-C again to exit at once)\n`);
     interrupt.abort();
   };
