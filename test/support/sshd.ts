@@ -25,6 +25,11 @@ export interface SshdOptions {
   password?: boolean;
   /** Extra lines appended to sshd_config. */
   extraConfig?: string;
+  /**
+   * Run sshd inside this network namespace (made by the test). It listens on port 2222 there,
+   * and readiness is read from its log, since the controller may have no route to it.
+   */
+  netns?: string;
 }
 
 export interface SshdHandle {
@@ -208,7 +213,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
   const configFile = join(dir, 'sshd_config');
 
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort(addresses[0]!);
+    const port = opts.netns !== undefined ? 2222 : await freePort(addresses[0]!);
     const config = [
       `Port ${port}`,
       ...addresses.map((a) => `ListenAddress ${a}`),
@@ -233,7 +238,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
       '',
     ].join('\n');
     writeFileSync(configFile, config);
-    const child = spawn(SSHD_BIN, ['-f', configFile, '-E', logFile, '-D'], { stdio: 'ignore' });
+    const argv = [SSHD_BIN, '-f', configFile, '-E', logFile, '-D'];
+    // `ip netns exec` execs sshd in place: the child's pid is sshd's.
+    const child = opts.netns !== undefined ? spawn('ip', ['netns', 'exec', opts.netns, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     running.add(child);
     let exited = false;
     child.once('exit', () => {
@@ -243,7 +250,11 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     const deadline = Date.now() + 10_000;
     let up = false;
     while (!exited && Date.now() < deadline) {
-      if (await canConnect(addresses[0]!, port)) {
+      const listening =
+        opts.netns !== undefined
+          ? existsSync(logFile) && readFileSync(logFile, 'utf8').includes('Server listening on')
+          : await canConnect(addresses[0]!, port);
+      if (listening) {
         up = true;
         break;
       }
