@@ -65,7 +65,8 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
 
 export function parseCommandLine(argv: string[]): Command {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
+  if (cmd === undefined) throw new UsageError('missing command');
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
   if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema`);
