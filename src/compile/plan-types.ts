@@ -1,7 +1,7 @@
 /**
  * The compiled plan: pure data, deterministic, printable by `plan` and executed by `run`.
  */
-import type { HostSpec, Json, OnFailure, MaxFailures, SerialSpec, StepKind, StepPolicy, Strategy } from '../model/playbook.js';
+import type { HostSpec, Json, SerialSpec, StepKind, StepPolicy, Strategy } from '../model/playbook.js';
 import type { SourcePos } from '../errors.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 
@@ -87,4 +87,3 @@ export interface Plan {
   callables: Record<string, { module: string; exportName: string; readonly: boolean }>;
 }
 
-export type { OnFailure, MaxFailures };

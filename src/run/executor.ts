@@ -5,7 +5,7 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Plan, PlanStep } from '../compile/plan-types.js';
-import type { HostSpec, Json } from '../model/playbook.js';
+import type { HostSpec } from '../model/playbook.js';
 import type { HostSession } from '../transports/session.js';
 import type { Callable } from '../callables/types.js';
 import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
@@ -314,4 +314,3 @@ class Executor {
   }
 }
 
-export type { Json };
