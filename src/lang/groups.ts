@@ -352,7 +352,7 @@ export function globMatch(pattern: string, hostNames: string[]): string[] {
 export interface SetEnv {
   /** Every host, in definition order. */
   all: string[];
-  /** A group's hosts, or `[host]` for a host; undefined when the name is unknown. */
+  /** A group's hosts, or `[host]` for a host; undefined when the name is unknown. `all` never gets here. */
   resolve(name: string): string[] | undefined;
   outcome(outcome: Outcome, register: string): string[];
 }
@@ -364,7 +364,8 @@ function unknownName(name: string): Error {
 function evalSet(expr: GroupExpr, env: SetEnv): Set<string> {
   switch (expr.type) {
     case 'name': {
-      const hosts = env.resolve(expr.name);
+      // `all` is built in: every environment already knows its hosts.
+      const hosts = expr.name === 'all' ? env.all : env.resolve(expr.name);
       if (!hosts) throw unknownName(expr.name);
       return new Set(hosts);
     }
@@ -441,7 +442,7 @@ interface SetBounds {
 function evalBounds(expr: GroupExpr, env: BoundsEnv): SetBounds {
   switch (expr.type) {
     case 'name': {
-      const b = env.resolve(expr.name);
+      const b = expr.name === 'all' ? { lower: env.all, upper: env.all } : env.resolve(expr.name);
       if (!b) throw unknownName(expr.name);
       return { lower: new Set(b.lower), upper: new Set(b.upper) };
     }

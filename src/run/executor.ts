@@ -121,7 +121,6 @@ class Executor {
     return {
       all: this.allHosts,
       resolve: (name) => {
-        if (name === 'all') return this.allHosts;
         const g = groups.get(name);
         if (g) return g.source === 'static' ? g.hosts.lower : this.state.groupHosts(name);
         return this.specs.has(name) ? [name] : undefined;

@@ -175,6 +175,9 @@ steps:
     const all = await runCli(['hosts', pb]);
     expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['web3', 'web1', 'web2', 'db1']);
     expect(all.stdout).toContain('web2\tssh\tdeploy@10.0.0.12:2222');
+    const notWeb = await runCli(['hosts', pb, 'all - web']);
+    expect(notWeb.code, notWeb.stderr).toBe(0);
+    expect(notWeb.stdout).toBe('db1\tlocal\n');
     const bad = await runCli(['hosts', pb, 'web-canary']);
     expect(bad.code).toBe(5);
     expect(bad.stderr).toContain("did you mean 'web - canary'?");
