@@ -45,6 +45,17 @@ steps:
 ${extraStep}`;
 }
 
+/** Local hosts whose `cat` sleeps first (a unique sleep, to find its processes), so a transfer is in flight. */
+function slowCatHosts(dir: string): { stall: string; hostsYaml: string } {
+  const bin = join(dir, 'slowbin');
+  mkdirSync(bin);
+  const stall = uniqueSleep();
+  writeFileSync(join(bin, 'cat'), `#!/bin/sh\nsleep ${stall}\nexec /bin/cat "$@"\n`);
+  chmodSync(join(bin, 'cat'), 0o755);
+  const hostsYaml = HOSTS.map((h) => `  ${h}: { transport: local, env: { PATH: "${bin}:/usr/local/bin:/usr/bin:/bin" } }`).join('\n');
+  return { stall, hostsYaml };
+}
+
 describe('signals', () => {
   for (const [sig, code] of [
     ['SIGINT', 130],
@@ -80,18 +91,14 @@ describe('signals', () => {
   it('SIGTERM during a put removes the remote temporary files and still writes the report', async () => {
     dir = tempDir();
     // A `cat` that stalls, so the upload is in flight (its temp file made) when the signal comes.
-    const bin = join(dir, 'slowbin');
-    mkdirSync(bin);
-    const stall = uniqueSleep();
-    writeFileSync(join(bin, 'cat'), `#!/bin/sh\nsleep ${stall}\nexec /bin/cat "$@"\n`);
-    chmodSync(join(bin, 'cat'), 0o755);
+    const { stall, hostsYaml } = slowCatHosts(dir);
     writeFileSync(join(dir, 'payload.txt'), 'payload\n'.repeat(1000));
     const dest = join(dir, 'dest');
     const pb = writePlaybook(
       dir,
       `version: 1
 hosts:
-${HOSTS.map((h) => `  ${h}: { transport: local, env: { PATH: "${bin}:/usr/local/bin:/usr/bin:/bin" } }`).join('\n')}
+${hostsYaml}
 steps:
   - put: payload.txt
     to: ${dest}/{host}/
@@ -114,18 +121,14 @@ steps:
 
   it('SIGINT during a fetch leaves no local temporary file and no half file', async () => {
     dir = tempDir();
-    const bin = join(dir, 'slowbin');
-    mkdirSync(bin);
-    const stall = uniqueSleep();
-    writeFileSync(join(bin, 'cat'), `#!/bin/sh\nsleep ${stall}\nexec /bin/cat "$@"\n`);
-    chmodSync(join(bin, 'cat'), 0o755);
+    const { stall, hostsYaml } = slowCatHosts(dir);
     writeFileSync(join(dir, 'remote.log'), 'log\n'.repeat(1000));
     const dest = join(dir, 'fetched');
     const pb = writePlaybook(
       dir,
       `version: 1
 hosts:
-${HOSTS.map((h) => `  ${h}: { transport: local, env: { PATH: "${bin}:/usr/local/bin:/usr/bin:/bin" } }`).join('\n')}
+${hostsYaml}
 steps:
   - fetch: ${join(dir, 'remote.log')}
     to: ${dest}/{host}/remote.log
