@@ -133,6 +133,20 @@ function parallelScript(path, hosts, stepsCount, lineFor) {
   writeFileSync(path, body, { mode: 0o755 });
 }
 
+/** before/after hooks that give each repetition fresh OpenSSH control masters (a run pays every connect). */
+function withControlMasters(controlDir, before, after) {
+  return {
+    before: async (rep) => {
+      mkdirSync(controlDir, { recursive: true });
+      await before?.(rep);
+    },
+    after: async (rep) => {
+      await closeMasters(controlDir);
+      await after?.(rep);
+    },
+  };
+}
+
 function closeMasters(controlDir) {
   if (!existsSync(controlDir)) return Promise.resolve();
   const socks = readdirSync(controlDir);
@@ -164,14 +178,7 @@ export function opensshContender({ id, label, scratch, fleet, hosts, op, reps, b
     id,
     label,
     reps,
-    before: async (rep) => {
-      mkdirSync(controlDir, { recursive: true });
-      await before?.(rep);
-    },
-    after: async (rep) => {
-      await closeMasters(controlDir);
-      await after?.(rep);
-    },
+    ...withControlMasters(controlDir, before, after),
     command: () => ({ argv: ['/bin/sh', script] }),
   };
 }
@@ -256,14 +263,7 @@ export function ansibleContender({ id, label, scratch, fleet, hosts, op, tuned, 
     id,
     label,
     reps,
-    before: async (rep) => {
-      mkdirSync(controlDir, { recursive: true });
-      await before?.(rep);
-    },
-    after: async (rep) => {
-      await closeMasters(controlDir);
-      await after?.(rep);
-    },
+    ...withControlMasters(controlDir, before, after),
     command: () => ({ argv: [tools.ansible, '-i', inventory, playbook], env }),
   };
 }
