@@ -42,11 +42,9 @@ export interface RunOutcome {
 
 /** Load, validate and compile; throws PlaybookInvalidError with every problem. Contacts nothing. */
 export async function planPlaybook(path: string, opts: PlanOptions = {}): Promise<Plan> {
-  const { playbook, problems } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {} });
+  const { playbook, problems } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {}, limit: opts.limit });
   if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
-  const compiled = compile(playbook, { limit: opts.limit });
-  if (!compiled.plan) throw new PlaybookInvalidError(compiled.problems);
-  return compiled.plan;
+  return compile(playbook);
 }
 
 /** Run a compiled plan against its hosts; resolves with the run report (SPEC §8). */

@@ -1,23 +1,18 @@
 /** `chopsticks hosts PLAYBOOK [EXPR]`: the hosts an expression selects, with their transport. */
-import { UsageError } from '../errors.js';
+import { UsageError, type PlaybookProblem } from '../errors.js';
 import type { Plan } from '../compile/plan-types.js';
 import type { HostSpec } from '../model/playbook.js';
-import { boundsGroupExpr, parseGroupExpr, suggestName, namesIn } from '../lang/groups.js';
+import { boundsGroupExpr } from '../lang/groups.js';
+import { checkCommandLineExpr } from '../validate/rules/limit.js';
 
 export function selectHosts(plan: Plan, expr: string | undefined): HostSpec[] {
   if (expr === undefined) return plan.hosts;
-  const parsed = parseGroupExpr(expr);
-  if (!parsed.ok) throw new UsageError(`hosts: ${parsed.message} (at column ${parsed.offset + 1} of '${expr}')`);
+  const problems: PlaybookProblem[] = [];
+  const parsed = checkCommandLineExpr('hosts', expr, plan, problems);
+  if (!parsed) throw new UsageError(problems.map((p) => `${p.message} (at column ${p.pos.col} of '${expr}')`).join('\n'));
   const groups = new Map(plan.groups.map((g) => [g.name, g]));
   const hostNames = plan.hosts.map((h) => h.name);
-  const known = [...groups.keys(), ...hostNames, 'all'];
-  for (const n of namesIn(parsed.expr)) {
-    if (!known.includes(n.name)) {
-      const hint = suggestName(n.name, known);
-      throw new UsageError(`hosts: unknown group or host '${n.name}'${hint ? `; ${hint}` : ''}`);
-    }
-  }
-  const bounds = boundsGroupExpr(parsed.expr, {
+  const bounds = boundsGroupExpr(parsed, {
     all: hostNames,
     resolve: (name) => groups.get(name)?.hosts ?? (hostNames.includes(name) ? { lower: [name], upper: [name] } : undefined),
     outcome: () => ({ lower: [], upper: hostNames }),

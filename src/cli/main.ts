@@ -71,7 +71,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
     case 'plan': {
       let plan = await planPlaybook(c.playbook, c);
       if (c.resume !== undefined) plan = (await import('./resume-file.js')).loadResume(plan, c.resume).plan;
-      const { fillPutLocalInfo } = await import('../compile/put-local-info.js');
+      const { fillPutLocalInfo } = await import('./put-local-info.js');
       const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
       await fillPutLocalInfo(plan);
       io.stdout.write(c.json ? planToJson(plan) : formatPlanText(plan));

@@ -5,9 +5,8 @@
  */
 import { formatDuration } from '../lang/durations.js';
 import { foldHostNames } from '../lang/hostlist.js';
-import type { HostSpec, Json, StepPolicy } from '../model/playbook.js';
-import { fillVarsInValue, fillVarsOnly } from './fill-vars.js';
-import { modeString } from './plan-json.js';
+import type { HostSpec, StepPolicy } from '../model/playbook.js';
+import { kindOf } from '../steps/index.js';
 
 // The CLI loads this module for `plan`; both renderings come from here.
 export { planToJson } from './plan-json.js';
@@ -86,35 +85,12 @@ function policyText(p: StepPolicy): string {
   return parts.join(', ');
 }
 
-function json(v: Json): string {
-  return JSON.stringify(v);
-}
-
 function stepLines(s: PlanStep, plan: Plan): string[] {
   const lines = [`  ${s.index + 1}. ${s.name}`];
   const add = (k: string, v: string): void => {
     lines.push(`       ${k.padEnd(8)} ${v}`);
   };
-  switch (s.kind) {
-    case 'call':
-      add('call', `${s.callable}${s.readonly ? ' (read-only)' : ' (changes hosts)'}`);
-      if (Object.keys(s.args).length) add('args', json(fillVarsInValue(s.args, plan.vars)));
-      break;
-    case 'filter':
-      add('filter', `${s.callable}${s.readonly ? ' (read-only)' : ' (changes hosts)'} → group ${s.as}${s.exclude ? ' (hosts where false)' : ''}`);
-      if (Object.keys(s.args).length) add('args', json(fillVarsInValue(s.args, plan.vars)));
-      break;
-    case 'put': {
-      add('put', `${String(fillVarsOnly(s.src, plan.vars))} → ${s.to === undefined ? '(temporary path)' : String(fillVarsOnly(s.to, plan.vars))}, mode ${modeString(s.mode)}`);
-      if (s.local) {
-        add('local', 'error' in s.local ? `${s.local.path}: ${s.local.error}` : `${s.local.path}, ${s.local.size} bytes, sha1 ${s.local.sha1sum}`);
-      }
-      break;
-    }
-    case 'fetch':
-      add('fetch', `${String(fillVarsOnly(s.src, plan.vars))} → ${s.to === undefined ? '(temporary file per host)' : String(fillVarsOnly(s.to, plan.vars))}`);
-      break;
-  }
+  for (const [k, v] of kindOf(s.kind).describe(s, plan.vars)) add(k, v);
   add('on', s.onText);
   const t = s.targets;
   add('targets', t.lower.length === t.upper.length ? `${hostList(t.upper)} (${t.upper.length})` : boundsText(t, true));

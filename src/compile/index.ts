@@ -1,4 +1,3 @@
-export { compile, type CompileOptions, type CompileResult } from './compile.js';
+export { compile } from './compile.js';
 export { formatPlanText } from './format-plan.js';
 export { planToJson, planAsData } from './plan-json.js';
-export { fillPutLocalInfo } from './put-local-info.js';

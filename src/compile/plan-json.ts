@@ -5,7 +5,7 @@
  * own folder is included.
  */
 import type { HostSpec, Json, StepPolicy } from '../model/playbook.js';
-import { fillVarsInValue, fillVarsOnly } from './fill-vars.js';
+import { kindOf } from '../steps/index.js';
 import type { HostBounds, Plan, PlanStep } from './plan-types.js';
 
 export function planToJson(plan: Plan): string {
@@ -96,12 +96,8 @@ export function policyData(p: StepPolicy): Json {
   };
 }
 
-export function modeString(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
-}
-
 function stepData(s: PlanStep, vars: Record<string, Json>): Json {
-  const base: Record<string, Json> = {
+  return {
     index: s.index,
     name: s.name,
     kind: s.kind,
@@ -110,30 +106,6 @@ function stepData(s: PlanStep, vars: Record<string, Json>): Json {
     register: s.register ?? null,
     policy: policyData(s.policy),
     line: s.pos.line,
+    ...kindOf(s.kind).data(s, vars),
   };
-  switch (s.kind) {
-    case 'call':
-      return { ...base, callable: s.callable, readonly: s.readonly, args: s.args, args_filled: fillVarsInValue(s.args, vars) };
-    case 'filter':
-      return {
-        ...base,
-        callable: s.callable,
-        readonly: s.readonly,
-        args: s.args,
-        args_filled: fillVarsInValue(s.args, vars),
-        exclude: s.exclude,
-        as: s.as,
-      };
-    case 'put':
-      return {
-        ...base,
-        src: s.src,
-        src_filled: fillVarsOnly(s.src, vars),
-        to: s.to ?? null,
-        mode: modeString(s.mode),
-        local: s.local ? ('error' in s.local ? { path: s.local.path, error: s.local.error } : { path: s.local.path, size: s.local.size, sha1sum: s.local.sha1sum }) : null,
-      };
-    case 'fetch':
-      return { ...base, src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to ?? null, to_filled: s.to === undefined ? null : fillVarsOnly(s.to, vars) };
-  }
 }

@@ -11,3 +11,9 @@ export type GroupExpr =
   | { type: 'glob'; pattern: string; pos: number }
   | { type: 'outcome'; outcome: Outcome; register: string; pos: number }
   | { type: 'binary'; op: SetOp; left: GroupExpr; right: GroupExpr; pos: number };
+
+/** What is known before the run about a set of hosts: lower ⊆ actual ⊆ upper (both in definition order). */
+export interface HostBounds {
+  lower: string[];
+  upper: string[];
+}

@@ -11,11 +11,10 @@
  * (`a - b`, `a -b`). Size limits keep every recursive walk far from the JS stack limit,
  * whatever text a user (or a fuzzer) writes.
  */
-import type { GroupExpr, Outcome, SetOp } from './group-expr.js';
-import type { HostBounds } from '../compile/plan-types.js';
+import type { GroupExpr, HostBounds, Outcome, SetOp } from './group-expr.js';
 
 export type { GroupExpr, Outcome, SetOp } from './group-expr.js';
-export type { HostBounds } from '../compile/plan-types.js';
+export type { HostBounds } from './group-expr.js';
 
 export type ParseGroupResult = { ok: true; expr: GroupExpr } | { ok: false; message: string; offset: number };
 

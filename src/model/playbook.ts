@@ -2,8 +2,10 @@
  * The validated playbook: what the validate stage hands to the compiler.
  * Every value the compiler may need to blame carries the SourcePos of its YAML node.
  * Durations are milliseconds, modes are numbers, host strings are expanded to objects.
+ * Step kinds are declared by their own modules (src/steps/), each with its model type.
  */
 import type { SourcePos } from '../errors.js';
+import type { GroupExpr } from '../lang/group-expr.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -75,61 +77,20 @@ export interface StepPolicy {
   max_result?: number;
 }
 
-interface StepCommon {
-  index: number;
-  /** `name:` or a generated one such as `call facts.os`. */
-  name: string;
-  /** Group expression source; default `all`. */
-  on: Located<string>;
-  register?: Located<string>;
-  policy: StepPolicy;
-  pos: SourcePos;
-}
-
-export interface CallStep extends StepCommon {
-  kind: 'call';
-  callable: Located<string>;
-  args: Record<string, Json>;
-  /** Positions of each arg for template errors, keyed by dotted path (`cmd`, `argv.0`). */
-  argPos: Record<string, SourcePos>;
-}
-
-export interface FilterStep extends StepCommon {
-  kind: 'filter';
-  callable: Located<string>;
-  args: Record<string, Json>;
-  argPos: Record<string, SourcePos>;
-  exclude: boolean;
-  as: Located<string>;
-}
-
-export interface PutStep extends StepCommon {
-  kind: 'put';
-  /** Local path template, relative to the playbook's folder. */
-  src: Located<string>;
-  /** Remote path template; ends with `/` for a folder; undefined for a fresh temp path. */
-  to?: Located<string>;
-  mode: number;
-}
-
-export interface FetchStep extends StepCommon {
-  kind: 'fetch';
-  /** Remote path template. */
-  src: Located<string>;
-  /** Local path template (`{host}`), relative to the playbook's folder; undefined for a temp file. */
-  to?: Located<string>;
-}
-
-export type Step = CallStep | FilterStep | PutStep | FetchStep;
-export type StepKind = Step['kind'];
-
 export interface GroupDef {
   name: string;
   /** A list of names is turned into the expression `a | b | c` with the same positions. */
   expr: Located<string>;
   /** For list groups, each member with its position (for unknown-name errors). */
   members?: Located<string>[];
+  /** The expression, parsed once by validation; undefined when it does not parse (a problem was reported). */
+  parsed?: GroupExpr;
   pos: SourcePos;
+}
+
+/** A step's `on:` as written, and parsed once (undefined when it does not parse: reported). */
+export interface OnExpr extends Located<string> {
+  expr?: GroupExpr;
 }
 
 export interface CallableRef {
@@ -145,21 +106,3 @@ export interface CallableRef {
 export type Strategy = 'linear' | 'free';
 export type SerialSpec = Array<{ count: number } | { percent: number }>;
 
-export interface Playbook {
-  version: 1;
-  /** Path as given on the command line. */
-  file: string;
-  /** Folder that relative paths in the playbook are resolved against. */
-  baseDir: string;
-  /** sha256 of the playbook text (hex), for reports and --resume. */
-  sha256: string;
-  name?: string;
-  vars: Record<string, Json>;
-  /** In definition order (inventory hosts first, then the playbook's). */
-  hosts: HostSpec[];
-  groups: GroupDef[];
-  callables: CallableRef[];
-  strategy: Strategy;
-  serial?: SerialSpec;
-  steps: Step[];
-}

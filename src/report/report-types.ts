@@ -1,6 +1,6 @@
 /** The run report of SPEC §8 (`--json`). schema/report.schema.json describes the same. */
 import type { HostEndState, HostResult, RunStatus, StepStatus } from '../run/events.js';
-import type { StepKind } from '../model/playbook.js';
+import type { StepKind } from '../steps/index.js';
 
 export interface ReportStep {
   index: number;

@@ -251,9 +251,9 @@ class Executor {
       onAttempt: (attempt) => this.opts.emit({ type: 'host_started', step: step.index, host, attempt }),
     });
     this.state.record(step.register, host, result);
-    if (step.kind === 'filter') {
-      this.state.touchGroup(step.as);
-      if (result.ok && result.value === !step.exclude) this.state.decide(step.as, host);
+    if (step.group) {
+      this.state.touchGroup(step.group.name);
+      if (result.ok && result.value === step.group.member) this.state.decide(step.group.name, host);
     }
     this.opts.emit({ type: 'host_result', step: step.index, host, result });
     return result;
@@ -272,9 +272,9 @@ class Executor {
       if (!r.ok) failures++;
       if (this.plan.strategy !== 'free') this.applyHostPolicy(step, h, r);
     }
-    if (step.kind === 'filter') {
-      this.state.touchGroup(step.as);
-      this.opts.emit({ type: 'group_decided', group: step.as, hosts: this.state.groupHosts(step.as) });
+    if (step.group) {
+      this.state.touchGroup(step.group.name);
+      this.opts.emit({ type: 'group_decided', group: step.group.name, hosts: this.state.groupHosts(step.group.name) });
     }
     const policyAbort =
       failures > 0 && (step.policy.on_failure === 'abort' || exceedsMaxFailures(step.policy.max_failures, failures, targets.length));

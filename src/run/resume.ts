@@ -54,7 +54,7 @@ export function computeResume(plan: Plan, report: RunReport): ResumeCheck {
       const r = s.results[host];
       if (!r) continue;
       if (step.register) seed.registered.push({ register: step.register, host, result: r });
-      if (step.kind === 'filter' && r.ok && r.value === !step.exclude) seed.decided.push({ group: step.as, host });
+      if (step.group && r.ok && r.value === step.group.member) seed.decided.push({ group: step.group.name, host });
     }
   }
   return { ok: true, seed };

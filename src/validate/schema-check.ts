@@ -11,6 +11,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PlaybookProblem } from '../errors.js';
 import { closest } from '../lang/groups.js';
 import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
+import { STEP_KIND_NAMES } from '../steps/index.js';
+import { kindKeys } from '../steps/schema.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 
 export type DocKind = 'playbook' | 'inventory';
@@ -94,13 +96,8 @@ export function checkSchema(parsed: ParsedYaml, value: unknown, kind: DocKind): 
   return translateErrors(parsed, value, fn.errors ?? [], v.schema, kind);
 }
 
-const STEP_KIND_KEYS: Record<string, string[]> = {
-  call: ['args'],
-  filter: ['args', 'exclude', 'as'],
-  put: ['to', 'mode'],
-  fetch: ['to'],
-};
-const KINDS = ['call', 'filter', 'put', 'fetch'] as const;
+const STEP_KIND_KEYS = kindKeys();
+const KINDS = STEP_KIND_NAMES;
 
 function splitPath(instancePath: string): string[] {
   if (instancePath === '') return [];

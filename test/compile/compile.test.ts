@@ -3,18 +3,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile, fillPutLocalInfo, formatPlanText, planToJson } from '../../src/compile/index.js';
+import { compile, formatPlanText, planToJson } from '../../src/compile/index.js';
+import { fillPutLocalInfo } from '../../src/cli/put-local-info.js';
 import { formatProblem } from '../../src/errors.js';
-import type { Playbook } from '../../src/model/playbook.js';
+import type { Playbook } from '../../src/model/validated.js';
 import { loadPlaybook } from '../../src/validate/load-playbook.js';
 
-async function load(yaml: string, files: Record<string, string> = {}): Promise<Playbook> {
+async function load(yaml: string, files: Record<string, string> = {}, limit?: string): Promise<Playbook> {
+  const r = await loadWith(yaml, files, limit);
+  expect(r.problems.map(formatProblem)).toEqual([]);
+  return r.playbook!;
+}
+
+async function loadWith(yaml: string, files: Record<string, string> = {}, limit?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'chop-compile-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   writeFileSync(join(dir, 'pb.yaml'), yaml);
-  const r = await loadPlaybook(join(dir, 'pb.yaml'));
-  expect(r.problems.map(formatProblem)).toEqual([]);
-  return r.playbook!;
+  return loadPlaybook(join(dir, 'pb.yaml'), limit === undefined ? {} : { limit });
 }
 
 const FLEET = `version: 1
@@ -47,50 +52,49 @@ steps:
 
 describe('compile', () => {
   it('resolves static groups to host lists in definition order', async () => {
-    const { plan } = compile(await load(FLEET));
-    expect(plan!.groups.filter((g) => g.source === 'static')).toEqual([
+    const plan = compile(await load(FLEET));
+    expect(plan.groups.filter((g) => g.source === 'static')).toEqual([
       { name: 'web', source: 'static', hosts: { lower: ['web1', 'web2'], upper: ['web1', 'web2'] } },
       { name: 'db', source: 'static', hosts: { lower: ['db1', 'db2'], upper: ['db1', 'db2'] } },
     ]);
-    expect(plan!.steps[0]!.targets).toEqual({ lower: ['web1', 'web2', 'db1', 'db2'], upper: ['web1', 'web2', 'db1', 'db2'] });
+    expect(plan.steps[0]!.targets).toEqual({ lower: ['web1', 'web2', 'db1', 'db2'], upper: ['web1', 'web2', 'db1', 'db2'] });
   });
 
   it('filter groups and outcome sets are bounds [∅, upper]', async () => {
-    const { plan } = compile(await load(FLEET));
-    expect(plan!.groups.find((g) => g.name === 'has_srv')).toEqual({
+    const plan = compile(await load(FLEET));
+    expect(plan.groups.find((g) => g.name === 'has_srv')).toEqual({
       name: 'has_srv',
       source: 'filter',
       hosts: { lower: [], upper: ['web1', 'web2'] },
       step: 1,
     });
-    expect(plan!.steps[2]!.targets).toEqual({ lower: [], upper: ['db1', 'db2'] });
-    expect(plan!.steps[3]!.targets).toEqual({ lower: [], upper: ['web1'] });
+    expect(plan.steps[2]!.targets).toEqual({ lower: [], upper: ['db1', 'db2'] });
+    expect(plan.steps[3]!.targets).toEqual({ lower: [], upper: ['web1'] });
     const text = formatPlanText(plan!);
     expect(text).toContain('has_srv  decided at run time, ⊆ [web[1-2]] (made by step 2)');
     expect(text).toContain('targets  decided at run time, ⊆ [db[1-2]]');
   });
 
   it('--limit intersects every step and is shown canonically', async () => {
-    const { plan, problems } = compile(await load(FLEET), { limit: 'web1|db1' });
-    expect(problems).toEqual([]);
-    expect(plan!.steps.map((s) => s.targets.upper)).toEqual([['web1', 'db1'], ['web1'], ['db1'], ['web1'], ['web1', 'db1']]);
-    expect(plan!.steps[0]!.onText).toBe('(web | db) & (web1 | db1)');
-    expect(plan!.limit).toBe('web1|db1');
+    const plan = compile(await load(FLEET, {}, 'web1|db1'));
+    expect(plan.steps.map((s) => s.targets.upper)).toEqual([['web1', 'db1'], ['web1'], ['db1'], ['web1'], ['web1', 'db1']]);
+    expect(plan.steps[0]!.onText).toBe('(web | db) & (web1 | db1)');
+    expect(plan.limit).toBe('web1|db1');
   });
 
   it('an unknown name in --limit is a problem with a hint', async () => {
-    const { plan, problems } = compile(await load(FLEET), { limit: 'web - wbe1' });
-    expect(plan).toBeUndefined();
+    const { playbook, problems } = await loadWith(FLEET, {}, 'web - wbe1');
+    expect(playbook).toBeUndefined();
     expect(problems.map(formatProblem)).toEqual(["--limit:1:7: --limit: unknown host or group 'wbe1'; did you mean 'web1'?"]);
   });
 
   it('is deterministic: same input, byte-identical JSON and text', async () => {
-    const a = compile(await load(FLEET)).plan!;
-    const b = compile(await load(FLEET)).plan!;
+    const a = compile(await load(FLEET));
+    const b = compile(await load(FLEET));
     // Different temp folders: compare with the folder normalised, then the same object twice.
     const norm = (s: string, p: Playbook | { baseDir: string }) => s.split(p.baseDir).join('<dir>');
     expect(norm(planToJson(a), a)).toBe(norm(planToJson(b), b));
-    expect(planToJson(a)).toBe(planToJson(compile(await loadAgain(a)).plan!));
+    expect(planToJson(a)).toBe(planToJson(compile(await loadAgain(a))));
     expect(formatPlanText(a)).toBe(formatPlanText(a));
     expect(JSON.parse(planToJson(a)).steps[0].args_filled).toEqual({ cmd: 'deploy 2.4.1 on {host}' });
   });
@@ -103,14 +107,14 @@ steps:
   - call: command
     args: { argv: ["echo", "{vars.release}", "{vars.n}", "{host}"] }
 `);
-    const text = formatPlanText(compile(pb).plan!);
+    const text = formatPlanText(compile(pb));
     expect(text).toContain('args     {"argv":["echo","2.4.1",3,"{host}"]}');
   });
 
   it('put shows the local file size and sha1 once fillPutLocalInfo read it', async () => {
     const content = 'hello chopsticks\n'.repeat(1000);
     const pb = await load(FLEET, { 'app-2.4.1.txt': content });
-    const plan = await fillPutLocalInfo(compile(pb).plan!);
+    const plan = await fillPutLocalInfo(compile(pb));
     const sha1 = createHash('sha1').update(content).digest('hex');
     const put = plan.steps[3]!;
     expect(put.kind === 'put' && put.local).toEqual({ path: join(pb.baseDir, 'app-2.4.1.txt'), size: content.length, sha1sum: sha1 });
@@ -120,22 +124,22 @@ steps:
 
   it('a missing put source is shown, not thrown', async () => {
     const pb = await load(FLEET);
-    const plan = await fillPutLocalInfo(compile(pb).plan!);
+    const plan = await fillPutLocalInfo(compile(pb));
     const put = plan.steps[3]!;
     expect(put.kind === 'put' && put.local).toEqual({ path: join(pb.baseDir, 'app-2.4.1.txt'), error: 'file not found' });
   });
 
   it('a fetch with a single possible target needs no {host}', async () => {
     const pb = await load('version: 1\nhosts: { a: local }\nsteps:\n  - fetch: /x\n    to: out.txt\n');
-    expect(compile(pb).problems).toEqual([]);
+    expect(compile(pb).steps[0]!.kind).toBe('fetch');
   });
 });
 
 describe('compile: list groups', () => {
   it('a list member may be a glob or an expression', async () => {
     const pb = await load("version: 1\nhosts: { web1: local, web2: local, db1: local }\ngroups:\n  g: ['web*', 'db1 - web1']\n  e: []\nsteps:\n  - call: ping\n    on: g - e\n");
-    const { plan } = compile(pb);
-    expect(plan!.groups.map((g) => [g.name, g.hosts.upper])).toEqual([['g', ['web1', 'web2', 'db1']], ['e', []]]);
+    const plan = compile(pb);
+    expect(plan.groups.map((g) => [g.name, g.hosts.upper])).toEqual([['g', ['web1', 'web2', 'db1']], ['e', []]]);
     expect(pb.groups[0]!.expr.value).toBe("'web*' | (db1 - web1)");
   });
 });

@@ -1,6 +1,7 @@
 /** Synthetic plans and event sequences, shaped as the executor emits them. */
 import type { Plan, PlanStep } from '../../src/compile/plan-types.js';
-import type { HostSpec, StepKind, Json } from '../../src/model/playbook.js';
+import type { HostSpec, Json } from '../../src/model/playbook.js';
+import type { StepKind } from '../../src/steps/index.js';
 import type { HostResult, RunEvent } from '../../src/run/events.js';
 import type { ErrorKind } from '../../src/errors.js';
 import { UNREACHABLE_KINDS } from '../../src/errors.js';

@@ -14,3 +14,9 @@ it('the precompiled validators are used (their source hash matches)', async () =
   const { precompiled } = await import('../../src/validate/schema-check.js');
   expect(precompiled()?.playbook).toBeTypeOf('function');
 });
+
+it("the schema's step part is composed from the step-kind modules (npm run gen:schema)", async () => {
+  const { stepSchema } = await import('../../src/steps/schema.js');
+  const committed = JSON.parse(readFileSync(new URL('../../schema/playbook.schema.json', import.meta.url), 'utf8')) as { $defs: { step: unknown } };
+  expect(committed.$defs.step).toEqual(stepSchema());
+});

@@ -8,8 +8,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { isTemplate } from '../lang/templates.js';
-import { fillVarsOnly } from './fill-vars.js';
-import type { Plan } from './plan-types.js';
+import { fillVarsOnly } from '../steps/fill-vars.js';
+
+import type { Plan } from '../compile/plan-types.js';
 
 export async function fillPutLocalInfo(plan: Plan): Promise<Plan> {
   for (const step of plan.steps) {

@@ -1,0 +1,21 @@
+/** Path templates of put and fetch, rendered per host at run time. */
+import { HostError } from '../errors.js';
+import { renderTemplate, type TemplateEnv } from '../lang/templates.js';
+import { preview } from './run-callable.js';
+import type { PerformContext } from './types.js';
+
+export function templateEnv(ctx: PerformContext): TemplateEnv {
+  return { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
+}
+
+export function renderPath(template: string, ctx: PerformContext, key: string): string {
+  const r = renderTemplate(template, templateEnv(ctx));
+  if (!r.ok) throw new HostError('failed', `${ctx.host}: ${r.message} (in ${key})`);
+  if (typeof r.value === 'string') return r.value;
+  if (typeof r.value === 'number') return String(r.value);
+  throw new HostError('failed', `${ctx.host}: ${key} must be a path, but the template gave ${preview(r.value)}`);
+}
+
+export function modeString(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}

@@ -1,0 +1,86 @@
+/**
+ * What `call` and `filter` share: a callable named in the step, its args as templates, and the
+ * JSON-only rule for what comes back (docs/language.md#steps).
+ */
+import { HostError } from '../errors.js';
+import { checkJsonValue } from '../lang/json-guard.js';
+import { renderArgs, type TemplateEnv } from '../lang/templates.js';
+import type { SourcePos } from '../errors.js';
+import type { Json, Located } from '../model/playbook.js';
+import type { CallContext } from '../callables/types.js';
+import { fillVarsInValue } from './fill-vars.js';
+import type { BuildContext, PerformContext, PlanLine, PlanStepBase, StepOutcome } from './types.js';
+
+export interface CallableFields {
+  callable: Located<string>;
+  args: Record<string, Json>;
+  /** Positions of each arg for template errors, keyed by dotted path (`cmd`, `argv.0`). */
+  argPos: Record<string, SourcePos>;
+}
+
+export interface PlanCallableFields {
+  callable: string;
+  readonly: boolean;
+  /** Args as templates (strings may hold placeholders). */
+  args: Record<string, Json>;
+}
+
+const isObj = (v: unknown): v is Record<string, Json> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+export function buildCallableFields(kind: string, raw: Record<string, unknown>, ctx: BuildContext): CallableFields | undefined {
+  const callable = ctx.loc(kind);
+  if (!callable) return undefined;
+  const args = isObj(raw.args) ? raw.args : {};
+  const argPos: Record<string, SourcePos> = {};
+  const walk = (v: Json, rel: string[]): void => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...rel, String(i)]));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...rel, k]);
+    else if (rel.length) argPos[rel.join('.')] = ctx.pos(['args', ...rel]);
+  };
+  walk(args, []);
+  return { callable, args, argPos };
+}
+
+export function callableLines(kind: string, s: PlanCallableFields, vars: Record<string, Json>, extra = ''): PlanLine[] {
+  const lines: PlanLine[] = [[kind, `${s.callable}${s.readonly ? ' (read-only)' : ' (changes hosts)'}${extra}`]];
+  if (Object.keys(s.args).length) lines.push(['args', JSON.stringify(fillVarsInValue(s.args, vars))]);
+  return lines;
+}
+
+export function callableData(s: PlanCallableFields, vars: Record<string, Json>): Record<string, Json> {
+  return { callable: s.callable, readonly: s.readonly, args: s.args, args_filled: fillVarsInValue(s.args, vars) };
+}
+
+/** Run the step's callable on the host; in check mode a mutating one is skipped. */
+export async function performCallable(step: PlanStepBase & PlanCallableFields, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
+  const callable = await ctx.callable(step.callable);
+  if (ctx.check && !callable.readonly) return { value: null, changed: false, skipped: true };
+  const env: TemplateEnv = { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
+  const rendered = renderArgs(step.args, env);
+  if (!rendered.ok) throw new HostError('failed', `${ctx.host}: ${rendered.message} (in args.${rendered.path})`);
+  const session = await ctx.session();
+  const callCtx: CallContext = {
+    session,
+    hostName: ctx.host,
+    hostVars: ctx.hostVars,
+    args: rendered.value,
+    baseDir: ctx.baseDir,
+    become: step.policy.become,
+    timeoutMs: step.policy.timeout_ms,
+    signal,
+    onStderr: ctx.onStderr,
+    maxResult: ctx.maxResult,
+    call: async (name, args) => (await (await ctx.callable(name)).invoke({ ...callCtx, args })).value,
+  };
+  const out = await callable.invoke(callCtx);
+  const checked = checkJsonValue(out.value, { maxBytes: ctx.maxResult });
+  if (!checked.ok) {
+    throw new HostError('invalid_result', `${ctx.host}: ${step.callable} returned a value that is not allowed: ${checked.message}`);
+  }
+  return { value: checked.value, changed: out.changed };
+}
+
+export function preview(v: Json): string {
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}

@@ -1,0 +1,240 @@
+/**
+ * Pass 2 of validation: the documents read by ./load.ts → the model (src/model/validated.ts),
+ * built best-effort even when parts are broken so the rules still check the rest. Group and
+ * `on` expressions are parsed here, once; syntax problems are reported here, meaning problems
+ * by the rules (./rules/).
+ */
+import type { PlaybookProblem, ProblemCode, SourcePos } from '../errors.js';
+import { parseDuration, parseSize } from '../lang/durations.js';
+import type { GroupExpr } from '../lang/group-expr.js';
+import { parseGroupExpr } from '../lang/groups.js';
+import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SerialSpec, StepPolicy } from '../model/playbook.js';
+import type { Playbook, Step } from '../model/validated.js';
+import { findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
+import { STEP_KINDS } from '../steps/index.js';
+import type { StepCommon } from '../steps/types.js';
+import { buildHost, sameHost, stableJson } from './host-specs.js';
+import { isObj, type Loaded, type Obj } from './load.js';
+
+export interface HostEntry {
+  spec: HostSpec;
+  src: ParsedYaml;
+}
+
+/** One parsed piece of a group's definition: the whole string, or one list member. */
+export interface GroupPart {
+  expr: GroupExpr;
+  path: JsonPath;
+  /** Characters added in front of the member by quoting or parentheses (for positions). */
+  shift: number;
+}
+
+export interface GroupEntry {
+  def: GroupDef;
+  src: ParsedYaml;
+  raw: unknown;
+  parts: GroupPart[];
+}
+
+/** The model, plus where each piece came from, for the rules' positions. */
+export interface Normalised {
+  playbook: Playbook;
+  loaded: Loaded;
+  hosts: Map<string, HostEntry>;
+  groups: Map<string, GroupEntry>;
+  /** The raw `steps:` list (a broken step still names its register and group for hints). */
+  rawSteps: unknown[];
+}
+
+export function normalise(loaded: Loaded, cliVars: Record<string, string>, problems: PlaybookProblem[]): Normalised {
+  const add = (code: ProblemCode, message: string, pos: SourcePos): void => {
+    problems.push({ code, message, pos });
+  };
+  const hosts = new Map<string, HostEntry>();
+  const groups = new Map<string, GroupEntry>();
+  const vars: Record<string, Json> = {};
+  for (const doc of [...loaded.inventories, loaded.src]) addInventoryDoc(doc);
+  for (const [k, v] of Object.entries(cliVars)) vars[k] = v;
+
+  const { src, pb } = loaded;
+  const callables: CallableRef[] = loaded.callables.map((c) => ({
+    name: c.name,
+    module: c.module,
+    exportName: c.exportName,
+    pos: c.pos,
+    ...(c.info ? { readonly: c.info.readonly } : {}),
+  }));
+  const rawSteps = Array.isArray(pb.steps) ? (pb.steps as unknown[]) : [];
+  const playbook: Playbook = {
+    version: 1,
+    file: loaded.file,
+    baseDir: loaded.baseDir,
+    sha256: loaded.sha256,
+    ...(typeof pb.name === 'string' ? { name: pb.name } : {}),
+    vars,
+    hosts: [...hosts.values()].map((h) => h.spec),
+    groups: [...groups.values()].map((g) => g.def),
+    callables,
+    strategy: pb.strategy === 'free' ? 'free' : 'linear',
+    ...(pb.serial !== undefined ? { serial: serial(pb.serial) } : {}),
+    steps: buildSteps(),
+  };
+  return { playbook, loaded, hosts, groups, rawSteps };
+
+  function addInventoryDoc(doc: ParsedYaml): void {
+    const v = doc.value as Obj;
+    if (isObj(v.vars)) Object.assign(vars, v.vars);
+    if (isObj(v.hosts)) {
+      for (const [name, raw] of Object.entries(v.hosts)) {
+        const pos = findPos(doc, ['hosts', name], 'key');
+        const spec = buildHost(name, raw, pos, (sub, which) => findPos(doc, ['hosts', name, ...sub], which ?? 'value'), problems);
+        if (!spec) continue;
+        const prev = hosts.get(name);
+        if (!prev) {
+          hosts.set(name, { spec, src: doc });
+        } else if (!sameHost(prev.spec, spec)) {
+          conflict('host', name, prev.spec.pos, pos, 'with different settings');
+        }
+      }
+    }
+    if (isObj(v.groups)) {
+      for (const [name, raw] of Object.entries(v.groups)) {
+        const pos = findPos(doc, ['groups', name], 'key');
+        const entry = groupEntry(doc, name, raw, pos);
+        if (!entry) continue;
+        const prev = groups.get(name);
+        if (!prev) groups.set(name, entry);
+        else if (stableJson(prev.raw) !== stableJson(raw)) conflict('group', name, prev.def.pos, pos, 'differently');
+      }
+    }
+  }
+
+  function conflict(what: string, name: string, a: SourcePos, b: SourcePos, how: string): void {
+    add('host_conflict', `${what} '${name}' is also defined at ${a.file}:${a.line}:${a.col} ${how}; keep one definition`, b);
+    add('host_conflict', `${what} '${name}' is also defined at ${b.file}:${b.line}:${b.col} ${how}; keep one definition`, a);
+  }
+
+  function groupEntry(doc: ParsedYaml, name: string, raw: unknown, pos: SourcePos): GroupEntry | undefined {
+    const exprPos = findPos(doc, ['groups', name]);
+    const pieces: Array<{ text: string; path: JsonPath; shift: number }> = [];
+    let def: GroupDef;
+    if (typeof raw === 'string') {
+      def = { name, expr: { value: raw, pos: exprPos }, pos };
+      pieces.push({ text: raw, path: ['groups', name], shift: 0 });
+    } else if (Array.isArray(raw)) {
+      const members: Located<string>[] = [];
+      raw.forEach((m, i) => {
+        if (typeof m !== 'string') return;
+        members.push({ value: m, pos: findPos(doc, ['groups', name, i]) });
+        const text = memberExpr(m);
+        pieces.push({ text, path: ['groups', name, i], shift: text.length - m.length });
+      });
+      def = { name, expr: { value: members.map((m) => memberExpr(m.value)).join(' | '), pos: exprPos }, members, pos };
+    } else {
+      return undefined;
+    }
+    const parts: GroupPart[] = [];
+    for (const piece of pieces) {
+      const r = parseGroupExpr(piece.text);
+      if (r.ok) parts.push({ expr: r.expr, path: piece.path, shift: piece.shift });
+      else add('group_expr', `group '${name}': ${r.message}`, posInScalar(doc, piece.path, Math.max(0, r.offset - piece.shift / 2)));
+    }
+    if (parts.length === pieces.length && parts.length > 0) {
+      const whole = parseGroupExpr(def.expr.value);
+      if (whole.ok) def.parsed = whole.expr;
+    }
+    return { def, src: doc, raw, parts };
+  }
+
+  function serial(raw: unknown): SerialSpec {
+    const one = (v: unknown): SerialSpec[number] | undefined =>
+      typeof v === 'number' ? { count: v } : typeof v === 'string' && v.endsWith('%') ? { percent: Number(v.slice(0, -1)) } : undefined;
+    const list = Array.isArray(raw) ? raw : [raw];
+    const out: SerialSpec = [];
+    list.forEach((v, i) => {
+      const s = one(v);
+      if (!s) return;
+      if ('percent' in s && (s.percent <= 0 || s.percent > 100)) {
+        add('schema', `serial: ${String(v)} must be a percentage above 0% and at most 100%`, findPos(src, Array.isArray(raw) ? ['serial', i] : ['serial']));
+      }
+      out.push(s);
+    });
+    return out;
+  }
+
+  function policy(d: Obj, s: Obj, path: JsonPath): StepPolicy {
+    const pick = (k: string): unknown => (k in s ? s[k] : d[k]);
+    const where = (k: string): JsonPath => (k in s ? [...path, k] : ['defaults', k]);
+    const dur = (k: string): number | undefined => {
+      const v = pick(k);
+      return typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
+    };
+    const out: StepPolicy = {
+      on_failure: (['continue', 'abort', 'ignore'] as const).find((x) => x === pick('on_failure')) ?? 'continue',
+      retries: typeof pick('retries') === 'number' ? (pick('retries') as number) : 0,
+      retry_delay_ms: dur('retry_delay') ?? 1000,
+    };
+    const timeout = dur('timeout');
+    if (timeout !== undefined) {
+      if (timeout === 0) add('schema', 'timeout: 0 would fail every host at once; give a duration such as "60s" or leave it out', findPos(src, where('timeout')));
+      out.timeout_ms = timeout;
+    }
+    const mf = pick('max_failures');
+    let max: MaxFailures | undefined;
+    if (typeof mf === 'number') max = { count: mf };
+    else if (typeof mf === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(mf)) {
+      max = { percent: Number(mf.slice(0, -1)) };
+      if (max.percent > 100) add('schema', `max_failures: "${mf}" is more than 100%; use at most "100%"`, findPos(src, where('max_failures')));
+    }
+    if (max) out.max_failures = max;
+    if (typeof pick('become') === 'string') out.become = pick('become') as string;
+    if (typeof pick('concurrency') === 'number') out.concurrency = pick('concurrency') as number;
+    const mr = pick('max_result');
+    if (typeof mr === 'number' || typeof mr === 'string') {
+      const bytes = parseSize(mr);
+      if (bytes === undefined) add('schema', `max_result: ${JSON.stringify(mr)} is not a size; give bytes (1048576) or a size such as "4MiB"`, findPos(src, where('max_result')));
+      else out.max_result = bytes;
+    }
+    return out;
+  }
+
+  function buildSteps(): Step[] {
+    const defaults = isObj(pb.defaults) ? pb.defaults : {};
+    const steps: Step[] = [];
+    rawSteps.forEach((raw, index) => {
+      if (!isObj(raw)) return;
+      const path: JsonPath = ['steps', index];
+      const pos = findPos(src, path);
+      const loc = (k: string): Located<string> | undefined =>
+        typeof raw[k] === 'string' ? { value: raw[k], pos: findPos(src, [...path, k]) } : undefined;
+      const def = STEP_KINDS.find((k) => typeof raw[k.kind] === 'string');
+      if (!def) return; // reported by the schema
+
+      const onText = loc('on') ?? { value: 'all', pos };
+      const parsed = parseGroupExpr(onText.value);
+      if (!parsed.ok) add('group_expr', `on: ${parsed.message}`, posInScalar(src, [...path, 'on'], parsed.offset));
+      const register = loc('register');
+      const common: StepCommon = {
+        index,
+        name: loc('name')?.value ?? `${def.kind} ${raw[def.kind] as string}`,
+        on: { ...onText, ...(parsed.ok ? { expr: parsed.expr } : {}) },
+        ...(register ? { register } : {}),
+        policy: policy(defaults, raw, path),
+        pos,
+      };
+      const step = def.build(raw, common, { loc, pos: (sub, which) => findPos(src, [...path, ...sub], which) });
+      if (step) steps.push(step as Step);
+    });
+    return steps;
+  }
+}
+
+/**
+ * A list member as an expression: a plain name stays as is, a glob such as web* (its YAML quotes
+ * are gone by now) becomes 'web*', anything else is parenthesised so `|` joins members safely.
+ */
+function memberExpr(m: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(m)) return m;
+  if (/^[^\s'"()|&^+]*[*?[][^\s'"()|&^+]*$/.test(m)) return `'${m}'`;
+  return `(${m})`;
+}

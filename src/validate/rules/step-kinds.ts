@@ -1,0 +1,74 @@
+/** Each step kind's own checks (src/steps/<kind>.ts `check`), given what they need in context. */
+import { closest } from '../../lang/groups.js';
+import { resolveTargets } from '../../lang/targets.js';
+import { checkTemplate, type TemplateKnown } from '../../lang/templates.js';
+import type { Json, Located } from '../../model/playbook.js';
+import { findPos, nodeAt, posInScalar, type JsonPath } from '../../parse/parse-yaml.js';
+import { kindOf } from '../../steps/index.js';
+import type { CheckContext } from '../../steps/types.js';
+import { BUILTIN_NAMES, builtinSignature } from '../builtin-signatures.js';
+import { checkArgs } from '../callable-args.js';
+import type { Rule } from './types.js';
+
+export const checkStepKinds: Rule = (m, add) => {
+  const { playbook, loaded } = m;
+  const src = loaded.src;
+  const hostVars = new Map(playbook.hosts.map((h) => [h.name, h.vars]));
+  const hostvarNames = new Set<string>();
+  for (const h of playbook.hosts) for (const k of Object.keys(h.vars)) hostvarNames.add(k);
+  const custom = new Map(loaded.callables.map((c) => [c.name, c]));
+  const targets = resolveTargets({
+    hosts: playbook.hosts.map((h) => h.name),
+    groups: playbook.groups.map((g) => ({ name: g.name, expr: g.parsed })),
+    steps: playbook.steps.map((s) => ({ on: s.on.expr, register: s.register?.value, makes: s.makes?.value })),
+  });
+  const registersBefore = new Set<string>();
+
+  playbook.steps.forEach((step, i) => {
+    const path: JsonPath = ['steps', step.index];
+    const known: TemplateKnown = { vars: playbook.vars, registers: registersBefore, hostvarNames };
+    const checkTemplateAt = (text: string, sub: JsonPath): void => {
+      for (const t of checkTemplate(text, known)) add('template', t.message, posInScalar(src, [...path, ...sub], t.offset));
+    };
+    const checkArgTemplates = (v: Json, rel: JsonPath): void => {
+      if (typeof v === 'string') checkTemplateAt(v, ['args', ...rel]);
+      else if (Array.isArray(v)) v.forEach((x, j) => checkArgTemplates(x, [...rel, j]));
+      else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) checkArgTemplates(x, [...rel, k]);
+    };
+    const checkCallable = (callable: Located<string>, args: Record<string, Json>): void => {
+      checkArgTemplates(args, []);
+      const builtin = builtinSignature(callable.value);
+      const mine = custom.get(callable.value);
+      if (!builtin && !mine) {
+        const hint = closest(callable.value, [...BUILTIN_NAMES, ...[...custom.values()].filter((c) => c.info).map((c) => c.name)]);
+        add(
+          'unknown_callable',
+          `unknown callable '${callable.value}'${hint ? `; did you mean '${hint}'?` : '; declare it under callables: or use a built-in such as facts.os, command, shell'}`,
+          callable.pos,
+        );
+        return;
+      }
+      const schema = builtin ? builtin.schema : mine!.info?.schema; // a module that failed to load was reported
+      if (!schema) return;
+      const key = builtin ? `builtin:${callable.value}` : `custom:${mine!.module}#${mine!.exportName}`;
+      const argsWritten = nodeAt(src, [...path, 'args']) !== undefined;
+      for (const p of checkArgs(callable.value, key, schema, args)) {
+        // Missing args with no `args:` at all: blame the callable's name.
+        const pos = p.path.length || argsWritten ? findPos(src, [...path, 'args', ...p.path], p.which) : callable.pos;
+        add('callable_args', p.message, pos);
+      }
+    };
+    const ctx: CheckContext = {
+      add,
+      checkTemplate: checkTemplateAt,
+      checkCallable,
+      targets: targets.steps[i]!.targets,
+      vars: playbook.vars,
+      hostVars: (h) => hostVars.get(h) ?? {},
+      baseDir: playbook.baseDir,
+      localPath: (p) => loaded.localPath(p),
+    };
+    kindOf(step.kind).check(step, ctx);
+    if (step.register) registersBefore.add(step.register.value);
+  });
+};
