@@ -12,7 +12,7 @@ import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 import type { HostEndState, HostResult, RunEvent, RunStatus, StepStatus } from './events.js';
 import { computeBatches } from './batches.js';
-import { exceedsMaxFailures } from './policy.js';
+import { abortsRun, keepsHost } from './policy.js';
 import { RunState } from './run-state.js';
 import { runHostStep } from './host-step.js';
 import type { ResumeSeed } from './resume.js';
@@ -216,9 +216,7 @@ class Executor {
             s.results.set(host, r);
             this.applyHostPolicy(step, host, r);
             const failures = [...s.results.values()].filter((x) => !x.ok).length;
-            if (!r.ok && (step.policy.on_failure === 'abort' || exceedsMaxFailures(step.policy.max_failures, failures, step.targets.upper.length))) {
-              this.aborted = true;
-            }
+            if (!r.ok && abortsRun(step.policy, failures, step.targets.upper.length)) this.aborted = true;
           }
         } else if (step.targets.upper.includes(host)) {
           this.pending.add(host);
@@ -260,7 +258,7 @@ class Executor {
   }
 
   private applyHostPolicy(step: PlanStep, host: string, r: HostResult): void {
-    if (r.ok || step.policy.on_failure === 'ignore') return;
+    if (keepsHost(step.policy, r)) return;
     this.state.markFailed(host, r);
     this.state.dropped.add(host);
   }
@@ -276,8 +274,7 @@ class Executor {
       this.state.touchGroup(step.group.name);
       this.opts.emit({ type: 'group_decided', group: step.group.name, hosts: this.state.groupHosts(step.group.name) });
     }
-    const policyAbort =
-      failures > 0 && (step.policy.on_failure === 'abort' || exceedsMaxFailures(step.policy.max_failures, failures, targets.length));
+    const policyAbort = abortsRun(step.policy, failures, targets.length);
     if (policyAbort) this.aborted = true;
     let status: StepStatus = failures > 0 ? 'failed' : 'ok';
     if (policyAbort || this.opts.signal.aborted) status = 'aborted';

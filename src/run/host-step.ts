@@ -8,6 +8,7 @@ import type { PlanStep } from '../compile/plan-types.js';
 import { kindOf } from '../steps/index.js';
 import type { PerformContext, StepOutcome } from '../steps/types.js';
 import type { HostResult } from './events.js';
+import { retryAfter } from './policy.js';
 
 export interface HostStepContext extends PerformContext {
   /** The run's signal: aborted on SIGINT/SIGTERM. */
@@ -30,7 +31,7 @@ export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise
       return { ok: true, value: out.value, changed: out.changed, duration_ms: since(started), ...(out.skipped ? { skipped: true } : {}) };
     } catch (e) {
       error = toErrorResult(e, ctx.host);
-      if (error.kind === 'cancelled' || attempt > retries) break;
+      if (!retryAfter(step.policy, error, attempt)) break;
       try {
         await sleep(retry_delay_ms, undefined, { signal: ctx.runSignal });
       } catch {

@@ -1,6 +1,27 @@
-/** Failure thresholds (SPEC §6 `max_failures`): strictly greater than the limit aborts. */
-import type { MaxFailures } from '../model/playbook.js';
+/**
+ * The failure policy as pure decisions (docs/language.md#failure-policy), so it can be tested
+ * without hosts and the strategies only schedule.
+ */
+import type { ErrorResult } from '../errors.js';
+import type { MaxFailures, StepPolicy } from '../model/playbook.js';
+import type { HostResult } from './events.js';
 
+/** After a host's result in a step: does the host go on to later steps? */
+export function keepsHost(policy: StepPolicy, result: HostResult): boolean {
+  return result.ok || policy.on_failure === 'ignore';
+}
+
+/** After a failed attempt (1-based): try the operation again? An interrupted run never retries. */
+export function retryAfter(policy: StepPolicy, error: ErrorResult, attempt: number): boolean {
+  return error.kind !== 'cancelled' && attempt <= policy.retries;
+}
+
+/** Whether `failures` failed hosts out of `targets` stop the run after this step. */
+export function abortsRun(policy: StepPolicy, failures: number, targets: number): boolean {
+  return failures > 0 && (policy.on_failure === 'abort' || exceedsMaxFailures(policy.max_failures, failures, targets));
+}
+
+/** `max_failures`: strictly more than the limit aborts. */
 export function exceedsMaxFailures(limit: MaxFailures | undefined, failures: number, targets: number): boolean {
   if (!limit) return false;
   if ('count' in limit) return failures > limit.count;
