@@ -7,7 +7,8 @@ import { HostError } from '../errors.js';
 import { parseTemplate, renderTemplate } from '../lang/templates.js';
 import type { Located } from '../model/playbook.js';
 import { fillVarsOnly } from './fill-vars.js';
-import { renderPath } from './paths.js';
+import { checkFetchDestination, dotDotAfterPlaceholder } from './fetch-dest.js';
+import { renderPath, templateEnv } from './paths.js';
 import type { CheckContext, PlanStepBase, StepCommon, StepKindDef } from './types.js';
 
 export interface FetchStep extends StepCommon {
@@ -48,6 +49,9 @@ export const fetchKind: StepKindDef<FetchStep, PlanFetch> = {
     ctx.checkTemplate(step.src.value, ['fetch']);
     if (step.to) {
       ctx.checkTemplate(step.to.value, ['to']);
+      if (dotDotAfterPlaceholder(step.to.value)) {
+        ctx.add('template', `fetch to '${step.to.value}': '..' after a placeholder would leave the folder the path names; write the destination without '..'`, step.to.pos);
+      }
       checkUniquePaths(step.to, ctx);
     }
   },
@@ -68,6 +72,7 @@ export const fetchKind: StepKindDef<FetchStep, PlanFetch> = {
     const become = step.policy.become;
     const src = renderPath(step.src, ctx, 'fetch');
     const to = step.to === undefined ? undefined : resolve(ctx.baseDir, renderPath(step.to, ctx, 'to'));
+    if (step.to !== undefined && to !== undefined) checkFetchDestination(step.to, to, templateEnv(ctx), ctx.baseDir, ctx.host);
     const session = await ctx.session();
     if (ctx.check) {
       const info = await session.stat(src, { become, signal, withSha1: true, follow: true });
