@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HostError, type ErrorResult } from '../errors.js';
+import { formatDuration } from '../lang/durations.js';
 import type { PlanStep } from '../compile/plan-types.js';
 import { kindOf } from '../steps/index.js';
 import type { PerformContext, StepOutcome } from '../steps/types.js';
@@ -44,9 +45,10 @@ export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise
 }
 
 /**
- * Bound the operation by the step's timeout and the run's signal. The operation gets a signal it
- * must honour (the session stops the remote command); we also stop waiting at once, so a stuck
- * transport cannot hold the run past its timeout.
+ * One deadline per host-step: a single signal, aborted by the run's interrupt or the step's
+ * timeout, whose reason is the HostError to report. The operation gets it and must honour it
+ * (the session stops the remote command); we also stop waiting at once, so a stuck transport
+ * cannot hold the run past its deadline.
  */
 async function withTimeout(
   step: PlanStep,
@@ -54,33 +56,31 @@ async function withTimeout(
   op: (signal: AbortSignal) => Promise<StepOutcome>,
 ): Promise<StepOutcome> {
   const ac = new AbortController();
-  const timeoutMs = step.policy.timeout_ms;
-  let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  let rejectStop!: (e: unknown) => void;
-  const stopped = new Promise<never>((_, reject) => (rejectStop = reject));
-  const onRunAbort = () => {
-    ac.abort();
-    rejectStop(new HostError('cancelled', `${ctx.host}: cancelled: the run was interrupted`));
-  };
+  const onRunAbort = () => ac.abort(new HostError('cancelled', `${ctx.host}: cancelled: the run was interrupted`));
   if (ctx.runSignal.aborted) onRunAbort();
   else ctx.runSignal.addEventListener('abort', onRunAbort, { once: true });
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-      rejectStop(new HostError('timeout', `${ctx.host}: '${step.name}' timed out after ${formatMs(timeoutMs)}; raise the step's timeout or check the host`));
-    }, timeoutMs);
-  }
+  const timeoutMs = step.policy.timeout_ms;
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () =>
+            ac.abort(new HostError('timeout', `${ctx.host}: '${step.name}' timed out after ${formatDuration(timeoutMs)}; raise the step's timeout or check the host`)),
+          timeoutMs,
+        );
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = () => reject(ac.signal.reason);
+    if (ac.signal.aborted) stop();
+    else ac.signal.addEventListener('abort', stop, { once: true });
+  });
+  stopped.catch(() => {});
   const running = op(ac.signal);
   running.catch(() => {}); // settled later by the race below or ignored after a stop
   try {
     return await Promise.race([running, stopped]);
   } catch (e) {
-    if (timedOut && !(e instanceof HostError && e.kind === 'timeout')) {
-      throw new HostError('timeout', `${ctx.host}: '${step.name}' timed out after ${formatMs(timeoutMs!)}; raise the step's timeout or check the host`);
-    }
-    throw e;
+    // Whatever the operation threw once the deadline passed, the deadline is the reason.
+    throw ac.signal.aborted && ac.signal.reason instanceof HostError ? ac.signal.reason : e;
   } finally {
     if (timer) clearTimeout(timer);
     ctx.runSignal.removeEventListener('abort', onRunAbort);
@@ -101,8 +101,4 @@ function cancelled(host: string): ErrorResult {
 
 function since(t: number): number {
   return Math.round(performance.now() - t);
-}
-
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
