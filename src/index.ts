@@ -9,7 +9,7 @@ export { createReporters, buildReport } from './report/index.js';
 export { PlaybookInvalidError, HostError, formatProblem, type ErrorKind, type ErrorResult, type PlaybookProblem } from './errors.js';
 export type { Plan, PlanStep } from './compile/plan-types.js';
 export type { HostSpec, Json } from './model/playbook.js';
-export type { Playbook, Step } from './model/validated.js';
+export type { Playbook, Step } from './validate/model.js';
 export type { RunEvent, HostResult, Reporter, RunStatus, HostEndState } from './run/events.js';
 export type { RunReport, ReportStep } from './report/report-types.js';
 export type { HostHandle, RunResult, PutValue, FetchValue } from './transports/session.js';

@@ -6,7 +6,7 @@
 import type { GroupExpr } from '../lang/group-expr.js';
 import { formatGroupExpr } from '../lang/groups.js';
 import { resolveTargets } from '../lang/targets.js';
-import type { Playbook } from '../model/validated.js';
+import type { Playbook } from '../validate/model.js';
 import { kindOf, type PlanStep } from '../steps/index.js';
 import type { PlanStepBase } from '../steps/types.js';
 import { builtinSignature } from '../validate/builtin-signatures.js';

@@ -5,7 +5,7 @@
  * run of `validate` shows them all.
  */
 import type { PlaybookProblem } from '../errors.js';
-import type { Playbook } from '../model/validated.js';
+import type { Playbook } from './model.js';
 import { loadSources } from './load.js';
 import { normalise } from './normalise.js';
 import { checkGroups } from './rules/groups.js';

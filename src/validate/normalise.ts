@@ -9,7 +9,7 @@ import { parseDuration, parseSize } from '../lang/durations.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 import { parseGroupExpr } from '../lang/groups.js';
 import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SerialSpec, StepPolicy } from '../model/playbook.js';
-import type { Playbook, Step } from '../model/validated.js';
+import type { Playbook, Step } from './model.js';
 import { findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { STEP_KINDS } from '../steps/index.js';
 import type { StepCommon } from '../steps/types.js';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, formatPlanText, planToJson } from '../../src/compile/index.js';
 import { fillPutLocalInfo } from '../../src/cli/put-local-info.js';
 import { formatProblem } from '../../src/errors.js';
-import type { Playbook } from '../../src/model/validated.js';
+import type { Playbook } from '../../src/validate/model.js';
 import { loadPlaybook } from '../../src/validate/load-playbook.js';
 
 async function load(yaml: string, files: Record<string, string> = {}, limit?: string): Promise<Playbook> {

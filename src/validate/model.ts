@@ -1,10 +1,10 @@
 /**
  * The validated playbook: the model the validate stage hands to the compiler. Its step types are
- * declared by the step-kind modules (src/steps/); everything else is in ./playbook.ts.
+ * declared by the step-kind modules (src/steps/); everything else is in src/model/playbook.ts.
  */
 import type { GroupExpr } from '../lang/group-expr.js';
 import type { Step } from '../steps/index.js';
-import type { CallableRef, GroupDef, HostSpec, Json, SerialSpec, Strategy } from './playbook.js';
+import type { CallableRef, GroupDef, HostSpec, Json, SerialSpec, Strategy } from '../model/playbook.js';
 
 export type { Step, StepKind } from '../steps/index.js';
 
