@@ -79,8 +79,6 @@ export class TtyReporter implements Reporter {
   private readonly steps = new Map<number, StepView>();
   /** Lines to write above the live region at the next frame. */
   private pending: string[] = [];
-  /** Group lines (`group canaries = gamma`) wait for the step that decided them. */
-  private groupLines: string[] = [];
   private serial = false;
   /** Steps reported in the current batch: a second `not_run` of one is a batch that never started. */
   private reportedInBatch = new Set<number>();
@@ -182,9 +180,17 @@ export class TtyReporter implements Reporter {
       case 'step_finished':
         this.stepFinished(ev.step, ev.status, ev.targets);
         return;
-      case 'group_decided':
-        this.groupLines.push(`group ${ev.group} = ${ev.hosts.length > 0 ? foldHostNames(ev.hosts) : '(empty)'}`);
+      case 'group_decided': {
+        // Under the filter step that decided it, while that step is still open.
+        const line = `group ${ev.group} = ${ev.hosts.length > 0 ? foldHostNames(ev.hosts) : '(empty)'}`;
+        const by = [...this.steps.values()].find((sv) => {
+          const st = this.plan?.steps[sv.index];
+          return st?.kind === 'filter' && st.as === ev.group;
+        });
+        if (by) by.extra.push(line);
+        else this.pending.push(`${this.indent}    ${line}`);
         return;
+      }
       case 'warning':
         this.pending.push(`${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`);
         return;
@@ -262,8 +268,6 @@ export class TtyReporter implements Reporter {
       for (const line of formatFolded(f, p)) this.pending.push(`${ind}    ${line}`);
     }
     for (const line of sv.extra) this.pending.push(`${ind}    ${line}`);
-    for (const line of this.groupLines) this.pending.push(`${ind}    ${line}`);
-    this.groupLines = [];
   }
 
   /** Draws one frame: what finished since the last one, then the live lines. */
