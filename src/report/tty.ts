@@ -235,7 +235,8 @@ export class TtyReporter implements Reporter {
     }
   }
 
-  private stepFinished(index: number, status: StepStatus, targets: string[]): void {
+  /** `cut`: the run ended (or the reporter was closed) before the step finished. */
+  private stepFinished(index: number, status: StepStatus, targets: string[], cut = false): void {
     const p = this.paint;
     const sv = this.steps.get(index);
     this.steps.delete(index);
@@ -260,7 +261,7 @@ export class TtyReporter implements Reporter {
     let moved = 0;
     for (const b of sv.bytes.values()) moved += b;
     const facts = [humanDuration(ms), moved > 0 ? `${humanBytes(moved)} at ${humanRate(moved, ms) || '—'}` : ''].filter(Boolean).join(', ');
-    const notes = [sv.failed > 0 ? `${sv.failed} failed` : '', status === 'aborted' ? 'aborted the run' : '', status === 'not_run' ? 'not run' : '']
+    const notes = [sv.failed > 0 ? `${sv.failed} failed` : '', cut ? 'did not finish' : status === 'aborted' ? 'aborted the run' : '', status === 'not_run' ? 'not run' : '']
       .filter(Boolean)
       .join(', ');
     this.pending.push(`${ind}${mark} ${this.stepLabel(index, sv.name)}${on} ${p('dim', facts)}${notes ? `: ${p('red', notes)}` : ''}`);
@@ -334,7 +335,7 @@ export class TtyReporter implements Reporter {
     // Steps still open (the run was cut short): what they have so far.
     for (const sv of [...this.steps.values()].sort((a, b) => a.index - b.index)) {
       for (const host of sv.running.keys()) sv.extra.push(`${host}: ${p('yellow', 'no result')}`);
-      this.stepFinished(sv.index, 'aborted', []);
+      this.stepFinished(sv.index, 'aborted', [], true);
     }
     if (ev) {
       const notStarted = Object.entries(ev.hosts)

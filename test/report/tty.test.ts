@@ -123,7 +123,7 @@ describe('terminal reporter', () => {
 
   it('close() finishes when the run stops in the middle of a step, showing what it has', async () => {
     const { lines } = await runAll(fleetRun().events.slice(0, 10));
-    expect(lines.find((l) => l.includes('[1/4] call ping'))).toMatch(/^✖ \[1\/4\] call ping/);
+    expect(lines.find((l) => l.includes('[1/4] call ping'))).toMatch(/^✖ \[1\/4\] call ping .*: did not finish$/);
     expect(lines.some((l) => /web\d\d: no result/.test(l))).toBe(true);
   });
 });
