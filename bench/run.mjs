@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only W1,W3] [-- --reps N]`: starts its own test bed (sshd
+// `npm run bench [-- --quick] [-- --only W1,W3,TTY] [-- --reps N]`: starts its own test bed (sshd
 // daemons on loopback, busybox containers), runs the workloads against Chopsticks, a minimal
 // ssh2/dockerode floor and the tools users would pick instead, stops what it started, and
 // writes bench/results/<date>.md and bench/results/latest-summary.md.
@@ -10,7 +10,7 @@ import { startDockerBed } from './lib/docker-bed.mjs';
 import { renderResults, renderSummary } from './lib/results.mjs';
 import { startSshFleet, TEST_USER } from './lib/sshd.mjs';
 import { detectTools, REPO, toolVersions } from './lib/tools.mjs';
-import { w1, w2, w3, w4, w5, w6, w7 } from './lib/workloads.mjs';
+import { w1, w2, w3, w4, w5, w6, w7, wTty } from './lib/workloads.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--only W1,W2,...] [--reps N] [--no-third-party] [--out DIR]`;
 
@@ -118,8 +118,8 @@ async function main() {
   }
   const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || NaN);
 
-  const sshWorkloads = ['W1', 'W2', 'W3', 'W4', 'W5'].filter(want);
-  const hostsNeeded = Math.max(0, ...(want('W1') ? mode.w1 : []), want('W2') ? mode.w2[0] : 0, want('W3') || want('W4') ? mode.transfer[0] : 0, want('W5') ? mode.w5[0] : 0);
+  const sshWorkloads = ['W1', 'W2', 'W3', 'W4', 'W5', 'TTY'].filter(want);
+  const hostsNeeded = Math.max(0, ...(want('W1') ? mode.w1 : []), want('W2') ? mode.w2[0] : 0, want('W3') || want('W4') ? mode.transfer[0] : 0, want('W5') ? mode.w5[0] : 0, want('TTY') ? Math.max(mode.w2[0], mode.transfer[0]) : 0);
   let fleet;
   if (sshWorkloads.length) {
     log(`starting sshd test bed for ${hostsNeeded} hosts`);
@@ -134,12 +134,13 @@ async function main() {
   const sections = [];
   if (want('W1')) for (const n of mode.w1) sections.push(await w1(ctx, n));
   if (want('W2')) sections.push(await w2(ctx, mode.w2[0], mode.w2[1]));
-  if (want('W3') || want('W4')) {
+  if (want('W3') || want('W4') || want('TTY')) {
     const [n, mib] = mode.transfer;
     const blob = join(scratch, `blob-${mib}`);
     makeBlobFile(blob, mib);
     if (want('W3')) sections.push(await w3(ctx, n, mib, blob));
     if (want('W4')) sections.push(await w4(ctx, n, mib, blob));
+    if (want('TTY')) sections.push(...(await wTty(ctx, mode.w2, mode.transfer, blob)));
     rmSync(blob, { force: true });
   }
   if (want('W5')) {

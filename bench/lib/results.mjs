@@ -14,7 +14,7 @@ function metText(met) {
 }
 
 function sectionTable(s) {
-  const head = ['tool', `median (${s.rows[0]?.unit ?? ''})`, 'ratio to floor'];
+  const head = ['tool', `median (${s.rows[0]?.unit ?? ''})`, s.ttyView ? 'ratio to plain' : 'ratio to floor'];
   if (s.showTotal) head.push('median total (ms)');
   if (s.showRss) head.push('peak RSS (MiB)');
   head.push('runs');
@@ -108,6 +108,7 @@ function summaryTable(sections) {
     let fig;
     if (s.id === 'W7') fig = s.rows.filter((r) => r.id !== 'w7-node').map((r) => `${r.label.replace('Chopsticks: ', '')} ${fmt(r.value)} ms`).join(', ');
     else if (s.id === 'W5') fig = `${fmt(chop?.value)} MiB peak RSS (floor ${fmt(s.rows.find((r) => r.id === 'w5-floor')?.value)} MiB)`;
+    else if (s.ttyView) fig = `${fmt(chop?.value)} ms against plain ${fmt(s.rows.find((r) => r !== chop)?.value)} ms (${fmt(chop?.ratio, 2)}×)`;
     else if (s.id === 'W6') fig = `${fmt(chop?.value)} ms/step/container (${fmt(chop?.ratio, 2)}× floor)`;
     else if (s.higherIsBetter) fig = `${fmt(chop?.value)} MiB/s (${fmt(chop?.ratio, 2)}× floor)`;
     else fig = `${fmt(chop?.value)} ms (${fmt(chop?.ratio, 2)}× floor)`;

@@ -63,8 +63,17 @@ function sshHostSpec(fleet, h) {
   };
 }
 
-/** steps: array of playbook steps; hosts: fleet hosts or docker container names. */
-export function chopsticksContender({ id, label, scratch, fleet, hosts, containers, steps, reps, before, after }) {
+/** The view a user gets on a terminal; the bench runs a command under a real pseudo-terminal (util-linux `script`). */
+function underPty(argv) {
+  const quote = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
+  return ['script', '-qfec', `stty cols 120 rows 40; exec ${argv.map(quote).join(' ')}`, '/dev/null'];
+}
+
+/**
+ * steps: array of playbook steps; hosts: fleet hosts or docker container names.
+ * output: the human output mode (quiet by default); pty: run it on a pseudo-terminal.
+ */
+export function chopsticksContender({ id, label, scratch, fleet, hosts, containers, steps, reps, before, after, output = 'quiet', pty = false }) {
   const dir = join(scratch, id);
   mkdirSync(dir, { recursive: true });
   const playbook = join(dir, 'playbook.yaml');
@@ -81,7 +90,8 @@ export function chopsticksContender({ id, label, scratch, fleet, hosts, containe
     after,
     command: () => {
       rmSync(report, { force: true });
-      return { argv: [process.execPath, CHOPSTICKS_BIN, 'run', playbook, '--output', 'quiet', '--json', report] };
+      const argv = [process.execPath, CHOPSTICKS_BIN, 'run', playbook, '--output', output, '--json', report];
+      return { argv: pty ? underPty(argv) : argv };
     },
     check: () => {
       if (!existsSync(report)) return 'no report written';

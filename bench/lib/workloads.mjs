@@ -315,3 +315,65 @@ export async function w7(ctx, playbook) {
     achieved: worst,
   };
 }
+
+// ---------------------------------------------------------------- TTY: the terminal view's cost
+
+/**
+ * The same run with `--output tty` and with `--output plain`, both on a pseudo-terminal (so both
+ * pay for the terminal), on the shapes of W2 (many small steps) and W3 (a put, progress events
+ * per chunk). Target: the terminal view costs at most 10% more wall time.
+ */
+export async function wTty(ctx, [nHosts, k], [putHosts, sizeMiB], blob) {
+  const { fleet, scratch, log, mode, remoteRoot, uid, gid } = ctx;
+  const sections = [];
+  const shapes = [
+    { id: 'W2', hosts: fleet.hosts.slice(0, nHosts), what: `${nHosts} hosts × ${k} steps of \`command true\``, steps: () => Array.from({ length: k }, () => ({ call: 'command', args: { argv: ['true'] } })) },
+  ];
+  if (blob) {
+    const root = join(remoteRoot, 'tty');
+    shapes.push({
+      id: 'W3',
+      hosts: fleet.hosts.slice(0, putHosts),
+      what: `put a ${sizeMiB} MiB file to ${putHosts} hosts`,
+      steps: (output) => [{ put: blob, to: `${root}/${output}/{host}.blob`, mode: '0644' }],
+      before: () => {
+        resetDir(root, uid, gid);
+        for (const d of ['tty', 'plain']) resetDir(join(root, d), uid, gid);
+      },
+      after: () => rmSync(root, { recursive: true, force: true }),
+    });
+  }
+  for (const shape of shapes) {
+    const base = { scratch, fleet, hosts: shape.hosts, before: shape.before, after: shape.after };
+    const id = `tty-${shape.id.toLowerCase()}`;
+    const contenders = [
+      chopsticksContender({ ...base, id: `${id}-plain`, label: 'Chopsticks --output plain, on a pty', output: 'plain', pty: true, steps: shape.steps('plain') }),
+      chopsticksContender({ ...base, id: `${id}-chopsticks-tty`, label: 'Chopsticks --output tty, on a pty', output: 'tty', pty: true, steps: shape.steps('tty') }),
+    ];
+    log(`TTY view on the ${shape.id} shape: ${shape.what}`);
+    const res = await interleave(contenders, mode.reps, ctx);
+    const plain = res.get(`${id}-plain`).medianMs;
+    const rows = [...res.values()].map((rec) => ({
+      id: rec.id,
+      label: rec.label,
+      value: rec.medianMs,
+      unit: 'ms',
+      ratio: rec.medianMs !== undefined && plain ? rec.medianMs / plain : undefined,
+      runs: rec.ms.length,
+      failures: rec.failures,
+      samples: rec.ms,
+    }));
+    const tty = rows.find((r) => r.id === `${id}-chopsticks-tty`);
+    sections.push({
+      id: `TTY ${shape.id}`,
+      title: `Terminal view: ${shape.what}, --output tty against --output plain`,
+      metric: 'median wall time of the whole command on a pseudo-terminal (120×40); ratio to --output plain',
+      rows,
+      ttyView: true,
+      target: 'tty ≤ 1.10× plain',
+      met: tty.ratio !== undefined ? tty.ratio <= 1.1 : undefined,
+      achieved: tty.ratio,
+    });
+  }
+  return sections;
+}

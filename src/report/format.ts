@@ -1,6 +1,7 @@
-/** Small text helpers shared by the human reporters (plain, quiet, listr). */
+/** Small text helpers shared by the human reporters (plain, quiet, tty). */
 import type { HostEndState, RunStatus } from '../run/events.js';
-import type { FoldedResult } from './fold.js';
+import { isErrorLabel, type FoldedResult } from './fold.js';
+import { escapeControls, escapeOneLine } from './safe.js';
 
 /**
  * Colour only for a terminal, unless the user says otherwise: NO_COLOR (any value) turns it
@@ -45,10 +46,30 @@ export function humanDuration(ms: number): string {
     .padStart(2, '0')}s`;
 }
 
-/** One line of a value; long values are cut so one host cannot flood the log. */
-export function shorten(text: string, max = 200): string {
-  const one = text.replace(/\s*\n\s*/g, ' ');
-  return one.length <= max ? one : `${one.slice(0, max - 3)}...`;
+/** Values longer than this are cut in human output (the run report keeps them whole). */
+export const VALUE_MAX = 200;
+
+/**
+ * One line of a host's value, escaped. A long value is cut, saying so, so that one host cannot
+ * flood the screen; error messages are never cut (formatFolded).
+ */
+export function shortenValue(text: string, max = VALUE_MAX): string {
+  const one = escapeOneLine(text);
+  // Cutting a few characters would save less than the note about it costs.
+  if (one.length <= max * 1.5) return one;
+  return `${one.slice(0, max)}… (${one.length - max} more characters; --json has the whole value)`;
+}
+
+/** Host text for a single line (the live view), escaped, newlines shown as `\n`. */
+export function oneLine(text: string, max: number): string {
+  const one = escapeOneLine(text);
+  return one.length <= max ? one : `${one.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** Bytes per second for a transfer, or '' while too little time has passed to say. */
+export function humanRate(bytes: number, ms: number): string {
+  if (ms < 50 || bytes <= 0) return '';
+  return `${humanBytes(Math.round((bytes * 1000) / ms))}/s`;
 }
 
 const LABEL_TEXT: Record<FoldedResult['label'], string> = {
@@ -60,12 +81,18 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
   cancelled: 'CANCELLED',
 };
 
-/** `ok web[01-38]: "pong"` / `FAILED web39: failed: ...` / `skipped web1 (check mode)` */
-export function formatFolded(f: FoldedResult, paint: Paint): string {
+/**
+ * `ok web[01-38]: "pong"` / `FAILED web39: failed: ...` / `skipped web1 (check mode)`.
+ * An error message is shown whole: a message of several lines gives several lines, the later
+ * ones indented (so no line of a host's message can pass for a line of ours). Host text is escaped.
+ */
+export function formatFolded(f: FoldedResult, paint: Paint): string[] {
   const style = f.label === 'ok' ? 'green' : f.label === 'changed' ? 'yellow' : f.label === 'skipped' ? 'cyan' : 'red';
   const head = `${paint(style, LABEL_TEXT[f.label])} ${f.hostText}`;
-  if (f.label === 'skipped') return `${head} (check mode)`;
-  return `${head}: ${shorten(f.detail)}`;
+  if (f.label === 'skipped') return [`${head} (check mode)`];
+  if (!isErrorLabel(f.label)) return [`${head}: ${shortenValue(f.detail)}`];
+  const [first = '', ...rest] = escapeControls(f.detail).replace(/\n+$/, '').split('\n');
+  return [`${head}: ${first}`, ...rest.map((l) => `    ${l}`)];
 }
 
 export interface SummaryCounts {

@@ -9,6 +9,7 @@ import { shouldColor } from './format.js';
 import { JsonReporter } from './json.js';
 import { PlainReporter } from './plain.js';
 import { createQuietReporter } from './quiet.js';
+import { TtyReporter } from './tty.js';
 
 export type OutputMode = 'auto' | 'tty' | 'plain' | 'quiet';
 
@@ -27,11 +28,8 @@ export interface CreateReportersOptions {
 
 /**
  * Builds the reporters of a run. Throws UsageError (exit 5) before anything runs when a
- * report file cannot be written, so a long run never ends without its report.
- */
-/**
- * listr2 and the JUnit writer are loaded only when asked for: together they cost more start-up
- * than everything else a quiet or plain run loads.
+ * report file cannot be written, so a long run never ends without its report. The JUnit
+ * writer is loaded only when asked for: it costs more start-up than the other reporters.
  */
 export async function createReporters(opts: CreateReportersOptions): Promise<Reporter[]> {
   const env = opts.env ?? process.env;
@@ -43,7 +41,7 @@ export async function createReporters(opts: CreateReportersOptions): Promise<Rep
   if (opts.junit !== undefined) assertWritableTarget('--junit', opts.junit);
   if (opts.events !== undefined) reporters.push(new EventsReporter(opts.events, opts.stderr));
 
-  reporters.push(await humanReporter(opts.output, human, opts.stderr, color, env));
+  reporters.push(humanReporter(opts.output, human, opts.stderr, color, env));
   if (opts.json !== undefined) reporters.push(new JsonReporter(opts.json, opts.stdout, opts.stderr));
   if (opts.junit !== undefined) {
     const { JunitReporter } = await import('./junit.js');
@@ -52,23 +50,16 @@ export async function createReporters(opts: CreateReportersOptions): Promise<Rep
   return reporters;
 }
 
-async function humanReporter(
-  output: OutputMode,
-  out: NodeJS.WriteStream,
-  stderr: NodeJS.WriteStream,
-  color: boolean,
-  env: NodeJS.ProcessEnv,
-): Promise<Reporter> {
-  const listr = async (renderer?: 'default') => new (await import('./listr.js')).ListrReporter({ out, stderr, color, ...(renderer ? { renderer } : {}) });
+function humanReporter(output: OutputMode, out: NodeJS.WriteStream, stderr: NodeJS.WriteStream, color: boolean, env: NodeJS.ProcessEnv): Reporter {
   switch (output) {
     case 'tty':
-      return listr('default');
+      return new TtyReporter({ out, stderr, color });
     case 'plain':
       return new PlainReporter({ out, stderr, color });
     case 'quiet':
       return createQuietReporter({ out, stderr, color });
     case 'auto':
-      return out.isTTY === true && !isCI(env) ? listr() : new PlainReporter({ out, stderr, color });
+      return out.isTTY === true && !isCI(env) ? new TtyReporter({ out, stderr, color }) : new PlainReporter({ out, stderr, color });
     default: {
       const never: never = output;
       throw new Error(`unknown output mode ${String(never)}`);
@@ -86,5 +77,6 @@ export { eventLine, EventsReporter } from './events.js';
 export { JsonReporter } from './json.js';
 export { PlainReporter } from './plain.js';
 export { createQuietReporter } from './quiet.js';
+export { TtyReporter } from './tty.js';
 export { foldResults } from './fold.js';
 export { writeFileAtomic } from './atomic-write.js';

@@ -15,7 +15,7 @@ import { ReportBuilder } from './build-report.js';
 import { foldResults, isErrorLabel } from './fold.js';
 import { countHosts, formatFolded, formatSummary, painter, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
-import { reportFailure } from './safe.js';
+import { escapeControls, reportFailure } from './safe.js';
 
 export interface PlainOptions {
   out: NodeJS.WritableStream;
@@ -87,7 +87,7 @@ export class PlainReporter implements Reporter {
         return;
       case 'host_stderr':
         if (quiet) return;
-        for (const line of this.lines.push(stderrKey(ev.step, ev.host), ev.text)) this.write(`${p('dim', `${ev.host} |`)} ${line}`);
+        for (const line of this.lines.push(stderrKey(ev.step, ev.host), ev.text)) this.write(`${p('dim', `${ev.host} |`)} ${escapeControls(line)}`);
         return;
       case 'host_result': {
         this.echoRest(stderrKey(ev.step, ev.host));
@@ -104,7 +104,7 @@ export class PlainReporter implements Reporter {
         if (!quiet) this.write(`  group ${ev.group} = ${ev.hosts.length > 0 ? foldHostNames(ev.hosts) : '(empty)'}`);
         return;
       case 'warning':
-        this.write(`${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${ev.message}`);
+        this.write(`${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`);
         return;
       case 'run_finished':
         for (const step of [...this.pending.keys()]) this.flushStep(step);
@@ -124,7 +124,9 @@ export class PlainReporter implements Reporter {
     for (const f of foldResults(list, this.hostOrder)) {
       if (this.opts.quiet && !isErrorLabel(f.label)) continue;
       const prefix = this.opts.quiet ? `[${step + 1}/${this.stepCount}] ` : '  ';
-      this.write(`${prefix}${formatFolded(f, this.paint)}`);
+      const [first, ...rest] = formatFolded(f, this.paint);
+      this.write(`${prefix}${first}`);
+      for (const line of rest) this.write(`  ${line}`);
     }
   }
 
@@ -132,7 +134,7 @@ export class PlainReporter implements Reporter {
     const rest = this.lines.flush(key);
     if (rest === undefined || this.opts.quiet) return;
     const host = key.slice(key.indexOf(':') + 1);
-    this.write(`${this.paint('dim', `${host} |`)} ${rest}`);
+    this.write(`${this.paint('dim', `${host} |`)} ${escapeControls(rest)}`);
   }
 
   private write(line: string): void {

@@ -3,7 +3,9 @@
  * identical results folded with compact host names.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replay, runInPty } from '../report/pty-screen.js';
 import { cleanup, ensureBuilt, names, readReport, runCli, startCli, tempDir, writePlaybook } from './helpers.js';
 
 beforeAll(() => ensureBuilt(), 240_000);
@@ -77,5 +79,69 @@ describe('plain output', () => {
     const rep = readReport(join(dir, 'r.json'));
     expect(rep.status).toBe('ok');
     expect(rep.steps).toHaveLength(30);
+  });
+});
+
+/**
+ * A host that prints terminal escape sequences (test/fixtures/callables/hostile-terminal.sh)
+ * must not retitle, clear or move the controller's terminal, nor forge a "run ok" line: every
+ * human output shows its text escaped; the JSON report keeps it as data.
+ */
+describe('a hostile host cannot take over the terminal', () => {
+  const HOSTILE = join(__dirname, '../fixtures/callables/hostile-terminal.sh');
+  function hostilePlaybook(): string {
+    dir = tempDir();
+    copyFileSync(HOSTILE, join(dir, 'hostile.sh'));
+    return writePlaybook(
+      dir,
+      [
+        'version: 1',
+        'hosts:',
+        '  h1: local',
+        '  h2: local',
+        'steps:',
+        '  - name: value with escapes',
+        '    call: shell',
+        "    args: { cmd: 'printf \"v \\033[2J \\302\\233H \\342\\200\\256x\"' }",
+        '  - name: hostile',
+        '    call: script',
+        '    args: { path: hostile.sh }',
+        '',
+      ].join('\n'),
+    );
+  }
+  // Anything that starts a control sequence, overwrites a line or reorders text.
+  const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  for (const mode of ['plain', 'quiet'] as const) {
+    it(`--output ${mode}: escaped, and no forged line`, async () => {
+      const pb = hostilePlaybook();
+      const r = await runCli(['run', pb, '--output', mode, '--json', join(dir, 'r.json')]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout.replace(/\n/g, '')).not.toMatch(RAW_CONTROL);
+      expect(r.stdout).toContain('\\x1b]0;pwned\\x07');
+      expect(r.stdout).toContain('\\x1b[2J\\x1b[H\\rrun ok: 3 ok');
+      expect(r.stdout).toContain('\\u009b2J bidi \\u202edekcah');
+      if (mode === 'plain') {
+        expect(r.stdout).toContain('h1 | retitle \\x1b]0;pwned\\x07 clear');
+        expect(r.stdout).toContain('v \\u001b[2J \\u009bH \\u202ex');
+      }
+      expect(r.stdout.split('\n').filter((l) => l.startsWith('run '))).toEqual([expect.stringMatching(/^run failed: 0 ok, 2 failed/)]);
+      // The report keeps the host's text as it was (JSON escapes it as data).
+      const msg = (readReport(join(dir, 'r.json')).steps[1]!.results.h1 as { error: { msg: string } }).error.msg;
+      expect(msg).toContain('\u001b]0;pwned\u0007');
+    });
+  }
+
+  it('--output tty on a terminal: no sequence of the host reaches the terminal, and no forged line', async () => {
+    const pb = hostilePlaybook();
+    const r = await runInPty(['run', pb, '--output', 'tty'], { cols: 120, rows: 40 });
+    expect(r.code, r.raw).toBe(2);
+    // Only our own sequences: colours, and moving up over the live lines to redraw them.
+    const ours = /\u001b\[[0-9;]*m|\u001b\[\d+A\u001b\[J|\r\n|\r(?=\u001b\[\d+A)/g;
+    expect(r.raw.replace(ours, '').replace(/\n/g, '')).not.toMatch(RAW_CONTROL);
+    const s = await replay(r.raw, 120, 40);
+    expect(s.lines.some((l) => l.includes('h1 | retitle \\x1b]0;pwned\\x07 clear \\x1b[2J\\x1b[H\\rrun ok'))).toBe(true);
+    expect(s.lines.filter((l) => l.startsWith('run '))).toEqual([expect.stringMatching(/^run failed: 0 ok, 2 failed/)]);
   });
 });

@@ -9,7 +9,7 @@ import { JsonReporter } from '../../src/report/json.js';
 import { buildReport } from '../../src/report/build-report.js';
 import { createReporters } from '../../src/report/index.js';
 import { PlainReporter } from '../../src/report/plain.js';
-import { ListrReporter } from '../../src/report/listr.js';
+import { TtyReporter } from '../../src/report/tty.js';
 import { UsageError } from '../../src/errors.js';
 import type { Reporter, RunEvent } from '../../src/run/events.js';
 import { Capture } from './capture.js';
@@ -142,11 +142,11 @@ describe('createReporters', () => {
     stdout.isTTY = tty;
     return { stdout: stdout.asWriteStream(), stderr: new Capture().asWriteStream() };
   };
-  it('auto: listr in a terminal, plain in CI or a pipe', async () => {
-    expect((await createReporters({ output: 'auto', ...streams(true), env: {} }))[0]).toBeInstanceOf(ListrReporter);
+  it('auto: the terminal view in a terminal, plain in CI or a pipe', async () => {
+    expect((await createReporters({ output: 'auto', ...streams(true), env: {} }))[0]).toBeInstanceOf(TtyReporter);
     expect((await createReporters({ output: 'auto', ...streams(true), env: { CI: 'true' } }))[0]).toBeInstanceOf(PlainReporter);
     expect((await createReporters({ output: 'auto', ...streams(false), env: {} }))[0]).toBeInstanceOf(PlainReporter);
-    expect((await createReporters({ output: 'tty', ...streams(false), env: {} }))[0]).toBeInstanceOf(ListrReporter);
+    expect((await createReporters({ output: 'tty', ...streams(false), env: {} }))[0]).toBeInstanceOf(TtyReporter);
   });
   it('adds one reporter per requested file, events first so it sees each event before the others', async () => {
     const dir = tmp();

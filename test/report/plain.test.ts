@@ -97,6 +97,48 @@ describe('plain reporter', () => {
     expect(shouldColor({ isTTY: false }, {})).toBe(false);
   });
 
+  it('never cuts an error message: the advice at the end of a long one stays (plain and quiet)', async () => {
+    const msg =
+      "web1: HOST KEY CHANGED for [127.0.0.1]:2222: server offered ssh-ed25519 SHA256:Qm9ndXNGaW5nZXJwcmludEZvclRlc3RpbmdPbmx5MDAw, " +
+      "known: ssh-ed25519 SHA256:T2xkRmluZ2VycHJpbnRGb3JUZXN0aW5nT25seTAwMDAw (/home/deploy/.ssh/known_hosts:12). This can be a " +
+      "man-in-the-middle attack. If the change is expected, remove the old line (ssh-keygen -R '[127.0.0.1]:2222' -f " +
+      '/home/deploy/.ssh/known_hosts) and add the new key.';
+    expect(msg.length).toBeGreaterThan(300);
+    const p = plan(['web1'], [step(0, 'call', 'call ping', ['web1'])]);
+    const events: RunEvent[] = [
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      ...stepEvents(0, 'call ping', [['web1', err('hostkey_mismatch', msg)]]),
+      { type: 'run_finished', status: 'failed', duration_ms: 50, hosts: endStates(['web1'], { web1: 'hostkey_mismatch' }) },
+    ];
+    expect(await runPlain(events)).toContain(`  UNREACHABLE web1: hostkey_mismatch: ${msg}`);
+    expect(await runPlain(events, true)).toContain(`[1/1] UNREACHABLE web1: hostkey_mismatch: ${msg}`);
+  });
+
+  it('shows an error message of several lines whole, its later lines indented under it', async () => {
+    const p = plan(['a1'], [step(0, 'call', 'call shell', ['a1'])]);
+    const lines = await runPlain([
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      ...stepEvents(0, 'call shell', [['a1', err('failed', 'a1: make exited 2: first\nrun ok: 1 ok, 0 failed\nlast')]]),
+      { type: 'run_finished', status: 'failed', duration_ms: 50, hosts: endStates(['a1'], { a1: 'failed' }) },
+    ]);
+    const i = lines.indexOf('  FAILED a1: failed: a1: make exited 2: first');
+    expect(i).toBeGreaterThan(0);
+    expect(lines.slice(i + 1, i + 3)).toEqual(['      run ok: 1 ok, 0 failed', '      last']);
+    expect(lines.filter((l) => l.startsWith('run '))).toHaveLength(1);
+  });
+
+  it('cuts a long value, saying so and where the whole value is', async () => {
+    const p = plan(['a1'], [step(0, 'call', 'call facts.os', ['a1'])]);
+    const lines = await runPlain([
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      ...stepEvents(0, 'call facts.os', [['a1', ok({ blob: 'x'.repeat(1000) })]]),
+      { type: 'run_finished', status: 'ok', duration_ms: 50, hosts: endStates(['a1'], {}) },
+    ]);
+    const line = lines.find((l) => l.startsWith('  ok a1: '))!;
+    expect(line).toMatch(/… \(\d+ more characters; --json has the whole value\)$/);
+    expect(line.length).toBeLessThan(300);
+  });
+
   it('never throws into the executor, even on events it does not expect', () => {
     const out = new Capture();
     const stderr = new Capture();
