@@ -9,11 +9,14 @@ import type { Outcome } from '../lang/group-expr.js';
 import type { Playbook, Step } from '../model/playbook.js';
 import { builtinSignature } from '../validate/builtin-signatures.js';
 import { checkFetchPaths } from './fetch-paths.js';
+import { hostsInShard, shardLabel, type Shard } from '../lang/shard.js';
 import type { HostBounds, Plan, PlanGroup, PlanStep } from './plan-types.js';
 
 export interface CompileOptions {
   /** `--limit EXPR`: intersected with every step's targets. */
   limit?: string;
+  /** `--shard I/N`: applied as a limit to this shard's hosts (lang/shard.ts). */
+  shard?: Shard;
 }
 
 export interface CompileResult {
@@ -41,8 +44,11 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): CompileR
   const filterGroups = new Map<string, { bounds: HostBounds; step: number }>();
   const registered = new Map<string, HostBounds>();
 
+  // --shard is a static group of its hosts, named so no playbook group can clash with it.
+  const shard = opts.shard ? { name: shardLabel(opts.shard), hosts: hostsInShard(all, opts.shard) } : undefined;
   const resolveStatic = (name: string): HostBounds | undefined => {
     if (name === 'all') return { lower: all, upper: all };
+    if (shard && name === shard.name) return { lower: shard.hosts, upper: shard.hosts };
     if (staticGroups.has(name)) {
       const memo = staticBounds.get(name);
       if (memo) return memo;
@@ -69,8 +75,13 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): CompileR
 
   let limitExpr: GroupExpr | undefined;
   if (opts.limit !== undefined) limitExpr = checkLimit(opts.limit, all, [...staticGroups.keys()], resolveStatic, problems);
+  if (shard) {
+    const s: GroupExpr = { type: 'name', name: shard.name, pos: 0 };
+    limitExpr = limitExpr ? { type: 'binary', op: '&', left: limitExpr, right: s, pos: 0 } : s;
+  }
 
   const groups: PlanGroup[] = playbook.groups.map((g) => ({ name: g.name, source: 'static', hosts: resolveStatic(g.name)! }));
+  if (shard) groups.push({ name: shard.name, source: 'static', hosts: { lower: shard.hosts, upper: shard.hosts } });
   const steps: PlanStep[] = [];
   for (const step of playbook.steps) {
     const onExpr = parse(step.on.value);
@@ -106,6 +117,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): CompileR
     strategy: playbook.strategy,
     ...(playbook.serial ? { serial: playbook.serial } : {}),
     ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    ...(opts.shard ? { shard: opts.shard } : {}),
     steps,
     callables,
   };
