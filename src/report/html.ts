@@ -10,7 +10,7 @@ import type { Json } from '../model/playbook.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { HostResult } from '../run/events.js';
 import { labelOf } from './fold.js';
-import { buildView, durationText, type ReportView, type StepView } from './report-view.js';
+import { buildView, diffOf, durationText, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
 
 /** A value longer than this is shown cut, saying so; the JSON report holds it whole. */
@@ -147,15 +147,15 @@ function changesHtml(v: ReportView): string {
 }
 
 function stepsHtml(v: ReportView): string {
-  return `<section id="steps"><h2>Steps</h2>\n${v.steps.map(stepHtml).join('\n')}\n</section>`;
+  return `<section id="steps"><h2>Steps</h2>\n${v.steps.map((s) => stepHtml(s, v.report.check)).join('\n')}\n</section>`;
 }
 
-function stepHtml(s: StepView): string {
+function stepHtml(s: StepView, check: boolean): string {
   const items: string[] = [];
   const missing = s.step.targets.filter((h) => !s.step.results[h]);
   if (missing.length) items.push(`<li class="l-none"><b>not reached</b> (the run stopped first) on ${hostsText(missing, foldHostNames(missing))}</li>`);
   for (const f of s.folds) {
-    const detail = f.label === 'skipped' ? ' not run in check mode' : `${pre(pretty(f.detail), f.label)}`;
+    const detail = f.label === 'skipped' ? ' not run in check mode' : valueHtml(f.detail, f.label, check);
     items.push(`<li class="l-${f.label}"><b>${esc(f.label)}</b> on ${hostsText(f.hosts, f.hostText)}${detail}</li>`);
   }
   const counts = Object.entries(s.counts)
@@ -167,12 +167,19 @@ function stepHtml(s: StepView): string {
 <ul>${items.join('\n')}</ul></details>`;
 }
 
-function pretty(canonical: string): string {
+/** A value as JSON; its `diff` (text) apart, as a diff, or only named in a check run (shown above). */
+function valueHtml(canonical: string, cls: string, check: boolean): string {
+  let value: Json;
   try {
-    return JSON.stringify(JSON.parse(canonical) as Json, null, 2);
+    value = JSON.parse(canonical) as Json;
   } catch {
-    return canonical;
+    return pre(canonical, cls);
   }
+  const diff = diffOf(value);
+  if (diff === undefined) return pre(JSON.stringify(value, null, 2), cls);
+  const { diff: _omit, ...rest } = value as Record<string, Json>;
+  const shown = pre(JSON.stringify({ ...rest, diff: check ? '(shown under What would change)' : '(below)' }, null, 2), cls);
+  return check ? shown : `${shown}<details><summary>diff</summary>${pre(diff, 'diff')}</details>`;
 }
 
 function pre(text: string, cls: string): string {

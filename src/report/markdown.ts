@@ -8,7 +8,7 @@
 import type { Json } from '../model/playbook.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { FoldedResult } from './fold.js';
-import { buildView, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
+import { buildView, diffOf, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
 
 /** GitHub's limit for an issue or pull-request comment body, in characters. */
@@ -59,7 +59,7 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
   }
   out.section(
     '\n### Steps\n',
-    view.steps.map(stepDetails),
+    view.steps.map((s) => stepDetails(s, report.check)),
     (n) => `\n_The details of ${n} more step${n === 1 ? '' : 's'} are not shown (size limit); see ${where}._\n`,
   );
   return out.text();
@@ -127,7 +127,7 @@ function changeBlock(s: StepView): string {
   return lines.join('\n') + '\n';
 }
 
-function stepDetails(s: StepView): string {
+function stepDetails(s: StepView, check: boolean): string {
   const summary = `${s.number}. ${htmlText(s.step.name)} — ${s.step.status} — ${s.step.targets.length} host${s.step.targets.length === 1 ? '' : 's'}`;
   const body: string[] = [`Targets: \`${s.targetText}\``, ''];
   if (s.counts.not_reached) {
@@ -138,20 +138,31 @@ function stepDetails(s: StepView): string {
     const head = `- ${LABEL_ICON[f.label]} **${f.label}** on \`${f.hostText}\`${f.hosts.length > 1 ? ` (${f.hosts.length})` : ''}`;
     if (f.label === 'skipped') body.push(`${head}: not run in check mode`);
     else if (f.label === 'failed' || f.label === 'unreachable' || f.label === 'cancelled') body.push(`${head}: see Failures above`);
-    else body.push(`${head}:`, '', indent(valueBlock(f.detail)), '');
+    else body.push(`${head}:`, '', indent(valueBlock(f.detail, check)), '');
   }
   return '\n' + details(summary, body.join('\n')) + '\n';
 }
 
-function valueBlock(canonical: string): string {
-  let pretty = canonical;
+/** A value as JSON; its `diff` (text) apart, as a diff, or only named in a check run (shown above). */
+function valueBlock(canonical: string, check: boolean): string {
+  let value: Json;
   try {
-    pretty = JSON.stringify(JSON.parse(canonical) as Json, null, 2);
+    value = JSON.parse(canonical) as Json;
   } catch {
-    // not JSON: shown as it is
+    return fenced(canonical);
   }
-  const { text, note } = cut(pretty);
-  return fenced(text, 'json') + note;
+  const diff = diffOf(value);
+  let diffPart = '';
+  if (diff !== undefined) {
+    const { diff: _omit, ...rest } = value as Record<string, Json>;
+    value = { ...rest, diff: check ? '(shown under What would change)' : '(below)' };
+    if (!check) {
+      const d = cut(diff);
+      diffPart = '\n\n' + details('diff', fenced(d.text, 'diff') + d.note);
+    }
+  }
+  const { text, note } = cut(JSON.stringify(value, null, 2));
+  return fenced(text, 'json') + note + diffPart;
 }
 
 function cut(text: string): { text: string; note: string } {
