@@ -1,4 +1,4 @@
-// `npm run bench:scale [-- --sizes 200,500,1000] [-- --reps N]`: the controller's cost per host.
+// `npm run bench:scale [-- --sizes 200,500,1000] [-- --reps N] [-- --out FILE]`: the controller's cost per host.
 // One `chopsticks run` over N ssh hosts (host entries sharing 48 loopback sshd addresses, each
 // entry its own connection), two steps (facts.hostname, command true) and a --json report.
 // Measured by GNU time around the controller process alone (ssh2 runs in it; no child processes):
@@ -68,7 +68,13 @@ function measure(n) {
   const [rssKiB, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const ok = Object.values(r.hosts).filter((s) => s === 'ok').length;
-  return { n, code, wallS: wall / 1000, rssMiB: rssKiB / 1024, cpuS: user + sys, ok, status: r.status };
+  // What went wrong where, in a few words (e.g. handshake timeouts when the machine is saturated).
+  const errors = new Map();
+  for (const st of r.steps) for (const res of Object.values(st.results)) if (!res.ok) errors.set(res.error.kind, (errors.get(res.error.kind) ?? 0) + 1);
+  const firstError = r.steps.flatMap((st) => Object.values(st.results)).find((res) => !res.ok)?.error.msg;
+  if (firstError) log(`${n} hosts: first error: ${firstError}`);
+  const errText = [...errors].map(([k, c]) => `${c} ${k}`).join(', ');
+  return { n, code, wallS: wall / 1000, rssMiB: rssKiB / 1024, cpuS: user + sys, ok, status: errText ? `${r.status}: ${errText}` : r.status };
 }
 
 const best = (list) => list.reduce((a, b) => (b.cpuS < a.cpuS ? b : a));
@@ -112,5 +118,5 @@ const md = [
   '',
 ].join('\n');
 mkdirSync(join(REPO, 'bench', 'results'), { recursive: true });
-writeFileSync(join(REPO, 'bench', 'results', `scale-${date}.md`), md);
+writeFileSync(opt('--out', join(REPO, 'bench', 'results', `scale-${date}.md`)), md);
 console.log(`\n${md}`);

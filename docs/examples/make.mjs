@@ -25,7 +25,7 @@ function cli(args, { ok = [0, 2] } = {}) {
   }
 }
 function cliAsync(args) {
-  return new Promise((resolve) => spawn(process.execPath, [BIN, ...args], { cwd: work, env, stdio: 'ignore' }).once('close', resolve));
+  return new Promise((resolve) => spawn(process.execPath, [BIN, ...args], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] }).once('close', resolve));
 }
 function render(report, name) {
   cli(['report', report, '--format', 'markdown', '-o', join(here, `${name}.md`)], { ok: [0] });
@@ -82,13 +82,13 @@ try {
   render('failed.json', 'failed');
 
   // fleet-200: 3 shards at once, then merged
-  const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`node${String(i + 1).padStart(3, '0')}`, sshHost(fleet, fleet.hosts[i % fleet.hosts.length])]));
+  const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`node${String(i + 1).padStart(3, '0')}`, sshHost(fleet, fleet.hosts[i % fleet.hosts.length], { connect_timeout: '90s' })]));
   big.node117.port = 1; // one host down
   const pb = write('fleet.yaml', {
     version: 1,
     name: 'Fleet facts',
     hosts: big,
-    steps: [{ call: 'facts.os' }, { call: 'facts.uptime' }, { call: 'shell', args: { cmd: 'test {host} != node042 || { echo "disk /var is 97% full" >&2; exit 1; }; echo ok' } }],
+    steps: [{ call: 'facts.os' }, { call: 'facts.uptime' }, { call: 'shell', args: { cmd: 'if [ {host} = node042 ]; then echo "disk /var is 97% full" >&2; exit 1; fi; echo ok' } }],
   });
   await Promise.all([0, 1, 2].map((i) => cliAsync(['run', pb, '--shard', `${i}/3`, '--json', `fleet-${i}.json`, '--output', 'quiet'])));
   cli(['report', 'merge', 'fleet-0.json', 'fleet-1.json', 'fleet-2.json', '-o', 'fleet-200.json'], { ok: [0] });

@@ -180,7 +180,7 @@ function details(summary: string, body: string): string {
 export function fenced(text: string, lang = ''): string {
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((m) => m.length));
   const fence = '`'.repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}\n${text.replace(/\r\n?/g, '\n')}\n${fence}`;
+  return `${fence}${lang}\n${text.replace(/\r\n?/g, '\n').replace(/\n$/, '')}\n${fence}`;
 }
 
 function indent(text: string): string {
