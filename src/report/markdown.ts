@@ -89,17 +89,19 @@ function stepTable(v: ReportView): string[] {
   for (const s of v.steps) {
     const hosts = s.targetText.length > CELL_HOSTS ? `${s.targetText.slice(0, CELL_HOSTS)}… (${s.step.targets.length} hosts)` : s.targetText;
     const time = s.duration ? `${durationText(s.duration.median)} / ${durationText(s.duration.max)}` : '—';
-    rows.push(`| ${s.number} | ${cell(s.step.name)} | ${STEP_ICON[s.step.status]} ${s.step.status} | \`${hosts}\` | ${countsText(s)} | ${time} |`);
+    rows.push(`| ${s.number} | ${cell(s.step.name)} | ${STEP_ICON[s.step.status]} ${s.step.status} | \`${hosts}\` | ${countsText(s, v.report.check)} | ${time} |`);
   }
   // The table is one piece: a table cut in the middle would lose its header.
   return [rows.join('\n') + '\n'];
 }
 
-function countsText(s: StepView): string {
+function countsText(s: StepView, check: boolean): string {
   const c = s.counts;
   const parts: string[] = [];
+  // In a check run nothing changed: `changed` there means the step would change the host.
+  const words = { not_reached: 'not reached', changed: check ? 'would change' : 'changed', skipped: check ? 'would run' : 'skipped' } as Record<string, string>;
   for (const k of ['ok', 'changed', 'skipped', 'failed', 'unreachable', 'cancelled', 'not_reached'] as const) {
-    if (c[k]) parts.push(`${c[k]} ${k === 'not_reached' ? 'not reached' : k}`);
+    if (c[k]) parts.push(`${c[k]} ${words[k] ?? k}`);
   }
   return parts.join(', ') || '—';
 }
