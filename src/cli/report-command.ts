@@ -10,6 +10,7 @@ import type { Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './main.js';
 import { writeFileAtomic } from '../report/atomic-write.js';
+import { reportSchemaError } from '../report/report-schema.js';
 
 export async function reportCommand(c: Extract<Command, { cmd: 'report' | 'report-merge' }>, io: Io): Promise<number> {
   if (c.cmd === 'report') {
@@ -50,9 +51,9 @@ function readReportFile(path: string): RunReport {
   } catch (e) {
     throw new UsageError(`report: '${path}' is not JSON (${(e as Error).message}); expected a report written by 'chopsticks run --json FILE'`);
   }
-  const r = data as Partial<RunReport> | null;
-  if (!r || typeof r !== 'object' || r.version !== 1 || !Array.isArray(r.steps) || typeof r.hosts !== 'object' || typeof r.groups !== 'object') {
-    throw new UsageError(`report: '${path}' is not a chopsticks run report (version 1 with steps, hosts and groups); expected one written by 'chopsticks run --json FILE'`);
+  const problem = reportSchemaError(data);
+  if (problem !== undefined) {
+    throw new UsageError(`report: '${path}' is not a chopsticks run report (${problem}); expected one written by 'chopsticks run --json FILE'`);
   }
-  return r as RunReport;
+  return data as RunReport;
 }

@@ -62,9 +62,9 @@ describeIntegration('report --format html in chromium', browserUnavailableReason
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(report: RunReport) {
+  async function open(report: RunReport | string) {
     const file = join(dir, `r-${Math.random().toString(36).slice(2)}.html`);
-    writeFileSync(file, renderHtml(report));
+    writeFileSync(file, typeof report === 'string' ? report : renderHtml(report));
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
     const network: string[] = [];
@@ -124,6 +124,12 @@ describeIntegration('report --format html in chromium', browserUnavailableReason
     expect(await page.locator('.timeline .row[data-host]:not(.hidden)').count()).toBe(6);
     expect(await page.textContent('#shown')).toBe('6 of 500 hosts');
     expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('the guard sees requests: a page that loads something is caught', async () => {
+    const { page, network } = await open('<!DOCTYPE html><title>x</title><img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="https://example.invalid/a.css">');
+    expect(network.length).toBeGreaterThan(0);
     await page.close();
   }, 60_000);
 
