@@ -13,6 +13,7 @@ import type { RunReport } from './report/report-types.js';
 import type { ResumeSeed } from './run/resume.js';
 import { loadPlaybook } from './validate/index.js';
 import { compile } from './compile/index.js';
+import type { Shard } from './lang/shard.js';
 
 export interface PlanOptions {
   /** Inventory files, read after the playbook's own `inventory:` list. */
@@ -21,6 +22,8 @@ export interface PlanOptions {
   vars?: Record<string, string>;
   /** `--limit EXPR`: intersected with every step's targets. */
   limit?: string;
+  /** `--shard I/N`: keep only this shard's hosts, as a limit would (lang/shard.ts). */
+  shard?: Shard;
 }
 
 export interface RunPlanOptions {
@@ -44,7 +47,7 @@ export interface RunOutcome {
 export async function planPlaybook(path: string, opts: PlanOptions = {}): Promise<Plan> {
   const { playbook, problems } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {}, limit: opts.limit });
   if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
-  return compile(playbook);
+  return compile(playbook, opts.shard ? { shard: opts.shard } : {});
 }
 
 /** Run a compiled plan against its hosts; resolves with the run report (SPEC §8). */

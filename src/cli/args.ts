@@ -1,16 +1,19 @@
 /** Command-line parsing (SPEC §7). Misuse is a UsageError: exit 5 with a hint. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { parseShard, type Shard } from '../lang/shard.js';
 
 export const USAGE = `Usage:
   chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check]
                           [--json FILE|-] [--junit FILE] [--events FILE] [--resume REPORT]
-                          [--output auto|tty|plain|quiet] [--concurrency N]
+                          [--output auto|tty|plain|quiet] [--concurrency N] [--shard I/N]
   chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--json]
-                           [--resume REPORT]
+                           [--resume REPORT] [--shard I/N]
   chopsticks validate PLAYBOOK... [--inventory FILE]...
   chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
   chopsticks schema
+  chopsticks report REPORT.json --format markdown|html [-o FILE]
+  chopsticks report merge SHARD.json... -o OUT.json [--junit FILE]
 
 Exit codes: 0 ok, 2 some host failed or was unreachable, 3 aborted by a policy,
 4 invalid playbook, 5 wrong command line, 1 internal error, 130/143 interrupted.`;
@@ -31,8 +34,11 @@ export type Command =
       output: Output;
       concurrency?: number;
       resume?: string;
+      shard?: Shard;
     }
-  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; json: boolean; resume?: string }
+  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; json: boolean; resume?: string; shard?: Shard }
+  | { cmd: 'report'; report: string; format: 'markdown' | 'html'; out?: string }
+  | { cmd: 'report-merge'; reports: string[]; out: string; junit?: string }
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
   | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
   | { cmd: 'schema' }
@@ -46,6 +52,18 @@ const COMMON = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** `--shard I/N`, shared by every command that selects hosts (run, plan, exec). */
+export const SHARD_OPTION = { shard: { type: 'string' } } as const satisfies ParseArgsConfig['options'];
+
+/** The parsed `--shard`, or undefined; a malformed value is a usage error (exit 5). */
+export function shardFrom(values: Record<string, unknown>, cmd: string): Shard | undefined {
+  const raw = values.shard;
+  if (raw === undefined) return undefined;
+  const r = parseShard(String(raw));
+  if (!r.ok) throw new UsageError(`${cmd}: ${r.message}`);
+  return r.shard;
+}
+
 const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   run: {
     ...COMMON,
@@ -56,8 +74,10 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     output: { type: 'string', short: 'o' },
     concurrency: { type: 'string', short: 'c' },
     resume: { type: 'string' },
+    ...SHARD_OPTION,
   },
-  plan: { ...COMMON, json: { type: 'boolean' }, resume: { type: 'string' } },
+  plan: { ...COMMON, json: { type: 'boolean' }, resume: { type: 'string' }, ...SHARD_OPTION },
+  report: { format: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, junit: { type: 'string' }, help: COMMON.help },
   validate: { inventory: COMMON.inventory, help: COMMON.help },
   hosts: { inventory: COMMON.inventory, var: COMMON.var, help: COMMON.help },
   schema: { help: COMMON.help },
@@ -69,7 +89,7 @@ export function parseCommandLine(argv: string[]): Command {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
-  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema`);
+  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema, report`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -117,12 +137,22 @@ export function parseCommandLine(argv: string[]): Command {
         output: output as Output,
         concurrency,
         resume: v.resume as string | undefined,
+        shard: shardFrom(v, 'run'),
       };
     }
     case 'plan': {
       const playbook = one('PLAYBOOK');
       noMore(1);
-      return { cmd: 'plan', playbook, inventory, limit: v.limit as string | undefined, vars, json: Boolean(v.json), resume: v.resume as string | undefined };
+      return {
+        cmd: 'plan',
+        playbook,
+        inventory,
+        limit: v.limit as string | undefined,
+        vars,
+        json: Boolean(v.json),
+        resume: v.resume as string | undefined,
+        shard: shardFrom(v, 'plan'),
+      };
     }
     case 'validate':
       if (pos.length === 0) throw new UsageError('validate: missing PLAYBOOK');
@@ -135,6 +165,8 @@ export function parseCommandLine(argv: string[]): Command {
     case 'schema':
       noMore(0);
       return { cmd: 'schema' };
+    case 'report':
+      return reportCommand(pos, v);
   }
   throw new UsageError(`unknown command '${cmd}'`);
 }
@@ -149,4 +181,24 @@ function parseVars(list: string[]): Record<string, string> {
     out[name] = kv.slice(eq + 1);
   }
   return out;
+}
+
+function reportCommand(pos: string[], v: Record<string, string | string[] | boolean | undefined>): Command {
+  const out = v.output as string | undefined;
+  if (out === '') throw new UsageError('report: -o needs a FILE');
+  if (pos[0] === 'merge') {
+    const reports = pos.slice(1);
+    if (reports.length === 0) throw new UsageError('report merge: missing the shard reports (report merge A.json B.json ... -o OUT.json)');
+    if (out === undefined) throw new UsageError('report merge: missing -o OUT.json (where to write the merged report; - for standard output)');
+    if (v.format !== undefined) throw new UsageError('report merge: --format is for rendering one report; merge writes JSON (then: chopsticks report OUT.json --format markdown)');
+    return { cmd: 'report-merge', reports, out, junit: v.junit as string | undefined };
+  }
+  if (pos.length === 0) throw new UsageError('report: missing REPORT.json (a report written by run --json)');
+  if (pos.length > 1) throw new UsageError(`report: unexpected argument '${pos[1]}' (to merge shard reports: chopsticks report merge A.json B.json -o OUT.json)`);
+  if (v.junit !== undefined) throw new UsageError('report: --junit goes with report merge');
+  const format = v.format as string | undefined;
+  if (format !== 'markdown' && format !== 'html') {
+    throw new UsageError(`report: --format must be markdown or html${format === undefined ? '' : `, not '${format}'`}`);
+  }
+  return { cmd: 'report', report: pos[0]!, format, out };
 }

@@ -88,6 +88,11 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       const { runCommand } = await import('./run-command.js');
       return runCommand(c, io);
     }
+    case 'report':
+    case 'report-merge': {
+      const { reportCommand } = await import('./report-command.js');
+      return reportCommand(c, io);
+    }
   }
 }
 

@@ -10,18 +10,33 @@ import type { Playbook } from '../validate/model.js';
 import { kindOf, type PlanStep } from '../steps/index.js';
 import type { PlanStepBase } from '../steps/types.js';
 import { builtinSignature } from '../validate/builtin-signatures.js';
+import { hostsInShard, shardLabel, type Shard } from '../lang/shard.js';
 import type { Plan, PlanGroup } from './plan-types.js';
 
-export function compile(playbook: Playbook): Plan {
+export interface CompileOptions {
+  /** `--shard I/N`: keep only this shard's hosts, as a limit naming them would (lang/shard.ts). */
+  shard?: Shard;
+}
+
+export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
   const hosts = playbook.hosts.map((h) => h.name);
+  // --shard is a static group of its hosts, named so no playbook group can clash with it.
+  const shard = opts.shard ? { name: shardLabel(opts.shard), hosts: hostsInShard(hosts, opts.shard) } : undefined;
+  let limit = playbook.limit?.expr;
+  if (shard) {
+    const s: GroupExpr = { type: 'name', name: shard.name, pos: 0 };
+    limit = limit ? { type: 'binary', op: '&', left: limit, right: s, pos: 0 } : s;
+  }
   const resolved = resolveTargets({
     hosts,
     groups: playbook.groups.map((g) => ({ name: g.name, expr: g.parsed })),
     steps: playbook.steps.map((s) => ({ on: s.on.expr, register: s.register?.value, makes: s.makes?.value })),
-    limit: playbook.limit?.expr,
+    ...(limit ? { limit } : {}),
+    ...(shard ? { fixed: [shard] } : {}),
   });
 
   const groups: PlanGroup[] = playbook.groups.map((g) => ({ name: g.name, source: 'static', hosts: resolved.groups.get(g.name)! }));
+  if (shard) groups.push({ name: shard.name, source: 'static', hosts: { lower: shard.hosts, upper: shard.hosts } });
   for (const [name, m] of resolved.made) groups.push({ name, source: 'filter', hosts: m.bounds, step: m.step });
 
   const readonlyOf = (name: string): boolean =>
@@ -58,6 +73,7 @@ export function compile(playbook: Playbook): Plan {
     strategy: playbook.strategy,
     ...(playbook.serial ? { serial: playbook.serial } : {}),
     ...(playbook.limit !== undefined ? { limit: playbook.limit.text } : {}),
+    ...(opts.shard ? { shard: opts.shard } : {}),
     steps,
     callables,
   };

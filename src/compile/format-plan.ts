@@ -7,6 +7,7 @@ import { formatDuration } from '../lang/durations.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { HostSpec, StepPolicy } from '../model/playbook.js';
 import { kindOf } from '../steps/index.js';
+import { shardLabel } from '../lang/shard.js';
 
 // The CLI loads this module for `plan`; both renderings come from here.
 export { planToJson } from './plan-json.js';
@@ -20,6 +21,10 @@ export function formatPlanText(plan: Plan): string {
   const serial = plan.serial ? `, serial ${plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)).join(', ')}` : '';
   out.push(`  strategy: ${plan.strategy}${serial}`);
   if (plan.limit !== undefined) out.push(`  limit: ${plan.limit}`);
+  if (plan.shard) {
+    const mine = plan.groups.find((g) => g.name === shardLabel(plan.shard!))?.hosts.upper ?? [];
+    out.push(`  shard: ${plan.shard.index}/${plan.shard.count}: ${mine.length} of ${plan.hosts.length} hosts: ${hostList(mine)}`);
+  }
   if (plan.resume) {
     const entries = Object.entries(plan.resume.from);
     out.push(`  resume: ${plan.resume.report}: ${entries.length ? '' : 'nothing to run again'}`.trimEnd());

@@ -6,6 +6,7 @@
  */
 import type { HostSpec, Json, StepPolicy } from '../model/playbook.js';
 import { kindOf } from '../steps/index.js';
+import { shardLabel } from '../lang/shard.js';
 import type { HostBounds, Plan, PlanStep } from './plan-types.js';
 
 export function planToJson(plan: Plan): string {
@@ -21,6 +22,7 @@ export function planAsData(plan: Plan): Json {
     strategy: plan.strategy,
     serial: plan.serial ? plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)) : null,
     limit: plan.limit ?? null,
+    ...(plan.shard ? { shard: { index: plan.shard.index, count: plan.shard.count, hosts: plan.groups.find((g) => g.name === shardLabel(plan.shard!))?.hosts.upper ?? [] } } : {}),
     ...(plan.resume ? { resume: { report: plan.resume.report, from: plan.resume.from } } : {}),
     vars: plan.vars,
     hosts: plan.hosts.map(hostData),

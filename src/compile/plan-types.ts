@@ -29,6 +29,8 @@ export interface Plan {
   strategy: Strategy;
   serial?: SerialSpec;
   limit?: string;
+  /** `--shard I/N`; its hosts are also a static group named `shard(I/N)`. */
+  shard?: { index: number; count: number };
   steps: PlanStep[];
   /** Set by `--resume REPORT`: the hosts that run again and the step each starts from. */
   resume?: { report: string; from: Record<string, number> };

@@ -16,6 +16,8 @@ export interface TargetsInput {
   steps: ReadonlyArray<{ on?: GroupExpr; register?: string; makes?: string }>;
   /** Intersected with every step's `on`. */
   limit?: GroupExpr;
+  /** Groups given as host lists (e.g. `--shard`'s hosts), usable in `limit`. */
+  fixed?: ReadonlyArray<{ name: string; hosts: string[] }>;
 }
 
 export interface StepTargets {
@@ -41,8 +43,11 @@ export function resolveTargets(input: TargetsInput): Targets {
   const made = new Map<string, { bounds: HostBounds; step: number }>();
   const registered = new Map<string, HostBounds>();
 
+  const fixed = new Map((input.fixed ?? []).map((g) => [g.name, g.hosts]));
   const resolve = (name: string): HostBounds | undefined => {
     if (name === 'all') return { lower: all, upper: all };
+    const list = fixed.get(name);
+    if (list) return { lower: list, upper: list };
     if (exprs.has(name)) return groups.get(name) ?? EMPTY; // not yet known: part of a cycle
     if (hostSet.has(name)) return { lower: [name], upper: [name] };
     return made.get(name)?.bounds;

@@ -7,6 +7,7 @@ import { UNREACHABLE_KINDS } from '../errors.js';
 import type { Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/events.js';
 import type { ReportStep, RunReport } from './report-types.js';
+import { shardLabel } from '../lang/shard.js';
 
 interface StepState {
   started: boolean;
@@ -139,7 +140,10 @@ export class ReportBuilder {
     });
 
     const groups: Record<string, string[]> = {};
+    // The shard's own group is the report's `shard` field, not a group of the playbook.
+    const shardGroup = plan?.shard ? shardLabel(plan.shard) : undefined;
     for (const g of plan?.groups ?? []) {
+      if (g.name === shardGroup) continue;
       if (g.source === 'static') groups[g.name] = [...g.hosts.lower];
       else {
         const d = this.decided.get(g.name);
@@ -156,6 +160,7 @@ export class ReportBuilder {
       check: this.check,
       started_at: this.startedAt ?? new Date(this.startedMs).toISOString(),
       duration_ms: this.finished?.duration_ms ?? Math.max(0, Date.now() - this.startedMs),
+      ...(plan?.shard ? { shard: { index: plan.shard.index, count: plan.shard.count, host_order: hostOrder } } : {}),
       groups,
       steps,
       hosts: this.finished?.hosts ?? this.guessEndStates(hostOrder),

@@ -20,6 +20,15 @@ export interface RunReport {
   check: boolean;
   started_at: string;
   duration_ms: number;
+  /** `--shard I/N`: this report covers shard `index` of `count` (docs/ci.md). */
+  shard?: {
+    index: number;
+    count: number;
+    /** Every host of the playbook (all shards), in definition order: how `report merge` orders hosts. */
+    host_order?: string[];
+  };
+  /** Set by `report merge`: the shard reports it was made from. */
+  merged_from?: Array<{ index: number; count: number; started_at: string; duration_ms: number; status: RunStatus }>;
   groups: Record<string, string[]>;
   steps: ReportStep[];
   hosts: Record<string, HostEndState>;
