@@ -12,6 +12,7 @@ import type { PlaybookProblem } from '../errors.js';
 import { closest } from '../lang/groups.js';
 import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
+import { checkValues } from './value-checks.js';
 
 export type DocKind = 'playbook' | 'inventory';
 
@@ -90,8 +91,9 @@ interface AjvLike {
 export function checkSchema(parsed: ParsedYaml, value: unknown, kind: DocKind): PlaybookProblem[] {
   const v = validators();
   const fn = kind === 'playbook' ? v.playbook : v.inventory;
-  if (fn(value)) return [];
-  return translateErrors(parsed, value, fn.errors ?? [], v.schema, kind);
+  const problems = fn(value) ? [] : translateErrors(parsed, value, fn.errors ?? [], v.schema, kind);
+  problems.push(...checkValues(parsed, value, kind));
+  return problems.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
 }
 
 const STEP_KIND_KEYS: Record<string, string[]> = {

