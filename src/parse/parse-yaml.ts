@@ -32,8 +32,12 @@ export type JsonPath = ReadonlyArray<string | number>;
 export const MAX_NESTING = 200;
 
 export function parseYaml(file: string, text: string): ParsedYaml {
+  // Lines from the text itself: the parser reports newlines only where its tokens end, which
+  // after a syntax error skips lines inside the tokens it could not place.
   const lineCounter = new LineCounter();
-  const tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  lineCounter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+  const tokens = [...new Parser().parse(text)];
   const tooDeep = nestingBeyond(tokens, MAX_NESTING);
   const doc = compose(tooDeep === undefined ? tokens : [], tooDeep === undefined ? text.length : 0);
   const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [], aliasTargets: new Map() };
