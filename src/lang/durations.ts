@@ -10,22 +10,35 @@ const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 const PAIR = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 const BARE = /^\d+(?:\.\d+)?$/;
 
-export function parseDuration(input: string | number): number | undefined {
+/**
+ * The longest duration: Node's timers hold a signed 32-bit count of milliseconds, and a longer
+ * delay fires at once (a 25-day timeout would time out every host immediately).
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+export type DurationResult = { ok: true; ms: number } | { ok: false; reason: 'format' | 'too_long' };
+
+export function checkDuration(input: string | number): DurationResult {
+  let ms: number;
   if (typeof input === 'number') {
-    if (!Number.isFinite(input) || input < 0) return undefined;
-    return checked(input * 1000);
+    if (Number.isNaN(input) || input < 0) return { ok: false, reason: 'format' };
+    ms = input * 1000;
+  } else {
+    const text = input.trim();
+    if (BARE.test(text)) ms = Number(text) * 1000;
+    else if (WHOLE.test(text)) {
+      ms = 0;
+      for (const m of text.matchAll(PAIR)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+    } else return { ok: false, reason: 'format' };
   }
-  const text = input.trim();
-  if (BARE.test(text)) return checked(Number(text) * 1000);
-  if (!WHOLE.test(text)) return undefined;
-  let ms = 0;
-  for (const m of text.matchAll(PAIR)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return checked(ms);
+  const r = Math.round(ms);
+  return r > MAX_DURATION_MS ? { ok: false, reason: 'too_long' } : { ok: true, ms: r };
 }
 
-function checked(ms: number): number | undefined {
-  const r = Math.round(ms);
-  return Number.isSafeInteger(r) ? r : undefined;
+/** Milliseconds, or undefined for text that is not a duration or one longer than MAX_DURATION_MS. */
+export function parseDuration(input: string | number): number | undefined {
+  const r = checkDuration(input);
+  return r.ok ? r.ms : undefined;
 }
 
 /** `90500` → `1m30.5s`; for messages and plan output. */

@@ -2,12 +2,17 @@
  * YAML text → document with positions. The only place that knows about the `yaml` package's
  * node types; validate/ asks it for positions by JSON path.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
+import type { Alias, CST, Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
 
-/** Aliases expanded per document; far above any honest playbook, far below a "billion laughs". */
-export const MAX_ALIAS_COUNT = 100;
+/**
+ * Alias expansions per document, counting the aliases inside an anchored value again each time
+ * that value is used. Far above any honest playbook, far below a "billion laughs".
+ */
+export const MAX_ALIAS_COUNT = 1000;
+/** Characters of source text that aliases may copy in all (a 10 MB file's worth). */
+export const MAX_ALIAS_COPY = 10_000_000;
 
 export interface ParsedYaml {
   file: string;
@@ -17,94 +22,197 @@ export interface ParsedYaml {
   /** Plain JS value of the document; undefined when the document could not be converted safely. */
   value: unknown;
   problems: PlaybookProblem[];
+  /** The anchored node each alias refers to (the last anchor of that name before it). */
+  aliasTargets: Map<Alias, YamlNode>;
 }
 
 export type JsonPath = ReadonlyArray<string | number>;
 
-/** Nesting beyond this is refused before parsing: the parser recurses and would overflow the stack. */
+/** Collections nested deeper than this are refused before composing: composing recurses. */
 export const MAX_NESTING = 200;
 
 export function parseYaml(file: string, text: string): ParsedYaml {
+  // Lines from the text itself: the parser reports newlines only where its tokens end, which
+  // after a syntax error skips lines inside the tokens it could not place.
   const lineCounter = new LineCounter();
-  const tooDeep = nestingBeyond(text, MAX_NESTING);
-  const doc = parseDocument(tooDeep === undefined ? text : '', {
-    uniqueKeys: true,
-    prettyErrors: false,
-    lineCounter,
-    // YAML 1.2 core: `0644` is the integer 644, `yes` is a string. Octal modes are caught by validate.
-    version: '1.2',
-  });
+  lineCounter.addNewLine(0);
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+  const tokens = [...new Parser().parse(text)];
+  const tooDeep = nestingBeyond(tokens, MAX_NESTING);
+  const doc = compose(tooDeep === undefined ? tokens : [], tooDeep === undefined ? text.length : 0);
+  const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [], aliasTargets: new Map() };
+  const problems = parsed.problems;
   if (tooDeep !== undefined) {
-    // The empty document above parsed nothing; count lines of the real text for the position.
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
-    const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [] };
-    parsed.problems.push({
+    problems.push({
       code: 'yaml_syntax',
       message: `the document is nested more than ${MAX_NESTING} levels deep; a playbook never needs that`,
       pos: posAt(parsed, tooDeep),
     });
     return parsed;
   }
-  const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [] };
-  const problems = parsed.problems;
 
   for (const err of doc.errors) {
-    const code = err.code === 'DUPLICATE_KEY' ? 'duplicate_key' : 'yaml_syntax';
-    const message =
-      code === 'duplicate_key'
-        ? `duplicate key ${describeKeyAt(text, err.pos[0])}: a key may appear only once in a mapping; remove or rename one`
-        : `YAML syntax error: ${err.message}`;
-    problems.push({ code, message, pos: posAt(parsed, err.pos[0]) });
+    problems.push({ code: 'yaml_syntax', message: `YAML syntax error: ${err.message}`, pos: posAt(parsed, err.pos[0]) });
   }
-
-  let unresolved = false;
-  visit(doc, {
-    Alias(_key, node) {
-      if (node.resolve(doc) === undefined) {
-        unresolved = true;
-        problems.push({
-          code: 'yaml_syntax',
-          message: `alias *${node.source} refers to no anchor defined before it; define &${node.source} first`,
-          pos: posAt(parsed, node.range?.[0] ?? 0),
-        });
-      }
-    },
-    Pair(_key, pair) {
-      // Object keys are strings; a collection as key would be silently stringified.
-      if (pair.key !== null && !isScalar(pair.key) && !isAlias(pair.key)) {
-        problems.push({
-          code: 'yaml_syntax',
-          message: 'a mapping key must be a plain value, not a list or mapping',
-          pos: posAt(parsed, (pair.key as YamlNode).range?.[0] ?? 0),
-        });
-      }
-      if (isScalar(pair.key) && pair.key.value === '__proto__') {
-        problems.push({
-          code: 'schema',
-          message: 'the key __proto__ is not allowed anywhere in a playbook; rename it',
-          pos: posAt(parsed, pair.key.range?.[0] ?? 0),
-        });
-      }
-    },
-  });
-
-  if (doc.errors.length === 0 && !unresolved) {
+  const unsafe = new Structure(parsed).check(doc.contents);
+  if (doc.errors.length === 0 && !unsafe) {
     try {
-      parsed.value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      // Aliases were counted and checked above, in one pass (the library's own count is per alias).
+      parsed.value = doc.toJS({ maxAliasCount: -1 });
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      if (/alias count/i.test(msg)) {
-        problems.push({
-          code: 'alias_limit',
-          message: `too many YAML alias expansions (limit ${MAX_ALIAS_COUNT}); this looks like an alias bomb: write the values out or use fewer aliases`,
-          pos: firstAliasPos(parsed),
-        });
-      } else {
-        problems.push({ code: 'yaml_syntax', message: `YAML error: ${msg}`, pos: posAt(parsed, 0) });
-      }
+      problems.push({ code: 'yaml_syntax', message: `YAML error: ${e instanceof Error ? e.message : String(e)}`, pos: posAt(parsed, 0) });
     }
   }
   return parsed;
+}
+
+/** What parseDocument does, on tokens already parsed (and checked for depth). */
+function compose(tokens: CST.Token[], length: number): Document.Parsed {
+  // uniqueKeys: the library compares each key with every earlier one; Structure does it with a Set.
+  // logLevel: its warnings (e.g. collection keys) would go to stderr; Structure reports them.
+  const composer = new Composer({ uniqueKeys: false, version: '1.2', logLevel: 'error' });
+  let doc: Document.Parsed | undefined;
+  for (const d of composer.compose(tokens, true, length)) {
+    if (!doc) doc = d;
+    else {
+      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      break;
+    }
+  }
+  return doc!;
+}
+
+interface Weight {
+  /** Alias expansions needed to build the node's value. */
+  aliases: number;
+  /** Characters of source the node's value spans once its aliases are expanded. */
+  chars: number;
+}
+
+/**
+ * One pass over the composed document: resolves every alias (the last anchor of its name before
+ * it, as the library does), refuses aliases inside their own anchor (a value containing itself),
+ * counts alias expansions, and checks keys: duplicates, collections as keys, __proto__.
+ */
+class Structure {
+  private readonly anchors = new Map<string, YamlNode>();
+  private readonly weights = new Map<YamlNode, Weight>();
+  private readonly open = new Set<YamlNode>();
+  private aliases = 0;
+  private copied = 0;
+  private unsafe = false;
+  private limitReported = false;
+
+  constructor(private readonly parsed: ParsedYaml) {}
+
+  /** True when the document must not be converted to a JS value. */
+  check(root: unknown): boolean {
+    this.walk(root);
+    return this.unsafe;
+  }
+
+  private problem(code: PlaybookProblem['code'], message: string, offset: number): void {
+    this.parsed.problems.push({ code, message, pos: posAt(this.parsed, offset) });
+  }
+
+  private walk(node: unknown): Weight {
+    if (isAlias(node)) return this.alias(node);
+    if (!node || typeof node !== 'object') return { aliases: 0, chars: 0 };
+    const n = node as YamlNode;
+    if (n.anchor) {
+      this.anchors.set(n.anchor, n);
+      this.open.add(n);
+    }
+    const len = n.range ? n.range[1] - n.range[0] : 0;
+    const w: Weight = { aliases: 0, chars: len };
+    const add = (x: Weight): void => {
+      w.aliases += x.aliases;
+      w.chars += x.chars;
+    };
+    if (isMap(n)) {
+      const seen = new Set<string>();
+      for (const pair of n.items) {
+        this.key(pair, seen);
+        add(this.walk(pair.key));
+        add(this.walk(pair.value));
+      }
+    } else if (isSeq(n)) {
+      for (const item of n.items) add(this.walk(item));
+    }
+    if (n.anchor) {
+      this.open.delete(n);
+      this.weights.set(n, w);
+    }
+    return w;
+  }
+
+  private alias(node: Alias): Weight {
+    const at = node.range?.[0] ?? 0;
+    const target = this.anchors.get(node.source);
+    if (!target) {
+      this.unsafe = true;
+      this.problem('yaml_syntax', `alias *${node.source} refers to no anchor defined before it; define &${node.source} first`, at);
+      return { aliases: 0, chars: 0 };
+    }
+    this.parsed.aliasTargets.set(node, target);
+    if (this.open.has(target)) {
+      this.unsafe = true;
+      this.problem(
+        'cycle',
+        `alias *${node.source} is inside the value anchored &${node.source}, so that value would contain itself; write the inner value out instead`,
+        at,
+      );
+      return { aliases: 0, chars: 0 };
+    }
+    const t = this.weights.get(target) ?? { aliases: 0, chars: 0 };
+    const w = { aliases: 1 + t.aliases, chars: t.chars };
+    if (!this.limitReported) {
+      this.aliases += w.aliases;
+      this.copied += w.chars;
+      if (this.aliases > MAX_ALIAS_COUNT) {
+        this.unsafe = this.limitReported = true;
+        this.problem(
+          'alias_limit',
+          `too many YAML alias expansions (limit ${MAX_ALIAS_COUNT}); this looks like an alias bomb: write the values out or use fewer aliases`,
+          at,
+        );
+      } else if (this.copied > MAX_ALIAS_COPY) {
+        this.unsafe = this.limitReported = true;
+        this.problem(
+          'alias_limit',
+          `YAML aliases copy more than ${MAX_ALIAS_COPY / 1_000_000} MB of text in all; this looks like an alias bomb: write the values out or use fewer aliases`,
+          at,
+        );
+      }
+    }
+    return w;
+  }
+
+  /** Keys become JS object keys: they must be strings (or scalars, written as strings), each once. */
+  private key(pair: Pair<unknown, unknown>, seen: Set<string>): void {
+    const key = pair.key;
+    const at = (key as YamlNode | null)?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0] ?? 0;
+    const resolved = isAlias(key) ? this.anchors.get(key.source) : key;
+    if (resolved !== null && resolved !== undefined && !(isScalar(resolved) && (resolved.value === null || typeof resolved.value !== 'object'))) {
+      this.unsafe = true;
+      this.problem('yaml_syntax', 'mapping keys must be plain strings, not a list or mapping; write this key as a string', at);
+      return;
+    }
+    const value = isScalar(resolved) ? resolved.value : null;
+    const name = value === null || value === undefined ? '' : String(value);
+    if (name === '__proto__') {
+      this.problem('schema', 'the key __proto__ is not allowed anywhere in a playbook; rename it', at);
+    }
+    if (seen.has(name)) {
+      this.unsafe = true;
+      this.problem(
+        'duplicate_key',
+        `duplicate key ${describeKeyAt(this.parsed.text, at)}: a key may appear only once in a mapping; remove or rename one`,
+        at,
+      );
+    }
+    seen.add(name);
+  }
 }
 
 /** 1-based line/col of a character offset. */
@@ -130,7 +238,7 @@ export function findOffset(parsed: ParsedYaml, path: JsonPath, which: 'key' | 'v
     const seg = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+      const pair = pairOf(parsed, node, seg);
       if (!pair) return offset;
       if (last && which === 'key') return rangeStart(pair.key) ?? offset;
       node = pair.value;
@@ -154,7 +262,7 @@ export function nodeAt(parsed: ParsedYaml, path: JsonPath): YamlNode | undefined
   for (const seg of path) {
     node = deref(parsed, node);
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+      const pair = pairOf(parsed, node, seg);
       if (!pair) return undefined;
       node = pair.value;
     } else if (isSeq(node)) {
@@ -162,6 +270,26 @@ export function nodeAt(parsed: ParsedYaml, path: JsonPath): YamlNode | undefined
     } else return undefined;
   }
   return (node ?? undefined) as YamlNode | undefined;
+}
+
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/**
+ * The pair of `key` in a mapping. Validation looks up a position for every host, step and arg;
+ * an index per mapping keeps that linear in the size of the file.
+ */
+function pairOf(parsed: ParsedYaml, map: YAMLMap, key: string | number): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (!isPair(p)) continue;
+      const k = keyString(deref(parsed, p.key));
+      if (k !== undefined && !index.has(k)) index.set(k, p as Pair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index.get(String(key));
 }
 
 /** Source text of the node at `path` as written (e.g. `0644` for a number node). */
@@ -195,11 +323,12 @@ export function posInScalar(parsed: ParsedYaml, path: JsonPath, offset: number):
 }
 
 function deref(parsed: ParsedYaml, node: unknown): unknown {
-  return isAlias(node) ? node.resolve(parsed.doc) : node;
+  return isAlias(node) ? parsed.aliasTargets.get(node) : node;
 }
 
 function keyString(key: unknown): string | undefined {
-  if (isScalar(key)) return String(key.value);
+  // As the library turns keys into JS object keys.
+  if (isScalar(key)) return key.value === null || key.value === undefined ? '' : String(key.value);
   return undefined;
 }
 
@@ -217,53 +346,37 @@ function describeKeyAt(text: string, offset: number): string {
   return k ? `'${k}'` : '';
 }
 
-function firstAliasPos(parsed: ParsedYaml): SourcePos {
-  let at = 0;
-  visit(parsed.doc, {
-    Alias(_k, node) {
-      at = node.range?.[0] ?? 0;
-      return visit.BREAK;
-    },
-  });
-  return posAt(parsed, at);
-}
-
 /**
- * Offset where nesting first exceeds `limit`, or undefined. A cheap over-estimate that needs no
- * parser: flow brackets plus block indentation (each deeper indent of a line, or a `- ` item,
- * counts as a level). Comments and quoted strings are skipped.
+ * Offset of the first (in the text) collection nested deeper than `limit`, or undefined. Measured on the
+ * parser's tokens (collections only; brackets inside scalars are text), with a loop rather than
+ * recursion, since the point is to stop input that would make composing recurse too deep.
  */
-function nestingBeyond(text: string, limit: number): number | undefined {
-  let flow = 0;
-  const indents: number[] = [];
-  let lineStart = 0;
-  while (lineStart <= text.length) {
-    let end = text.indexOf('\n', lineStart);
-    if (end < 0) end = text.length;
-    const line = text.slice(lineStart, end);
-    const content = /^[ -]*/.exec(line)![0];
-    if (flow === 0 && line.trim() !== '' && !line.trimStart().startsWith('#')) {
-      const indent = content.length;
-      while (indents.length && indents[indents.length - 1]! >= indent) indents.pop();
-      indents.push(indent);
-      // `- - - x` nests one level per dash.
-      const dashes = (content.match(/-(?= )/g) ?? []).length;
-      if (indents.length + dashes > limit) return lineStart;
-    }
-    let quote: string | undefined;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i]!;
-      if (quote) {
-        if (c === quote) quote = undefined;
-        continue;
+function nestingBeyond(tokens: CST.Token[], limit: number): number | undefined {
+  let first: number | undefined;
+  const stack: Array<[CST.Token | null | undefined, number]> = tokens.map((t) => [t, 0]);
+  while (stack.length) {
+    const [tok, depth] = stack.pop()!;
+    if (!tok) continue;
+    switch (tok.type) {
+      case 'document':
+        stack.push([tok.value, depth]);
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (depth + 1 > limit) {
+          first = Math.min(first ?? tok.offset, tok.offset);
+          break;
+        }
+        for (const item of tok.items) {
+          if ('key' in item) stack.push([item.key, depth + 1]);
+          if ('value' in item) stack.push([item.value, depth + 1]);
+        }
+        break;
       }
-      if (c === '"' || c === "'") quote = c;
-      else if (c === '#' && (i === 0 || line[i - 1] === ' ')) break;
-      else if (c === '[' || c === '{') {
-        if (++flow + indents.length > limit) return lineStart + i;
-      } else if ((c === ']' || c === '}') && flow > 0) flow--;
+      default:
+        break;
     }
-    lineStart = end + 1;
   }
-  return undefined;
+  return first;
 }

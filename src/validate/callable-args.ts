@@ -10,6 +10,7 @@ import { closest } from '../lang/groups.js';
 import { isTemplate } from '../lang/templates.js';
 import { precompiled, typeWords } from './schema-check.js';
 import { builtinExportName } from './schema-standalone.js';
+import { NUL_MESSAGE } from './value-checks.js';
 
 export interface ArgProblem {
   /** Path inside args (empty for the args object itself). */
@@ -50,8 +51,8 @@ export function checkArgs(callable: string, cacheKey: string, schema: object, ar
   if (fn instanceof Error) {
     return [{ path: [], which: 'value', message: `callable '${callable}' exports a schema that is not valid JSON Schema: ${fn.message}` }];
   }
-  if (fn(args)) return [];
-  const out: ArgProblem[] = [];
+  const out: ArgProblem[] = cacheKey.startsWith('builtin:') ? nulProblems(callable, args) : [];
+  if (fn(args)) return out;
   for (const e of fn.errors ?? []) {
     const problem = translate(callable, schema, e, args);
     if (problem && !out.some((p) => p.message === problem.message && p.path.join('.') === problem.path.join('.'))) out.push(problem);
@@ -86,6 +87,25 @@ function translate(callable: string, schema: object, e: ErrorObject, args: Recor
     default:
       return { path, which: 'value', message: `${callable}: ${where} ${e.message ?? 'is invalid'}` };
   }
+}
+
+/** Args from which a built-in makes argv, paths or environment: no NUL can pass (stdin can hold one). */
+function nulProblems(callable: string, args: Record<string, Json>): ArgProblem[] {
+  const out: ArgProblem[] = [];
+  const walk = (v: Json, path: string[]): void => {
+    if (path.length === 1 && path[0] === 'stdin') return;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) out.push({ path, which: 'value', message: `${callable}: arg '${path.join('.')}' ${NUL_MESSAGE}` });
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, String(i)]));
+    else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\0')) out.push({ path: [...path, k], which: 'key', message: `${callable}: arg name '${[...path, k].join('.')}' ${NUL_MESSAGE}` });
+        walk(x, [...path, k]);
+      }
+    }
+  };
+  walk(args, []);
+  return out;
 }
 
 /** True when the value at path, or a string on the way to it, is a template (decided at run time). */

@@ -112,11 +112,22 @@ export function buildHost(
           pos: blame(['ephemeral'], 'key'),
         });
       }
-      if (image !== undefined && o.ephemeral === false) {
+      if (image !== undefined && container === undefined && o.ephemeral !== true) {
+        // Spelled out so that a reader of the playbook sees the container will be removed.
         problems.push({
           code: 'schema',
-          message: `docker host '${name}': an image host is always a container made for the run; set ephemeral: true or use container`,
-          pos: blame(['ephemeral'], 'value'),
+          message:
+            o.ephemeral === false
+              ? `docker host '${name}': an image host is always a container made for the run; set ephemeral: true or use container`
+              : `docker host '${name}': image makes a container for the run, which needs ephemeral: true; add ephemeral: true (or use container: for an existing one)`,
+          pos: o.ephemeral === false ? blame(['ephemeral'], 'value') : blame(['image'], 'key'),
+        });
+      }
+      if (image === undefined && container === undefined && o.ephemeral === true) {
+        problems.push({
+          code: 'schema',
+          message: `docker host '${name}': ephemeral: true needs image, the image to make the container from`,
+          pos: blame(['ephemeral'], 'key'),
         });
       }
       return {

@@ -14,6 +14,7 @@ import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
 import { STEP_KIND_NAMES } from '../steps/index.js';
 import { kindKeys } from '../steps/schema.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
+import { checkValues } from './value-checks.js';
 
 export type DocKind = 'playbook' | 'inventory';
 
@@ -92,8 +93,9 @@ interface AjvLike {
 export function checkSchema(parsed: ParsedYaml, value: unknown, kind: DocKind): PlaybookProblem[] {
   const v = validators();
   const fn = kind === 'playbook' ? v.playbook : v.inventory;
-  if (fn(value)) return [];
-  return translateErrors(parsed, value, fn.errors ?? [], v.schema, kind);
+  const problems = fn(value) ? [] : translateErrors(parsed, value, fn.errors ?? [], v.schema, kind);
+  problems.push(...checkValues(parsed, value, kind));
+  return problems.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
 }
 
 const STEP_KIND_KEYS = kindKeys();

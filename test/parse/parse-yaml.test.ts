@@ -50,7 +50,7 @@ describe('parseYaml', () => {
     const p = parseYaml('f.yaml', 'vars:\n  __proto__: { polluted: 1 }\n? [a]\n: 1\n');
     expect(p.problems.map(formatProblem)).toEqual([
       'f.yaml:2:3: the key __proto__ is not allowed anywhere in a playbook; rename it',
-      'f.yaml:3:3: a mapping key must be a plain value, not a list or mapping',
+      'f.yaml:3:3: mapping keys must be plain strings, not a list or mapping; write this key as a string',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
