@@ -186,14 +186,14 @@ export async function fetchFile(
       await mkdir(dirname(dest), { recursive: true });
     }
   } catch (e) {
-    throw localError(ctx.hostName, what, e);
+    throw localError(ctx.hostName, what, e, localPath);
   }
   const tmp = join(dirname(dest), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
   let fh;
   try {
     fh = await open(tmp, 'wx', 0o600);
   } catch (e) {
-    throw localError(ctx.hostName, what, e);
+    throw localError(ctx.hostName, what, e, dest);
   }
   const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
   const splitter = new HeaderSplitter(opts.onProgress);
@@ -204,13 +204,18 @@ export async function fetchFile(
     stderrText = (stderrText + s).slice(-65536);
   });
   try {
-    const piped = pipeline(proc.stdout, splitter, file);
+    // A local write error (a full disk) must stop the remote side too: otherwise it blocks on a
+    // pipe nobody reads and the fetch never settles.
+    const piped = pipeline(proc.stdout, splitter, file).catch((e: unknown) => {
+      proc.kill();
+      throw e;
+    });
     const outcome = await withLimits(ctx, proc, what, opts, async () => {
       const [, ex] = await Promise.all([piped.catch((e: unknown) => e), proc.exit]);
       return ex;
     });
     await piped.catch((e: unknown) => {
-      throw localError(ctx.hostName, what, e);
+      throw localError(ctx.hostName, what, e, dest);
     });
     if (outcome.code !== 0 || splitter.header === null) throw remoteError(ctx.hostName, what, stderrText, opts.become);
     const [sizeText, remoteSha, pwd] = splitHeader(splitter.header);
@@ -392,8 +397,23 @@ export async function sha1File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function localError(host: string, what: string, e: unknown): HostError {
+/** Errors of the controller's own disk while writing: a full disk is the usual one. */
+const LOCAL_WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EROFS: 'Read-only file system',
+  EIO: 'Input/output error',
+  EFBIG: 'File too large',
+};
+
+/** `path`: the local file being written, named in messages (Node leaves it out of write errors). */
+function localError(host: string, what: string, e: unknown, path?: string): HostError {
   const err = e as NodeJS.ErrnoException;
+  const io = err.code !== undefined ? LOCAL_WRITE_ERRORS[err.code] : undefined;
+  if (io !== undefined) {
+    const where = path ?? err.path ?? 'a local file';
+    return new HostError('remote_io', `${host}: ${what}: cannot write ${where} on this machine: ${io} (${err.code}); nothing was kept. Free space there or choose another destination.`);
+  }
   const kind =
     err.code === 'ENOENT'
       ? 'not_found'
