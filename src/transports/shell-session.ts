@@ -75,7 +75,8 @@ interface Current {
   stderr: Buffer[];
   stderrBytes: number;
   stderrDecoder: StringDecoder;
-  onStderr: ((text: string) => void) | undefined;
+  /** Stderr echo, split into whole lines where the data enters (see StderrLines). */
+  stderrLines: StderrLines | undefined;
   pid: number | null;
   rc: number | null;
   errEnded: boolean;
@@ -271,7 +272,7 @@ export class ShellSession implements HostSession {
         stderr: [],
         stderrBytes: 0,
         stderrDecoder: new StringDecoder('utf8'),
-        onStderr: opts.onStderr,
+        stderrLines: opts.onStderr !== undefined ? new StderrLines(opts.onStderr) : undefined,
         pid: null,
         rc: null,
         errEnded: false,
@@ -335,10 +336,7 @@ export class ShellSession implements HostSession {
   private onStderrData(d: Buffer): void {
     const cur = this.current;
     if (cur === null) return;
-    if (cur.onStderr !== undefined) {
-      const text = cur.stderrDecoder.write(d);
-      if (text !== '') cur.onStderr(text);
-    }
+    if (cur.stderrLines !== undefined) cur.stderrLines.write(cur.stderrDecoder.write(d));
     cur.stderr.push(d);
     cur.stderrBytes += d.length;
     while (cur.stderrBytes - (cur.stderr[0]?.length ?? 0) >= STDERR_TAIL && cur.stderr.length > 1) {
@@ -361,10 +359,7 @@ export class ShellSession implements HostSession {
   }
 
   private finish(cur: Current): void {
-    if (cur.onStderr !== undefined) {
-      const rest = cur.stderrDecoder.end();
-      if (rest !== '') cur.onStderr(rest);
-    }
+    cur.stderrLines?.end(cur.stderrDecoder.end());
     switch (cur.stop) {
       case null: {
         let stderrBuf = Buffer.concat(cur.stderr);
@@ -442,6 +437,60 @@ export class ShellSession implements HostSession {
       this.current = null;
       cur.settle(err);
     }
+  }
+}
+
+/** Longest stderr line echoed; the rest of a longer line is dropped, and the echo says so. */
+export const MAX_STDERR_LINE = 64 * 1024;
+const CUT_NOTE = ` … [line cut at ${MAX_STDERR_LINE / 1024} KiB]`;
+
+/**
+ * Remote stderr as whole lines, each at most MAX_STDERR_LINE characters. A host can send
+ * gigabytes without a newline: holding (and re-splitting) the unfinished line for every chunk
+ * was quadratic in time and unbounded in memory, so the cap is applied here, where the data
+ * enters, and every later consumer only ever sees short, complete lines.
+ */
+export class StderrLines {
+  private partial = '';
+  /** Inside a line already cut: drop until its newline. */
+  private dropping = false;
+
+  constructor(private readonly emit: (text: string) => void) {}
+
+  write(text: string): void {
+    let out = '';
+    let start = 0;
+    while (start < text.length) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl + 1;
+      if (this.dropping) {
+        if (nl >= 0) this.dropping = false;
+      } else {
+        const room = MAX_STDERR_LINE - this.partial.length;
+        const body = nl < 0 ? end - start : end - start - 1;
+        if (body <= room) {
+          if (nl < 0) this.partial += text.slice(start, end);
+          else {
+            out += this.partial + text.slice(start, end);
+            this.partial = '';
+          }
+        } else {
+          out += `${this.partial}${text.slice(start, start + room)}${CUT_NOTE}\n`;
+          this.partial = '';
+          this.dropping = nl < 0;
+        }
+      }
+      start = end;
+    }
+    if (out !== '') this.emit(out);
+  }
+
+  /** The command ended: what is left of an unfinished line goes out as it is. */
+  end(text: string): void {
+    this.write(text);
+    if (this.partial !== '') this.emit(this.partial);
+    this.partial = '';
+    this.dropping = false;
   }
 }
 
