@@ -12,7 +12,9 @@ import { cleanup, ensureBuilt, readReport, startCli, tempDir, writePlaybook } fr
 beforeAll(() => ensureBuilt(), 240_000);
 
 let dir: string;
-afterEach(() => cleanup(dir));
+afterEach(() => {
+  if (dir !== undefined) cleanup(dir);
+});
 
 /** Highest resident memory of `pid` so far (VmHWM), in MB; polled until it exits. */
 function watchPeakRss(pid: number): { peak: () => number; stop: () => void } {
