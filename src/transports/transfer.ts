@@ -6,7 +6,7 @@
  * (temp file beside the destination, sha1 compared, then rename).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, unlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { HostError } from '../errors.js';
 import type { FetchValue, PutValue, TransferOptions } from './session.js';
 import { formatDuration, remoteError } from './shell-session.js';
 import type { RemoteProcess, Transport } from './types.js';
+import { onUrgentExit } from './urgent-exit.js';
 
 export interface TransferContext {
   transport: Transport;
@@ -195,6 +196,7 @@ export async function fetchFile(
   } catch (e) {
     throw localError(ctx.hostName, what, e, dest);
   }
+  const dropUrgent = onUrgentExit(() => unlinkSync(tmp));
   const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
   const splitter = new HeaderSplitter(opts.onProgress);
   const file = fh.createWriteStream();
@@ -236,6 +238,8 @@ export async function fetchFile(
     file.destroy();
     await unlink(tmp).catch(() => {});
     throw e;
+  } finally {
+    dropUrgent();
   }
 }
 
