@@ -10,6 +10,7 @@ import { planPlaybook, runPlan } from '../api.js';
 import type { Command } from './args.js';
 import { exitCodeForRun } from './exit-codes.js';
 import { loadResume } from './resume-file.js';
+import { runUrgentCleanups } from '../transports/urgent-exit.js';
 import type { Io } from './main.js';
 
 type RunCmd = Extract<Command, { cmd: 'run' }>;
@@ -36,14 +37,26 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
     }
   };
 
+  let closed: Promise<unknown> | undefined;
+  // Once: a second signal and the end of the run may both want the reports written.
+  const closeReporters = () =>
+    (closed ??= Promise.all(reporters.map((r) => r.close().catch((e: Error) => io.stderr.write(`chopsticks: ${e.message}\n`)))));
+
   const interrupt = new AbortController();
   // Every host's operation listens on this one signal; hundreds of listeners are expected, not a leak.
   setMaxListeners(0, interrupt.signal);
   let signalName: 'SIGINT' | 'SIGTERM' | undefined;
+  let leaving = false;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
     if (signalName !== undefined) {
-      // A second signal, whichever came first: the user (or supervisor) wants out now.
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      // A second signal, whichever came first: the user (or supervisor) wants out now. Out within
+      // about a second, with the reports of what is known so far (nothing that finished is lost)
+      // and the run's ephemeral containers removed on the way, as far as that second allows.
+      if (leaving) return;
+      leaving = true;
+      const code = sig === 'SIGINT' ? 130 : 143;
+      void leaveNow(closeReporters, code);
+      return;
     }
     signalName = sig;
     io.stderr.write(`\nchopsticks: ${sig}: stopping; no new work starts (press Ctrl-C again to exit at once)\n`);
@@ -60,6 +73,21 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    await Promise.all(reporters.map((r) => r.close().catch((e: Error) => io.stderr.write(`chopsticks: ${e.message}\n`))));
+    // A second signal decides the exit (code and timing): wait for it rather than race it.
+    if (leaving) await new Promise(() => {});
+    await closeReporters();
   }
+}
+
+/** Budget of a second signal's exit: reports first, clean-ups alongside, then out. */
+const LEAVE_NOW_MS = 1_000;
+
+async function leaveNow(closeReporters: () => Promise<unknown>, code: number): Promise<never> {
+  // Not unref'd: it is also what keeps the process alive until then.
+  setTimeout(() => process.exit(code), LEAVE_NOW_MS + 500);
+  await Promise.all([
+    Promise.race([closeReporters(), new Promise((r) => setTimeout(r, LEAVE_NOW_MS).unref())]),
+    runUrgentCleanups(LEAVE_NOW_MS),
+  ]);
+  process.exit(code);
 }

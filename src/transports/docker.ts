@@ -14,6 +14,7 @@ import { dockerodeOptions, parseDockerEndpoint } from './docker/endpoint.js';
 import type { DockerEndpoint } from './docker/endpoint.js';
 import { createEphemeralContainer, reapStaleEphemeral, statusOf } from './docker/ephemeral.js';
 import { spawnExec } from './docker/exec-process.js';
+import { onUrgentExit } from './urgent-exit.js';
 
 export { reapStaleEphemeral } from './docker/ephemeral.js';
 export { parseDockerEndpoint } from './docker/endpoint.js';
@@ -59,6 +60,7 @@ class DockerTransportImpl implements DockerTransport {
   private connecting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private lostReported = false;
+  private dropUrgent: (() => void) | undefined;
   private readonly processes = new Set<RemoteProcess>();
 
   constructor(
@@ -121,6 +123,9 @@ class DockerTransportImpl implements DockerTransport {
             : err;
         });
         this.containerLabel = this.container.id.slice(0, 12);
+        const made = this.container;
+        // A second SIGINT skips close(): the container is still removed on the way out.
+        this.dropUrgent = onUrgentExit(() => made.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions));
       } else {
         throw new HostError('unreachable', `${this.hostName}: a docker host needs either container: NAME or image: IMAGE with ephemeral: true`);
       }
@@ -217,6 +222,7 @@ class DockerTransportImpl implements DockerTransport {
   private async removeEphemeral(): Promise<void> {
     if (!this.host.ephemeral || this.container === null) return;
     const c = this.container;
+    this.dropUrgent?.();
     try {
       await c.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions);
     } catch (err) {

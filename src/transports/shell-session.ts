@@ -47,6 +47,12 @@ export interface SessionOptions {
 const DEFAULT_MAX_STDOUT = 16 * 1024 * 1024;
 const STDERR_TAIL = 64 * 1024;
 const KILL_GRACE_MS = 2000;
+/** A host silent this long while close() waits on it is taken as not answering. */
+const CLOSE_SILENCE_MS = 1000;
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
 
 export async function openSession(
   transport: Transport,
@@ -75,7 +81,8 @@ interface Current {
   stderr: Buffer[];
   stderrBytes: number;
   stderrDecoder: StringDecoder;
-  onStderr: ((text: string) => void) | undefined;
+  /** Stderr echo, split into whole lines where the data enters (see StderrLines). */
+  stderrLines: StderrLines | undefined;
   pid: number | null;
   rc: number | null;
   errEnded: boolean;
@@ -98,6 +105,8 @@ export class ShellSession implements HostSession {
   /** Kill sweeps still running: close() waits for them, or a frozen (SIGSTOPped) tree would be left behind. */
   private readonly killers = new Set<Promise<unknown>>();
   private readonly temps = new Set<string>();
+  /** When the host last sent anything (session shell or kill sweep): close() judges by it. */
+  private lastHeard = 0;
   private readonly defaultMaxStdout: number;
   private readonly defaultBecome: string | undefined;
   private readonly transportUser: string | undefined;
@@ -111,12 +120,18 @@ export class ShellSession implements HostSession {
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
     this.defaultBecome = opts.defaultBecome;
     this.transportUser = opts.transportUser;
-    this.proc = transport.spawn(['sh']);
+    this.proc = transport.spawn(['sh', '-c', SESSION_WRAPPER, 'sh', SESSION_WATCH, SESSION_SHELL, KILL_SCRIPT]);
     const prefix = Buffer.from(`${this.token}:`);
     const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
     const err = new MarkerScanner(prefix, (d) => this.onStderrData(d), (m) => this.onMarker(m, 'err'));
-    this.proc.stdout.on('data', (c: Buffer) => out.feed(c));
-    this.proc.stderr.on('data', (c: Buffer) => err.feed(c));
+    this.proc.stdout.on('data', (c: Buffer) => {
+      this.lastHeard = Date.now();
+      out.feed(c);
+    });
+    this.proc.stderr.on('data', (c: Buffer) => {
+      this.lastHeard = Date.now();
+      err.feed(c);
+    });
     this.proc.stdin.on('error', () => {});
     this.proc.exit.then(
       ({ code, signal }) =>
@@ -200,27 +215,58 @@ export class ShellSession implements HostSession {
     };
   }
 
+  /**
+   * Clean-up talks to the host only while it answers: a frozen host (or a dead link keepalive
+   * has not noticed yet) must not hold the run for the sum of every clean-up's timeout. Once
+   * the session is closed, the wrapper on the host stops whatever is left (SESSION_WRAPPER).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.current !== null) this.requestStop(this.current, 'cancelled');
-    if (this.dead === null && this.temps.size > 0) {
+    let answering = await this.settleCurrent();
+    if (answering && this.dead === null && this.temps.size > 0) {
       const paths = [...this.temps];
-      await this.run(['rm', '-f', '--', ...paths], { timeoutMs: 10_000 }).catch(() => {});
+      const removed = this.run(['rm', '-f', '--', ...paths], { timeoutMs: 10_000 }).then(
+        () => true,
+        () => true,
+      );
+      answering = await Promise.race([removed, this.silence(CLOSE_SILENCE_MS).then(() => false)]);
       for (const p of paths) this.temps.delete(p);
     }
     this.closed = true;
     if (this.dead === null) {
       this.proc.stdin.end('exit 0\n');
-      const timer = new Promise((r) => setTimeout(r, 3000).unref());
-      await Promise.race([this.proc.exit.catch(() => {}), timer]);
+      if (answering) await Promise.race([this.proc.exit.catch(() => {}), sleepMs(3000)]);
       this.proc.kill();
     }
-    if (this.killers.size > 0) {
+    if (answering && this.killers.size > 0) {
       // transport.close() kills every process it started, the sweep too: let it finish first.
-      const bound = new Promise((r) => setTimeout(r, KILL_GRACE_MS + 5000).unref());
-      await Promise.race([Promise.allSettled([...this.killers]), bound]);
+      await Promise.race([Promise.allSettled([...this.killers]), sleepMs(KILL_GRACE_MS + 5000)]);
     }
     await this.transport.close();
+  }
+
+  /**
+   * Stops the command in flight, if any, and waits for it to end. False when the host stays
+   * silent for CLOSE_SILENCE_MS meanwhile (nothing from the shell or the kill sweep): it is
+   * not answering, so waiting longer would only delay the run.
+   */
+  private async settleCurrent(): Promise<boolean> {
+    const cur = this.current;
+    if (cur === null || this.dead !== null) return true;
+    this.requestStop(cur, 'cancelled');
+    const since = Date.now();
+    this.lastHeard = Math.max(this.lastHeard, since);
+    while (this.current === cur && this.dead === null) {
+      if (Date.now() - this.lastHeard > CLOSE_SILENCE_MS || Date.now() - since > KILL_GRACE_MS + 5000) return false;
+      await sleepMs(50);
+    }
+    return true;
+  }
+
+  /** Resolves once nothing has come from the host for `ms` (checked every 50 ms). */
+  private async silence(ms: number): Promise<void> {
+    this.lastHeard = Math.max(this.lastHeard, Date.now());
+    while (Date.now() - this.lastHeard <= ms) await sleepMs(50);
   }
 
   /** Remote temp files not yet renamed into place; close() removes what is left. */
@@ -271,7 +317,7 @@ export class ShellSession implements HostSession {
         stderr: [],
         stderrBytes: 0,
         stderrDecoder: new StringDecoder('utf8'),
-        onStderr: opts.onStderr,
+        stderrLines: opts.onStderr !== undefined ? new StderrLines(opts.onStderr) : undefined,
         pid: null,
         rc: null,
         errEnded: false,
@@ -335,10 +381,7 @@ export class ShellSession implements HostSession {
   private onStderrData(d: Buffer): void {
     const cur = this.current;
     if (cur === null) return;
-    if (cur.onStderr !== undefined) {
-      const text = cur.stderrDecoder.write(d);
-      if (text !== '') cur.onStderr(text);
-    }
+    if (cur.stderrLines !== undefined) cur.stderrLines.write(cur.stderrDecoder.write(d));
     cur.stderr.push(d);
     cur.stderrBytes += d.length;
     while (cur.stderrBytes - (cur.stderr[0]?.length ?? 0) >= STDERR_TAIL && cur.stderr.length > 1) {
@@ -361,10 +404,7 @@ export class ShellSession implements HostSession {
   }
 
   private finish(cur: Current): void {
-    if (cur.onStderr !== undefined) {
-      const rest = cur.stderrDecoder.end();
-      if (rest !== '') cur.onStderr(rest);
-    }
+    cur.stderrLines?.end(cur.stderrDecoder.end());
     switch (cur.stop) {
       case null: {
         let stderrBuf = Buffer.concat(cur.stderr);
@@ -417,7 +457,10 @@ export class ShellSession implements HostSession {
       return;
     }
     p.stdin.end();
-    p.stdout.resume();
+    // The sweep says it started: proof the host answers while the command takes its time to stop.
+    p.stdout.on('data', () => {
+      this.lastHeard = Date.now();
+    });
     p.stderr.resume();
     const swept = p.exit.catch(() => {});
     this.killers.add(swept);
@@ -445,6 +488,60 @@ export class ShellSession implements HostSession {
   }
 }
 
+/** Longest stderr line echoed; the rest of a longer line is dropped, and the echo says so. */
+export const MAX_STDERR_LINE = 64 * 1024;
+const CUT_NOTE = ` … [line cut at ${MAX_STDERR_LINE / 1024} KiB]`;
+
+/**
+ * Remote stderr as whole lines, each at most MAX_STDERR_LINE characters. A host can send
+ * gigabytes without a newline: holding (and re-splitting) the unfinished line for every chunk
+ * was quadratic in time and unbounded in memory, so the cap is applied here, where the data
+ * enters, and every later consumer only ever sees short, complete lines.
+ */
+export class StderrLines {
+  private partial = '';
+  /** Inside a line already cut: drop until its newline. */
+  private dropping = false;
+
+  constructor(private readonly emit: (text: string) => void) {}
+
+  write(text: string): void {
+    let out = '';
+    let start = 0;
+    while (start < text.length) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl + 1;
+      if (this.dropping) {
+        if (nl >= 0) this.dropping = false;
+      } else {
+        const room = MAX_STDERR_LINE - this.partial.length;
+        const body = nl < 0 ? end - start : end - start - 1;
+        if (body <= room) {
+          if (nl < 0) this.partial += text.slice(start, end);
+          else {
+            out += this.partial + text.slice(start, end);
+            this.partial = '';
+          }
+        } else {
+          out += `${this.partial}${text.slice(start, start + room)}${CUT_NOTE}\n`;
+          this.partial = '';
+          this.dropping = nl < 0;
+        }
+      }
+      start = end;
+    }
+    if (out !== '') this.emit(out);
+  }
+
+  /** The command ended: what is left of an unfinished line goes out as it is. */
+  end(text: string): void {
+    this.write(text);
+    if (this.partial !== '') this.emit(this.partial);
+    this.partial = '';
+    this.dropping = false;
+  }
+}
+
 /** Feeds exact bytes to a command's stdin; NUL cannot sit in a shell word, so it is printed apart. */
 function stdinFeeder(data: string): string {
   const parts = data.split('\0');
@@ -457,12 +554,16 @@ function stdinFeeder(data: string): string {
  * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
  * TERM + CONT, then KILL after the grace. Descendants via pgrep, or /proc where busybox lacks it.
  */
-const KILL_SCRIPT = `
+const KIDS_FN = `
 kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
   for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
+`;
+
+const KILL_SCRIPT = `${KIDS_FN}
 tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
 # A dead child that nobody has reaped yet (no init in a container) still answers kill -0.
 zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
+echo stopping
 kill -STOP "$1" 2>/dev/null || exit 0
 all=$1; n=0
 while :; do
@@ -480,6 +581,37 @@ while [ "$i" -lt "$2" ]; do
 done
 kill -KILL $all 2>/dev/null
 exit 0
+`;
+
+/**
+ * The session's shell runs under this wrapper ($1 SESSION_WATCH, $2 SESSION_SHELL, $3 KILL_SCRIPT). Commands reach
+ * the shell through `dd`, so the end of the session's stdin is seen even while a command runs
+ * (the shell itself only reads between commands): the connection died, sshd ended the session,
+ * the controller was killed. Without a pty nothing else tells the host, and the command would
+ * run on with nobody to report to. Then the shell and everything under it are stopped, as a
+ * terminal hangup would. Processes a command left running on purpose (`nohup … &`) are no longer
+ * under the shell and are left alone. The wrapper and the watcher outlive a TERM sent to the
+ * whole session (their trap), so the clean-up still runs.
+ */
+const SESSION_WRAPPER = `command -v dd >/dev/null 2>&1 || exec sh
+trap : TERM INT HUP; sh -c "$1" watch $$ "$3" | sh -c "$2" shell $$`;
+
+/**
+ * $1 the wrapper's pid, $2 KILL_SCRIPT. Its stdout is the shell's stdin: nothing else may go
+ * there. `dd`, not `cat`: busybox's cat copies a socket (the local transport's stdin) with
+ * sendfile, which holds the data back until the end.
+ */
+const SESSION_WATCH = `trap : TERM INT HUP
+dd bs=65536 2>/dev/null
+{ ${KIDS_FN}
+  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do sh -c "$2" stop "$s" 20; done; done; } </dev/null >/dev/null 2>&1
+`;
+
+/** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd is ended so the wrapper exits too. */
+const SESSION_SHELL = `sh; r=$?
+{ ${KIDS_FN}
+  for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1
+exit $r
 `;
 
 /** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */

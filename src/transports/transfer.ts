@@ -6,7 +6,7 @@
  * (temp file beside the destination, sha1 compared, then rename).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, unlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { HostError } from '../errors.js';
 import type { FetchValue, PutValue, TransferOptions } from './session.js';
 import { formatDuration, remoteError } from './shell-session.js';
 import type { RemoteProcess, Transport } from './types.js';
+import { onUrgentExit } from './urgent-exit.js';
 
 export interface TransferContext {
   transport: Transport;
@@ -186,15 +187,16 @@ export async function fetchFile(
       await mkdir(dirname(dest), { recursive: true });
     }
   } catch (e) {
-    throw localError(ctx.hostName, what, e);
+    throw localError(ctx.hostName, what, e, localPath);
   }
   const tmp = join(dirname(dest), `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
   let fh;
   try {
     fh = await open(tmp, 'wx', 0o600);
   } catch (e) {
-    throw localError(ctx.hostName, what, e);
+    throw localError(ctx.hostName, what, e, dest);
   }
+  const dropUrgent = onUrgentExit(() => unlinkSync(tmp));
   const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
   const splitter = new HeaderSplitter(opts.onProgress);
   const file = fh.createWriteStream();
@@ -204,13 +206,18 @@ export async function fetchFile(
     stderrText = (stderrText + s).slice(-65536);
   });
   try {
-    const piped = pipeline(proc.stdout, splitter, file);
+    // A local write error (a full disk) must stop the remote side too: otherwise it blocks on a
+    // pipe nobody reads and the fetch never settles.
+    const piped = pipeline(proc.stdout, splitter, file).catch((e: unknown) => {
+      proc.kill();
+      throw e;
+    });
     const outcome = await withLimits(ctx, proc, what, opts, async () => {
       const [, ex] = await Promise.all([piped.catch((e: unknown) => e), proc.exit]);
       return ex;
     });
     await piped.catch((e: unknown) => {
-      throw localError(ctx.hostName, what, e);
+      throw localError(ctx.hostName, what, e, dest);
     });
     if (outcome.code !== 0 || splitter.header === null) throw remoteError(ctx.hostName, what, stderrText, opts.become);
     const [sizeText, remoteSha, pwd] = splitHeader(splitter.header);
@@ -231,6 +238,8 @@ export async function fetchFile(
     file.destroy();
     await unlink(tmp).catch(() => {});
     throw e;
+  } finally {
+    dropUrgent();
   }
 }
 
@@ -392,8 +401,23 @@ export async function sha1File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function localError(host: string, what: string, e: unknown): HostError {
+/** Errors of the controller's own disk while writing: a full disk is the usual one. */
+const LOCAL_WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EROFS: 'Read-only file system',
+  EIO: 'Input/output error',
+  EFBIG: 'File too large',
+};
+
+/** `path`: the local file being written, named in messages (Node leaves it out of write errors). */
+function localError(host: string, what: string, e: unknown, path?: string): HostError {
   const err = e as NodeJS.ErrnoException;
+  const io = err.code !== undefined ? LOCAL_WRITE_ERRORS[err.code] : undefined;
+  if (io !== undefined) {
+    const where = path ?? err.path ?? 'a local file';
+    return new HostError('remote_io', `${host}: ${what}: cannot write ${where} on this machine: ${io} (${err.code}); nothing was kept. Free space there or choose another destination.`);
+  }
   const kind =
     err.code === 'ENOENT'
       ? 'not_found'

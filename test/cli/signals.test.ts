@@ -182,6 +182,10 @@ steps:
       const r = await done;
       expect(r.code).toBe(130);
       expect(Date.now() - t).toBeLessThan(1_500);
+      // Still written: the report of what is known by then.
+      const rep = readReport(join(dir, 'two.json'));
+      expect(rep.status).toBe('interrupted');
+      expect(rep.steps[0]!.status).toBe('aborted');
     }
     // Whatever the fast exit left behind must not run on for 30 s.
     expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
@@ -196,6 +200,7 @@ steps:
       const r = await done;
       expect(r.code).toBe(130);
       expect(Date.now() - t).toBeLessThan(1_500);
+      expect(readReport(join(dir, 'three.json')).status).toBe('interrupted');
     }
     expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 10_000)).toBe(true);
   });

@@ -162,13 +162,23 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
     const r = await runPlaybook(file, [], {
       timeoutMs: 60_000,
       onSpawn: (child) => {
+        // One probe at a time: overlapping async probes could each see the sleeps and send
+        // SIGINT twice, and a second SIGINT means "exit at once", not what this test checks.
+        let probing = false;
         const t = setInterval(async () => {
-          const [top, ephs] = await Promise.all([processesIn(c1).catch(() => ''), ephemeralsOf(eph)]);
-          if (sentAt || !top.includes(marker) || ephs.length !== 1) return;
-          if (!(await processesIn(ephs[0]!).catch(() => '')).includes(marker)) return;
-          clearInterval(t);
-          sentAt = performance.now();
-          child.kill('SIGINT');
+          if (probing || sentAt) return;
+          probing = true;
+          try {
+            const [top, ephs] = await Promise.all([processesIn(c1).catch(() => ''), ephemeralsOf(eph)]);
+            if (sentAt || !top.includes(marker) || ephs.length !== 1) return;
+            if (!(await processesIn(ephs[0]!).catch(() => '')).includes(marker)) return;
+            if (sentAt) return;
+            clearInterval(t);
+            sentAt = performance.now();
+            child.kill('SIGINT');
+          } finally {
+            probing = false;
+          }
         }, 100);
         child.once('exit', () => clearInterval(t));
       },
@@ -204,8 +214,13 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
     const r = await runPlaybook(file, [], {
       timeoutMs: 60_000,
       onSpawn: (child) => {
+        let probing = false;
         const t = setInterval(async () => {
-          if (killed || !(await processesIn(victim).catch(() => '')).includes(marker)) return;
+          if (probing || killed) return;
+          probing = true;
+          const seen = (await processesIn(victim).catch(() => '')).includes(marker);
+          probing = false;
+          if (killed || !seen) return;
           killed = true;
           clearInterval(t);
           await run('docker', ['kill', victim]);

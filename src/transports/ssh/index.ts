@@ -18,6 +18,7 @@ export { HANDSHAKES_PER_ENDPOINT } from './connect.js';
 
 /** Below sshd's default MaxSessions (10): the rest wait for a free channel. */
 export const CHANNELS_PER_CONNECTION = 8;
+const CLOSE_GRACE_MS = 500;
 
 class SshTransport implements Transport {
   readonly hostName: string;
@@ -136,7 +137,11 @@ class SshTransport implements Transport {
     for (const p of [...this.live]) p.fail(new HostError('cancelled', `${this.hostName}: transport closed while the command ran.`));
     if (client && !this.lost) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 2000);
+        // A frozen server never answers the disconnect: do not wait on it past a moment.
+        const t = setTimeout(() => {
+          client.destroy();
+          resolve();
+        }, CLOSE_GRACE_MS);
         client.once('close', () => {
           clearTimeout(t);
           resolve();
