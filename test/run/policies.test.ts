@@ -1,5 +1,5 @@
 /**
- * SPEC §6 failure policies through the CLI on local hosts: on_failure, max_failures, retries,
+ * Failure policies (docs/language.md#failure-policy) through the CLI on local hosts: on_failure, max_failures, retries,
  * retry_delay and timeout.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
