@@ -1,10 +1,11 @@
 // ESLint (flat config): typescript-eslint's strict, type-aware rule sets over src/, test/ and bench/.
 // Formatting is Prettier's job (.prettierrc.json); no rule here is about layout.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: ['dist/', 'coverage/', 'node_modules/', 'bench/results/', 'schema/playbook.validate.cjs', 'test/fixtures/'],
   },

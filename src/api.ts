@@ -50,7 +50,7 @@ export async function planPlaybook(path: string, opts: PlanOptions = {}): Promis
   return compile(playbook, opts.shard ? { shard: opts.shard } : {});
 }
 
-/** Run a compiled plan against its hosts; resolves with the run report (SPEC §8). */
+/** Run a compiled plan against its hosts; resolves with the run report (docs/cli.md#the-run-report---json). */
 export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<RunOutcome> {
   // Transports, callables and the executor are loaded only when something runs.
   const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }] = await Promise.all([

@@ -60,7 +60,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** SPEC §6 error kinds. */
+/** Host error kinds (docs/language.md#errors-on-hosts). */
 export const ERROR_KINDS = [
   'unreachable',
   'timeout',

@@ -27,7 +27,7 @@ const expectedKey = Buffer.from(cfg.hostKeyB64, 'base64');
 function connectHost(h) {
   return new Promise((resolve, reject) => {
     const sock = tcpConnect({ host: h.address, port: h.port });
-    // ssh2 leaves Nagle on: 54 ms instead of 13 ms per sequential command (TESTBED.md).
+    // ssh2 leaves Nagle on: 54 ms instead of 13 ms per sequential command (docs/transports.md#many-hosts).
     sock.setNoDelay(true);
     const c = new ssh2.Client();
     c.once('ready', () => resolve(c));
@@ -102,8 +102,9 @@ try {
       break;
     }
     case 'put': {
-      // verify: the integrity work SPEC asks of a put (a local sha1, once; the remote file's sha1
-      // checked on the remote), without temp file or rename, to show what checksums cost.
+      // verify: the integrity work every put does (a local sha1, once; the remote file's sha1 checked
+      // on the remote; docs/transports.md#transfers-put-and-fetch), without temp file or rename, to
+      // show what checksums cost.
       const want = cfg.verify ? await sha1Local(cfg.file) : '';
       const check = (f) => (cfg.verify ? ` && [ "$(sha1sum < ${f} | cut -d' ' -f1)" = ${want} ]` : '');
       await Promise.all(

@@ -1,6 +1,7 @@
 // The bench's ssh test bed: N "hosts" on loopback, each its own 127.0.x.y address, served by
 // several plain sshd processes (one sshd listens on at most 16 addresses). Same recipe as
-// test/support/sshd.ts (TESTBED.md): own config, PAM off, a /bin/sh test user, never root.
+// test/support/sshd.ts: own config, PAM off, a /bin/sh test user, never root (root's .bashrc runs
+// slow tools for every command).
 import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';

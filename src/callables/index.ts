@@ -7,7 +7,7 @@ export { loadCustomCallable, CallableLoadError } from './custom.js';
 export { makeHostHandle } from './host-handle.js';
 export type { Callable, CallContext, CallOutcome } from './types.js';
 
-/** The callables of SPEC §4, by name. */
+/** The built-in callables (docs/language.md#built-in-callables), by name. */
 export const builtinCallables: ReadonlyMap<string, Callable> = new Map(
   [...factCallables, ...commandCallables].map((c) => [c.name, { ...c, schema: builtinSignature(c.name)?.schema ?? c.schema }]),
 );

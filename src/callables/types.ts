@@ -12,7 +12,7 @@ export interface CallContext {
   timeoutMs?: number;
   signal: AbortSignal;
   onStderr?: (text: string) => void;
-  /** Byte limit for results (SPEC: max_result, 1 MiB by default). */
+  /** Byte limit for results (`max_result`, 1 MiB by default: docs/language.md#steps). */
   maxResult: number;
   /** Call another callable by name (used by HostHandle.call). */
   call(name: string, args: Record<string, Json>): Promise<Json>;

@@ -1,4 +1,4 @@
-/** Command-line parsing (SPEC §7). Misuse is a UsageError: exit 5 with a hint. */
+/** Command-line parsing (docs/cli.md#commands). Misuse is a UsageError: exit 5 with a hint. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../lang/shard.js';

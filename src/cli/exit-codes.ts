@@ -1,4 +1,4 @@
-/** SPEC §7 exit codes, decided in one place. */
+/** Exit codes (docs/cli.md#exit-codes), decided in one place. */
 import type { RunStatus } from '../run/events.js';
 
 export const EXIT = {

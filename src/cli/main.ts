@@ -31,7 +31,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   } catch (e) {
     if (e instanceof PlaybookInvalidError) {
       printProblems(e.problems, io);
-      // A bad --limit is the command line's fault, not the playbook's (SPEC §7: exit 5).
+      // A bad --limit is the command line's fault, not the playbook's (docs/cli.md#exit-codes: exit 5).
       return e.problems.every((p) => p.pos.file === '--limit') ? EXIT.usage : EXIT.invalid;
     }
     if (e instanceof UsageError) {

@@ -1,6 +1,6 @@
 /**
  * `chopsticks run`: wire the plan to transports, callables and reporters, and handle SIGINT /
- * SIGTERM as SPEC §7 says (stop new work, stop what is in flight, clean up, write the report,
+ * SIGTERM as docs/cli.md#signals says (stop new work, stop what is in flight, clean up, write the report,
  * exit 130/143; a second signal exits at once).
  */
 import { setMaxListeners } from 'node:events';

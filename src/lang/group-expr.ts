@@ -1,5 +1,5 @@
 /**
- * AST of group expressions (SPEC §3). Parsing and evaluation live in groups.ts.
+ * AST of group expressions (docs/language.md#groups-and-set-algebra). Parsing and evaluation live in groups.ts.
  * `pos` is the offset of the node in the expression text (0-based), so a problem can be
  * placed at the right column of the YAML scalar.
  */

@@ -1,5 +1,5 @@
 /**
- * Group expressions (SPEC §3): parsing, evaluation, static bounds, formatting, hints.
+ * Group expressions (docs/language.md#groups-and-set-algebra): parsing, evaluation, static bounds, formatting, hints.
  *
  * Grammar (Python set precedence, tightest first; all operators left-associative):
  *   or    := xor ('|' xor)*

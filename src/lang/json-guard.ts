@@ -1,5 +1,5 @@
 /**
- * The JSON guard (SPEC §4): what a host returns must be data and nothing more.
+ * The JSON guard (docs/language.md#call): what a host returns must be data and nothing more.
  *
  * A value is JSON only if built from null, booleans, finite numbers, strings, arrays and
  * plain objects, no deeper than `maxDepth` containers, no larger than `maxBytes` serialized,

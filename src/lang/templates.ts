@@ -1,5 +1,5 @@
 /**
- * Templates (SPEC §5), in the style of Python's `str.format`:
+ * Templates (docs/language.md#templates), in the style of Python's `str.format`:
  *   `{host}`                the host's name
  *   `{vars.NAME...}`        playbook vars (after inventory and --var)
  *   `{hostvars.NAME...}`    this host's own vars

@@ -1,5 +1,5 @@
 /**
- * SPEC §7 commands other than a plain run: `run --check`, `plan` (+ `--json`), `validate`,
+ * Commands other than a plain run (docs/cli.md#commands): `run --check`, `plan` (+ `--json`), `validate`,
  * `schema`, and command-line misuse.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

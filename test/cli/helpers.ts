@@ -93,7 +93,7 @@ export function names(prefix: string, n: number, pad = 0): string[] {
 const reportSchema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report.schema.json'), 'utf8')) as object;
 const validateReportSchema = new Ajv2020({ allErrors: true, strict: true }).compile(reportSchema);
 
-/** Parse a run report and check it against schema/report.schema.json and SPEC §8's ordering rule. */
+/** Parse a run report and check it against schema/report.schema.json and the ordering rule of docs/cli.md#the-run-report---json. */
 export function parseReport(text: string): RunReport {
   const report = JSON.parse(text) as unknown;
   if (!validateReportSchema(report)) {

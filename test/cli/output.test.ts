@@ -1,5 +1,5 @@
 /**
- * SPEC §7 human output in plain mode: remote stderr echoed with the host's name in front, and
+ * Human output in plain mode (docs/cli.md#output-modes): remote stderr echoed with the host's name in front, and
  * identical results folded with compact host names.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * SPEC §7 exit codes and §8 reports, through the real CLI on local hosts.
+ * Exit codes (docs/cli.md#exit-codes) and reports (docs/cli.md#the-run-report---json), through the real CLI on local hosts.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ function assertWellFormedXml(xml: string): Array<{ name: string; attrs: Record<s
   return elements;
 }
 
-describe('exit codes (SPEC §7)', () => {
+describe('exit codes', () => {
   it('0 when every targeted host succeeded; the report says ok for each host', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, `${THREE}steps:\n  - call: ping\n  - call: facts.hostname\n    on: a | c\n`);
@@ -114,7 +114,7 @@ describe('exit codes (SPEC §7)', () => {
   });
 });
 
-describe('reports (SPEC §8)', () => {
+describe('reports', () => {
   it('--json - prints the report alone on stdout and human output on stderr', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, `${THREE}groups:\n  ab: [a, b]\nsteps:\n  - call: ping\n    on: ab\n  - filter: test\n    args: { cmd: 'test {host} = c' }\n    as: only_c\n`);

@@ -1,5 +1,5 @@
 /**
- * `run --resume REPORT` and `plan --resume REPORT` (SPEC §7): rerun only what did not succeed,
+ * `run --resume REPORT` and `plan --resume REPORT` (docs/cli.md#resuming-a-run): rerun only what did not succeed,
  * each host from the step where it stopped; refuse when the playbook changed.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

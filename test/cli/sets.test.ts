@@ -1,5 +1,5 @@
 /**
- * SPEC §3 set algebra through the CLI: outcome sets of registered steps, filter groups (with
+ * Set algebra (docs/language.md#groups-and-set-algebra) through the CLI: outcome sets of registered steps, filter groups (with
  * `exclude`), groups and globs, `--limit`, and `hosts PLAYBOOK EXPR`.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

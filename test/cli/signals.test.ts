@@ -1,5 +1,5 @@
 /**
- * SPEC §7: SIGINT / SIGTERM while steps run on several local hosts. No new work starts, work in
+ * docs/cli.md#signals: SIGINT / SIGTERM while steps run on several local hosts. No new work starts, work in
  * flight is stopped (the remote processes are gone), temporary files are removed, the report is
  * still written, and the exit code is 130 / 143. A second SIGINT exits at once.
  */

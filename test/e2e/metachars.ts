@@ -21,7 +21,7 @@ export const METACHAR_ARGS: string[] = [
 /** All of them in one string, for printf '%s' and stdin. */
 export const METACHAR_STRING = METACHAR_ARGS.join('|');
 
-/** Playbook args are str.format templates (SPEC §5): literal braces are written doubled. */
+/** Playbook args are str.format templates (docs/language.md#templates): literal braces are written doubled. */
 export function literal(text: string): string {
   return text.replace(/[{}]/g, (b) => b + b);
 }

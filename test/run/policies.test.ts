@@ -1,5 +1,5 @@
 /**
- * Failure policies through the CLI on local hosts, where real processes matter: in-flight work
+ * Failure policies (docs/language.md#failure-policy) through the CLI on local hosts, where real processes matter: in-flight work
  * finishing on abort, retry delays, timeouts killing the remote command, defaults. The decisions
  * themselves are tested in-process (test/run/policy.test.ts).
  */

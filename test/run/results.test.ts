@@ -1,5 +1,5 @@
 /**
- * SPEC §4: a call's result must be JSON. A custom callable returning NaN, a function, a
+ * docs/language.md#call: a call's result must be JSON. A custom callable returning NaN, a function, a
  * `__proto__` key, more than 1 MiB (and the other non-JSON shapes) is that host's
  * `invalid_result`; the other hosts and later steps go on. A remote command passing the limit is
  * stopped.

@@ -1,5 +1,5 @@
 /**
- * SPEC §6 strategies through the CLI on local hosts: linear, free, serial batches. The hosts
+ * Strategies (docs/language.md#strategies-and-rolling-batches) through the CLI on local hosts: linear, free, serial batches. The hosts
  * write their own timestamps (nanoseconds, from `date`), so ordering is checked where the work
  * happened, not from the controller's view.
  */

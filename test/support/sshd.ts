@@ -1,7 +1,7 @@
 /**
  * A real OpenSSH sshd for tests: its own config, host key, port and log, run as a child
- * process, logging in a dedicated `/bin/sh` test user (TESTBED.md: root's shell is slow, and
- * with PAM off a locked account is refused). Needs root and /usr/sbin/sshd.
+ * process, logging in a dedicated `/bin/sh` test user (root's .bashrc on the test machines runs
+ * slow tools for every command, and with PAM off sshd refuses a locked account). Needs root and /usr/sbin/sshd.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
