@@ -42,7 +42,7 @@ describeIntegration('e2e: sharded runs over real sshd, merged', sshdUnavailableR
         user: sshd.user,
         identity_file: sshd.identityFile,
         known_hosts: known,
-        connect_timeout: '5s',
+        connect_timeout: '60s',
       };
     });
     const pb = writePlaybook(dir, {
