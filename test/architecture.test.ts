@@ -92,7 +92,6 @@ const IO_MODULES = /^(node:)?(fs|fs\/promises|net|tls|http|https|http2|dgram|dns
 const KNOWN: string[] = [
   // --resume reads the JSON report.
   'order: src/run/resume.ts → src/report/report-types.ts (type)',
-  'cycle: src/cli/main.ts ↔ src/cli/run-command.ts',
   'cycle: src/transports/shell-session.ts ↔ src/transports/transfer.ts',
 ];
 

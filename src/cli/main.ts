@@ -9,10 +9,9 @@ import { parseCommandLine, USAGE, type Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { planPlaybook } from '../api.js';
 
-export interface Io {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
-}
+import type { Io } from './io.js';
+
+export type { Io } from './io.js';
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   ignoreClosedPipes(io);

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import type { RunReport } from '../report/report-types.js';
 import type { Command } from './args.js';
 import { EXIT } from './exit-codes.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { writeFileAtomic } from '../report/atomic-write.js';
 import { reportSchemaError } from '../report/report-schema.js';
 

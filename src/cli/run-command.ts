@@ -11,7 +11,7 @@ import type { Command } from './args.js';
 import { exitCodeForRun } from './exit-codes.js';
 import { loadResume } from './resume-file.js';
 import { runUrgentCleanups } from '../transports/urgent-exit.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 type RunCmd = Extract<Command, { cmd: 'run' }>;
 

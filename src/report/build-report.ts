@@ -1,5 +1,5 @@
 /**
- * The run report (SPEC §8) built from the event stream alone, so the JSON report, JUnit and
+ * The run report (docs/cli.md#the-run-report---json) built from the event stream alone, so the JSON report, JUnit and
  * the human reporters all tell the same story. `report()` may be called at any time: before
  * `run_finished` (a crash or a second SIGINT) it reports the run as interrupted.
  */

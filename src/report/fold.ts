@@ -1,5 +1,5 @@
 /**
- * Identical results fold (SPEC §7): hosts whose outcome is the same are shown once,
+ * Identical results fold (docs/cli.md#output-modes): hosts whose outcome is the same are shown once,
  * named compactly, and the hosts that differ stand out.
  */
 import { UNREACHABLE_KINDS } from '../errors.js';

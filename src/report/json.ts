@@ -1,4 +1,4 @@
-/** `--json FILE|-`: the run report (SPEC §8), written once at close. */
+/** `--json FILE|-`: the run report (docs/cli.md#the-run-report---json), written once at close. */
 import type { Reporter, RunEvent } from '../run/events.js';
 import { writeFileAtomic, writeStream } from './atomic-write.js';
 import { ReportBuilder } from './build-report.js';

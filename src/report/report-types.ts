@@ -1,4 +1,4 @@
-/** The run report of SPEC §8 (`--json`). schema/report.schema.json describes the same. */
+/** The run report (`--json`, docs/cli.md#the-run-report---json). schema/report.schema.json describes the same. */
 import type { HostEndState, HostResult, RunStatus, StepStatus } from '../run/events.js';
 import type { StepKind } from '../steps/index.js';
 

@@ -1,4 +1,4 @@
-/** `serial:` batches (SPEC §6): rolling deployments over the hosts the playbook targets. */
+/** `serial:` batches (docs/language.md#strategies-and-rolling-batches): rolling deployments over the hosts the playbook targets. */
 import type { SerialSpec } from '../model/playbook.js';
 
 /**

@@ -22,7 +22,7 @@ export interface ExecuteOptions {
   check: boolean;
   /** At most this many hosts working at once, over the whole run. */
   concurrency?: number;
-  /** Byte limit of a call's value (SPEC §4 max_result). */
+  /** Byte limit of a call's value (`max_result`, docs/language.md#steps). */
   maxResult?: number;
   emit(ev: RunEvent): void;
   /** Aborted on SIGINT/SIGTERM: no new work starts, work in flight is stopped. */

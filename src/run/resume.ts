@@ -1,5 +1,5 @@
 /**
- * `--resume REPORT` (SPEC §7): from an earlier run's report, which hosts to run again and from
+ * `--resume REPORT` (docs/cli.md#resuming-a-run): from an earlier run's report, which hosts to run again and from
  * which step, plus what they had registered before that step (for outcome sets and templates).
  * Pure: the CLI reads and schema-checks the report file.
  */

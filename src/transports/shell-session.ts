@@ -636,7 +636,7 @@ fi
 echo "STAT 1 $t $s $m $h"
 `;
 
-/** Maps remote stderr text to a SPEC §6 kind with a message a user can act on. */
+/** Maps remote stderr text to an error kind (docs/language.md#errors-on-hosts) with a message a user can act on. */
 export function remoteError(host: string, what: string, text: string, become?: string): HostError {
   const t = text.trim();
   const tail = truncate(t.split('\n').slice(-3).join(' / '), 300);

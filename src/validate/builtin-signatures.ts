@@ -1,5 +1,5 @@
 /**
- * Names, read-only flags and argument schemas of the built-in callables (SPEC §4).
+ * Names, read-only flags and argument schemas of the built-in callables (docs/language.md#built-in-callables).
  * Validation needs only these, so they live here rather than next to the implementations:
  * `validate` stays fast (no transport code is imported) and `src/callables/` imports this list
  * so both sides agree on one signature per callable.

@@ -1,5 +1,5 @@
 /**
- * Custom callables (SPEC §4): `name: ./module.mjs#export`. The module is the user's own local
+ * Custom callables (docs/language.md#custom-callables): `name: ./module.mjs#export`. The module is the user's own local
  * code, imported at validation time so its `schema` and `readonly` exports can be checked.
  */
 import { existsSync } from 'node:fs';

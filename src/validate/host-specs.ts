@@ -1,5 +1,5 @@
 /**
- * Host definitions (string or object, SPEC §2) → HostSpec with defaults filled.
+ * Host definitions (string or object, docs/language.md#hosts) → HostSpec with defaults filled.
  * Only values that passed the schema reach here, but every access stays defensive so one
  * broken host never hides the problems of the others.
  */

@@ -16,7 +16,9 @@ import { kindKeys } from '../steps/schema.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { checkValues } from './value-checks.js';
 
-export type DocKind = 'playbook' | 'inventory';
+import type { DocKind } from './value-checks.js';
+
+export type { DocKind } from './value-checks.js';
 
 const SCHEMA_URL = new URL('../../schema/playbook.schema.json', import.meta.url);
 

@@ -7,7 +7,9 @@
 import type { PlaybookProblem } from '../errors.js';
 import { checkDuration } from '../lang/durations.js';
 import { findPos, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
-import type { DocKind } from './schema-check.js';
+
+export type DocKind = 'playbook' | 'inventory';
+
 
 const STEP_DURATIONS = ['timeout', 'retry_delay'];
 const HOST_DURATIONS = ['connect_timeout', 'keepalive'];

@@ -1,5 +1,5 @@
 /**
- * ssh2 failures → SPEC §6 error kinds. Decided from ssh2's `level`, the socket errno and
+ * ssh2 failures → error kinds (docs/language.md#errors-on-hosts). Decided from ssh2's `level`, the socket errno and
  * what our own host key check said, never from a remote exit code.
  */
 import { HostError } from '../../errors.js';
