@@ -412,13 +412,23 @@ export class ShellSession implements HostSession {
     cur.stderrLines?.end(cur.stderrDecoder.end());
     switch (cur.stop) {
       case null: {
-        let stderrBuf = Buffer.concat(cur.stderr);
-        if (stderrBuf.length > STDERR_TAIL) stderrBuf = stderrBuf.subarray(stderrBuf.length - STDERR_TAIL);
-        cur.settle(null, {
-          stdout: Buffer.concat(cur.stdout).toString('utf8'),
-          stderr: stderrBuf.toString('utf8'),
-          rc: cur.rc ?? 255,
-        });
+        let stderrBuf: Buffer = Buffer.concat(cur.stderr);
+        if (stderrBuf.length > STDERR_TAIL) stderrBuf = charBoundary(stderrBuf.subarray(stderrBuf.length - STDERR_TAIL));
+        const stdout = strictUtf8(Buffer.concat(cur.stdout));
+        const stderr = strictUtf8(stderrBuf);
+        if (typeof stdout !== 'string' || typeof stderr !== 'string') {
+          const [stream, at] = typeof stdout !== 'string' ? ['stdout', stdout.at] : ['stderr', (stderr as { at: number }).at];
+          // Results are JSON text: replacing bytes silently would hand back data the host never sent.
+          cur.settle(
+            new HostError(
+              'invalid_result',
+              `${this.name}: ${cur.desc}: its ${stream} is not valid UTF-8 text (bad byte at offset ${at}); ` +
+                `results are text: encode binary output (e.g. base64) or fetch the file instead`,
+            ),
+          );
+          return;
+        }
+        cur.settle(null, { stdout, stderr, rc: cur.rc ?? 255 });
         return;
       }
       case 'timeout':
@@ -665,6 +675,42 @@ export function remoteError(host: string, what: string, text: string, become?: s
     return new HostError('remote_io', `${host}: ${what}: ${tail}`, t);
   }
   return new HostError('failed', `${host}: ${what} failed${tail ? `: ${tail}` : ''}`, t || null);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text, or where the first byte that is not UTF-8 is. */
+function strictUtf8(buf: Buffer): string | { at: number } {
+  try {
+    return utf8.decode(buf);
+  } catch {
+    // Rare path: find the offset for the message.
+    for (let i = 0, n = 0; i < buf.length; i += n) {
+      n = utf8SeqLength(buf, i);
+      if (n === 0) return { at: i };
+    }
+    return { at: 0 };
+  }
+}
+
+function utf8SeqLength(b: Buffer, i: number): number {
+  const c = b[i]!;
+  const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (len === 0 || i + len > b.length) return 0;
+  for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0;
+  try {
+    utf8.decode(b.subarray(i, i + len));
+  } catch {
+    return 0;
+  }
+  return len;
+}
+
+/** A tail cut from a longer text may start inside a character: skip its continuation bytes. */
+function charBoundary(buf: Buffer): Buffer {
+  let i = 0;
+  while (i < 3 && i < buf.length && (buf[i]! & 0xc0) === 0x80) i++;
+  return buf.subarray(i);
 }
 
 export function formatDuration(ms: number): string {
