@@ -90,6 +90,8 @@ interface Current {
   timeoutMs: number | undefined;
   become: string | undefined;
   killRequested: boolean;
+  /** The kill sweep for this command has started on the host. */
+  sweepHeard: boolean;
   settle: (err: Error | null, r?: RunResult) => void;
 }
 
@@ -257,7 +259,9 @@ export class ShellSession implements HostSession {
     const since = Date.now();
     this.lastHeard = Math.max(this.lastHeard, since);
     while (this.current === cur && this.dead === null) {
-      if (Date.now() - this.lastHeard > CLOSE_SILENCE_MS || Date.now() - since > KILL_GRACE_MS + 5000) return false;
+      // A sweep that has started on the host proves it answers, however long the command takes to stop.
+      const silent = !cur.sweepHeard && Date.now() - this.lastHeard > CLOSE_SILENCE_MS;
+      if (silent || Date.now() - since > KILL_GRACE_MS + 5000) return false;
       await sleepMs(50);
     }
     return true;
@@ -325,6 +329,7 @@ export class ShellSession implements HostSession {
         timeoutMs: opts.timeoutMs,
         become: opts.become,
         killRequested: false,
+        sweepHeard: false,
         settle: (err, r) => {
           if (timer !== undefined) clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
@@ -407,13 +412,23 @@ export class ShellSession implements HostSession {
     cur.stderrLines?.end(cur.stderrDecoder.end());
     switch (cur.stop) {
       case null: {
-        let stderrBuf = Buffer.concat(cur.stderr);
-        if (stderrBuf.length > STDERR_TAIL) stderrBuf = stderrBuf.subarray(stderrBuf.length - STDERR_TAIL);
-        cur.settle(null, {
-          stdout: Buffer.concat(cur.stdout).toString('utf8'),
-          stderr: stderrBuf.toString('utf8'),
-          rc: cur.rc ?? 255,
-        });
+        let stderrBuf: Buffer = Buffer.concat(cur.stderr);
+        if (stderrBuf.length > STDERR_TAIL) stderrBuf = charBoundary(stderrBuf.subarray(stderrBuf.length - STDERR_TAIL));
+        const stdout = strictUtf8(Buffer.concat(cur.stdout));
+        const stderr = strictUtf8(stderrBuf);
+        if (typeof stdout !== 'string' || typeof stderr !== 'string') {
+          const [stream, at] = typeof stdout !== 'string' ? ['stdout', stdout.at] : ['stderr', (stderr as { at: number }).at];
+          // Results are JSON text: replacing bytes silently would hand back data the host never sent.
+          cur.settle(
+            new HostError(
+              'invalid_result',
+              `${this.name}: ${cur.desc}: its ${stream} is not valid UTF-8 text (bad byte at offset ${at}); ` +
+                `results are text: encode binary output (e.g. base64) or fetch the file instead`,
+            ),
+          );
+          return;
+        }
+        cur.settle(null, { stdout, stderr, rc: cur.rc ?? 255 });
         return;
       }
       case 'timeout':
@@ -460,6 +475,7 @@ export class ShellSession implements HostSession {
     // The sweep says it started: proof the host answers while the command takes its time to stop.
     p.stdout.on('data', () => {
       this.lastHeard = Date.now();
+      cur.sweepHeard = true;
     });
     p.stderr.resume();
     const swept = p.exit.catch(() => {});
@@ -549,20 +565,24 @@ function stdinFeeder(data: string): string {
   return `{ ${parts.map((p) => `printf '%s' ${shQuote(p)}`).join(`; printf '\\000'; `)}; }`;
 }
 
-/**
- * $1 pid, $2 grace in tenths of a second. Freezes the tree first (a stopped process cannot
- * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
- * TERM + CONT, then KILL after the grace. Descendants via pgrep, or /proc where busybox lacks it.
- */
+/** Children of $1: pgrep, or /proc where busybox lacks it. */
 const KIDS_FN = `
 kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
   for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
 `;
 
+/**
+ * $1 pid, $2 grace in tenths of a second. Freezes the tree first (a stopped process cannot
+ * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
+ * TERM + CONT, then KILL after the grace. It says when it starts (the session takes that as the
+ * host answering), and neither a TERM of its own session nor a reader gone away (PIPE) stops
+ * it half way, which would leave a frozen or TERM-proof tree behind.
+ */
 const KILL_SCRIPT = `${KIDS_FN}
 tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
 # A dead child that nobody has reaped yet (no init in a container) still answers kill -0.
 zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
+trap : TERM INT HUP; trap '' PIPE
 echo stopping
 kill -STOP "$1" 2>/dev/null || exit 0
 all=$1; n=0
@@ -604,7 +624,7 @@ trap : TERM INT HUP; sh -c "$1" watch $$ "$3" | sh -c "$2" shell $$`;
 const SESSION_WATCH = `trap : TERM INT HUP
 dd bs=65536 2>/dev/null
 { ${KIDS_FN}
-  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do sh -c "$2" stop "$s" 20; done; done; } </dev/null >/dev/null 2>&1
+  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1
 `;
 
 /** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd is ended so the wrapper exits too. */
@@ -655,6 +675,42 @@ export function remoteError(host: string, what: string, text: string, become?: s
     return new HostError('remote_io', `${host}: ${what}: ${tail}`, t);
   }
   return new HostError('failed', `${host}: ${what} failed${tail ? `: ${tail}` : ''}`, t || null);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text, or where the first byte that is not UTF-8 is. */
+function strictUtf8(buf: Buffer): string | { at: number } {
+  try {
+    return utf8.decode(buf);
+  } catch {
+    // Rare path: find the offset for the message.
+    for (let i = 0, n = 0; i < buf.length; i += n) {
+      n = utf8SeqLength(buf, i);
+      if (n === 0) return { at: i };
+    }
+    return { at: 0 };
+  }
+}
+
+function utf8SeqLength(b: Buffer, i: number): number {
+  const c = b[i]!;
+  const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (len === 0 || i + len > b.length) return 0;
+  for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0;
+  try {
+    utf8.decode(b.subarray(i, i + len));
+  } catch {
+    return 0;
+  }
+  return len;
+}
+
+/** A tail cut from a longer text may start inside a character: skip its continuation bytes. */
+function charBoundary(buf: Buffer): Buffer {
+  let i = 0;
+  while (i < 3 && i < buf.length && (buf[i]! & 0xc0) === 0x80) i++;
+  return buf.subarray(i);
 }
 
 export function formatDuration(ms: number): string {

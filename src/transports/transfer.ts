@@ -40,14 +40,15 @@ sha() { if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$1") || retur
 
 /**
  * $1 to ('' = fresh temp path), $2 mode as `stat -c %a` prints it, $3 local sha1,
- * $4 file name, $5 '1' = check only, $6 random suffix, $7 size in bytes. Speaks lines on stdout:
+ * $4 file name, $5 '1' = check only, $6 random suffix, $7 size in bytes. Speaks records on
+ * stdout, each ended by a NUL (a path may hold a newline, never a NUL):
  * SAME dest | DIFF dest | SEND tmp (then reads the bytes) → DONE dest | MISMATCH sha.
  */
 const PUT_SCRIPT = `${SHA1_FN}
 to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6; size=$7
 if [ -z "$to" ]; then
   d=\${TMPDIR:-/tmp}/chopsticks-$rnd
-  if [ -n "$check" ]; then echo "DIFF $d/$base"; exit 0; fi
+  if [ -n "$check" ]; then printf 'DIFF %s\\0' "$d/$base"; exit 0; fi
   mkdir -m 700 "$d" || exit 1
   dest=$d/$base
 else
@@ -58,9 +59,9 @@ dir=\${dest%/*}; [ -z "$dir" ] && dir=/
 if [ -d "$dest" ]; then echo "$dest: Is a directory" >&2; exit 1; fi
 if [ -f "$dest" ]; then
   cm=$(stat -c %a "$dest" 2>/dev/null) || cm=
-  if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then echo "SAME $dest"; exit 0; fi
+  if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then printf 'SAME %s\\0' "$dest"; exit 0; fi
 fi
-if [ -n "$check" ]; then echo "DIFF $dest"; exit 0; fi
+if [ -n "$check" ]; then printf 'DIFF %s\\0' "$dest"; exit 0; fi
 mkdir -p "$dir" || exit 1
 # Leftovers of uploads that died with their connection: the name holds the pid of the shell
 # that wrote it (this one's $$), so a file whose writer is gone is stale, however fresh.
@@ -76,19 +77,19 @@ fi
 find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {} + 2>/dev/null
 tmp=$dir/${TEMP_PREFIX}$$-$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
-echo "SEND $tmp"
+printf 'SEND %s\\0' "$tmp"
 cat > "$tmp" || { rm -f "$tmp"; echo "write error" >&2; exit 1; }
 # A connection that dies mid-upload looks like a clean EOF to cat: a short file is never kept.
 got=$(stat -c %s "$tmp" 2>/dev/null) || got=$(wc -c < "$tmp"); got=$(echo $got)
 if [ "$got" != "$size" ]; then rm -f "$tmp"; echo "upload cut short: $got of $size bytes arrived" >&2; exit 1; fi
 sha "$tmp" || { rm -f "$tmp"; exit 1; }
-if [ "$h" != "$want" ]; then rm -f "$tmp"; echo "MISMATCH $h"; exit 3; fi
+if [ "$h" != "$want" ]; then rm -f "$tmp"; printf 'MISMATCH %s\\0' "$h"; exit 3; fi
 chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }
 mv -f "$tmp" "$dest" || { rm -f "$tmp"; exit 1; }
-echo "DONE $dest"
+printf 'DONE %s\\0' "$dest"
 `;
 
-/** $1 path. Prints `INFO size sha1 pwd` then the raw bytes. */
+/** $1 path. Prints `INFO size sha1 pwd` and a NUL (pwd may hold a newline), then the raw bytes. */
 const FETCH_SCRIPT = `${SHA1_FN}
 p=$1
 if [ ! -e "$p" ]; then echo "$p: No such file or directory" >&2; exit 2; fi
@@ -96,7 +97,7 @@ if [ -d "$p" ]; then echo "$p: Is a directory, not a file" >&2; exit 1; fi
 if [ ! -r "$p" ]; then echo "$p: Permission denied" >&2; exit 1; fi
 sha "$p" || exit 1
 s=$(wc -c < "$p") || exit 1; s=$(echo $s)
-printf 'INFO %s %s %s\\n' "$s" "$h" "$(pwd)"
+printf 'INFO %s %s %s\\0' "$s" "$h" "$(pwd)"
 exec cat "$p"
 `;
 
@@ -249,7 +250,7 @@ function splitHeader(h: string): [string, string, string] {
   return [h.slice(0, a), h.slice(a + 1, b < 0 ? undefined : b), b < 0 ? '/' : h.slice(b + 1)];
 }
 
-/** Strips the `INFO ...\n` header line, then passes bytes on while hashing and counting them. */
+/** Strips the `INFO ...\0` header, then passes bytes on while hashing and counting them. */
 class HeaderSplitter extends Transform {
   header: string | null = null;
   bytes = 0;
@@ -264,7 +265,7 @@ class HeaderSplitter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     if (this.header === null) {
       this.headBuf = Buffer.concat([this.headBuf, chunk]);
-      const nl = this.headBuf.indexOf(0x0a);
+      const nl = this.headBuf.indexOf(0x00);
       if (nl < 0) {
         if (this.headBuf.length > 8192) cb(new Error('the remote side sent no header'));
         else cb();
@@ -335,7 +336,7 @@ async function withLimits<T>(
   }
 }
 
-/** Line-protocol transfers: feeds stdout lines to `body` and keeps a stderr tail for errors. */
+/** Record-protocol transfers: feeds stdout records (NUL-ended) to `body` and keeps a stderr tail for errors. */
 async function supervise<T>(
   ctx: TransferContext,
   proc: RemoteProcess,
@@ -354,7 +355,7 @@ async function supervise<T>(
     for await (const chunk of proc.stdout as AsyncIterable<string>) {
       buf += chunk;
       let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      while ((nl = buf.indexOf('\0')) >= 0) {
         yield buf.slice(0, nl);
         buf = buf.slice(nl + 1);
       }

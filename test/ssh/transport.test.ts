@@ -190,6 +190,11 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
     await make({ known_hosts: file, host_key_check: 'off' }, c).connect();
     expect(c.warnings.join('\n')).toMatch(/CHANGED/);
     expect(c.warnings.join('\n')).toContain(oldFp);
+    // off, and then the login fails: that is auth_failed (the key was accepted), warning kept.
+    const c2 = testCtx();
+    const denied = await rejection(make({ known_hosts: file, host_key_check: 'off', identity_file: join(c2.home, 'missing_key') }, c2).connect());
+    expect(denied.kind).toBe('auth_failed');
+    expect(c2.warnings.join('\n')).toMatch(/CHANGED/);
   });
 
   it('accept-new records an unknown key once, then strict accepts it', async () => {

@@ -122,9 +122,11 @@ export function transportContract(
         expect((await s.run(['sh', '-c', 'exit 0'])).rc).toBe(0);
       });
 
-      it('decodes invalid UTF-8 with replacement characters', async () => {
-        const r = await s.run(['printf', 'a\\377b']);
-        expect(r.stdout).toBe('a\uFFFDb');
+      it('refuses output that is not UTF-8 as invalid_result (never replaced silently), and stays usable', async () => {
+        const err = await expectHostError(s.run(['printf', 'ab\\377c']), 'invalid_result');
+        expect(err.message).toMatch(/stdout is not valid UTF-8 text \(bad byte at offset 2\)/);
+        await expectHostError(s.run(['sh', '-c', 'printf "\\377" >&2']), 'invalid_result');
+        expect((await s.run(['printf', 'caf\\303\\251'])).stdout).toBe('café');
       });
 
       it('returns large output whole and cuts output past maxStdout, staying usable', async () => {
@@ -201,6 +203,19 @@ export function transportContract(
     });
 
     describe('put', () => {
+      it('a newline in the destination or the folder is kept whole in remote_path (put and fetch)', async () => {
+        const src = join(local, 'nl.txt');
+        writeFileSync(src, 'newline\n');
+        const dest = `${dir}/with\nnewline/na\nme.txt`;
+        const v = await s.put(src, dest, 0o644);
+        expect(v.remote_path).toBe(dest);
+        expect(await remoteText(dest)).toBe('newline\n');
+        expect((await s.putCheck(src, dest, 0o644)).remote_path).toBe(dest);
+        const back = await s.fetch(dest, join(local, 'nl-back.txt'));
+        expect(back.remote_path).toBe(dest);
+        expect(readFileSync(join(local, 'nl-back.txt'), 'utf8')).toBe('newline\n');
+      });
+
       it('uploads a new file, then leaves an identical one alone', async () => {
         const src = join(local, 'hello.txt');
         writeFileSync(src, 'hello\n');

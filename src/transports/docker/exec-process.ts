@@ -113,6 +113,7 @@ function streamEnded(sock: Duplex): Promise<boolean> {
 }
 
 const POLL_LIMIT_MS = 5_000;
+const SIGNAL_DEATH_WINDOW_MS = 1_000;
 
 /**
  * The stream has ended; the exec's exit code shows up in inspect a moment later. A
@@ -129,7 +130,17 @@ async function settle(target: ExecTarget, exec: Docker.Exec, cleanEnd: boolean):
     }
     if (!info.Running && typeof info.ExitCode === 'number') {
       // 128+n (a signal, such as the SIGKILL of `docker kill`) or a torn stream: was it the container?
-      if (!cleanEnd || info.ExitCode >= 128 || info.ExitCode < 0) await assertContainerRunning(target);
+      if (!cleanEnd || info.ExitCode >= 128 || info.ExitCode < 0) {
+        // `docker kill` ends the exec (128+9) a moment before the engine marks the container
+        // stopped: a signal death is checked again for a short while before it counts as the
+        // command's own exit code.
+        const until = Date.now() + (info.ExitCode >= 128 ? SIGNAL_DEATH_WINDOW_MS : 0);
+        for (;;) {
+          await assertContainerRunning(target);
+          if (Date.now() >= until) break;
+          await sleep(100);
+        }
+      }
       return { code: info.ExitCode, signal: null };
     }
     if (!cleanEnd || Date.now() - started > POLL_LIMIT_MS) {

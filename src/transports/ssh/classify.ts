@@ -16,8 +16,12 @@ export interface ConnectFacts {
   port: number;
   knownHostsFile: string;
   knownHostsName: string;
-  /** The verdict of our host key check, when the server got that far. */
-  hostKey?: { verdict: HostKeyVerdict; fingerprint: string; keyType: string };
+  /**
+   * The verdict of our host key check, when the server got that far. `accepted`: the key was
+   * let through all the same (a changed key under `host_key_check: off`, already warned about),
+   * so a later failure is not the key's.
+   */
+  hostKey?: { verdict: HostKeyVerdict; fingerprint: string; keyType: string; accepted?: boolean };
   /** Auth methods attempted, in order, and notes on those that could not be attempted. */
   authTried: string[];
   authNotes: string[];
@@ -40,7 +44,7 @@ function via(f: ConnectFacts): string {
 
 export function hostKeyError(f: ConnectFacts): HostError | undefined {
   const hk = f.hostKey;
-  if (!hk) return undefined;
+  if (!hk || hk.accepted) return undefined;
   const presented = `${hk.keyType} ${hk.fingerprint}`;
   switch (hk.verdict.kind) {
     case 'known':

@@ -199,6 +199,7 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
           if (verdict.kind === 'mismatch' && e.hostKeyCheck === 'off') {
             // `off` means off (as Ansible's host_key_checking=False): a re-provisioned host still
             // connects, but the user is told every run. Revoked keys stay refused in every mode.
+            facts.hostKey.accepted = true;
             ctx.warn(`${e.label}: host key checking is off; accepted a CHANGED ${facts.hostKey.keyType} key ${facts.hostKey.fingerprint} for ${khName} (known_hosts has ${verdict.expected.map((x) => x.fingerprint).join(', ')}).`);
             return verify(true);
           }
