@@ -57,7 +57,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const unsafe = new Structure(parsed).check(doc.contents);
   if (doc.errors.length === 0 && !unsafe) {
     try {
-      // Aliases were counted and checked above, in one pass (the library's own count is per alias).
+      // Aliases were counted above in one pass; the library's own count walks the document again per alias.
       parsed.value = doc.toJS({ maxAliasCount: -1 });
     } catch (e) {
       problems.push({ code: 'yaml_syntax', message: `YAML error: ${e instanceof Error ? e.message : String(e)}`, pos: posAt(parsed, 0) });
