@@ -1,6 +1,7 @@
 /** Small text helpers shared by the human reporters (plain, quiet, listr). */
 import type { HostEndState, RunStatus } from '../run/events.js';
 import type { FoldedResult } from './fold.js';
+import type { CheckCounts } from './outcomes.js';
 
 /**
  * Colour only for a terminal, unless the user says otherwise: NO_COLOR (any value) turns it
@@ -55,6 +56,8 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
   ok: 'ok',
   changed: 'changed',
   skipped: 'skipped',
+  would_change: 'would change',
+  unknown: 'unknown',
   failed: 'FAILED',
   unreachable: 'UNREACHABLE',
   cancelled: 'CANCELLED',
@@ -62,9 +65,11 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
 
 /** `ok web[01-38]: "pong"` / `FAILED web39: failed: ...` / `skipped web1 (check mode)` */
 export function formatFolded(f: FoldedResult, paint: Paint): string {
-  const style = f.label === 'ok' ? 'green' : f.label === 'changed' ? 'yellow' : f.label === 'skipped' ? 'cyan' : 'red';
+  const style =
+    f.label === 'ok' ? 'green' : f.label === 'changed' || f.label === 'would_change' ? 'yellow' : f.label === 'skipped' || f.label === 'unknown' ? 'cyan' : 'red';
   const head = `${paint(style, LABEL_TEXT[f.label])} ${f.hostText}`;
   if (f.label === 'skipped') return `${head} (check mode)`;
+  if (f.label === 'unknown') return `${head} (may depend on a change not made): ${shorten(f.detail)}`;
   return `${head}: ${shorten(f.detail)}`;
 }
 
@@ -88,13 +93,14 @@ export function countHosts(end: Record<string, HostEndState>, changedHosts: Read
 }
 
 /** `run failed: 39 ok, 3 changed, 1 failed, 0 unreachable (40 hosts) in 1.2s` — one grep-able line. */
-export function formatSummary(status: RunStatus, c: SummaryCounts, durationMs: number, paint: Paint): string {
+export function formatSummary(status: RunStatus, c: SummaryCounts, durationMs: number, paint: Paint, check?: CheckCounts): string {
   const style = status === 'ok' ? 'green' : 'red';
   const cancelled = c.cancelled > 0 ? `, ${c.cancelled} cancelled` : '';
   const hosts = `${c.hosts} host${c.hosts === 1 ? '' : 's'}`;
   // `changed` overlaps the end states (a changed host is also ok or failed), so it stands apart.
+  const changed = check ? `${check.would_change} would change, ${check.unknown} unknown` : `${c.changed} changed`;
   return (
-    `${paint(style, `run ${status}`)}: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable${cancelled} ` +
-    `(${hosts}, ${c.changed} changed) in ${humanDuration(durationMs)}`
+    `${paint(style, `${check ? 'check' : 'run'} ${status}`)}: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable${cancelled} ` +
+    `(${hosts}, ${changed}) in ${humanDuration(durationMs)}`
   );
 }

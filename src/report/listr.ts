@@ -107,7 +107,7 @@ export class ListrReporter implements Reporter {
       const f = this.finished;
       const out = this.opts.out;
       for (const w of this.warnings) out.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
-      if (f) out.write(`${formatSummary(f.status, countHosts(f.hosts, this.state.changedHosts()), f.duration_ms, this.paint)}\n`);
+      if (f) out.write(`${formatSummary(f.status, countHosts(f.hosts, this.state.changedHosts()), f.duration_ms, this.paint, this.state.checkCounts())}\n`);
     } catch (e) {
       reportFailure(this.opts.stderr, 'task list', e);
     }
@@ -294,6 +294,10 @@ export class ListrReporter implements Reporter {
         const r = end.result;
         // A failed host does not fail its listr task: listr2 would then expand every host of
         // the step for good, and the fold (which names the failed hosts) is what should stay.
+        if (r.outcome === 'unknown' || r.outcome === 'would_change') {
+          task.skip(`${ht.host} ${labelOf(r).replace('_', ' ')} (check mode)`);
+          return;
+        }
         if (!r.ok) {
           task.title = this.paint('red', `${ht.host} ${labelOf(r).toUpperCase()} ${r.error.kind}: ${shorten(r.error.msg, 160)}`);
           return;

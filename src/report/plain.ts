@@ -108,7 +108,7 @@ export class PlainReporter implements Reporter {
         return;
       case 'run_finished':
         for (const step of [...this.pending.keys()]) this.flushStep(step);
-        this.write(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p));
+        this.write(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()));
         return;
       default: {
         const never: never = ev;

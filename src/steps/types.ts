@@ -98,7 +98,7 @@ export interface PerformContext {
 }
 
 export interface StepOutcome extends CallOutcome {
-  /** Not run because of check mode. */
+  /** Not run because of check mode (a changing step: the value says what would run). */
   skipped?: boolean;
 }
 
