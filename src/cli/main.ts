@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, PlaybookInvalidError, UsageError, type PlaybookProblem } from '../errors.js';
-import { parseCommandLine, USAGE, type Command } from './args.js';
+import { commandHelp, parseCommandLine, USAGE, type Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { planPlaybook } from '../api.js';
 
@@ -46,7 +46,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 async function dispatch(c: Command, io: Io): Promise<number> {
   switch (c.cmd) {
     case 'help':
-      io.stdout.write(`${USAGE}\n`);
+      io.stdout.write(`${c.for !== undefined ? commandHelp(c.for) : USAGE}\n`);
       return EXIT.ok;
     case 'version':
       io.stdout.write(`${packageVersion()}\n`);
@@ -69,7 +69,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return bad ? EXIT.invalid : EXIT.ok;
     }
     case 'plan': {
-      let plan = await planPlaybook(c.playbook, c);
+      let plan = await planPlaybook(c.playbook, { ...c, onWarning: warnTo(io) });
       if (c.resume !== undefined) plan = (await import('./resume-file.js')).loadResume(plan, c.resume).plan;
       const { fillPutLocalInfo } = await import('./put-local-info.js');
       const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
@@ -78,7 +78,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return EXIT.ok;
     }
     case 'hosts': {
-      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars });
+      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars, onWarning: warnTo(io) });
       const { selectHosts, formatHostLine } = await import('./hosts-command.js');
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;
@@ -104,6 +104,11 @@ function ignoreClosedPipes(io: Io): void {
       throw e;
     });
   }
+}
+
+/** A warning before the run: on standard error, whatever the output mode. */
+export function warnTo(io: Io): (message: string) => void {
+  return (message) => io.stderr.write(`chopsticks: warning: ${message}\n`);
 }
 
 export function printProblems(problems: readonly PlaybookProblem[], io: Io): void {

@@ -5,6 +5,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node as YamlNode } from 'yaml';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
+import { unquotedTemplateHint } from './template-hint.js';
 
 /** Aliases expanded per document; far above any honest playbook, far below a "billion laughs". */
 export const MAX_ALIAS_COUNT = 100;
@@ -54,7 +55,8 @@ export function parseYaml(file: string, text: string): ParsedYaml {
       code === 'duplicate_key'
         ? `duplicate key ${describeKeyAt(text, err.pos[0])}: a key may appear only once in a mapping; remove or rename one`
         : `YAML syntax error: ${err.message}`;
-    problems.push({ code, message, pos: posAt(parsed, err.pos[0]) });
+    const hint = code === 'yaml_syntax' ? unquotedTemplateHint(text, err.pos[0]) : undefined;
+    problems.push({ code, message: hint ? `${message}; ${hint}` : message, pos: posAt(parsed, err.pos[0]) });
   }
 
   let unresolved = false;

@@ -6,7 +6,8 @@ import { resolve as resolvePath } from 'node:path';
 import type { Json, Located } from '../model/playbook.js';
 import { fillVarsOnly } from './fill-vars.js';
 import { modeString, renderPath } from './paths.js';
-import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
+import type { CheckContext, PlanStepBase, StepCommon, StepKindDef } from './types.js';
+import { parseTemplate, renderTemplate } from '../lang/templates.js';
 
 export interface PutStep extends StepCommon {
   kind: 'put';
@@ -51,6 +52,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
   check(step, ctx) {
     ctx.checkTemplate(step.src.value, ['put']);
     if (step.to) ctx.checkTemplate(step.to.value, ['to']);
+    checkSource(step.src, ctx);
   },
   compile(step, base) {
     return { ...base, kind: 'put', src: step.src.value, ...(step.to ? { to: step.to.value } : {}), mode: step.mode };
@@ -79,3 +81,25 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
     return { value: { ...v }, changed: v.changed };
   },
 };
+
+/**
+ * A source whose path is known before the run (no host or results placeholder) must be a file:
+ * found by `validate`, not halfway through a rollout. One that depends on the host, or that an
+ * earlier step on a `local` host may make, is checked when the step runs.
+ */
+function checkSource(src: Located<string>, ctx: CheckContext): void {
+  const parsed = parseTemplate(src.value);
+  if (!parsed.ok || parsed.parts.some((p) => p.type === 'ref' && p.path[0] !== 'vars')) return;
+  const filled = renderTemplate(src.value, { vars: ctx.vars as Record<string, Json> });
+  if (!filled.ok || typeof filled.value !== 'string') return; // a template problem, reported as such
+  const abs = resolvePath(ctx.baseDir, filled.value);
+  const kind = ctx.localPath(abs);
+  // A file an earlier step on the controller makes (a build) does not exist yet: checked when the step runs.
+  if (kind === 'missing' && !ctx.localStepBefore) {
+    ctx.add('file_not_found', `put: local file ${filled.value} (${abs}) does not exist; paths are relative to the playbook's folder`, src.pos);
+  } else if (kind === 'folder') {
+    ctx.add('file_not_found', `put: ${filled.value} (${abs}) is a folder; put copies one file: use sync for a folder`, src.pos);
+  } else if (kind === 'other') {
+    ctx.add('file_not_found', `put: ${filled.value} (${abs}) is not a regular file (a device, socket or broken link); put copies one file`, src.pos);
+  }
+}

@@ -72,6 +72,8 @@ export interface CheckContext {
   baseDir: string;
   /** What is at a local path (validation is allowed to look; the compiler is not). */
   localPath(path: string): 'file' | 'folder' | 'missing' | 'other';
+  /** An earlier step may run on a `local` host: it may make local files (a build) before this step. */
+  localStepBefore?: boolean;
 }
 
 export interface CompileContext {
