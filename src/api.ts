@@ -29,6 +29,8 @@ export interface PlanOptions {
 
 export interface RunPlanOptions {
   check?: boolean;
+  /** `--diff`: put (and other file-writing steps) report a unified diff per host in their value. */
+  diff?: boolean;
   /** At most this many hosts working at once. */
   concurrency?: number;
   /** Abort to interrupt the run as SIGINT does: no new work, work in flight stopped, cleanup. */
@@ -95,6 +97,7 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
   const result = await execute({
     plan,
     check,
+    diff: opts.diff ?? false,
     concurrency: opts.concurrency,
     resume: opts.resume,
     emit,

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { closest } from '../lang/groups.js';
 
 export const USAGE = `Usage:
-  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check]
+  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check] [--diff]
                           [--json FILE|-] [--junit FILE] [--events FILE] [--resume REPORT]
                           [--output auto|tty|plain|quiet] [--concurrency N]
   chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--json]
@@ -26,6 +26,7 @@ export type Command =
       limit?: string;
       vars: Record<string, string>;
       check: boolean;
+      diff: boolean;
       json?: string;
       junit?: string;
       events?: string;
@@ -52,6 +53,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   run: {
     ...COMMON,
     check: { type: 'boolean' },
+    diff: { type: 'boolean' },
     json: { type: 'string' },
     junit: { type: 'string' },
     events: { type: 'string' },
@@ -71,6 +73,7 @@ const FLAG_HELP: Record<string, [arg: string, text: string]> = {
   var: ['K=V', 'set vars.K to the string V; repeatable'],
   limit: ['EXPR', "only hosts in this group expression (quote it: --limit 'web - web2')"],
   check: ['', 'dry run: run read-only steps, report what would change, change nothing'],
+  diff: ['', 'show (and report) a unified diff of each file a put changes, per host'],
   json: ['FILE|-', 'write the run report as JSON (- for standard output)'],
   junit: ['FILE', 'write a JUnit XML report'],
   events: ['FILE', 'append JSON Lines events as the run goes'],
@@ -163,6 +166,7 @@ export function parseCommandLine(argv: string[]): Command {
         limit: v.limit as string | undefined,
         vars,
         check: Boolean(v.check),
+        diff: Boolean(v.diff),
         json: v.json as string | undefined,
         junit: v.junit as string | undefined,
         events: v.events as string | undefined,

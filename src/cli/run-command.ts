@@ -55,7 +55,7 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
   process.on('SIGTERM', onTerm);
 
   try {
-    const result = await runPlan(plan, { check: c.check, concurrency: c.concurrency, resume: seed, signal: interrupt.signal, onEvent: emit });
+    const result = await runPlan(plan, { check: c.check, diff: c.diff, concurrency: c.concurrency, resume: seed, signal: interrupt.signal, onEvent: emit });
     return exitCodeForRun(result.status, signalName);
   } finally {
     process.off('SIGINT', onInt);

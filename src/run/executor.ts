@@ -21,6 +21,8 @@ import type { ResumeSeed } from './resume.js';
 export interface ExecuteOptions {
   plan: Plan;
   check: boolean;
+  /** `--diff`: file-writing steps report a unified diff of what they change. */
+  diff?: boolean;
   /** At most this many hosts working at once, over the whole run. */
   concurrency?: number;
   /** Byte limit of a call's value (SPEC §4 max_result). */
@@ -240,6 +242,7 @@ class Executor {
       vars: this.plan.vars,
       baseDir: this.plan.baseDir,
       check: this.opts.check,
+      diff: this.opts.diff ?? false,
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
       runSignal: this.opts.signal,

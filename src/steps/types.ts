@@ -91,6 +91,8 @@ export interface PerformContext {
   vars: Record<string, Json>;
   baseDir: string;
   check: boolean;
+  /** `--diff`: kinds that write files put a unified diff in their value (`diff`; src/steps/diff.ts). */
+  diff: boolean;
   maxResult: number;
   results: Record<string, Json>;
   session(): Promise<HostSession>;
