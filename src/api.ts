@@ -5,7 +5,9 @@
  *   import { runPlaybook } from 'chopsticks';
  *   const { status, report } = await runPlaybook('deploy.yaml', { vars: { release: '2.4.1' } });
  */
-import { PlaybookInvalidError } from './errors.js';
+import { PlaybookInvalidError, UsageError } from './errors.js';
+import { evalGroupExpr } from './lang/groups.js';
+import type { GroupExpr } from './lang/group-expr.js';
 import type { Plan } from './compile/plan-types.js';
 import type { Callable } from './callables/types.js';
 import type { RunEvent, RunStatus } from './run/events.js';
@@ -24,10 +26,14 @@ export interface PlanOptions {
   limit?: string;
   /** `--shard I/N`: keep only this shard's hosts, as a limit would (lang/shard.ts). */
   shard?: Shard;
+  /** Told what is worth saying but does not stop anything (an unknown --var name). */
+  onWarning?: (message: string) => void;
 }
 
 export interface RunPlanOptions {
   check?: boolean;
+  /** `--diff`: put (and other file-writing steps) report a unified diff per host in their value. */
+  diff?: boolean;
   /** At most this many hosts working at once. */
   concurrency?: number;
   /** Abort to interrupt the run as SIGINT does: no new work, work in flight stopped, cleanup. */
@@ -45,9 +51,21 @@ export interface RunOutcome {
 
 /** Load, validate and compile; throws PlaybookInvalidError with every problem. Contacts nothing. */
 export async function planPlaybook(path: string, opts: PlanOptions = {}): Promise<Plan> {
-  const { playbook, problems } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {}, limit: opts.limit });
+  const { playbook, problems, warnings } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {}, limit: opts.limit });
+  for (const w of warnings ?? []) opts.onWarning?.(w);
   if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
-  return compile(playbook, opts.shard ? { shard: opts.shard } : {});
+  const plan = compile(playbook, opts.shard ? { shard: opts.shard } : {});
+  if (playbook.limit && limitSelectsNothing(plan, playbook.limit.expr)) {
+    throw new UsageError(`--limit '${playbook.limit.text}' selects no host of the playbook; nothing would run (\`chopsticks hosts PLAYBOOK EXPR\` lists what an expression selects)`);
+  }
+  return plan;
+}
+
+/** The limit on its own, over hosts and static groups (all it may name). */
+function limitSelectsNothing(plan: Plan, expr: GroupExpr): boolean {
+  const groups = new Map(plan.groups.map((g) => [g.name, g.hosts.upper]));
+  const hosts = plan.hosts.map((h) => h.name);
+  return evalGroupExpr(expr, { all: hosts, resolve: (n) => groups.get(n) ?? (hosts.includes(n) ? [n] : undefined), outcome: () => [] }).length === 0;
 }
 
 /** Run a compiled plan against its hosts; resolves with the run report (docs/cli.md#the-run-report---json). */
@@ -82,6 +100,7 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
   const result = await execute({
     plan,
     check,
+    diff: opts.diff ?? false,
     concurrency: opts.concurrency,
     resume: opts.resume,
     emit,

@@ -2,9 +2,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../lang/shard.js';
+import { closest } from '../lang/groups.js';
 
 export const USAGE = `Usage:
-  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check]
+  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check] [--diff]
                           [--json FILE|-] [--junit FILE] [--events FILE] [--resume REPORT]
                           [--output auto|tty|plain|quiet] [--concurrency N] [--shard I/N]
   chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--json]
@@ -28,6 +29,7 @@ export type Command =
       limit?: string;
       vars: Record<string, string>;
       check: boolean;
+      diff: boolean;
       json?: string;
       junit?: string;
       events?: string;
@@ -42,7 +44,8 @@ export type Command =
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
   | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
   | { cmd: 'schema' }
-  | { cmd: 'help' }
+  /** `for`: the command whose flags to list (`chopsticks run --help`). */
+  | { cmd: 'help'; for?: string }
   | { cmd: 'version' };
 
 const COMMON = {
@@ -68,6 +71,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   run: {
     ...COMMON,
     check: { type: 'boolean' },
+    diff: { type: 'boolean' },
     json: { type: 'string' },
     junit: { type: 'string' },
     events: { type: 'string' },
@@ -83,6 +87,56 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   schema: { help: COMMON.help },
 };
 
+/** One line per flag for `chopsticks CMD --help` (docs/cli.md has the long form). */
+const FLAG_HELP: Record<string, [arg: string, text: string]> = {
+  inventory: ['FILE', 'an inventory file (hosts, groups, vars); repeatable'],
+  var: ['K=V', 'set vars.K to the string V; repeatable'],
+  limit: ['EXPR', "only hosts in this group expression (quote it: --limit 'web - web2')"],
+  check: ['', 'dry run: run read-only steps, report what would change, change nothing'],
+  diff: ['', 'show (and report) a unified diff of each file a put changes, per host'],
+  json: ['FILE|-', 'write the run report as JSON (- for standard output)'],
+  junit: ['FILE', 'write a JUnit XML report'],
+  events: ['FILE', 'append JSON Lines events as the run goes'],
+  output: ['MODE', 'auto (default), tty, plain or quiet'],
+  concurrency: ['N', 'at most N hosts at work at once'],
+  resume: ['REPORT', 'rerun (plan: preview) only what did not succeed in that earlier run report'],
+  help: ['', "show this command's flags"],
+};
+
+const COMMAND_HELP: Record<string, [args: string, text: string]> = {
+  run: ['PLAYBOOK', 'Run the playbook on its hosts.'],
+  plan: ['PLAYBOOK', 'Print the compiled plan; contacts no host.'],
+  validate: ['PLAYBOOK...', 'Check playbooks and print every problem (exit 4 if any).'],
+  hosts: ['PLAYBOOK [EXPR]', 'List the hosts (of the group expression EXPR).'],
+  schema: ['', 'Print the playbook JSON Schema.'],
+};
+
+export function commandHelp(cmd: string): string {
+  const options = OPTIONS[cmd] ?? {};
+  const [args, text] = COMMAND_HELP[cmd] ?? ['', ''];
+  // --help last: the command's own flags come first.
+  const rows = Object.entries(options)
+    .sort(([a], [b]) => Number(a === 'help') - Number(b === 'help'))
+    .map(([name, o]) => {
+    const [arg, line] = FLAG_HELP[name] ?? ['', ''];
+    // `plan --json` is a switch, `run --json FILE` takes a file.
+    const shown = o?.type === 'boolean' ? '' : arg;
+    const flag = `--${name}${shown ? ` ${shown}` : ''}${o?.short ? `, -${o.short}` : ''}`;
+    return [flag, name === 'json' && o?.type === 'boolean' ? 'print the plan as JSON' : line] as const;
+  });
+  const width = Math.max(...rows.map(([f]) => f.length));
+  return [`Usage: chopsticks ${cmd}${args ? ` ${args}` : ''}${rows.length > 1 ? ' [flags]' : ''}`, text, '', ...rows.map(([f, l]) => `  ${f.padEnd(width)}  ${l}`)].join('\n');
+}
+
+/** `--lmit` → `; did you mean '--limit'?` for an unknown flag of `cmd`. */
+function flagHint(cmd: string, message: string): string {
+  const m = /Unknown option '(--?[^']+)'/.exec(message);
+  if (!m) return '';
+  const bad = m[1]!.replace(/^-+/, '').replace(/=.*$/, '');
+  const hint = closest(bad, Object.keys(OPTIONS[cmd] ?? {}));
+  return hint ? `; did you mean '--${hint}'?` : `; \`chopsticks ${cmd} --help\` lists its flags`;
+}
+
 export function parseCommandLine(argv: string[]): Command {
   const [cmd, ...rest] = argv;
   if (cmd === undefined) throw new UsageError('missing command');
@@ -94,10 +148,11 @@ export function parseCommandLine(argv: string[]): Command {
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${cmd}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}`);
+    const message = (e as Error).message.replace(/\. To specify a positional.*$/s, '');
+    throw new UsageError(`${cmd}: ${message.replace(/^Unknown option/, 'unknown option')}${flagHint(cmd, message)}`);
   }
   const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  if (v.help) return { cmd: 'help' };
+  if (v.help) return { cmd: 'help', for: cmd };
   const pos = parsed.positionals;
   const inventory = (v.inventory as string[] | undefined) ?? [];
   const vars = parseVars((v.var as string[] | undefined) ?? []);
@@ -131,6 +186,7 @@ export function parseCommandLine(argv: string[]): Command {
         limit: v.limit as string | undefined,
         vars,
         check: Boolean(v.check),
+        diff: Boolean(v.diff),
         json: v.json as string | undefined,
         junit: v.junit as string | undefined,
         events: v.events as string | undefined,

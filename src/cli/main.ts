@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, PlaybookInvalidError, UsageError, type PlaybookProblem } from '../errors.js';
-import { parseCommandLine, USAGE, type Command } from './args.js';
+import { commandHelp, parseCommandLine, USAGE, type Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { planPlaybook } from '../api.js';
 
-import type { Io } from './io.js';
+import { warnTo, type Io } from './io.js';
 
 export type { Io } from './io.js';
 
@@ -45,7 +45,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
 async function dispatch(c: Command, io: Io): Promise<number> {
   switch (c.cmd) {
     case 'help':
-      io.stdout.write(`${USAGE}\n`);
+      io.stdout.write(`${c.for !== undefined ? commandHelp(c.for) : USAGE}\n`);
       return EXIT.ok;
     case 'version':
       io.stdout.write(`${packageVersion()}\n`);
@@ -68,7 +68,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return bad ? EXIT.invalid : EXIT.ok;
     }
     case 'plan': {
-      let plan = await planPlaybook(c.playbook, c);
+      let plan = await planPlaybook(c.playbook, { ...c, onWarning: warnTo(io) });
       if (c.resume !== undefined) plan = (await import('./resume-file.js')).loadResume(plan, c.resume).plan;
       const { fillPutLocalInfo } = await import('./put-local-info.js');
       const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
@@ -77,7 +77,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return EXIT.ok;
     }
     case 'hosts': {
-      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars });
+      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars, onWarning: warnTo(io) });
       const { selectHosts, formatHostLine } = await import('./hosts-command.js');
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;

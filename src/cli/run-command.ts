@@ -11,12 +11,12 @@ import type { Command } from './args.js';
 import { exitCodeForRun } from './exit-codes.js';
 import { loadResume } from './resume-file.js';
 import { runUrgentCleanups } from '../transports/urgent-exit.js';
-import type { Io } from './io.js';
+import { warnTo, type Io } from './io.js';
 
 type RunCmd = Extract<Command, { cmd: 'run' }>;
 
 export async function runCommand(c: RunCmd, io: Io): Promise<number> {
-  const compiled = await planPlaybook(c.playbook, c);
+  const compiled = await planPlaybook(c.playbook, { ...c, onWarning: warnTo(io) });
   const { plan, seed } = c.resume !== undefined ? loadResume(compiled, c.resume) : { plan: compiled, seed: undefined };
 
   const reporters: Reporter[] = await createReporters({
@@ -68,7 +68,7 @@ export async function runCommand(c: RunCmd, io: Io): Promise<number> {
   process.on('SIGTERM', onTerm);
 
   try {
-    const result = await runPlan(plan, { check: c.check, concurrency: c.concurrency, resume: seed, signal: interrupt.signal, onEvent: emit });
+    const result = await runPlan(plan, { check: c.check, diff: c.diff, concurrency: c.concurrency, resume: seed, signal: interrupt.signal, onEvent: emit });
     return exitCodeForRun(result.status, signalName);
   } finally {
     process.off('SIGINT', onInt);

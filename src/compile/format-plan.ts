@@ -87,6 +87,7 @@ function policyText(p: StepPolicy): string {
   if (p.become) parts.push(`become ${p.become}`);
   if (p.concurrency) parts.push(`concurrency ${p.concurrency}`);
   if (p.max_result !== undefined) parts.push(`max_result ${p.max_result} bytes`);
+  if (p.check_mode) parts.push(`check_mode ${p.check_mode}`);
   return parts.join(', ');
 }
 

@@ -95,6 +95,7 @@ export function policyData(p: StepPolicy): Json {
     become: p.become ?? null,
     concurrency: p.concurrency ?? null,
     max_result: p.max_result ?? null,
+    check_mode: p.check_mode ?? null,
   };
 }
 

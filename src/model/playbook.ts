@@ -75,6 +75,8 @@ export interface StepPolicy {
   concurrency?: number;
   /** Largest value a call may return, in bytes of JSON; undefined means 1 MiB. */
   max_result?: number;
+  /** In check mode: `run` runs the step anyway (vouched read-only), `skip` never runs it; undefined: by the callable's readonly flag. */
+  check_mode?: 'run' | 'skip';
 }
 
 export interface GroupDef {

@@ -5,6 +5,7 @@
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, YAMLParseError } from 'yaml';
 import type { Alias, CST, Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
+import { unquotedTemplateHint } from './template-hint.js';
 
 /**
  * Alias expansions per document, counting the aliases inside an anchored value again each time
@@ -52,7 +53,8 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   }
 
   for (const err of doc.errors) {
-    problems.push({ code: 'yaml_syntax', message: `YAML syntax error: ${err.message}`, pos: posAt(parsed, err.pos[0]) });
+    const hint = unquotedTemplateHint(text, err.pos[0]);
+    problems.push({ code: 'yaml_syntax', message: `YAML syntax error: ${err.message}${hint ? `; ${hint}` : ''}`, pos: posAt(parsed, err.pos[0]) });
   }
   const unsafe = new Structure(parsed).check(doc.contents);
   if (doc.errors.length === 0 && !unsafe) {

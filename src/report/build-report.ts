@@ -8,6 +8,7 @@ import type { Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/events.js';
 import type { ReportStep, RunReport } from './report-types.js';
 import { shardLabel } from '../lang/shard.js';
+import { countCheckHosts, type CheckCounts } from './outcomes.js';
 
 interface StepState {
   started: boolean;
@@ -117,6 +118,11 @@ export class ReportBuilder {
     const out = new Set<string>();
     for (const s of this.steps) for (const [h, r] of s.results) if (r.ok && r.changed) out.add(h);
     return out;
+  }
+
+  /** A check run's would-change / unknown host counts; undefined outside check mode. */
+  checkCounts(): CheckCounts | undefined {
+    return this.check ? countCheckHosts(this.steps.map((s) => ({ results: Object.fromEntries(s.results) }))) : undefined;
   }
 
   get currentPlan(): Plan | undefined {

@@ -2,12 +2,13 @@
  * Identical results fold (docs/cli.md#output-modes): hosts whose outcome is the same are shown once,
  * named compactly, and the hosts that differ stand out.
  */
-import { UNREACHABLE_KINDS } from '../errors.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { HostResult } from '../run/events.js';
 import { canonicalJson } from './canonical-json.js';
+import { isErrorLabel, labelOf, type ResultLabel } from './outcomes.js';
 
-export type FoldLabel = 'ok' | 'changed' | 'skipped' | 'failed' | 'unreachable' | 'cancelled';
+export { isErrorLabel, labelOf };
+export type FoldLabel = ResultLabel;
 
 export interface FoldedResult {
   label: FoldLabel;
@@ -18,18 +19,7 @@ export interface FoldedResult {
   detail: string;
 }
 
-export function labelOf(r: HostResult): FoldLabel {
-  if (!r.ok) return r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
-  if (r.skipped) return 'skipped';
-  return r.changed ? 'changed' : 'ok';
-}
-
-const LABEL_ORDER: Record<FoldLabel, number> = { ok: 0, changed: 1, skipped: 2, failed: 3, unreachable: 4, cancelled: 5 };
-
-/** Labels that are a host's error; they come after the successes. */
-export function isErrorLabel(l: FoldLabel): boolean {
-  return l === 'failed' || l === 'unreachable' || l === 'cancelled';
-}
+const LABEL_ORDER: Record<FoldLabel, number> = { ok: 0, changed: 1, would_change: 2, skipped: 3, unknown: 4, failed: 5, unreachable: 6, cancelled: 7 };
 
 /**
  * Error messages start with their host's name (`web3: ...`), so they are compared without that

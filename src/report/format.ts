@@ -1,6 +1,7 @@
 /** Small text helpers shared by the human reporters (plain, quiet, tty). */
 import type { HostEndState, RunStatus } from '../run/events.js';
 import { isErrorLabel, type FoldedResult } from './fold.js';
+import type { CheckCounts } from './outcomes.js';
 import { escapeControls, escapeOneLine } from './safe.js';
 
 /**
@@ -76,6 +77,8 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
   ok: 'ok',
   changed: 'changed',
   skipped: 'skipped',
+  would_change: 'would change',
+  unknown: 'unknown',
   failed: 'FAILED',
   unreachable: 'UNREACHABLE',
   cancelled: 'CANCELLED',
@@ -87,9 +90,11 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
  * ones indented (so no line of a host's message can pass for a line of ours). Host text is escaped.
  */
 export function formatFolded(f: FoldedResult, paint: Paint): string[] {
-  const style = f.label === 'ok' ? 'green' : f.label === 'changed' ? 'yellow' : f.label === 'skipped' ? 'cyan' : 'red';
+  const style =
+    f.label === 'ok' ? 'green' : f.label === 'changed' || f.label === 'would_change' ? 'yellow' : f.label === 'skipped' || f.label === 'unknown' ? 'cyan' : 'red';
   const head = `${paint(style, LABEL_TEXT[f.label])} ${f.hostText}`;
   if (f.label === 'skipped') return [`${head} (check mode)`];
+  if (f.label === 'unknown') return [`${head} (may depend on a change not made): ${shortenValue(f.detail)}`];
   if (!isErrorLabel(f.label)) return [`${head}: ${shortenValue(f.detail)}`];
   const [first = '', ...rest] = escapeControls(f.detail).replace(/\n+$/, '').split('\n');
   return [`${head}: ${first}`, ...rest.map((l) => `    ${l}`)];
@@ -115,13 +120,14 @@ export function countHosts(end: Record<string, HostEndState>, changedHosts: Read
 }
 
 /** `run failed: 39 ok, 3 changed, 1 failed, 0 unreachable (40 hosts) in 1.2s` — one grep-able line. */
-export function formatSummary(status: RunStatus, c: SummaryCounts, durationMs: number, paint: Paint): string {
+export function formatSummary(status: RunStatus, c: SummaryCounts, durationMs: number, paint: Paint, check?: CheckCounts): string {
   const style = status === 'ok' ? 'green' : 'red';
   const cancelled = c.cancelled > 0 ? `, ${c.cancelled} cancelled` : '';
   const hosts = `${c.hosts} host${c.hosts === 1 ? '' : 's'}`;
   // `changed` overlaps the end states (a changed host is also ok or failed), so it stands apart.
+  const changed = check ? `${check.would_change} would change, ${check.unknown} unknown` : `${c.changed} changed`;
   return (
-    `${paint(style, `run ${status}`)}: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable${cancelled} ` +
-    `(${hosts}, ${c.changed} changed) in ${humanDuration(durationMs)}`
+    `${paint(style, `${check ? 'check' : 'run'} ${status}`)}: ${c.ok} ok, ${c.failed} failed, ${c.unreachable} unreachable${cancelled} ` +
+    `(${hosts}, ${changed}) in ${humanDuration(durationMs)}`
   );
 }

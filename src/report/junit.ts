@@ -8,6 +8,7 @@ import type { RunReport } from './report-types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { ReportBuilder } from './build-report.js';
 import { reportFailure } from './safe.js';
+import { checkNote } from './outcomes.js';
 
 // The package is CommonJS (`module.exports = builder`) while its types claim an ES default
 // export; take whichever shape is really there.
@@ -29,7 +30,11 @@ export function junitXml(report: RunReport): string {
       }
       tc.time(r.duration_ms / 1000);
       total += r.duration_ms;
-      if (!r.ok) {
+      // A check run's would_change / unknown / check_mode skip verified nothing: a skip that says what it found.
+      const note = checkNote(r);
+      if (note !== undefined) {
+        tc.skipped().property('outcome', r.outcome!).standardOutput(note);
+      } else if (!r.ok) {
         tc.failure(`${r.error.kind}: ${r.error.msg}`, r.error.kind);
         if (r.error.tb) tc.stacktrace(r.error.tb);
       } else if (r.skipped) {

@@ -28,7 +28,16 @@ const CELL_HOSTS = 120;
 
 const STATUS_ICON: Record<RunReport['status'], string> = { ok: '✅', failed: '❌', aborted: '⛔', interrupted: '⚠️' };
 const STEP_ICON: Record<RunReport['steps'][number]['status'], string> = { ok: '✅', failed: '❌', aborted: '⛔', not_run: '⏭️' };
-const LABEL_ICON: Record<FoldedResult['label'], string> = { ok: '✅', changed: '✏️', skipped: '⏭️', failed: '❌', unreachable: '🔌', cancelled: '🚫' };
+const LABEL_ICON: Record<FoldedResult['label'], string> = {
+  ok: '✅',
+  changed: '✏️',
+  would_change: '✏️',
+  unknown: '❔',
+  skipped: '⏭️',
+  failed: '❌',
+  unreachable: '🔌',
+  cancelled: '🚫',
+};
 
 export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): string {
   const view = buildView(report);

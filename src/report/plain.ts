@@ -15,6 +15,7 @@ import { ReportBuilder } from './build-report.js';
 import { foldResults, isErrorLabel } from './fold.js';
 import { countHosts, formatFolded, formatSummary, painter, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
+import { diffLines, withoutDiff } from './diff-text.js';
 import { escapeControls, reportFailure } from './safe.js';
 
 export interface PlainOptions {
@@ -108,7 +109,7 @@ export class PlainReporter implements Reporter {
         return;
       case 'run_finished':
         for (const step of [...this.pending.keys()]) this.flushStep(step);
-        this.write(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p));
+        this.write(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()));
         return;
       default: {
         const never: never = ev;
@@ -121,12 +122,16 @@ export class PlainReporter implements Reporter {
     const list = this.pending.get(step);
     this.pending.delete(step);
     if (!list || list.length === 0) return;
-    for (const f of foldResults(list, this.hostOrder)) {
+    for (const f of foldResults(list.map((e) => ({ host: e.host, result: withoutDiff(e.result) })), this.hostOrder)) {
       if (this.opts.quiet && !isErrorLabel(f.label)) continue;
       const prefix = this.opts.quiet ? `[${step + 1}/${this.stepCount}] ` : '  ';
       const [first, ...rest] = formatFolded(f, this.paint);
       this.write(`${prefix}${first}`);
       for (const line of rest) this.write(`  ${line}`);
+    }
+    if (!this.opts.quiet) {
+      const rank = new Map(this.hostOrder.map((h, i) => [h, i]));
+      for (const line of diffLines([...list].sort((a, b) => (rank.get(a.host) ?? 0) - (rank.get(b.host) ?? 0)))) this.write(escapeControls(line));
     }
   }
 

@@ -59,12 +59,12 @@ export function buildView(report: RunReport): ReportView {
   const changed = new Set<string>();
   const steps: StepView[] = report.steps.map((step) => {
     const entries = step.targets.flatMap((host) => (step.results[host] ? [{ host, result: step.results[host] }] : []));
-    const counts: Counts = { ok: 0, changed: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0, not_reached: 0 };
+    const counts: Counts = { ok: 0, changed: 0, would_change: 0, unknown: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0, not_reached: 0 };
     for (const host of step.targets) {
       const r = step.results[host];
       if (!r) counts.not_reached++;
       else counts[labelOf(r)]++;
-      if (r?.ok && (r.changed || (report.check && r.skipped))) changed.add(host);
+      if (r?.ok && (r.changed || r.outcome === 'would_change' || (report.check && r.skipped))) changed.add(host);
     }
     const ds = entries.map((e) => e.result.duration_ms).sort((a, b) => a - b);
     return {

@@ -21,6 +21,7 @@ import type { Plan } from '../compile/plan-types.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { HostResult, Reporter, RunEvent, StepStatus } from '../run/events.js';
 import { ReportBuilder } from './build-report.js';
+import { diffLines, withoutDiff } from './diff-text.js';
 import { foldResults } from './fold.js';
 import { countHosts, formatFolded, formatSummary, humanBytes, humanDuration, humanRate, oneLine, painter, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
@@ -265,9 +266,13 @@ export class TtyReporter implements Reporter {
       .filter(Boolean)
       .join(', ');
     this.pending.push(`${ind}${mark} ${this.stepLabel(index, sv.name)}${on} ${p('dim', facts)}${notes ? `: ${p('red', notes)}` : ''}`);
-    for (const f of foldResults(sv.results, this.plan?.hosts.map((h) => h.name))) {
+    const order = this.plan?.hosts.map((h) => h.name);
+    for (const f of foldResults(sv.results.map((e) => ({ host: e.host, result: withoutDiff(e.result) })), order)) {
       for (const line of formatFolded(f, p)) this.pending.push(`${ind}    ${line}`);
     }
+    const rank = new Map((order ?? []).map((h, i) => [h, i]));
+    const diffs = diffLines([...sv.results].sort((a, b) => (rank.get(a.host) ?? 0) - (rank.get(b.host) ?? 0)), `${ind}    `);
+    for (const line of diffs) this.pending.push(escapeControls(line));
     for (const line of sv.extra) this.pending.push(`${ind}    ${line}`);
   }
 
@@ -342,7 +347,7 @@ export class TtyReporter implements Reporter {
         .filter(([h, s]) => s === 'cancelled' && !this.batchHosts.has(h))
         .map(([h]) => h);
       if (notStarted.length > 0) this.pending.push(`${p('yellow', '↓')} not started: ${foldHostNames(notStarted)} ${p('dim', '(cancelled: the run stopped before their batch)')}`);
-      this.pending.push(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p));
+      this.pending.push(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()));
     }
     this.done = true;
     this.live.frame(this.pending.splice(0), []);

@@ -10,9 +10,17 @@ export type StepStatus = 'ok' | 'failed' | 'aborted' | 'not_run';
 export type HostEndState = 'ok' | 'failed' | 'unreachable' | 'cancelled';
 export type RunStatus = 'ok' | 'failed' | 'aborted' | 'interrupted';
 
+/**
+ * A host's outcome in a `--check` run (absent outside one): `ok` a read-only step ran,
+ * `would_change` a changing step did not run or found it would change the host (the value says
+ * what), `unknown` a read-only step failed after an earlier would_change on the host, `skipped`
+ * `check_mode: skip`. docs/cli.md#check-mode
+ */
+export type CheckOutcome = 'ok' | 'would_change' | 'unknown' | 'failed' | 'skipped';
+
 export type HostResult =
-  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean }
-  | { ok: false; error: ErrorResult; duration_ms: number };
+  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean; outcome?: CheckOutcome }
+  | { ok: false; error: ErrorResult; duration_ms: number; outcome?: CheckOutcome };
 
 export type RunEvent =
   | { type: 'run_started'; plan: Plan; check: boolean; started_at: string }

@@ -6,13 +6,14 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Plan, PlanStep } from '../compile/plan-types.js';
 import type { HostSpec } from '../model/playbook.js';
+import { UNREACHABLE_KINDS, type ErrorKind } from '../errors.js';
 import type { HostSession } from '../transports/session.js';
 import type { Callable } from '../callables/types.js';
 import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 import type { HostEndState, HostResult, RunEvent, RunStatus, StepStatus } from './events.js';
 import { computeBatches } from './batches.js';
-import { abortsRun, keepsHost } from './policy.js';
+import { abortsRun, isFailure, keepsHost } from './policy.js';
 import { RunState } from './run-state.js';
 import { runHostStep } from './host-step.js';
 import type { ResumeSeed } from './resume.js';
@@ -20,6 +21,8 @@ import type { ResumeSeed } from './resume.js';
 export interface ExecuteOptions {
   plan: Plan;
   check: boolean;
+  /** `--diff`: file-writing steps report a unified diff of what they change. */
+  diff?: boolean;
   /** At most this many hosts working at once, over the whole run. */
   concurrency?: number;
   /** Byte limit of a call's value (`max_result`, docs/language.md#steps). */
@@ -215,8 +218,8 @@ class Executor {
             const r = await (s.limit ? s.limit(task) : task());
             s.results.set(host, r);
             this.applyHostPolicy(step, host, r);
-            const failures = [...s.results.values()].filter((x) => !x.ok).length;
-            if (!r.ok && abortsRun(step.policy, failures, step.targets.upper.length)) this.aborted = true;
+            const failures = [...s.results.values()].filter(isFailure).length;
+            if (isFailure(r) && abortsRun(step.policy, failures, step.targets.upper.length)) this.aborted = true;
           }
         } else if (step.targets.upper.includes(host)) {
           this.pending.add(host);
@@ -233,12 +236,13 @@ class Executor {
   private async runOne(step: PlanStep, host: string): Promise<HostResult> {
     const spec = this.specs.get(host)!;
     this.state.touchHost(host);
-    const result = await runHostStep(step, {
+    let result = await runHostStep(step, {
       host,
       hostVars: spec.vars,
       vars: this.plan.vars,
       baseDir: this.plan.baseDir,
       check: this.opts.check,
+      diff: this.opts.diff ?? false,
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
       runSignal: this.opts.signal,
@@ -248,6 +252,10 @@ class Executor {
       onProgress: (bytes, total) => this.opts.emit({ type: 'host_progress', step: step.index, host, bytes, total }),
       onAttempt: (attempt) => this.opts.emit({ type: 'host_started', step: step.index, host, attempt }),
     });
+    if (result.outcome === 'would_change') this.state.wouldChange.add(host);
+    else if (result.outcome === 'failed' && this.state.wouldChange.has(host) && !result.ok && mayDependOnChange(result.error.kind)) {
+      result = { ...result, outcome: 'unknown' };
+    }
     this.state.record(step.register, host, result);
     if (step.group) {
       this.state.touchGroup(step.group.name);
@@ -267,7 +275,7 @@ class Executor {
     let failures = 0;
     for (const h of targets) {
       const r = results.get(h)!;
-      if (!r.ok) failures++;
+      if (isFailure(r)) failures++;
       if (this.plan.strategy !== 'free') this.applyHostPolicy(step, h, r);
     }
     if (step.group) {
@@ -310,3 +318,7 @@ class Executor {
   }
 }
 
+/** A read-only step's error that a change not made in check mode may explain (not a lost host). */
+function mayDependOnChange(kind: ErrorKind): boolean {
+  return kind !== 'cancelled' && !UNREACHABLE_KINDS.has(kind);
+}

@@ -18,6 +18,20 @@ export interface HostStepContext extends PerformContext {
 }
 
 export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise<HostResult> {
+  if (!ctx.check) return runAttempts(step, ctx);
+  // Check mode (docs/cli.md#check-mode): `check_mode` on the step overrides the callable's flag.
+  if (step.policy.check_mode === 'skip') return { ok: true, value: null, changed: false, duration_ms: 0, skipped: true, outcome: 'skipped' };
+  const vouched = step.policy.check_mode === 'run';
+  const r = await runAttempts(step, vouched ? { ...ctx, check: false } : ctx);
+  if (!r.ok) return { ...r, outcome: 'failed' };
+  // Run as in a real run, as its author asked: it ran, so it is `ok`, with its own `changed`.
+  if (vouched) return { ...r, outcome: 'ok' };
+  // A changing step that did not run would have changed the host: it counts in changed(R).
+  if (r.skipped) return { ok: true, value: r.value, changed: true, duration_ms: r.duration_ms, outcome: 'would_change' };
+  return { ...r, outcome: r.changed ? 'would_change' : 'ok' };
+}
+
+async function runAttempts(step: PlanStep, ctx: HostStepContext): Promise<HostResult> {
   const started = performance.now();
   const { retries, retry_delay_ms } = step.policy;
   let error: ErrorResult = { kind: 'failed', msg: `${ctx.host}: step did not run`, tb: null };

@@ -8,7 +8,12 @@ import type { HostResult } from './events.js';
 
 /** After a host's result in a step: does the host go on to later steps? */
 export function keepsHost(policy: StepPolicy, result: HostResult): boolean {
-  return result.ok || policy.on_failure === 'ignore';
+  return !isFailure(result) || policy.on_failure === 'ignore';
+}
+
+/** A failed host; in check mode an `unknown` one (it may depend on a change not made) is not. */
+export function isFailure(result: HostResult): boolean {
+  return !result.ok && result.outcome !== 'unknown';
 }
 
 /** After a failed attempt (1-based): try the operation again? An interrupted run never retries. */

@@ -6,6 +6,7 @@
 import type { Plan } from '../compile/plan-types.js';
 import type { HostResult } from './events.js';
 import type { RunReport } from '../report/report-types.js';
+import { namesIn } from '../lang/groups.js';
 
 export interface ResumePoint {
   /** Index of the first step to run for this host. */
@@ -25,9 +26,17 @@ export type ResumeCheck = { ok: true; seed: ResumeSeed } | { ok: false; message:
 
 /**
  * A host is resumed when its end state was failed, unreachable or cancelled; it starts at the
- * first step where it has an error, or that did not run for it (not run, or cut short).
+ * first step where it has an error, or that did not run for it (not run, or cut short), or at an
+ * earlier filter whose group a step from there on reads (rewindToFilters). A check run's report
+ * is refused.
  */
 export function computeResume(plan: Plan, report: RunReport): ResumeCheck {
+  if (report.check) {
+    return {
+      ok: false,
+      message: 'that is the report of a --check run: it changed nothing, so there is nothing to resume; run the playbook (without --check), or resume from the report of a real run',
+    };
+  }
   if (report.playbook_sha256 !== plan.playbook_sha256) {
     return {
       ok: false,
@@ -46,7 +55,7 @@ export function computeResume(plan: Plan, report: RunReport): ResumeCheck {
       return s.status === 'not_run' || (s.status === 'aborted' && plan.steps[s.index]?.targets.upper.includes(host));
     });
     // No step to blame (the host failed in a step that was later fixed up?): start from the beginning.
-    seed.from.set(host, from === -1 ? 0 : from);
+    seed.from.set(host, rewindToFilters(plan, from === -1 ? 0 : from));
   }
   for (const [host, from] of seed.from) {
     for (const s of report.steps.slice(0, from)) {
@@ -74,4 +83,29 @@ export function planForResume(plan: Plan, reportPath: string, from: ReadonlyMap<
       targets: { lower: s.targets.lower.filter(keep(s.index)), upper: s.targets.upper.filter(keep(s.index)) },
     })),
   };
+}
+
+/**
+ * A host restarts no later than any filter whose group its remaining steps read in `on`: the
+ * filter decides again on today's host instead of replaying the earlier run's decision (a host
+ * fixed since would otherwise stay out of `healthy` for good). Repeated until nothing moves, as
+ * an earlier start brings in more steps and the groups they read.
+ */
+export function rewindToFilters(plan: Plan, from: number): number {
+  const madeBy = new Map<string, number>();
+  for (const s of plan.steps) if (s.group) madeBy.set(s.group.name, s.index);
+  let start = from;
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (const s of plan.steps.slice(start)) {
+      for (const { name } of namesIn(s.on)) {
+        const filter = madeBy.get(name);
+        if (filter !== undefined && filter < start) {
+          start = filter;
+          moved = true;
+        }
+      }
+    }
+  }
+  return start;
 }

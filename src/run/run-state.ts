@@ -13,6 +13,8 @@ export class RunState {
   private readonly decided = new Map<string, Set<string>>();
   readonly dropped = new Set<string>();
   readonly endState = new Map<string, HostEndState>();
+  /** Check mode: hosts with a `would_change` so far (a later read-only failure is then `unknown`). */
+  readonly wouldChange = new Set<string>();
 
   constructor(private readonly allHosts: readonly string[]) {}
 
@@ -29,7 +31,8 @@ export class RunState {
     if (!m) return [];
     return this.allHosts.filter((h) => {
       const r = m.get(h);
-      if (!r) return false;
+      // check_mode: skip and unknown hosts are in none of the step's outcome sets.
+      if (!r || r.outcome === 'skipped' || r.outcome === 'unknown') return false;
       switch (outcome) {
         case 'ok':
           return r.ok;

@@ -2,11 +2,15 @@
  * `put: LOCAL` with `to`, `mode`: stream a local file to every target; sha1 checked on the host,
  * temp file + rename, an identical file left alone (docs/language.md#put).
  */
+import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
+import type { HostSession } from '../transports/session.js';
+import { DIFF_MAX_BYTES, sizeSummary, unifiedDiff } from './diff.js';
 import type { Json, Located } from '../model/playbook.js';
 import { fillVarsOnly } from './fill-vars.js';
 import { modeString, renderPath } from './paths.js';
-import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
+import type { CheckContext, PlanStepBase, StepCommon, StepKindDef } from './types.js';
+import { parseTemplate, renderTemplate } from '../lang/templates.js';
 
 export interface PutStep extends StepCommon {
   kind: 'put';
@@ -51,6 +55,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
   check(step, ctx) {
     ctx.checkTemplate(step.src.value, ['put']);
     if (step.to) ctx.checkTemplate(step.to.value, ['to']);
+    checkSource(step.src, ctx);
   },
   compile(step, base) {
     return { ...base, kind: 'put', src: step.src.value, ...(step.to ? { to: step.to.value } : {}), mode: step.mode };
@@ -75,7 +80,56 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
     const to = step.to === undefined ? undefined : renderPath(step.to, ctx, 'to');
     const session = await ctx.session();
     const opts = { become: step.policy.become, signal, timeoutMs: step.policy.timeout_ms, onProgress: ctx.onProgress };
+    // --diff reads the host's file before it is replaced; only a file that will change has a diff.
+    const diff = ctx.diff && to !== undefined ? await diffBefore(session, local, to, step, signal) : undefined;
     const v = ctx.check ? await session.putCheck(local, to, step.mode, opts) : await session.put(local, to, step.mode, opts);
-    return { value: { ...v }, changed: v.changed };
+    return { value: { ...v, ...(diff !== undefined && v.changed ? { diff } : {}) }, changed: v.changed };
   },
 };
+
+/**
+ * A source whose path is known before the run (no host or results placeholder) must be a file:
+ * found by `validate`, not halfway through a rollout. One that depends on the host, or that an
+ * earlier step on a `local` host may make, is checked when the step runs.
+ */
+function checkSource(src: Located<string>, ctx: CheckContext): void {
+  const parsed = parseTemplate(src.value);
+  if (!parsed.ok || parsed.parts.some((p) => p.type === 'ref' && p.path[0] !== 'vars')) return;
+  const filled = renderTemplate(src.value, { vars: ctx.vars as Record<string, Json> });
+  if (!filled.ok || typeof filled.value !== 'string') return; // a template problem, reported as such
+  const abs = resolvePath(ctx.baseDir, filled.value);
+  const kind = ctx.localPath(abs);
+  // A file an earlier step on the controller makes (a build) does not exist yet: checked when the step runs.
+  if (kind === 'missing' && !ctx.localStepBefore) {
+    ctx.add('file_not_found', `put: local file ${filled.value} (${abs}) does not exist; paths are relative to the playbook's folder`, src.pos);
+  } else if (kind === 'folder') {
+    ctx.add('file_not_found', `put: ${filled.value} (${abs}) is a folder; put copies one file: use sync for a folder`, src.pos);
+  } else if (kind === 'other') {
+    ctx.add('file_not_found', `put: ${filled.value} (${abs}) is not a regular file (a device, socket or broken link); put copies one file`, src.pos);
+  }
+}
+
+/**
+ * The diff from the host's file to the local one, read before the put replaces it; undefined
+ * when nothing would change (same content: a mode change has no text diff). The host's file
+ * is read only when it is small enough to diff (`head -c`, within the session).
+ */
+async function diffBefore(session: HostSession, local: string, to: string, step: PlanPut, signal: AbortSignal): Promise<string | undefined> {
+  const become = step.policy.become;
+  const probe = await session.putCheck(local, to, step.mode, { become, signal, timeoutMs: step.policy.timeout_ms });
+  if (!probe.changed) return undefined;
+  const path = probe.remote_path;
+  const info = await session.stat(path, { become, signal, withSha1: true, follow: true });
+  if (info.exists && info.type !== 'file') return `${path}: the host has a ${info.type ?? 'special file'} there, not a file\n`;
+  if (info.exists && info.sha1sum === probe.sha1sum) return undefined;
+  const before = info.exists ? { size: info.size ?? 0, sha1sum: info.sha1sum ?? '' } : null;
+  if ((before?.size ?? 0) > DIFF_MAX_BYTES || probe.size > DIFF_MAX_BYTES) return sizeSummary(path, before, { size: probe.size, sha1sum: probe.sha1sum });
+  let old: Buffer | null = null;
+  if (before) {
+    const r = await session.run(['head', '-c', String(DIFF_MAX_BYTES + 1), '--', path], { become, signal, timeoutMs: step.policy.timeout_ms });
+    // The session decodes output as UTF-8: bytes that were not came back as U+FFFD. Such a file
+    // is binary for a diff; an invalid byte keeps it so.
+    old = r.stdout.includes('\uFFFD') ? Buffer.from([0xff]) : Buffer.from(r.stdout, 'utf8');
+  }
+  return unifiedDiff(path, old, await readFile(local));
+}

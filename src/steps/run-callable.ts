@@ -54,9 +54,12 @@ export function callableData(s: PlanCallableFields, vars: Record<string, Json>):
 /** Run the step's callable on the host; in check mode a mutating one is skipped. */
 export async function performCallable(step: PlanStepBase & PlanCallableFields, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
   const callable = await ctx.callable(step.callable);
-  if (ctx.check && !callable.readonly) return { value: null, changed: false, skipped: true };
   const env: TemplateEnv = { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
   const rendered = renderArgs(step.args, env);
+  if (ctx.check && !callable.readonly) {
+    // Not run; its value says what would run. Args that need results of steps not run stay as written.
+    return { value: { would_run: step.callable, args: rendered.ok ? rendered.value : step.args }, changed: true, skipped: true };
+  }
   if (!rendered.ok) throw new HostError('failed', `${ctx.host}: ${rendered.message} (in args.${rendered.path})`);
   const session = await ctx.session();
   const callCtx: CallContext = {

@@ -84,6 +84,13 @@ export const COMMON_STEP_PROPS: Record<string, Record<string, unknown>> = {
     "minimum": 1,
     "pattern": "^[0-9]+ ?(B|KiB|MiB|GiB|kB|MB|GB)?$",
     "description": "Largest value a call may return, in bytes of JSON (\"1MiB\" by default); a larger one is that host's error, kind invalid_result, and a command is stopped once its output passes it. A number is bytes; a string may use B, KiB, MiB, GiB, kB, MB, GB."
+  },
+  "check_mode": {
+    "enum": [
+      "run",
+      "skip"
+    ],
+    "description": "In --check: run runs this step anyway (a read-only command you vouch for); skip never runs it. Without it, read-only steps run and changing ones report what they would change."
   }
 };
 

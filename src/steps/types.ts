@@ -72,6 +72,8 @@ export interface CheckContext {
   baseDir: string;
   /** What is at a local path (validation is allowed to look; the compiler is not). */
   localPath(path: string): 'file' | 'folder' | 'missing' | 'other';
+  /** An earlier step may run on a `local` host: it may make local files (a build) before this step. */
+  localStepBefore?: boolean;
 }
 
 export interface CompileContext {
@@ -89,6 +91,8 @@ export interface PerformContext {
   vars: Record<string, Json>;
   baseDir: string;
   check: boolean;
+  /** `--diff`: kinds that write files put a unified diff in their value (`diff`; src/steps/diff.ts). */
+  diff: boolean;
   maxResult: number;
   results: Record<string, Json>;
   session(): Promise<HostSession>;
@@ -98,7 +102,7 @@ export interface PerformContext {
 }
 
 export interface StepOutcome extends CallOutcome {
-  /** Not run because of check mode. */
+  /** Not run because of check mode (a changing step: the value says what would run). */
   skipped?: boolean;
 }
 

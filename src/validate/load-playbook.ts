@@ -6,7 +6,8 @@
  */
 import type { PlaybookProblem } from '../errors.js';
 import type { Playbook } from './model.js';
-import { loadSources } from './load.js';
+import { closest } from '../lang/groups.js';
+import { loadSources, type Loaded } from './load.js';
 import { normalise } from './normalise.js';
 import { checkGroups } from './rules/groups.js';
 import { checkHosts } from './rules/hosts.js';
@@ -27,6 +28,8 @@ export interface LoadOptions {
 export interface LoadResult {
   playbook?: Playbook;
   problems: PlaybookProblem[];
+  /** Things worth saying that do not stop the run (an unknown --var name). */
+  warnings?: string[];
 }
 
 export const RULES: readonly Rule[] = [checkHosts, checkGroups, checkStepRefs, checkStepKinds];
@@ -43,7 +46,27 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
     if (expr) model.playbook.limit = { text: opts.limit, expr };
   }
   const all = dedupe(problems);
-  return all.length ? { problems: all } : { playbook: model.playbook, problems: [] };
+  const warnings = unknownVarWarnings(loaded, opts.vars ?? {});
+  return all.length ? { problems: all, warnings } : { playbook: model.playbook, problems: [], warnings };
+}
+
+/**
+ * A --var the playbook neither declares (vars: of the playbook or its inventories) nor reads
+ * ({vars.NAME} anywhere in its text) is most likely misspelt: say so, with the closest name.
+ */
+function unknownVarWarnings(loaded: Loaded, cliVars: Record<string, string>): string[] {
+  const known = new Set<string>();
+  for (const doc of [...loaded.inventories, loaded.src]) {
+    const v = (doc.value as { vars?: unknown } | undefined)?.vars;
+    if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) known.add(k);
+    for (const m of doc.text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) known.add(m[1]!);
+  }
+  return Object.keys(cliVars)
+    .filter((name) => !known.has(name))
+    .map((name) => {
+      const hint = closest(name, known);
+      return `--var ${name}: the playbook has no variable '${name}'${hint ? `; did you mean '${hint}'?` : known.size ? ` (it has: ${[...known].join(', ')})` : ''}`;
+    });
 }
 
 /** Unique problems, by file (in order of first appearance), then line and column. */

@@ -189,6 +189,8 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     if (max) out.max_failures = max;
     if (typeof pick('become') === 'string') out.become = pick('become') as string;
     if (typeof pick('concurrency') === 'number') out.concurrency = pick('concurrency') as number;
+    const cm = pick('check_mode');
+    if (cm === 'run' || cm === 'skip') out.check_mode = cm;
     const mr = pick('max_result');
     if (typeof mr === 'number' || typeof mr === 'string') {
       const bytes = parseSize(mr);

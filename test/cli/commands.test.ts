@@ -54,14 +54,16 @@ steps:
     expect(rep.status).toBe('ok');
     const [shell, command, facts, put, fetch] = rep.steps;
     for (const s of [shell!, command!]) {
-      for (const h of ['a', 'b']) expect(s.results[h]).toMatchObject({ ok: true, skipped: true, changed: false });
+      for (const h of ['a', 'b']) expect(s.results[h]).toMatchObject({ ok: true, outcome: 'would_change', changed: true });
     }
     expect(existsSync(join(dir, 'mutated-a'))).toBe(false);
     expect(existsSync(join(dir, 'mutated2-a'))).toBe(false);
     expect(facts!.results.a).toMatchObject({ ok: true, value: { exists: true, size: 9, sha1sum: sha1('log line\n') } });
-    expect(facts!.results.a).not.toHaveProperty('skipped');
+    expect(facts!.results.a).toMatchObject({ outcome: 'ok' });
+    expect(shell!.results.a).toMatchObject({ value: { would_run: 'shell', args: { cmd: `touch ${dir}/mutated-a` } } });
     expect(put!.results.a).toMatchObject({ ok: true, changed: true, value: { remote_path: join(dir, 'put', 'a', 'app.conf') } });
-    expect(put!.results.b).toMatchObject({ ok: true, changed: false });
+    expect(put!.results.a).toMatchObject({ outcome: 'would_change' });
+    expect(put!.results.b).toMatchObject({ ok: true, changed: false, outcome: 'ok' });
     expect(existsSync(join(dir, 'put', 'a'))).toBe(false);
     for (const h of ['a', 'b']) {
       expect(fetch!.results[h]).toMatchObject({ ok: true, value: { size: 9, sha1sum: sha1('log line\n'), remote_path: join(dir, 'remote.log') } });

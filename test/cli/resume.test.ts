@@ -85,3 +85,62 @@ describe('--resume', () => {
     expect(r.stderr).toMatch(/not a Chopsticks run report/);
   });
 });
+
+describe('--resume and decisions of the earlier run', () => {
+  /** A health-check filter decides who gets the deploy; a gate fails where the host is not ready. */
+  const health = (d: string) => `version: 1
+vars: { d: "${d}" }
+hosts:
+  a: local
+  b: local
+steps:
+  - name: health
+    filter: test
+    args: { cmd: 'test -e {vars.d}/ready-{host}' }
+    as: healthy
+  - name: gate
+    call: shell
+    args: { cmd: 'test -e {vars.d}/ready-{host}' }
+  - name: deploy
+    call: shell
+    args: { cmd: 'echo {host} >> {vars.d}/deploy.log' }
+    on: healthy
+`;
+
+  it('refuses the report of a --check run (exit 5, saying why)', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, health(dir));
+    const check = await runCli(['run', pb, '--check', '--json', join(dir, 'check.json'), '--output', 'quiet']);
+    expect(readReport(join(dir, 'check.json')).check).toBe(true);
+    expect(check.code, check.stderr).toBe(0);
+    for (const cmd of ['run', 'plan']) {
+      const r = await runCli([cmd, pb, '--resume', join(dir, 'check.json')]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/--resume: .*check\.json: that is the report of a --check run: it changed nothing, so there is nothing to resume/);
+    }
+    expect(lines(join(dir, 'deploy.log'))).toEqual([]);
+  });
+
+  it('after fixing a host that failed a health-check filter, resume reruns the filter', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, health(dir));
+    writeFileSync(join(dir, 'ready-a'), '');
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'quiet']);
+    expect(first.code, first.stderr).toBe(2);
+    expect(readReport(join(dir, 'r1.json')).groups.healthy).toEqual(['a']);
+    expect(lines(join(dir, 'deploy.log'))).toEqual(['a']);
+
+    // b stopped at the gate (step 2), but the deploy reads `healthy`, decided by step 1 from stale data.
+    const plan = await runCli(['plan', pb, '--resume', join(dir, 'r1.json')]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain('b from step 1');
+
+    writeFileSync(join(dir, 'ready-b'), '');
+    const second = await runCli(['run', pb, '--resume', join(dir, 'r1.json'), '--json', join(dir, 'r2.json'), '--output', 'quiet']);
+    expect(second.code, second.stderr).toBe(0);
+    const r2 = readReport(join(dir, 'r2.json'));
+    expect(r2.steps[0]!.results.b).toMatchObject({ ok: true, value: true });
+    expect(r2.groups.healthy).toEqual(['b']);
+    expect(lines(join(dir, 'deploy.log'))).toEqual(['a', 'b']);
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,15 +9,17 @@ import { formatProblem } from '../../src/errors.js';
 import type { Playbook } from '../../src/validate/model.js';
 import { loadPlaybook } from '../../src/validate/load-playbook.js';
 
-async function load(yaml: string, files: Record<string, string> = {}, limit?: string): Promise<Playbook> {
+async function load(yaml: string, files?: Record<string, string>, limit?: string): Promise<Playbook> {
   const r = await loadWith(yaml, files, limit);
   expect(r.problems.map(formatProblem)).toEqual([]);
   return r.playbook!;
 }
 
-async function loadWith(yaml: string, files: Record<string, string> = {}, limit?: string) {
+// FLEET's put source exists unless a test says otherwise: a missing one is a validation problem.
+async function loadWith(yaml: string, files: Record<string, string> = { 'app-2.4.1.txt': 'app\n' }, limit?: string) {
   const dir = mkdtempSync(join(tmpdir(), 'chop-compile-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  mkdirSync(join(dir, 'files'));
   writeFileSync(join(dir, 'pb.yaml'), yaml);
   return loadPlaybook(join(dir, 'pb.yaml'), limit === undefined ? {} : { limit });
 }
@@ -76,14 +78,14 @@ describe('compile', () => {
   });
 
   it('--limit intersects every step and is shown canonically', async () => {
-    const plan = compile(await load(FLEET, {}, 'web1|db1'));
+    const plan = compile(await load(FLEET, undefined, 'web1|db1'));
     expect(plan.steps.map((s) => s.targets.upper)).toEqual([['web1', 'db1'], ['web1'], ['db1'], ['web1'], ['web1', 'db1']]);
     expect(plan.steps[0]!.onText).toBe('(web | db) & (web1 | db1)');
     expect(plan.limit).toBe('web1|db1');
   });
 
   it('an unknown name in --limit is a problem with a hint', async () => {
-    const { playbook, problems } = await loadWith(FLEET, {}, 'web - wbe1');
+    const { playbook, problems } = await loadWith(FLEET, undefined, 'web - wbe1');
     expect(playbook).toBeUndefined();
     expect(problems.map(formatProblem)).toEqual(["--limit:1:7: --limit: unknown host or group 'wbe1'; did you mean 'web1'?"]);
   });
@@ -122,11 +124,25 @@ steps:
     expect(formatPlanText(plan)).toContain('put      app-2.4.1.txt → /opt/, mode 0644');
   });
 
-  it('a missing put source is shown, not thrown', async () => {
-    const pb = await load(FLEET);
-    const plan = await fillPutLocalInfo(compile(pb));
-    const put = plan.steps[3]!;
-    expect(put.kind === 'put' && put.local).toEqual({ path: join(pb.baseDir, 'app-2.4.1.txt'), error: 'file not found' });
+  it('a missing put source is a validation problem when its path is known before the run', async () => {
+    // The put first: no earlier step on a local host could make the file.
+    const putFirst = FLEET.replace('steps:\n', 'steps:\n  - put: app-{vars.release}.txt\n    to: /opt/\n');
+    const { playbook, problems } = await loadWith(putFirst, {});
+    expect(playbook).toBeUndefined();
+    expect(problems.map((p) => `${p.pos.line}:${p.pos.col}: ${p.message}`)).toEqual([
+      expect.stringMatching(/^12:10: put: local file app-2\.4\.1\.txt \(.*app-2\.4\.1\.txt\) does not exist; paths are relative to the playbook's folder$/),
+    ]);
+  });
+
+  it('a put source that is a folder is a validation problem that says to use sync', async () => {
+    const { problems } = await loadWith(FLEET.replace('put: app-{vars.release}.txt', 'put: files'));
+    const dir = problems[0]?.pos.file.replace(/pb\.yaml$/, '') ?? '';
+    expect(problems.map((p) => p.message)).toEqual([`put: files (${dir}files) is a folder; put copies one file: use sync for a folder`]);
+  });
+
+  it('a put source that depends on the host is checked at run time only', async () => {
+    const { problems } = await loadWith(FLEET.replace('put: app-{vars.release}.txt', 'put: app-{host}.txt'), {});
+    expect(problems).toEqual([]);
   });
 
   it('a fetch with a single possible target needs no {host}', async () => {
@@ -148,3 +164,20 @@ async function loadAgain(plan: { playbook: string }): Promise<Playbook> {
   const r = await loadPlaybook(plan.playbook);
   return r.playbook!;
 }
+
+describe('put sources found before the run', () => {
+  it('a source an earlier step on a local host may make (a build) is checked at run time', async () => {
+    const yaml = `version: 1
+hosts: { builder: local, web: { transport: docker, container: web } }
+steps:
+  - call: shell
+    args: { cmd: "make dist/app.tar" }
+    on: builder
+  - put: dist/app.tar
+    on: web
+`;
+    expect((await loadWith(yaml, {})).problems).toEqual([]);
+    const { problems } = await loadWith(yaml.replace('on: builder', 'on: web'), {});
+    expect(problems.map((p) => p.code)).toEqual(['file_not_found']);
+  });
+});

@@ -251,7 +251,7 @@ describe('what the examples demonstrate', () => {
     const { report } = await runExample(ex);
     expect(report.check).toBe(true);
     const seed = report.steps[0]!.results.beta!;
-    expect(seed.ok && seed.skipped).toBe(true);
+    expect(seed.ok && seed.outcome).toBe('would_change');
     const put = report.steps[3]!.results.alpha!;
     expect(put.ok && (put.value as { changed: boolean }).changed).toBe(true);
     expect(existsSync('/tmp/chopsticks-examples/check-mode')).toBe(false);
@@ -272,7 +272,7 @@ describe('what the examples demonstrate', () => {
     expect(disks.ok && (disks.value as { rack: string }).rack).toBe('r1');
     const checked = await runExample(ex, ['--check']);
     const skipped = checked.report.steps[1]!.results['rack2-a']!;
-    expect(skipped.ok && skipped.skipped).toBe(true);
+    expect(skipped.ok && skipped.outcome).toBe('would_change');
   });
 });
 

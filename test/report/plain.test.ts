@@ -60,7 +60,7 @@ describe('plain reporter', () => {
     expect(lines).toContain('  skipped a[1-2] (check mode)');
     expect(lines).toContain('  FAILED a3: timeout: a3: timed out after 1s');
     expect(lines[0]).toContain('check mode');
-    expect(lines.at(-1)).toBe('run failed: 2 ok, 1 failed, 0 unreachable (3 hosts, 0 changed) in 50ms');
+    expect(lines.at(-1)).toBe('check failed: 2 ok, 1 failed, 0 unreachable (3 hosts, 0 would change, 0 unknown) in 50ms');
   });
 
   it('folds errors whose messages differ only by the host name', async () => {
@@ -145,5 +145,24 @@ describe('plain reporter', () => {
     const r = new PlainReporter({ out, stderr, color: false });
     expect(() => r.onEvent({ type: 'host_result', step: 9, host: 'zz', result: ok(1) })).not.toThrow();
     expect(() => r.onEvent({ type: 'step_finished', step: 9, status: 'ok', targets: ['zz'] })).not.toThrow();
+  });
+});
+
+describe('plain reporter in check mode', () => {
+  it('shows would_change and unknown hosts, not as failures, and counts them in the summary', async () => {
+    const hosts = ['a1', 'a2', 'a3'];
+    const p = plan(hosts, [step(0, 'call', 'unpack', hosts), step(1, 'call', 'health', hosts)]);
+    const would = { ok: true as const, value: { would_run: 'command', args: {} }, changed: true, duration_ms: 0, outcome: 'would_change' as const };
+    const unknown = { ...err('failed', 'a1: test exited 2'), outcome: 'unknown' as const };
+    const lines = await runPlain([
+      { type: 'run_started', plan: p, check: true, started_at: '2026-01-01T00:00:00.000Z' },
+      ...stepEvents(0, 'unpack', [['a1', would], ['a2', would], ['a3', { ...ok('x'), outcome: 'ok' as const }]]),
+      ...stepEvents(1, 'health', [['a1', unknown], ['a2', { ...ok(true), outcome: 'ok' as const }], ['a3', { ...ok(true), outcome: 'ok' as const }]]),
+      { type: 'run_finished', status: 'ok', duration_ms: 50, hosts: endStates(hosts, {}) },
+    ]);
+    expect(lines).toContain('  would change a[1-2]: {"args":{},"would_run":"command"}');
+    expect(lines).toContain('  unknown a1 (may depend on a change not made): failed: a1: test exited 2');
+    expect(lines.join('\n')).not.toMatch(/FAILED/);
+    expect(lines.at(-1)).toBe('check ok: 3 ok, 0 failed, 0 unreachable (3 hosts, 2 would change, 1 unknown) in 50ms');
   });
 });

@@ -23,6 +23,8 @@ export const checkStepKinds: Rule = (m, add) => {
     steps: playbook.steps.map((s) => ({ on: s.on.expr, register: s.register?.value, makes: s.makes?.value })),
   });
   const registersBefore = new Set<string>();
+  const localHosts = new Set(playbook.hosts.filter((h) => h.transport === 'local').map((h) => h.name));
+  let localStepBefore = false;
 
   playbook.steps.forEach((step, i) => {
     const path: JsonPath = ['steps', step.index];
@@ -67,8 +69,10 @@ export const checkStepKinds: Rule = (m, add) => {
       hostVars: (h) => hostVars.get(h) ?? {},
       baseDir: playbook.baseDir,
       localPath: (p) => loaded.localPath(p),
+      localStepBefore,
     };
     kindOf(step.kind).check(step, ctx);
+    if (targets.steps[i]!.targets.upper.some((h) => localHosts.has(h))) localStepBefore = true;
     if (step.register) registersBefore.add(step.register.value);
   });
 };

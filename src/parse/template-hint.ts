@@ -1,0 +1,17 @@
+/**
+ * `to: {vars.base}/x` is a YAML flow mapping followed by text: a syntax error that says nothing
+ * about templates. When the line of a YAML error holds `KEY: {name.path}...`, say to quote it
+ * (docs/language.md#templates).
+ */
+
+const UNQUOTED_TEMPLATE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]*):\s+(\{(?:host|vars|hostvars|results|secrets|item)(?:\.[\w-]+)*\}[^#]*?)\s*(?:#.*)?$/;
+
+/** The hint for a YAML error at `offset` of `text`, or undefined when the line is not such a case. */
+export function unquotedTemplateHint(text: string, offset: number): string | undefined {
+  const start = text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
+  const end = text.indexOf('\n', offset);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const m = UNQUOTED_TEMPLATE.exec(line);
+  if (!m) return undefined;
+  return `to use a template, quote the value: ${m[1]}: ${JSON.stringify(m[2])}`;
+}

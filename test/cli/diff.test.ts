@@ -1,0 +1,64 @@
+/** `run --diff` (docs/cli.md#diff): per-host unified diffs of what put changes, in output and report. */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanup, ensureBuilt, parseReport, runCli, tempDir, writePlaybook } from './helpers.js';
+
+beforeAll(() => ensureBuilt(), 240_000);
+
+let dir: string;
+afterEach(() => cleanup(dir));
+
+function setup(d: string): string {
+  writeFileSync(join(d, 'app.conf'), 'port = 8080\nhost = example\n');
+  // a: an older version; b: nothing yet; c: the same already; bin: binary on the host.
+  for (const h of ['a', 'c', 'bin']) mkdirSync(join(d, 'srv', h), { recursive: true });
+  writeFileSync(join(d, 'srv', 'a', 'app.conf'), 'port = 80\nhost = example\n');
+  writeFileSync(join(d, 'srv', 'c', 'app.conf'), 'port = 8080\nhost = example\n');
+  writeFileSync(join(d, 'srv', 'bin', 'app.conf'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 0xff]));
+  return writePlaybook(
+    d,
+    `version: 1
+hosts:
+  a: local
+  b: local
+  c: local
+  bin: local
+steps:
+  - put: app.conf
+    to: "${d}/srv/{host}/app.conf"
+`,
+  );
+}
+
+describe('run --diff', () => {
+  for (const check of [true, false]) {
+    it(`shows and reports a unified diff per host for put${check ? ' with --check' : ''}`, async () => {
+      dir = tempDir();
+      const pb = setup(dir);
+      const r = await runCli(['run', pb, '--diff', ...(check ? ['--check'] : []), '--json', join(dir, 'r.json'), '--output', 'plain']);
+      expect(r.code, r.stderr).toBe(0);
+      const res = parseReport(readFileSync(join(dir, 'r.json'), 'utf8')).steps[0]!.results;
+      const diffOf = (h: string) => {
+        const x = res[h]!;
+        return x.ok ? (x.value as { diff?: string }).diff : undefined;
+      };
+      const pa = join(dir, 'srv', 'a', 'app.conf');
+      expect(diffOf('a')).toBe(`--- a${pa}\n+++ b${pa}\n@@ -1,2 +1,2 @@\n-port = 80\n+port = 8080\n host = example\n`);
+      expect(diffOf('b')).toMatch(/^--- \/dev\/null\n\+\+\+ b.*\/srv\/b\/app.conf\n@@ -0,0 \+1,2 @@\n\+port = 8080\n\+host = example\n$/);
+      expect(diffOf('c')).toBeUndefined();
+      expect(diffOf('bin')).toMatch(/^Binary files .* differ\n$/);
+      // Plain output prints each diff under its host.
+      expect(r.stdout).toContain(`  a: diff\n    --- a${pa}\n    +++ b${pa}\n    @@ -1,2 +1,2 @@\n    -port = 80\n    +port = 8080\n`);
+      expect(readFileSync(pa, 'utf8')).toBe(check ? 'port = 80\nhost = example\n' : 'port = 8080\nhost = example\n');
+    });
+  }
+
+  it('without --diff, no diff is read or reported', async () => {
+    dir = tempDir();
+    const pb = setup(dir);
+    const r = await runCli(['run', pb, '--check', '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('"diff"');
+  });
+});
