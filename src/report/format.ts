@@ -64,7 +64,7 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
 export function formatFolded(f: FoldedResult, paint: Paint): string {
   const style = f.label === 'ok' ? 'green' : f.label === 'changed' ? 'yellow' : f.label === 'skipped' ? 'cyan' : 'red';
   const head = `${paint(style, LABEL_TEXT[f.label])} ${f.hostText}`;
-  if (f.label === 'skipped') return `${head} (check mode)`;
+  if (f.label === 'skipped') return `${head} (${f.detail === 'when' ? 'when is false' : 'check mode'})`;
   return `${head}: ${shorten(f.detail)}`;
 }
 

@@ -299,7 +299,7 @@ export class ListrReporter implements Reporter {
           return;
         }
         if (r.skipped) {
-          task.skip(`${ht.host} skipped (check mode)`);
+          task.skip(`${ht.host} skipped (${r.skip_reason === 'when' ? 'when is false' : 'check mode'})`);
           return;
         }
         task.title = `${ht.host}${r.changed ? ' (changed)' : ''}: ${shorten(JSON.stringify(r.value), 80)}`;

@@ -11,7 +11,7 @@ export type HostEndState = 'ok' | 'failed' | 'unreachable' | 'cancelled';
 export type RunStatus = 'ok' | 'failed' | 'aborted' | 'interrupted';
 
 export type HostResult =
-  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean }
+  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean; skip_reason?: 'when' }
   | { ok: false; error: ErrorResult; duration_ms: number };
 
 export type RunEvent =

@@ -29,7 +29,8 @@ export class RunState {
     if (!m) return [];
     return this.allHosts.filter((h) => {
       const r = m.get(h);
-      if (!r) return false;
+      // A host whose `when` was false is in none of the step's outcome sets.
+      if (!r || (r.ok && r.skip_reason === 'when')) return false;
       switch (outcome) {
         case 'ok':
           return r.ok;
@@ -67,7 +68,7 @@ export class RunState {
     const out = Object.create(null) as Record<string, Json>;
     for (const [name, m] of this.registers) {
       const r = m.get(host);
-      if (r?.ok) out[name] = r.value;
+      if (r?.ok && r.skip_reason !== 'when') out[name] = r.value;
     }
     return out;
   }

@@ -9,6 +9,7 @@ import type { SourcePos } from '../errors.js';
 import type { Json, Located } from '../model/playbook.js';
 import type { CallContext } from '../callables/types.js';
 import { fillVarsInValue } from './fill-vars.js';
+import { templateEnv } from './paths.js';
 import type { BuildContext, PerformContext, PlanLine, PlanStepBase, StepOutcome } from './types.js';
 
 export interface CallableFields {
@@ -55,7 +56,7 @@ export function callableData(s: PlanCallableFields, vars: Record<string, Json>):
 export async function performCallable(step: PlanStepBase & PlanCallableFields, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
   const callable = await ctx.callable(step.callable);
   if (ctx.check && !callable.readonly) return { value: null, changed: false, skipped: true };
-  const env: TemplateEnv = { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
+  const env: TemplateEnv = templateEnv(ctx);
   const rendered = renderArgs(step.args, env);
   if (!rendered.ok) throw new HostError('failed', `${ctx.host}: ${rendered.message} (in args.${rendered.path})`);
   const session = await ctx.session();

@@ -84,6 +84,18 @@ export const COMMON_STEP_PROPS: Record<string, Record<string, unknown>> = {
     "minimum": 1,
     "pattern": "^[0-9]+ ?(B|KiB|MiB|GiB|kB|MB|GB)?$",
     "description": "Largest value a call may return, in bytes of JSON (\"1MiB\" by default); a larger one is that host's error, kind invalid_result, and a command is stopped once its output passes it. A number is bytes; a string may use B, KiB, MiB, GiB, kB, MB, GB."
+  },
+  "when": {
+    "type": ["object", "boolean"],
+    "description": "A JSON Logic rule (jsonlogic.com) over host, vars.*, hostvars.*, results.R.*, item: hosts where it is false skip this step."
+  },
+  "loop": {
+    "anyOf": [{ "type": "array" }, { "type": "string", "pattern": "^\\{vars\\.[A-Za-z0-9_.-]+\\}$" }],
+    "description": "Run the step once per item (call, put, template): a list, or \"{vars.NAME}\" naming a list; templates see {item} and {item.KEY}."
+  },
+  "run_once": {
+    "type": "boolean",
+    "description": "Run on the first of the step's targets only (definition order); its value is registered for every target."
   }
 };
 
