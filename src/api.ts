@@ -33,6 +33,10 @@ export interface RunPlanOptions {
   onEvent?: (ev: RunEvent) => void;
   /** From `--resume`: see run/resume.ts. */
   resume?: ResumeSeed;
+  /** `--diff`: template, sync, file and line put a unified diff in their value as `diff`. */
+  diff?: boolean;
+  /** Secret values by name, seen by `template` as `secrets.NAME`. */
+  secrets?: Record<string, string>;
 }
 
 export interface RunOutcome {
@@ -81,6 +85,8 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
     check,
     concurrency: opts.concurrency,
     resume: opts.resume,
+    ...(opts.diff ? { diff: true } : {}),
+    ...(opts.secrets ? { secrets: opts.secrets } : {}),
     emit,
     signal: opts.signal ?? new AbortController().signal,
     openSession: (host, signal) => openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),
