@@ -9,14 +9,15 @@ import { filterKind, type FilterStep, type PlanFilter } from './filter.js';
 import { putKind, type PlanPut, type PutStep } from './put.js';
 import { templateKind, type PlanTemplate, type TemplateStep } from './template.js';
 import { assertKind, type AssertStep, type PlanAssert } from './assert.js';
+import { syncKind, type PlanSync, type SyncStep } from './sync.js';
 import type { StepKindDef } from './types.js';
 
-export type Step = CallStep | FilterStep | PutStep | FetchStep | TemplateStep | AssertStep;
-export type PlanStep = PlanCall | PlanFilter | PlanPut | PlanFetch | PlanTemplate | PlanAssert;
+export type Step = CallStep | FilterStep | PutStep | FetchStep | TemplateStep | AssertStep | SyncStep;
+export type PlanStep = PlanCall | PlanFilter | PlanPut | PlanFetch | PlanTemplate | PlanAssert | PlanSync;
 export type StepKind = Step['kind'];
 
 /** Every kind, in the order its key is looked for in a step mapping. */
-export const STEP_KINDS = [callKind, filterKind, putKind, fetchKind, templateKind, assertKind];
+export const STEP_KINDS = [callKind, filterKind, putKind, fetchKind, templateKind, syncKind, assertKind];
 
 type AnyKind = StepKindDef<Step, PlanStep>;
 
@@ -35,5 +36,5 @@ export function kindOf(kind: StepKind): AnyKind {
 }
 
 export type { CallStep, PlanCall, FilterStep, PlanFilter, PutStep, PlanPut, FetchStep, PlanFetch };
-export type { TemplateStep, PlanTemplate, AssertStep, PlanAssert };
+export type { TemplateStep, PlanTemplate, AssertStep, PlanAssert, SyncStep, PlanSync };
 export type { PlanStepBase, StepCommon, StepKindDef, StepOutcome, PerformContext } from './types.js';
