@@ -152,10 +152,11 @@ if [ -n "$tarf" ]; then
   trap 'rm -rf "$stage"' EXIT
   (umask 0; tar -x -o -f "$tarf" -C "$stage")
   cd "$stage"
-  find . \\( -type f -o -type l \\) | while IFS= read -r f; do
-    f=\${f#./}
-    case "$f" in */*) mkdir -p "$to/\${f%/*}";; esac
-    mv -f "$f" "$to/$f"
+  # One mv per folder (rename(2) per file, so each file is replaced atomically), not per file.
+  find . -type d | while IFS= read -r d; do
+    if [ "$d" = . ]; then t=$to; else t="$to/\${d#./}"; fi
+    [ -d "$t" ] || mkdir -p "$t"
+    find "$d" -maxdepth 1 ! -type d -exec sh -c 'd=$0; mv -f "$@" "$d"' "$t/" {} +
   done
   cd /
 fi
