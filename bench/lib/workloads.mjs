@@ -357,8 +357,8 @@ export async function w8(ctx, nHosts, nSmall, nBig, bigMiB) {
   once('chop-warm');
   once('rsync-warm');
   const contenders = [
-    chopsticksContender({ ...base, id: 'w8-chop-cold', label: 'Chopsticks sync, cold', before: cold('chop-cold'), steps: [{ sync: tree, to: `${dest('chop-cold')}/{host}` }] }),
-    chopsticksContender({ ...base, id: 'w8-chop-same', label: 'Chopsticks sync, unchanged', steps: [{ sync: tree, to: `${dest('chop-warm')}/{host}` }] }),
+    chopsticksContender({ ...base, id: 'w8-chopsticks-cold', label: 'Chopsticks sync, cold', before: cold('chop-cold'), steps: [{ sync: tree, to: `${dest('chop-cold')}/{host}` }] }),
+    chopsticksContender({ ...base, id: 'w8-chopsticks-same', label: 'Chopsticks sync, unchanged', steps: [{ sync: tree, to: `${dest('chop-warm')}/{host}` }] }),
     { id: 'w8-rsync-cold', label: 'rsync -a over ssh, cold', before: cold('rsync-cold'), command: script('w8-rsync-cold', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-cold')}/${h.name}/`) },
     { id: 'w8-rsync-same', label: 'rsync -a over ssh, unchanged', command: script('w8-rsync-same', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-warm')}/${h.name}/`) },
     { id: 'w8-scp', label: 'scp -r (always copies everything)', before: cold('scp'), command: script('w8-scp', (h) => `scp -q -r -F ${fleet.sshConfig} ${tree} ${h.name}:${dest('scp')}/${h.name}`) },
@@ -370,9 +370,9 @@ export async function w8(ctx, nHosts, nSmall, nBig, bigMiB) {
   rmSync(tree, { recursive: true, force: true });
   const floor = res.get('w8-rsync-cold').medianMs;
   const rows = [...res.values()].map((r) => row(r, r.medianMs, 'ms', floor));
-  const chopCold = rows.find((r) => r.id === 'w8-chop-cold');
+  const chopCold = rows.find((r) => r.id === 'w8-chopsticks-cold');
   const rsyncSame = res.get('w8-rsync-same').medianMs;
-  const chopSame = res.get('w8-chop-same').medianMs;
+  const chopSame = res.get('w8-chopsticks-same').medianMs;
   return {
     id: 'W8',
     title: `Sync a tree: ${nSmall} files of 4 KiB + ${nBig} files of ${bigMiB} MiB (${totalMiB} MiB) to ${nHosts} hosts, cold and unchanged`,
