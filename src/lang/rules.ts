@@ -8,12 +8,22 @@
  * `evalRule` runs a rule over one host's data. Paths through `__proto__`, `constructor` or
  * `prototype` are refused both times, so a rule can never read a prototype.
  */
-import { LogicEngine } from 'json-logic-engine';
+import { createRequire } from 'node:module';
+import type { LogicEngine } from 'json-logic-engine';
 import type { Json } from '../model/playbook.js';
 import { closest } from './groups.js';
 
-const engine = new LogicEngine();
-const OPERATORS = new Set(Object.keys(engine.methods));
+// Loaded on first use: most playbooks have no rule, and start-up time matters (bench W7).
+let engineOnce: LogicEngine | undefined;
+function engine(): LogicEngine {
+  if (!engineOnce) {
+    const { LogicEngine: Engine } = createRequire(import.meta.url)('json-logic-engine') as typeof import('json-logic-engine');
+    engineOnce = new Engine();
+  }
+  return engineOnce;
+}
+let operatorsOnce: Set<string> | undefined;
+const operators = (): Set<string> => (operatorsOnce ??= new Set(Object.keys(engine().methods)));
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type RuleRoot = 'host' | 'vars' | 'hostvars' | 'results' | 'item' | 'result';
@@ -65,8 +75,8 @@ export function checkRule(rule: Json, known: RuleKnown): RuleProblem[] {
     }
     const op = keys[0]!;
     const operand = v[op]!;
-    if (!OPERATORS.has(op)) {
-      const hint = closest(op, [...OPERATORS]);
+    if (!operators().has(op)) {
+      const hint = closest(op, [...operators()]);
       problems.push({ message: `unknown rule operator '${op}'${hint ? `; did you mean '${hint}'?` : ''}`, path: [...path, op] });
       return;
     }
@@ -140,7 +150,7 @@ export function evalRule(rule: Json, data: RuleData): Json {
   const bad = forbiddenPath(rule);
   if (bad) throw new Error(`rule reads var "${bad}", which cannot be read`);
   try {
-    return engine.run(rule, { ...data }) as Json;
+    return engine().run(rule, { ...data }) as Json;
   } catch (e) {
     const msg = e instanceof Error && e.message ? e.message : JSON.stringify(e);
     throw new Error(`rule ${JSON.stringify(rule)} could not be evaluated: ${msg}`);

@@ -5,7 +5,7 @@
  * "Binary files differ". `null` content means the file does not exist.
  */
 import { createHash } from 'node:crypto';
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import type { HostSession } from '../transports/session.js';
 
 export const DIFF_LIMIT = 64 * 1024;
@@ -58,6 +58,8 @@ export function unifiedDiff(path: string, before: Content, after: Content): stri
   }
   if ((a && isBinary(a)) || (b && isBinary(b))) return `Binary files ${from} and ${to} differ\n`;
   const text = (x: Side) => (x === null || isBig(x) ? '' : x.toString('utf8'));
+  // Loaded on first use: diffs are asked for with --diff only.
+  const { createTwoFilesPatch } = createRequire(import.meta.url)('diff') as typeof import('diff');
   return createTwoFilesPatch(from, to, text(a), text(b), undefined, undefined, { context: 3 })
     .split('\n')
     .filter((line, i) => !(i === 0 && line.startsWith('=')))

@@ -18,8 +18,7 @@ import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join, posix, relative, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { minimatch } from 'minimatch';
-import { pack as tarPack } from 'tar-stream';
+import { createRequire } from 'node:module';
 import { HostError } from '../errors.js';
 import { isTemplate } from '../lang/templates.js';
 import type { Json, Located } from '../model/playbook.js';
@@ -65,8 +64,14 @@ interface RemoteEntry {
   target?: string;
 }
 
-const isExcluded = (rel: string, patterns: readonly string[]): boolean =>
-  patterns.some((p) => minimatch(rel, p, { dot: true, matchBase: !p.includes('/') }));
+// Loaded on first use, not at start-up.
+const load = createRequire(import.meta.url);
+
+const isExcluded = (rel: string, patterns: readonly string[]): boolean => {
+  if (patterns.length === 0) return false;
+  const { minimatch } = load('minimatch') as typeof import('minimatch');
+  return patterns.some((p) => minimatch(rel, p, { dot: true, matchBase: !p.includes('/') }));
+};
 
 /** Local sha1s by path, size and mtime: hashed once per version for the whole run, not per host. */
 const sha1Cache = new Map<string, Promise<string>>();
@@ -254,6 +259,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
 };
 
 async function writeTar(file: string, entries: LocalEntry[], mode: (e: LocalEntry) => number): Promise<void> {
+  const { pack: tarPack } = load('tar-stream') as typeof import('tar-stream');
   const p = tarPack();
   const done = pipeline(p, createWriteStream(file, { mode: 0o600 }));
   for (const e of entries) {

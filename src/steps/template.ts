@@ -12,7 +12,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
-import { Liquid } from 'liquidjs';
+import { createRequire } from 'node:module';
+import type { Liquid } from 'liquidjs';
 import { HostError } from '../errors.js';
 import { isTemplate } from '../lang/templates.js';
 import type { Json, Located } from '../model/playbook.js';
@@ -39,7 +40,9 @@ export interface PlanTemplate extends PlanStepBase {
 
 /** One engine per template folder: includes resolve there and nowhere else. */
 export function templateEngine(folder: string): Liquid {
-  return new Liquid({
+  // Loaded on first use, not at start-up (it is the largest module of a run).
+  const { Liquid: Engine } = createRequire(import.meta.url)('liquidjs') as typeof import('liquidjs');
+  return new Engine({
     root: [folder],
     partials: [folder],
     layouts: [folder],
