@@ -42,6 +42,8 @@ export interface RunPlanOptions {
   onEvent?: (ev: RunEvent) => void;
   /** From `--resume`: see run/resume.ts. */
   resume?: ResumeSeed;
+  /** Secret values by name, seen by `template` as `secrets.NAME`. */
+  secrets?: Record<string, string>;
 }
 
 export interface RunOutcome {
@@ -103,6 +105,7 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
     diff: opts.diff ?? false,
     concurrency: opts.concurrency,
     resume: opts.resume,
+    ...(opts.secrets ? { secrets: opts.secrets } : {}),
     emit,
     signal: opts.signal ?? new AbortController().signal,
     openSession: (host, signal) => openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),

@@ -27,6 +27,7 @@ export type ProblemCode =
   | 'octal_mode'
   | 'group_expr'
   | 'file_not_found'
+  | 'rule'
   | 'io';
 
 export interface SourcePos {

@@ -127,7 +127,7 @@ export function sshFloorConfig(fleet, hosts, extra) {
 // ---------------------------------------------------------------- shell-script drivers
 
 /** A /bin/sh script that runs `lines` per host in parallel, `steps` times, failing if any fails. */
-function parallelScript(path, hosts, stepsCount, lineFor) {
+export function parallelScript(path, hosts, stepsCount, lineFor) {
   const body = [
     '#!/bin/sh',
     'fail=0',

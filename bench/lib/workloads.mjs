@@ -1,7 +1,8 @@
 // The workloads W1–W7 of the benchmark issue. Each returns a section for the results file:
 // { id, title, what, columns, rows, target, met, notes }.
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { interleave } from './measure.mjs';
 import {
@@ -12,6 +13,7 @@ import {
   dockerCliContender,
   floorContender,
   opensshContender,
+  parallelScript,
   psshContender,
   sshFloorConfig,
 } from './tools.mjs';
@@ -376,4 +378,70 @@ export async function wTty(ctx, [nHosts, k], [putHosts, sizeMiB], blob) {
     });
   }
   return sections;
+}
+
+// ---------------------------------------------------------------- W8: sync a tree
+
+/**
+ * A tree of many small files and a few big ones to N hosts, cold (empty destination) and
+ * unchanged (a second sync of the same tree), against rsync over ssh and scp -r in the same run.
+ * The unchanged contenders are reset only once: the untimed warm-up fills their destination.
+ */
+export async function w8(ctx, nHosts, nSmall, nBig, bigMiB) {
+  const { fleet, scratch, log, mode, remoteRoot, uid, gid } = ctx;
+  const hosts = fleet.hosts.slice(0, nHosts);
+  const tree = join(scratch, 'w8-tree');
+  rmSync(tree, { recursive: true, force: true });
+  for (let i = 0; i < nSmall; i++) {
+    const d = join(tree, 'small', String(Math.floor(i / 100)).padStart(2, '0'));
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, `f${i}.txt`), randomBytes(2048).toString('hex'));
+  }
+  mkdirSync(join(tree, 'big'), { recursive: true });
+  for (let i = 0; i < nBig; i++) writeFileSync(join(tree, 'big', `b${i}.bin`), randomBytes(bigMiB * MiB));
+  const root = join(remoteRoot, 'w8');
+  resetDir(root, uid, gid);
+  const dest = (d) => join(root, d);
+  const cold = (d) => () => resetDir(dest(d), uid, gid);
+  const once = (d) => {
+    resetDir(dest(d), uid, gid);
+    return undefined;
+  };
+  const base = { workload: 'W8', scratch, fleet, hosts };
+  const ssh = `ssh -F ${fleet.sshConfig}`;
+  const script = (id, line) => {
+    const dir = join(scratch, id);
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'run.sh');
+    parallelScript(path, hosts, 1, line);
+    return () => ({ argv: ['/bin/sh', path] });
+  };
+  once('chop-warm');
+  once('rsync-warm');
+  const contenders = [
+    chopsticksContender({ ...base, id: 'w8-chopsticks-cold', label: 'Chopsticks sync, cold', before: cold('chop-cold'), steps: [{ sync: tree, to: `${dest('chop-cold')}/{host}` }] }),
+    chopsticksContender({ ...base, id: 'w8-chopsticks-same', label: 'Chopsticks sync, unchanged', steps: [{ sync: tree, to: `${dest('chop-warm')}/{host}` }] }),
+    { id: 'w8-rsync-cold', label: 'rsync -a over ssh, cold', before: cold('rsync-cold'), command: script('w8-rsync-cold', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-cold')}/${h.name}/`) },
+    { id: 'w8-rsync-same', label: 'rsync -a over ssh, unchanged', command: script('w8-rsync-same', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-warm')}/${h.name}/`) },
+    { id: 'w8-scp', label: 'scp -r (always copies everything)', before: cold('scp'), command: script('w8-scp', (h) => `scp -q -r -F ${fleet.sshConfig} ${tree} ${h.name}:${dest('scp')}/${h.name}`) },
+  ];
+  const totalMiB = ((nSmall * 4096 + nBig * bigMiB * MiB) / MiB).toFixed(1);
+  log(`W8 sync ${nSmall} × 4 KiB + ${nBig} × ${bigMiB} MiB (${totalMiB} MiB) to ${nHosts} hosts`);
+  const res = await interleave(contenders, mode.slowReps, ctx);
+  rmSync(root, { recursive: true, force: true });
+  rmSync(tree, { recursive: true, force: true });
+  const floor = res.get('w8-rsync-cold').medianMs;
+  const rows = [...res.values()].map((r) => row(r, r.medianMs, 'ms', floor));
+  const chopCold = rows.find((r) => r.id === 'w8-chopsticks-cold');
+  const rsyncSame = res.get('w8-rsync-same').medianMs;
+  const chopSame = res.get('w8-chopsticks-same').medianMs;
+  return {
+    id: 'W8',
+    title: `Sync a tree: ${nSmall} files of 4 KiB + ${nBig} files of ${bigMiB} MiB (${totalMiB} MiB) to ${nHosts} hosts, cold and unchanged`,
+    metric: 'wall time of the whole command (process start to exit), median; ratio against rsync cold',
+    rows,
+    target: 'Chopsticks cold ≤ 1.5× rsync cold; unchanged ≤ 1.5× rsync unchanged',
+    met: chopCold.ratio !== undefined && rsyncSame && chopSame ? chopCold.ratio <= 1.5 && chopSame / rsyncSame <= 1.5 : undefined,
+    achieved: chopCold.ratio,
+  };
 }

@@ -10,7 +10,7 @@ import { shJoin } from '../transports/quote.js';
 import type { RunOptions, RunResult } from '../transports/session.js';
 import { okCodes, optString, optStringArray, optStringMap, reqString } from './args.js';
 import { baseRunOptions, stderrTail } from './run-opts.js';
-import type { CallContext, Callable, CallOutcome } from './types.js';
+import type { CallContext, Callable, CallOutcome, CheckOutcome } from './types.js';
 
 function commandOptions(ctx: CallContext, name: string): RunOptions {
   const stdin = optString(ctx, name, 'stdin');
@@ -41,6 +41,25 @@ function checkRc(ctx: CallContext, name: string, what: string, r: RunResult, ok:
   );
 }
 
+/**
+ * `creates: PATH` / `removes: PATH`: the command is not run (changed: false) when PATH exists /
+ * does not exist (docs/language.md#creates-removes). Undefined when the command must run.
+ */
+async function guard(ctx: CallContext, name: string): Promise<CallOutcome | undefined> {
+  const creates = optString(ctx, name, 'creates');
+  const removes = optString(ctx, name, 'removes');
+  const exists = async (p: string) => (await ctx.session.stat(p, { become: ctx.become, signal: ctx.signal })).exists;
+  if (creates !== undefined && (await exists(creates))) return { value: { skipped: true, msg: `creates: ${creates} exists` }, changed: false };
+  if (removes !== undefined && !(await exists(removes))) return { value: { skipped: true, msg: `removes: ${removes} does not exist` }, changed: false };
+  return undefined;
+}
+
+/** Check mode: a guard that holds says exactly that nothing would change; otherwise we cannot tell. */
+async function checkGuard(ctx: CallContext, name: string): Promise<CheckOutcome | undefined> {
+  const g = await guard(ctx, name);
+  return g ? { would_change: false, value: g.value } : undefined;
+}
+
 const testCallable: Callable = {
   name: 'test',
   readonly: true,
@@ -63,10 +82,14 @@ const commandCallable: Callable = {
       throw new HostError('failed', `${ctx.hostName}: command: argument 'argv' must be a non-empty list of strings`);
     }
     const ok = okCodes(ctx, 'command');
+    const skip = await guard(ctx, 'command');
+    if (skip) return skip;
     const r = await ctx.session.run(argv, commandOptions(ctx, 'command'));
     checkRc(ctx, 'command', shJoin(argv), r, ok);
-    return { value: { stdout: r.stdout, stderr: r.stderr, rc: r.rc }, changed: true };
+    const result = { stdout: r.stdout, stderr: r.stderr, rc: r.rc };
+    return { value: result, changed: true, result };
   },
+  check: (ctx) => checkGuard(ctx, 'command'),
 };
 
 const shellCallable: Callable = {
@@ -75,10 +98,14 @@ const shellCallable: Callable = {
   async invoke(ctx): Promise<CallOutcome> {
     const cmd = reqString(ctx, 'shell', 'cmd');
     const ok = okCodes(ctx, 'shell');
+    const skip = await guard(ctx, 'shell');
+    if (skip) return skip;
     const r = await ctx.session.shell(cmd, commandOptions(ctx, 'shell'));
     checkRc(ctx, 'shell', cmd, r, ok);
-    return { value: { stdout: r.stdout, stderr: r.stderr, rc: r.rc }, changed: true };
+    const result = { stdout: r.stdout, stderr: r.stderr, rc: r.rc };
+    return { value: result, changed: true, result };
   },
+  check: (ctx) => checkGuard(ctx, 'shell'),
 };
 
 const scriptCallable: Callable = {
@@ -93,6 +120,8 @@ const scriptCallable: Callable = {
       throw new HostError('failed', `${ctx.hostName}: script: output must be 'json' or 'text', not ${JSON.stringify(output)}`);
     }
     const ok = okCodes(ctx, 'script');
+    const skip = await guard(ctx, 'script');
+    if (skip) return skip;
     const local = resolve(ctx.baseDir, path);
     const put = await ctx.session.put(local, undefined, 0o700, { become: ctx.become, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
     const remote = put.remote_path;
@@ -108,7 +137,8 @@ const scriptCallable: Callable = {
         .catch(() => {});
     }
     checkRc(ctx, 'script', [path, ...args].join(' '), r, ok);
-    if (output === 'text') return { value: r.stdout, changed: true };
+    const result = { stdout: r.stdout, stderr: r.stderr, rc: r.rc };
+    if (output === 'text') return { value: r.stdout, changed: true, result };
     const parsed = parseJsonLimited(r.stdout, { maxBytes: ctx.maxResult });
     if (!parsed.ok) {
       throw new HostError(
@@ -116,8 +146,9 @@ const scriptCallable: Callable = {
         `${ctx.hostName}: script ${path}: its output is not valid JSON (output: json): ${parsed.message}; output starts ${JSON.stringify(r.stdout.slice(0, 80))}`,
       );
     }
-    return { value: parsed.value as Json, changed: true };
+    return { value: parsed.value as Json, changed: true, result };
   },
+  check: (ctx) => checkGuard(ctx, 'script'),
 };
 
 /** `interpreter: "python3 -u"` is a program and its options, split on spaces (no shell). */

@@ -16,11 +16,21 @@ export interface CallContext {
   maxResult: number;
   /** Call another callable by name (used by HostHandle.call). */
   call(name: string, args: Record<string, Json>): Promise<Json>;
+  /** `--diff`: a callable that changes text content puts a unified diff in its value as `diff`. */
+  diff?: boolean;
+}
+
+/** What a mutating callable would do, found in check mode without changing the host. */
+export interface CheckOutcome {
+  would_change: boolean;
+  value: Json;
 }
 
 export interface CallOutcome {
   value: Json;
   changed: boolean;
+  /** What a command ended with, for `changed_when` (command, shell, script). */
+  result?: { stdout: string; stderr: string; rc: number };
 }
 
 export interface Callable {
@@ -31,4 +41,10 @@ export interface Callable {
   schema?: object;
   /** The value must be JSON; `changed` says whether the host was modified. */
   invoke(ctx: CallContext): Promise<CallOutcome>;
+  /**
+   * Check mode for a mutating callable: what invoke would change, read without changing
+   * anything. Undefined (or a method returning undefined) means it cannot tell: the step is
+   * reported as skipped.
+   */
+  check?(ctx: CallContext): Promise<CheckOutcome | undefined>;
 }

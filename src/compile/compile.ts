@@ -54,6 +54,10 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
       ...(step.register ? { register: step.register.value } : {}),
       policy: step.policy,
       pos: step.pos,
+      ...(step.when ? { when: step.when.value } : {}),
+      ...(step.loop ? { loop: step.loop.value } : {}),
+      ...(step.run_once ? { run_once: true } : {}),
+      ...(step.phase ? { phase: step.phase } : {}),
     };
     return kindOf(step.kind).compile(step, base, { readonlyOf }) as PlanStep;
   });

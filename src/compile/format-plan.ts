@@ -8,6 +8,7 @@ import { foldHostNames } from '../lang/hostlist.js';
 import type { HostSpec, StepPolicy } from '../model/playbook.js';
 import { kindOf } from '../steps/index.js';
 import { shardLabel } from '../lang/shard.js';
+import { fillVarsOnly } from '../steps/fill-vars.js';
 
 // The CLI loads this module for `plan`; both renderings come from here.
 export { planToJson } from './plan-json.js';
@@ -98,6 +99,10 @@ function stepLines(s: PlanStep, plan: Plan): string[] {
   };
   for (const [k, v] of kindOf(s.kind).describe(s, plan.vars)) add(k, v);
   add('on', s.onText);
+  if (s.when !== undefined) add('when', JSON.stringify(s.when));
+  if (s.loop !== undefined) add('loop', JSON.stringify(typeof s.loop === 'string' ? fillVarsOnly(s.loop, plan.vars) : s.loop));
+  if (s.run_once) add('once', 'run_once: first target only, value registered for every target');
+  if (s.phase) add('phase', 'finally (runs after the steps, whatever their outcome)');
   const t = s.targets;
   add('targets', t.lower.length === t.upper.length ? `${hostList(t.upper)} (${t.upper.length})` : boundsText(t, true));
   if (s.register) add('register', s.register);

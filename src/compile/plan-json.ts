@@ -109,6 +109,10 @@ function stepData(s: PlanStep, vars: Record<string, Json>): Json {
     register: s.register ?? null,
     policy: policyData(s.policy),
     line: s.pos.line,
+    ...(s.when !== undefined ? { when: s.when } : {}),
+    ...(s.loop !== undefined ? { loop: s.loop } : {}),
+    ...(s.run_once ? { run_once: true } : {}),
+    ...(s.phase ? { phase: s.phase } : {}),
     ...kindOf(s.kind).data(s, vars),
   };
 }

@@ -25,7 +25,7 @@ export type TemplatePart = { type: 'text'; text: string } | { type: 'ref'; path:
 
 export type ParseTemplateResult = { ok: true; parts: TemplatePart[] } | { ok: false; message: string; offset: number };
 
-export const TEMPLATE_ROOTS = ['host', 'vars', 'hostvars', 'results'] as const;
+export const TEMPLATE_ROOTS = ['host', 'vars', 'hostvars', 'results', 'item'] as const;
 export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -91,6 +91,8 @@ export interface TemplateEnv {
   vars: Record<string, Json>;
   hostvars?: Record<string, Json>;
   results?: Record<string, Json>;
+  /** The current item of a step's `loop:`. */
+  item?: Json;
 }
 
 export type RenderResult = { ok: true; value: Json } | { ok: false; message: string };
@@ -145,6 +147,10 @@ function resolveRef(path: readonly string[], env: TemplateEnv): { ok: true; valu
     case 'results':
       if (env.results === undefined) return fail('no results are available here');
       r = follow(env.results, path.slice(1), 'results');
+      break;
+    case 'item':
+      if (env.item === undefined) return fail("{item} exists only in a step with loop:");
+      r = follow(env.item, path.slice(1), 'item');
       break;
     default:
       return fail(`unknown name '${root}'; use host, vars, hostvars or results`);
@@ -236,6 +242,8 @@ export interface TemplateKnown {
   vars: Record<string, Json>;
   registers: ReadonlySet<string>;
   hostvarNames?: ReadonlySet<string>;
+  /** The step has a `loop:`, so `{item}` is defined. */
+  item?: boolean;
 }
 
 export interface TemplateProblem {
@@ -288,6 +296,9 @@ export function checkTemplate(text: string, known: TemplateKnown): TemplateProbl
         }
         break;
       }
+      case 'item':
+        if (!known.item) add("{item} exists only in a step with loop:");
+        break;
       default:
         add(`unknown name '${root}'; use host, vars, hostvars or results${hint(root, TEMPLATE_ROOTS)}`);
     }

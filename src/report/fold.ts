@@ -48,7 +48,7 @@ export function foldResults(
   for (const e of entries) {
     const label = labelOf(e.result);
     const key = e.result.ok
-      ? `${label}\u0000${label === 'skipped' ? '' : canonicalJson(e.result.value)}`
+      ? `${label}\u0000${label === 'skipped' ? (e.result.skip_reason ?? '') : canonicalJson(e.result.value)}`
       : `${label}\u0000${errorKey(e.host, e.result.error.kind, e.result.error.msg)}`;
     const g = groups.get(key);
     if (g) g.hosts.push(e.host);
@@ -57,7 +57,7 @@ export function foldResults(
   const folded = [...groups.values()].map((g): FoldedResult => {
     const r = g.first.result;
     let detail: string;
-    if (r.ok) detail = g.label === 'skipped' ? '' : canonicalJson(r.value);
+    if (r.ok) detail = g.label === 'skipped' ? (r.skip_reason ?? '') : canonicalJson(r.value);
     else detail = g.hosts.length === 1 ? `${r.error.kind}: ${r.error.msg}` : errorKey(g.first.host, r.error.kind, r.error.msg);
     return { label: g.label, hosts: g.hosts, hostText: foldHostNames(g.hosts), detail };
   });

@@ -93,7 +93,7 @@ export function formatFolded(f: FoldedResult, paint: Paint): string[] {
   const style =
     f.label === 'ok' ? 'green' : f.label === 'changed' || f.label === 'would_change' ? 'yellow' : f.label === 'skipped' || f.label === 'unknown' ? 'cyan' : 'red';
   const head = `${paint(style, LABEL_TEXT[f.label])} ${f.hostText}`;
-  if (f.label === 'skipped') return [`${head} (check mode)`];
+  if (f.label === 'skipped') return [`${head} (${f.detail === 'when' ? 'when is false' : 'check mode'})`];
   if (f.label === 'unknown') return [`${head} (may depend on a change not made): ${shortenValue(f.detail)}`];
   if (!isErrorLabel(f.label)) return [`${head}: ${shortenValue(f.detail)}`];
   const [first = '', ...rest] = escapeControls(f.detail).replace(/\n+$/, '').split('\n');

@@ -10,6 +10,8 @@ export interface ReportStep {
   targets: string[];
   /** Keys follow the order of `targets`. */
   results: Record<string, HostResult>;
+  /** Set for the steps of `finally:`. */
+  phase?: 'finally';
 }
 
 export interface RunReport {

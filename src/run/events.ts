@@ -19,7 +19,7 @@ export type RunStatus = 'ok' | 'failed' | 'aborted' | 'interrupted';
 export type CheckOutcome = 'ok' | 'would_change' | 'unknown' | 'failed' | 'skipped';
 
 export type HostResult =
-  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean; outcome?: CheckOutcome }
+  | { ok: true; value: Json; changed: boolean; duration_ms: number; skipped?: boolean; skip_reason?: 'when'; outcome?: CheckOutcome }
   | { ok: false; error: ErrorResult; duration_ms: number; outcome?: CheckOutcome };
 
 export type RunEvent =

@@ -34,6 +34,8 @@ export interface ExecuteOptions {
   resolveCallable(name: string): Promise<Callable>;
   /** `--resume`: only these hosts run, each from its step, with what it registered before. */
   resume?: ResumeSeed;
+  /** Secret values by name, for `template` (read once by the caller when the run starts). */
+  secrets?: Record<string, string>;
 }
 
 export interface ExecuteResult {
@@ -61,6 +63,11 @@ class Executor {
   private aborted = false;
   /** Hosts that had steps left when the run stopped early. */
   private readonly pending = new Set<string>();
+  /** `steps:` (the main phase); `finally:` steps run after them (docs/language.md#finally). */
+  private readonly mainSteps: PlanStep[];
+  private readonly finallySteps: PlanStep[];
+  /** Results of `run_once` steps in the free strategy: the first host to reach one runs it. */
+  private readonly onceRuns = new Map<number, Promise<HostResult>>();
 
   constructor(private readonly opts: ExecuteOptions) {
     this.plan = opts.plan;
@@ -70,6 +77,8 @@ class Executor {
     for (const r of opts.resume?.registered ?? []) this.state.record(r.register, r.host, r.result);
     for (const d of opts.resume?.decided ?? []) this.state.decide(d.group, d.host);
     this.hostLimit = pLimit(Math.max(1, opts.concurrency ?? 1_000_000));
+    this.mainSteps = opts.plan.steps.filter((s) => s.phase !== 'finally');
+    this.finallySteps = opts.plan.steps.filter((s) => s.phase === 'finally');
   }
 
   async run(): Promise<ExecuteResult> {
@@ -79,14 +88,15 @@ class Executor {
       for (const [i, batch] of batches.entries()) {
         if (this.stopped()) {
           // A batch that never starts: its hosts are cancelled, its steps are reported as not run.
-          for (const step of this.plan.steps) this.notRun(step, batch);
+          for (const step of this.mainSteps) this.notRun(step, batch);
           continue;
         }
         this.opts.emit({ type: 'batch_started', batch: i, hosts: batch });
         if (this.plan.strategy === 'free') await this.runFree(batch);
         else await this.runLinear(batch);
       }
-      if (batches.length === 0) for (const step of this.plan.steps) this.notRun(step, []);
+      if (batches.length === 0) for (const step of this.mainSteps) this.notRun(step, []);
+      await this.runFinally();
     } finally {
       await this.closeSessions();
     }
@@ -115,7 +125,7 @@ class Executor {
   /** Hosts some step may target: the union of every step's upper bound, in definition order. */
   private targetedHosts(): string[] {
     const s = new Set<string>();
-    for (const step of this.plan.steps) for (const h of step.targets.upper) s.add(h);
+    for (const step of this.mainSteps) for (const h of step.targets.upper) s.add(h);
     return this.allHosts.filter((h) => s.has(h));
   }
 
@@ -157,29 +167,58 @@ class Executor {
   // ---- linear: every target finishes step N before step N+1 starts ----
 
   private async runLinear(batch: string[]): Promise<void> {
-    for (const step of this.plan.steps) {
+    for (const step of this.mainSteps) {
       if (this.stopped()) {
         this.notRun(step, batch);
         continue;
       }
-      const targets = this.targetsOf(step, batch);
-      this.opts.emit({ type: 'step_started', step: step.index, name: step.name, targets });
-      const stepLimit = step.policy.concurrency ? pLimit(step.policy.concurrency) : undefined;
-      const results = new Map<string, HostResult>();
-      await Promise.all(
-        targets.map((host) => {
-          const task = () => this.hostLimit(() => this.runOne(step, host));
-          return (stepLimit ? stepLimit(task) : task()).then((r) => results.set(host, r));
-        }),
-      );
-      this.finishStep(step, targets, results);
+      await this.runStepOn(step, this.targetsOf(step, batch));
+    }
+  }
+
+  private async runStepOn(step: PlanStep, all: string[]): Promise<void> {
+    // run_once: the first target (definition order) runs it; the others get its result registered.
+    const targets = step.run_once ? all.slice(0, 1) : all;
+    this.opts.emit({ type: 'step_started', step: step.index, name: step.name, targets });
+    const stepLimit = step.policy.concurrency ? pLimit(step.policy.concurrency) : undefined;
+    const results = new Map<string, HostResult>();
+    await Promise.all(
+      targets.map((host) => {
+        const task = () => this.hostLimit(() => this.runOne(step, host));
+        return (stepLimit ? stepLimit(task) : task()).then((r) => results.set(host, r));
+      }),
+    );
+    const once = step.run_once && targets[0] !== undefined ? results.get(targets[0]) : undefined;
+    if (once) for (const h of all.slice(1)) this.state.record(step.register, h, once);
+    this.finishStep(step, targets, results);
+  }
+
+  /**
+   * `finally:` after every batch, even when a policy aborted the run (never after an interrupt):
+   * on the hosts any step ran on, dropped hosts included, each step's `on` still applying.
+   */
+  private async runFinally(): Promise<void> {
+    if (this.finallySteps.length === 0) return;
+    const touched = this.allHosts.filter((h) => this.state.endState.has(h));
+    let stop = false;
+    for (const step of this.finallySteps) {
+      if (stop || this.opts.signal.aborted) {
+        this.notRun(step, []);
+        continue;
+      }
+      const inSet = new Set(evalGroupExpr(step.on as GroupExpr, this.setEnv()));
+      const before = this.aborted;
+      this.aborted = false;
+      await this.runStepOn(step, touched.filter((h) => inSet.has(h)));
+      stop = this.aborted;
+      this.aborted ||= before;
     }
   }
 
   // ---- free: each host goes through the steps as fast as it can (Chopsticks' Queue) ----
 
   private async runFree(batch: string[]): Promise<void> {
-    const perStep = this.plan.steps.map((step) => ({
+    const perStep = this.mainSteps.map((step) => ({
       step,
       started: false,
       targets: new Set<string>(),
@@ -213,9 +252,21 @@ class Executor {
               const upper = batch.filter((h) => step.targets.upper.includes(h));
               this.opts.emit({ type: 'step_started', step: step.index, name: step.name, targets: upper });
             }
-            s.targets.add(host);
             const task = () => this.runOne(step, host);
-            const r = await (s.limit ? s.limit(task) : task());
+            let r: HostResult;
+            const first = step.run_once ? this.onceRuns.get(step.index) : undefined;
+            if (first) {
+              // run_once in the free strategy: the first host to reach the step ran it.
+              r = await first;
+              this.state.record(step.register, host, r);
+              s.remaining--;
+              finishIfDone(i);
+              continue;
+            }
+            s.targets.add(host);
+            const running = s.limit ? s.limit(task) : task();
+            if (step.run_once) this.onceRuns.set(step.index, running);
+            r = await running;
             s.results.set(host, r);
             this.applyHostPolicy(step, host, r);
             const failures = [...s.results.values()].filter(isFailure).length;
@@ -243,6 +294,7 @@ class Executor {
       baseDir: this.plan.baseDir,
       check: this.opts.check,
       diff: this.opts.diff ?? false,
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
       runSignal: this.opts.signal,

@@ -10,6 +10,9 @@ import { kindOf } from '../steps/index.js';
 import type { PerformContext, StepOutcome } from '../steps/types.js';
 import type { HostResult } from './events.js';
 import { retryAfter } from './policy.js';
+import { evalRule, truthy } from '../lang/rules.js';
+import { renderTemplate } from '../lang/templates.js';
+import type { Json } from '../model/playbook.js';
 
 export interface HostStepContext extends PerformContext {
   /** The run's signal: aborted on SIGINT/SIGTERM. */
@@ -24,6 +27,7 @@ export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise
   const vouched = step.policy.check_mode === 'run';
   const r = await runAttempts(step, vouched ? { ...ctx, check: false } : ctx);
   if (!r.ok) return { ...r, outcome: 'failed' };
+  if (r.skip_reason === 'when') return { ...r, outcome: 'skipped' };
   // Run as in a real run, as its author asked: it ran, so it is `ok`, with its own `changed`.
   if (vouched) return { ...r, outcome: 'ok' };
   // A changing step that did not run would have changed the host: it counts in changed(R).
@@ -35,6 +39,14 @@ async function runAttempts(step: PlanStep, ctx: HostStepContext): Promise<HostRe
   const started = performance.now();
   const { retries, retry_delay_ms } = step.policy;
   let error: ErrorResult = { kind: 'failed', msg: `${ctx.host}: step did not run`, tb: null };
+  // `when` without a loop is decided once, before any attempt (a loop decides it per item).
+  if (step.when !== undefined && step.loop === undefined) {
+    try {
+      if (!whenHolds(step, ctx, undefined)) return { ok: true, value: null, changed: false, duration_ms: since(started), skipped: true, skip_reason: 'when' };
+    } catch (e) {
+      return { ok: false, error: toErrorResult(e, ctx.host), duration_ms: since(started) };
+    }
+  }
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     if (ctx.runSignal.aborted) {
       error = cancelled(ctx.host);
@@ -42,8 +54,15 @@ async function runAttempts(step: PlanStep, ctx: HostStepContext): Promise<HostRe
     }
     ctx.onAttempt(attempt);
     try {
-      const out = await withTimeout(step, ctx, (signal) => kindOf(step.kind).perform(step, ctx, signal));
-      return { ok: true, value: out.value, changed: out.changed, duration_ms: since(started), ...(out.skipped ? { skipped: true } : {}) };
+      const out = await withTimeout(step, ctx, (signal) => performItems(step, ctx, signal));
+      return {
+        ok: true,
+        value: out.value,
+        changed: out.changed,
+        duration_ms: since(started),
+        ...(out.skipped ? { skipped: true } : {}),
+        ...(out.skip_reason ? { skip_reason: out.skip_reason } : {}),
+      };
     } catch (e) {
       error = toErrorResult(e, ctx.host);
       if (!retryAfter(step.policy, error, attempt)) break;
@@ -56,6 +75,58 @@ async function runAttempts(step: PlanStep, ctx: HostStepContext): Promise<HostRe
     }
   }
   return { ok: false, error, duration_ms: since(started) };
+}
+
+function whenHolds(step: PlanStep, ctx: PerformContext, item: Json | undefined): boolean {
+  try {
+    const v = evalRule(step.when!, {
+      host: ctx.host,
+      vars: ctx.vars,
+      hostvars: ctx.hostVars,
+      results: ctx.results,
+      ...(item !== undefined ? { item } : {}),
+    });
+    return truthy(v);
+  } catch (e) {
+    throw new HostError('failed', `${ctx.host}: when: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The step's items: its `loop:` list, or the list a `"{vars.NAME}"` names. */
+function loopItems(step: PlanStep, ctx: PerformContext): Json[] {
+  const loop = step.loop!;
+  if (Array.isArray(loop)) return loop;
+  const r = renderTemplate(loop, { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results });
+  if (!r.ok) throw new HostError('failed', `${ctx.host}: loop: ${r.message}`);
+  if (!Array.isArray(r.value)) throw new HostError('failed', `${ctx.host}: loop: ${loop} is not a list`);
+  return r.value;
+}
+
+/**
+ * The kind's perform, once, or once per item of `loop:` in order. A looped step's value is the
+ * list of per-item values (null for an item whose `when` was false); it changed when any item did.
+ */
+async function performItems(step: PlanStep, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
+  const kind = kindOf(step.kind);
+  if (step.loop === undefined) return kind.perform(step, ctx, signal);
+  const values: Json[] = [];
+  let changed = false;
+  let ran = 0;
+  let checkSkipped = false;
+  for (const item of loopItems(step, ctx)) {
+    if (signal.aborted) throw new HostError('cancelled', `${ctx.host}: cancelled: the run was interrupted`);
+    if (step.when !== undefined && !whenHolds(step, ctx, item)) {
+      values.push(null);
+      continue;
+    }
+    ran++;
+    const out = await kind.perform(step, { ...ctx, item }, signal);
+    values.push(out.value);
+    changed ||= out.changed;
+    checkSkipped ||= out.skipped === true;
+  }
+  if (ran === 0 && step.when !== undefined && values.length > 0) return { value: null, changed: false, skipped: true, skip_reason: 'when' };
+  return { value: values, changed, ...(checkSkipped ? { skipped: true } : {}) };
 }
 
 /**

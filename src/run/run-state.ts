@@ -31,8 +31,8 @@ export class RunState {
     if (!m) return [];
     return this.allHosts.filter((h) => {
       const r = m.get(h);
-      // check_mode: skip and unknown hosts are in none of the step's outcome sets.
-      if (!r || r.outcome === 'skipped' || r.outcome === 'unknown') return false;
+      // check_mode: skip, unknown, and `when` false: in none of the step's outcome sets.
+      if (!r || r.outcome === 'skipped' || r.outcome === 'unknown' || (r.ok && r.skip_reason === 'when')) return false;
       switch (outcome) {
         case 'ok':
           return r.ok;
@@ -70,7 +70,7 @@ export class RunState {
     const out = Object.create(null) as Record<string, Json>;
     for (const [name, m] of this.registers) {
       const r = m.get(host);
-      if (r?.ok) out[name] = r.value;
+      if (r?.ok && r.skip_reason !== 'when') out[name] = r.value;
     }
     return out;
   }

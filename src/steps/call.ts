@@ -39,6 +39,7 @@ export const callKind: StepKindDef<CallStep, PlanCall> = {
   },
   check(step, ctx) {
     ctx.checkCallable(step.callable, step.args);
+    if (step.args.changed_when !== undefined) ctx.checkRule(step.args.changed_when, ['args', 'changed_when'], { result: true });
   },
   compile(step, base, ctx) {
     return { ...base, kind: 'call', callable: step.callable.value, readonly: ctx.readonlyOf(step.callable.value), args: step.args };

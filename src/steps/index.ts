@@ -7,14 +7,17 @@ import { callKind, type CallStep, type PlanCall } from './call.js';
 import { fetchKind, type FetchStep, type PlanFetch } from './fetch.js';
 import { filterKind, type FilterStep, type PlanFilter } from './filter.js';
 import { putKind, type PlanPut, type PutStep } from './put.js';
+import { templateKind, type PlanTemplate, type TemplateStep } from './template.js';
+import { assertKind, type AssertStep, type PlanAssert } from './assert.js';
+import { syncKind, type PlanSync, type SyncStep } from './sync.js';
 import type { StepKindDef } from './types.js';
 
-export type Step = CallStep | FilterStep | PutStep | FetchStep;
-export type PlanStep = PlanCall | PlanFilter | PlanPut | PlanFetch;
+export type Step = CallStep | FilterStep | PutStep | FetchStep | TemplateStep | AssertStep | SyncStep;
+export type PlanStep = PlanCall | PlanFilter | PlanPut | PlanFetch | PlanTemplate | PlanAssert | PlanSync;
 export type StepKind = Step['kind'];
 
 /** Every kind, in the order its key is looked for in a step mapping. */
-export const STEP_KINDS = [callKind, filterKind, putKind, fetchKind];
+export const STEP_KINDS = [callKind, filterKind, putKind, fetchKind, templateKind, syncKind, assertKind];
 
 type AnyKind = StepKindDef<Step, PlanStep>;
 
@@ -33,4 +36,5 @@ export function kindOf(kind: StepKind): AnyKind {
 }
 
 export type { CallStep, PlanCall, FilterStep, PlanFilter, PutStep, PlanPut, FetchStep, PlanFetch };
+export type { TemplateStep, PlanTemplate, AssertStep, PlanAssert, SyncStep, PlanSync };
 export type { PlanStepBase, StepCommon, StepKindDef, StepOutcome, PerformContext } from './types.js';

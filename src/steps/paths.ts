@@ -5,7 +5,7 @@ import { preview } from './run-callable.js';
 import type { PerformContext } from './types.js';
 
 export function templateEnv(ctx: PerformContext): TemplateEnv {
-  return { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
+  return { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results, ...(ctx.item !== undefined ? { item: ctx.item } : {}) };
 }
 
 export function renderPath(template: string, ctx: PerformContext, key: string): string {

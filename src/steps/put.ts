@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type { HostSession } from '../transports/session.js';
-import { DIFF_MAX_BYTES, sizeSummary, unifiedDiff } from './diff.js';
+import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
 import type { Json, Located } from '../model/playbook.js';
 import { fillVarsOnly } from './fill-vars.js';
 import { modeString, renderPath } from './paths.js';
@@ -112,24 +112,16 @@ function checkSource(src: Located<string>, ctx: CheckContext): void {
 /**
  * The diff from the host's file to the local one, read before the put replaces it; undefined
  * when nothing would change (same content: a mode change has no text diff). The host's file
- * is read only when it is small enough to diff (`head -c`, within the session).
+ * is read only when it is small enough to diff.
  */
 async function diffBefore(session: HostSession, local: string, to: string, step: PlanPut, signal: AbortSignal): Promise<string | undefined> {
   const become = step.policy.become;
   const probe = await session.putCheck(local, to, step.mode, { become, signal, timeoutMs: step.policy.timeout_ms });
   if (!probe.changed) return undefined;
   const path = probe.remote_path;
-  const info = await session.stat(path, { become, signal, withSha1: true, follow: true });
+  const info = await session.stat(path, { become, signal, withSha1: false, follow: true });
   if (info.exists && info.type !== 'file') return `${path}: the host has a ${info.type ?? 'special file'} there, not a file\n`;
-  if (info.exists && info.sha1sum === probe.sha1sum) return undefined;
-  const before = info.exists ? { size: info.size ?? 0, sha1sum: info.sha1sum ?? '' } : null;
-  if ((before?.size ?? 0) > DIFF_MAX_BYTES || probe.size > DIFF_MAX_BYTES) return sizeSummary(path, before, { size: probe.size, sha1sum: probe.sha1sum });
-  let old: Buffer | null = null;
-  if (before) {
-    const r = await session.run(['head', '-c', String(DIFF_MAX_BYTES + 1), '--', path], { become, signal, timeoutMs: step.policy.timeout_ms });
-    // The session decodes output as UTF-8: bytes that were not came back as U+FFFD. Such a file
-    // is binary for a diff; an invalid byte keeps it so.
-    old = r.stdout.includes('\uFFFD') ? Buffer.from([0xff]) : Buffer.from(r.stdout, 'utf8');
-  }
-  return unifiedDiff(path, old, await readFile(local));
+  const before = await remoteContent(session, path, { become, signal });
+  const after = probe.size > DIFF_LIMIT ? { size: probe.size, sha1sum: probe.sha1sum } : await readFile(local);
+  return unifiedDiff(path, before, after) || undefined;
 }

@@ -5,10 +5,12 @@
 import { HostError } from '../errors.js';
 import { checkJsonValue } from '../lang/json-guard.js';
 import { renderArgs, type TemplateEnv } from '../lang/templates.js';
+import { evalRule, truthy } from '../lang/rules.js';
 import type { SourcePos } from '../errors.js';
 import type { Json, Located } from '../model/playbook.js';
 import type { CallContext } from '../callables/types.js';
 import { fillVarsInValue } from './fill-vars.js';
+import { templateEnv } from './paths.js';
 import type { BuildContext, PerformContext, PlanLine, PlanStepBase, StepOutcome } from './types.js';
 
 export interface CallableFields {
@@ -51,14 +53,19 @@ export function callableData(s: PlanCallableFields, vars: Record<string, Json>):
   return { callable: s.callable, readonly: s.readonly, args: s.args, args_filled: fillVarsInValue(s.args, vars) };
 }
 
-/** Run the step's callable on the host; in check mode a mutating one is skipped. */
+/**
+ * Run the step's callable on the host. In check mode a mutating one runs its `check` (what it
+ * would change) when it has one, and is skipped otherwise. `changed_when` (a rule, never
+ * rendered as a template) decides `changed` from the command's result.
+ */
 export async function performCallable(step: PlanStepBase & PlanCallableFields, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
   const callable = await ctx.callable(step.callable);
-  const env: TemplateEnv = { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
-  const rendered = renderArgs(step.args, env);
-  if (ctx.check && !callable.readonly) {
+  const env: TemplateEnv = templateEnv(ctx);
+  const { changed_when: changedWhen, ...templated } = step.args;
+  const rendered = renderArgs(templated, env);
+  if (ctx.check && !callable.readonly && !callable.check) {
     // Not run; its value says what would run. Args that need results of steps not run stay as written.
-    return { value: { would_run: step.callable, args: rendered.ok ? rendered.value : step.args }, changed: true, skipped: true };
+    return { value: { would_run: step.callable, args: rendered.ok ? rendered.value : templated }, changed: true, skipped: true };
   }
   if (!rendered.ok) throw new HostError('failed', `${ctx.host}: ${rendered.message} (in args.${rendered.path})`);
   const session = await ctx.session();
@@ -73,9 +80,24 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
     signal,
     onStderr: ctx.onStderr,
     maxResult: ctx.maxResult,
+    diff: ctx.diff,
     call: async (name, args) => (await (await ctx.callable(name)).invoke({ ...callCtx, args })).value,
   };
+  if (ctx.check && !callable.readonly) {
+    const would = await callable.check!(callCtx);
+    if (!would) return { value: null, changed: false, skipped: true };
+    const v = checkJsonValue(would.value, { maxBytes: ctx.maxResult });
+    if (!v.ok) throw new HostError('invalid_result', `${ctx.host}: ${step.callable} returned a value that is not allowed: ${v.message}`);
+    return { value: v.value, changed: would.would_change };
+  }
   const out = await callable.invoke(callCtx);
+  if (changedWhen !== undefined && out.result) {
+    try {
+      out.changed = truthy(evalRule(changedWhen, { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results, ...(ctx.item !== undefined ? { item: ctx.item } : {}), result: out.result }));
+    } catch (e) {
+      throw new HostError('failed', `${ctx.host}: changed_when: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   const checked = checkJsonValue(out.value, { maxBytes: ctx.maxResult });
   if (!checked.ok) {
     throw new HostError('invalid_result', `${ctx.host}: ${step.callable} returned a value that is not allowed: ${checked.message}`);

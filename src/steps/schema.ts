@@ -91,6 +91,18 @@ export const COMMON_STEP_PROPS: Record<string, Record<string, unknown>> = {
       "skip"
     ],
     "description": "In --check: run runs this step anyway (a read-only command you vouch for); skip never runs it. Without it, read-only steps run and changing ones report what they would change."
+  },
+  "when": {
+    "type": ["object", "boolean"],
+    "description": "A JSON Logic rule (jsonlogic.com) over host, vars.*, hostvars.*, results.R.*, item: hosts where it is false skip this step."
+  },
+  "loop": {
+    "anyOf": [{ "type": "array" }, { "type": "string", "pattern": "^\\{vars\\.[A-Za-z0-9_.-]+\\}$" }],
+    "description": "Run the step once per item (call, put, template): a list, or \"{vars.NAME}\" naming a list; templates see {item} and {item.KEY}."
+  },
+  "run_once": {
+    "type": "boolean",
+    "description": "Run on the first of the step's targets only (definition order); its value is registered for every target."
   }
 };
 

@@ -24,6 +24,16 @@ export interface StepCommon {
   makes?: Located<string>;
   policy: StepPolicy;
   pos: SourcePos;
+  /** `when: RULE` (docs/language.md#when): hosts where it is false skip the step. */
+  when?: Located<Json>;
+  /** `loop: LIST | "{vars.NAME}"` (docs/language.md#loop): the step runs once per item. */
+  loop?: Located<Json[] | string>;
+  /** `run_once: true`: runs on the first target only, its value registered for every target. */
+  run_once?: boolean;
+  /** Set for the steps of the top-level `finally:` list. */
+  phase?: 'finally';
+  /** Where the step's mapping is in the YAML (`['steps', i]` or `['finally', i]`). */
+  path?: JsonPath;
 }
 
 /** The compiled form every step shares. */
@@ -39,6 +49,10 @@ export interface PlanStepBase {
   group?: { name: string; member: boolean };
   policy: StepPolicy;
   pos: SourcePos;
+  when?: Json;
+  loop?: Json[] | string;
+  run_once?: boolean;
+  phase?: 'finally';
 }
 
 /** JSON Schema of a kind's own keys; composed into schema/playbook.schema.json (src/steps/schema.ts). */
@@ -63,6 +77,8 @@ export interface CheckContext {
   add(code: ProblemCode, message: string, pos: SourcePos): void;
   /** Check a template string found at `sub` inside the step (registers known before this step). */
   checkTemplate(text: string, sub: JsonPath): void;
+  /** Check a JSON Logic rule found at `sub` inside the step (`result` allowed for changed_when). */
+  checkRule(rule: Json, sub: JsonPath, opts?: { result?: boolean }): void;
   /** Check every string in `args` as a template, and the args against the callable's schema. */
   checkCallable(callable: Located<string>, args: Record<string, Json>): void;
   /** Hosts this step may target (static bounds; --limit not applied). */
@@ -99,11 +115,16 @@ export interface PerformContext {
   callable(name: string): Promise<Callable>;
   onStderr(text: string): void;
   onProgress(bytes: number, total: number | null): void;
+  /** The current item of a `loop:` (templates see `{item}`). */
+  item?: Json;
+  /** Secret values by name, for templates (`{{ secrets.NAME }}`); absent when the run has none. */
+  secrets?: Record<string, string>;
 }
 
 export interface StepOutcome extends CallOutcome {
-  /** Not run because of check mode (a changing step: the value says what would run). */
+  /** Not run because of check mode (a changing step: the value says what would run), or (`skip_reason: 'when'`) because `when` was false. */
   skipped?: boolean;
+  skip_reason?: 'when';
 }
 
 export interface StepKindDef<S extends StepCommon & { kind: string }, P extends PlanStepBase & { kind: S['kind'] }> {

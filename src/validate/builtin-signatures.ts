@@ -28,6 +28,12 @@ const commandCommon = {
   cwd: { type: 'string', description: 'working folder on the host' },
   env: { ...stringMap, description: 'extra environment variables' },
   ok_codes: okCodes,
+  creates: { type: 'string', minLength: 1, description: 'skip the command (changed: false) when this path exists on the host' },
+  removes: { type: 'string', minLength: 1, description: 'skip the command (changed: false) when this path does not exist on the host' },
+  changed_when: {
+    type: ['object', 'boolean'],
+    description: 'a JSON Logic rule over result.stdout, result.stderr, result.rc (and host, vars, hostvars, results) deciding `changed`',
+  },
 };
 
 export const BUILTIN_SIGNATURES: readonly BuiltinSignature[] = [
@@ -138,6 +144,42 @@ export const BUILTIN_SIGNATURES: readonly BuiltinSignature[] = [
       },
     },
     description: 'copies a local script to the host, runs it, returns its stdout',
+  },
+  {
+    name: 'file',
+    readonly: false,
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: {
+        path: { type: 'string', minLength: 1, description: 'path on the host' },
+        state: { enum: ['file', 'directory', 'absent', 'link', 'touch'], description: 'what the path must be (file by default)' },
+        mode: { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'permission bits as a QUOTED octal string ("0755")' },
+        owner: { type: 'string', minLength: 1, description: 'user that must own the path' },
+        group: { type: 'string', minLength: 1, description: 'group that must own the path' },
+        src: { type: 'string', minLength: 1, description: 'for state: link, what the link points to' },
+      },
+    },
+    description: 'ensures a path is a file, directory, symlink, absent or touched; exact in check mode',
+  },
+  {
+    name: 'line',
+    readonly: false,
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path', 'line'],
+      properties: {
+        path: { type: 'string', minLength: 1, description: 'text file on the host' },
+        line: { type: 'string', description: 'the line that must be present (or absent)' },
+        regexp: { type: 'string', description: 'the last line matching it is replaced by `line` (state: present) / every matching line is removed (absent)' },
+        state: { enum: ['present', 'absent'], description: 'present by default' },
+        create: { type: 'boolean', description: 'create the file when missing (false)' },
+        insert_after: { type: 'string', description: "'EOF' (default) or a regexp: a new line goes after its last match" },
+      },
+    },
+    description: "Ansible's lineinfile: one line present or absent in a text file; exact in check mode",
   },
 ];
 

@@ -64,7 +64,9 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     pos: c.pos,
     ...(c.info ? { readonly: c.info.readonly } : {}),
   }));
-  const rawSteps = Array.isArray(pb.steps) ? (pb.steps as unknown[]) : [];
+  const mainSteps = Array.isArray(pb.steps) ? (pb.steps as unknown[]) : [];
+  // `finally:` steps follow `steps` in one index space (registers and positions stay unique).
+  const rawSteps = [...mainSteps, ...(Array.isArray(pb.finally) ? (pb.finally as unknown[]) : [])];
   const playbook: Playbook = {
     version: 1,
     file: loaded.file,
@@ -205,11 +207,13 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     const steps: Step[] = [];
     rawSteps.forEach((raw, index) => {
       if (!isObj(raw)) return;
-      const path: JsonPath = ['steps', index];
+      const inFinally = index >= mainSteps.length;
+      const path: JsonPath = inFinally ? ['finally', index - mainSteps.length] : ['steps', index];
       const pos = findPos(src, path);
       const loc = (k: string): Located<string> | undefined =>
         typeof raw[k] === 'string' ? { value: raw[k], pos: findPos(src, [...path, k]) } : undefined;
-      const def = STEP_KINDS.find((k) => typeof raw[k.kind] === 'string');
+      // `assert:` takes a rule (an object); the other kinds name a string.
+      const def = STEP_KINDS.find((k) => typeof raw[k.kind] === 'string' || (k.kind === 'assert' && raw[k.kind] !== undefined));
       if (!def) return; // reported by the schema
 
       const onText = loc('on') ?? { value: 'all', pos };
@@ -218,11 +222,18 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       const register = loc('register');
       const common: StepCommon = {
         index,
-        name: loc('name')?.value ?? `${def.kind} ${raw[def.kind] as string}`,
+        name: loc('name')?.value ?? `${def.kind} ${typeof raw[def.kind] === 'string' ? (raw[def.kind] as string) : JSON.stringify(raw[def.kind])}`,
         on: { ...onText, ...(parsed.ok ? { expr: parsed.expr } : {}) },
         ...(register ? { register } : {}),
         policy: policy(defaults, raw, path),
         pos,
+        path,
+        ...(raw.when !== undefined ? { when: { value: raw.when as Json, pos: findPos(src, [...path, 'when']) } } : {}),
+        ...(Array.isArray(raw.loop) || typeof raw.loop === 'string'
+          ? { loop: { value: raw.loop as Json[] | string, pos: findPos(src, [...path, 'loop']) } }
+          : {}),
+        ...(raw.run_once === true ? { run_once: true } : {}),
+        ...(inFinally ? { phase: 'finally' as const } : {}),
       };
       const step = def.build(raw, common, { loc, pos: (sub, which) => findPos(src, [...path, ...sub], which) });
       if (step) steps.push(step as Step);

@@ -137,6 +137,7 @@ describe('example playbooks', () => {
       'groups-algebra.yaml',
       'filter-groups.yaml',
       'put-fetch.yaml',
+      'webserver.yaml',
       'failure-policies.yaml',
       'free-strategy.yaml',
       'serial-rolling.yaml',
@@ -263,6 +264,32 @@ describe('what the examples demonstrate', () => {
     expect(said.ok && (said.value as { stdout: string }).stdout).toMatch(/^shop 9\.9\.9 on red \(red, \S+ \S+\)\n$/);
     const exit3 = report.steps[3]!.results.blue!;
     expect(exit3.ok && (exit3.value as { rc: number }).rc).toBe(3);
+  });
+
+  it('webserver: --check lists exactly what the first run changes; the second run changes nothing', async () => {
+    const ex = example('webserver.yaml');
+    const root = mkdtempSync(join(work, 'webserver-'));
+    const args = ['--var', `root=${root}`];
+    // (step, host) pairs a report says change: changed, or (check mode) a mutating step not run.
+    const changes = (r: RunReport) =>
+      r.steps.flatMap((s) =>
+        Object.entries(s.results)
+          .filter(([, x]) => x.ok && (x.changed || (x.skipped === true && x.skip_reason === undefined)))
+          .map(([h]) => `${s.name} @ ${h}`),
+      );
+    const check = await runExample(ex, ['--check', ...args]);
+    expect(check.res.code, check.res.stderr).toBe(0);
+    expect(readdirSync(root)).toEqual([]);
+    const first = await runExample(ex, args);
+    expect(first.res.code, first.res.stderr).toBe(0);
+    expect(validateReport(first.report), JSON.stringify(validateReport.errors)).toBe(true);
+    expect(changes(check.report)).toEqual(changes(first.report));
+    expect(changes(first.report)).toContain('restart where the config or the site changed @ web1');
+    expect(first.report.steps.find((s) => s.name === 'collect logs')).toMatchObject({ phase: 'finally', targets: ['web1', 'web2'] });
+    const second = await runExample(ex, args);
+    expect(second.res.code, second.res.stderr).toBe(0);
+    for (const s of second.report.steps) for (const r of Object.values(s.results)) expect(r, s.name).toMatchObject({ ok: true, changed: false });
+    expect(second.report.steps.find((s) => s.name === 'restart where the config or the site changed')!.targets).toEqual([]);
   });
 
   it('custom-callable: module results come back as data; --check skips the mutating one', async () => {

@@ -31,6 +31,8 @@ export function step(index: number, kind: StepKind, name: string, targets: strin
       return { ...base, kind, src: 'a.tgz', to: '/tmp/', mode: 0o644, ...extra } as PlanStep;
     case 'fetch':
       return { ...base, kind, src: '/etc/hostname', to: 'out/{host}', ...extra } as PlanStep;
+    default:
+      return { ...base, kind, ...extra } as PlanStep;
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { DIFF_MAX_BYTES, unifiedDiff } from '../../src/steps/diff.js';
+import { DIFF_LIMIT, unifiedDiff } from '../../src/steps/diff.js';
 
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
@@ -18,9 +18,9 @@ describe('unifiedDiff', () => {
   it('binary files differ; over 64 KiB: sizes and sha1s', () => {
     expect(unifiedDiff('/bin/x', Buffer.from([1, 0, 2]), Buffer.from('text'))).toBe('Binary files a/bin/x and b/bin/x differ\n');
     expect(unifiedDiff('/x', Buffer.from([0xff, 0xfe]), Buffer.from([0xff]))).toMatch(/^Binary files/);
-    const big = Buffer.alloc(DIFF_MAX_BYTES + 1, 'a');
+    const big = Buffer.alloc(DIFF_LIMIT + 1, 'a');
     const d = unifiedDiff('/big', Buffer.from('small'), big);
-    expect(d).toContain(`local: ${big.length} bytes, sha1 ${sha1(big)}`);
-    expect(d).toContain(`host:  5 bytes, sha1 ${sha1(Buffer.from('small'))}`);
+    expect(d).toContain(`after ${big.length} bytes, sha1 ${sha1(big)}`);
+    expect(d).toContain(`before 5 bytes, sha1 ${sha1(Buffer.from('small'))}`);
   });
 });

@@ -16,6 +16,11 @@ import { HostError } from '../../src/errors.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 import type { Transport } from '../../src/transports/types.js';
+import { syncKind, type PlanSync } from '../../src/steps/sync.js';
+import type { PerformContext } from '../../src/steps/types.js';
+import { builtinCallables } from '../../src/callables/index.js';
+import type { CallContext } from '../../src/callables/types.js';
+import type { Json } from '../../src/model/playbook.js';
 
 export interface ContractOptions {
   /** A writable folder on the host; the suite works in a fresh subfolder of it and removes it. */
@@ -370,5 +375,89 @@ export function transportContract(
         expect((await s.stat(`${dir}/dangling`, { follow: true })).exists).toBe(false);
       });
     });
+
+    describe('declared state: sync, file, line (the shell tools they need on the host)', () => {
+      const performCtx = (check = false): PerformContext => ({
+        host: hostName,
+        hostVars: {},
+        vars: {},
+        baseDir: local,
+        check,
+        diff: false,
+        maxResult: MiB,
+        results: {},
+        session: async () => s,
+        callable: async () => {
+          throw new Error('no callables here');
+        },
+        onStderr: () => {},
+        onProgress: () => {},
+      });
+      const syncStep = (to: string, extra: Partial<PlanSync> = {}): PlanSync => ({
+        kind: 'sync',
+        index: 0,
+        name: 'sync',
+        on: { type: 'name', name: 'all', pos: 0 },
+        onText: 'all',
+        targets: { lower: [hostName], upper: [hostName] },
+        policy: { on_failure: 'continue', retries: 0, retry_delay_ms: 0 },
+        pos: { file: 'contract', line: 1, col: 1 },
+        src: 'tree',
+        to,
+        delete: false,
+        exclude: [],
+        ...extra,
+      });
+      const call = async (name: string, args: Record<string, Json>, check = false) => {
+        const c = builtinCallables.get(name)!;
+        const ctx: CallContext = { session: s, hostName, hostVars: {}, args, baseDir: local, signal: new AbortController().signal, maxResult: MiB, call: async () => null };
+        return check ? c.check!(ctx) : c.invoke(ctx);
+      };
+
+      it('sync copies a tree (nested files, modes, a relative link), then sends nothing, then only what changed; delete removes the rest', async () => {
+        const tree = join(local, 'tree');
+        const { mkdirSync, symlinkSync, chmodSync } = await import('node:fs');
+        mkdirSync(join(tree, 'a/b'), { recursive: true });
+        writeFileSync(join(tree, 'top.txt'), 'top\n');
+        writeFileSync(join(tree, 'a/b/deep.bin'), randomBytes(100_000));
+        chmodSync(join(tree, 'top.txt'), 0o600);
+        symlinkSync('top.txt', join(tree, 'link'));
+        const to = `${dir}/sync`;
+        const signal = new AbortController().signal;
+        const check = await syncKind.perform(syncStep(to), performCtx(true), signal);
+        expect(check.value).toMatchObject({ changed: true, changed_files: ['a/b/deep.bin', 'link', 'top.txt'], bytes_sent: 0 });
+        const first = await syncKind.perform(syncStep(to), performCtx(), signal);
+        expect(first.value).toMatchObject({ remote_path: to, files: 3, changed: true, bytes_sent: 100_004 });
+        expect(await remoteText(`${to}/top.txt`)).toBe('top\n');
+        expect((await s.stat(`${to}/top.txt`)).mode).toBe('0600');
+        expect((await s.stat(`${to}/a/b/deep.bin`, { withSha1: true })).sha1sum).toBe(sha1(readFileSync(join(tree, 'a/b/deep.bin'))));
+        expect((await s.run(['readlink', `${to}/link`])).stdout.trim()).toBe('top.txt');
+        const same = await syncKind.perform(syncStep(to), performCtx(), signal);
+        expect(same).toMatchObject({ changed: false, value: { changed_files: [], bytes_sent: 0 } });
+        writeFileSync(join(tree, 'top.txt'), 'changed\n');
+        await s.run(['sh', '-c', `echo stale > ${to}/stale.txt`]);
+        const third = await syncKind.perform(syncStep(to, { delete: true }), performCtx(), signal);
+        expect(third.value).toMatchObject({ changed_files: ['top.txt'], deleted: ['stale.txt'] });
+        expect(await remoteLs(to)).toEqual(expect.arrayContaining(['a', 'link', 'top.txt']));
+        expect((await remoteLs(to)).filter((n) => n.startsWith('.chopsticks') || n === 'stale.txt')).toEqual([]);
+      });
+
+      it('file and line: check mode says what the run then does; the second run changes nothing', async () => {
+        const d = `${dir}/state`;
+        const dirArgs = { path: `${d}/etc`, state: 'directory', mode: '0750' };
+        expect(await call('file', dirArgs, true)).toMatchObject({ would_change: true, value: { actions: ['create directory', 'chmod 0750'] } });
+        expect(await call('file', dirArgs)).toMatchObject({ changed: true });
+        expect((await s.stat(`${d}/etc`)).mode).toBe('0750');
+        expect(await call('file', dirArgs)).toMatchObject({ changed: false });
+        const lineArgs = { path: `${d}/etc/app.conf`, line: 'port=80', regexp: '^port=', create: true };
+        expect(await call('line', lineArgs, true)).toMatchObject({ would_change: true });
+        expect(await call('line', lineArgs)).toMatchObject({ changed: true });
+        expect(await remoteText(`${d}/etc/app.conf`)).toBe('port=80\n');
+        expect(await call('line', lineArgs)).toMatchObject({ changed: false });
+        expect(await call('file', { path: `${d}/etc/l`, state: 'link', src: 'app.conf' })).toMatchObject({ changed: true });
+        expect(await call('file', { path: `${d}/etc/l`, state: 'link', src: 'app.conf' })).toMatchObject({ changed: false });
+      });
+    });
+
   });
 }

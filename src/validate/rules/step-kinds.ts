@@ -2,6 +2,7 @@
 import { closest } from '../../lang/groups.js';
 import { resolveTargets } from '../../lang/targets.js';
 import { checkTemplate, type TemplateKnown } from '../../lang/templates.js';
+import { checkRule } from '../../lang/rules.js';
 import type { Json, Located } from '../../model/playbook.js';
 import { findPos, nodeAt, posInScalar, type JsonPath } from '../../parse/parse-yaml.js';
 import { kindOf } from '../../steps/index.js';
@@ -27,8 +28,11 @@ export const checkStepKinds: Rule = (m, add) => {
   let localStepBefore = false;
 
   playbook.steps.forEach((step, i) => {
-    const path: JsonPath = ['steps', step.index];
-    const known: TemplateKnown = { vars: playbook.vars, registers: registersBefore, hostvarNames };
+    const path: JsonPath = step.path ?? ['steps', step.index];
+    const known: TemplateKnown = { vars: playbook.vars, registers: registersBefore, hostvarNames, item: step.loop !== undefined };
+    const checkRuleAt = (rule: Json, sub: JsonPath, opts?: { result?: boolean }): void => {
+      for (const p of checkRule(rule, { ...known, result: opts?.result === true })) add('rule', p.message, findPos(src, [...path, ...sub, ...p.path], 'key'));
+    };
     const checkTemplateAt = (text: string, sub: JsonPath): void => {
       for (const t of checkTemplate(text, known)) add('template', t.message, posInScalar(src, [...path, ...sub], t.offset));
     };
@@ -63,6 +67,7 @@ export const checkStepKinds: Rule = (m, add) => {
     const ctx: CheckContext = {
       add,
       checkTemplate: checkTemplateAt,
+      checkRule: checkRuleAt,
       checkCallable,
       targets: targets.steps[i]!.targets,
       vars: playbook.vars,
@@ -71,8 +76,32 @@ export const checkStepKinds: Rule = (m, add) => {
       localPath: (p) => loaded.localPath(p),
       localStepBefore,
     };
+    if (step.when) checkRuleAt(step.when.value, ['when']);
+    if (step.loop) checkLoop(step.loop, step.kind, playbook.vars, add, (t) => checkTemplateAt(t, ['loop']));
     kindOf(step.kind).check(step, ctx);
     if (targets.steps[i]!.targets.upper.some((h) => localHosts.has(h))) localStepBefore = true;
     if (step.register) registersBefore.add(step.register.value);
   });
 };
+
+/** Kinds that take `loop:` (`call` covers the file and line callables). */
+const LOOP_KINDS = new Set(['call', 'put', 'template']);
+
+function checkLoop(
+  loop: Located<Json[] | string>,
+  kind: string,
+  vars: Readonly<Record<string, Json>>,
+  add: Parameters<Rule>[1],
+  checkTemplateAt: (text: string) => void,
+): void {
+  if (!LOOP_KINDS.has(kind)) {
+    add('schema', `loop: a ${kind} step cannot loop; loop works on call, put and template steps`, loop.pos);
+    return;
+  }
+  if (typeof loop.value !== 'string') return;
+  checkTemplateAt(loop.value);
+  const name = /^\{vars\.([A-Za-z0-9_-]+)\}$/.exec(loop.value)?.[1];
+  if (name !== undefined && Object.prototype.hasOwnProperty.call(vars, name) && !Array.isArray(vars[name])) {
+    add('schema', `loop: vars.${name} is ${JSON.stringify(vars[name]).slice(0, 40)}, not a list; loop needs a list`, loop.pos);
+  }
+}

@@ -26,7 +26,7 @@ export const checkStepRefs: Rule = (m, add) => {
     const index = step.index;
     const expr = step.on.expr;
     if (expr) {
-      const at = (offset: number) => posInScalar(src, ['steps', index, 'on'], offset);
+      const at = (offset: number) => posInScalar(src, [...(step.path ?? ['steps', index]), 'on'], offset);
       const known = [...staticNames, ...madeBefore];
       const knownSet = new Set(known);
       for (const n of namesIn(expr)) {

@@ -1,0 +1,116 @@
+/**
+ * `file {path, state, mode?, owner?, group?, src?}` (mutating, exact in check mode): make a path
+ * a file, a directory, a symlink, absent, or an empty file when missing (`touch`), with the
+ * given mode and owner (docs/language.md#file). The same plan of actions is computed for a real
+ * run and for check mode, so check mode says exactly what the run would do; run twice, the
+ * second run changes nothing.
+ */
+import { HostError } from '../errors.js';
+import type { Json } from '../model/playbook.js';
+import { unifiedDiff } from '../steps/diff.js';
+import { optString, reqString } from './args.js';
+import { argPath, lstatPath, mustRun, octal, parseMode, readText, type PathState } from './remote-file.js';
+import type { CallContext, Callable, CallOutcome, CheckOutcome } from './types.js';
+
+type State = 'file' | 'directory' | 'absent' | 'link' | 'touch';
+const STATES: readonly State[] = ['file', 'directory', 'absent', 'link', 'touch'];
+
+interface Planned {
+  /** Human-readable actions, in order (the value's `actions`). */
+  actions: string[];
+  /** The commands that do them. */
+  argv: string[][];
+  value: Record<string, Json>;
+}
+
+async function planFile(ctx: CallContext): Promise<Planned> {
+  const path = reqString(ctx, 'file', 'path');
+  const state = (optString(ctx, 'file', 'state') ?? 'file') as State;
+  if (!STATES.includes(state)) {
+    throw new HostError('failed', `${ctx.hostName}: file: state must be one of ${STATES.join(', ')}, not ${JSON.stringify(state)}`);
+  }
+  const mode = parseMode(ctx, 'file', ctx.args.mode);
+  const owner = optString(ctx, 'file', 'owner');
+  const group = optString(ctx, 'file', 'group');
+  const src = optString(ctx, 'file', 'src');
+  const p = argPath(path);
+  const st = await lstatPath(ctx, 'file', path);
+  const actions: string[] = [];
+  const argv: string[][] = [];
+  const value: Record<string, Json> = { path, state };
+  const fail = (msg: string) => new HostError('failed', `${ctx.hostName}: file ${path}: ${msg}`);
+
+  let after: PathState | null = st;
+  switch (state) {
+    case 'absent':
+      if (st) {
+        actions.push(`remove ${st.type}`);
+        argv.push(['rm', '-rf', p]);
+        if (ctx.diff && st.type === 'file') value.diff = unifiedDiff(path, await readText(ctx, 'file', path), null);
+      }
+      after = null;
+      break;
+    case 'directory':
+      if (st && st.type !== 'directory') throw fail(`is a ${st.type}, not a directory; remove it first (state: absent)`);
+      if (!st) {
+        actions.push('create directory');
+        argv.push(['mkdir', '-p', p]);
+        after = { type: 'directory', mode: -1, owner: '', group: '' };
+      }
+      break;
+    case 'file':
+      if (!st) throw new HostError('not_found', `${ctx.hostName}: file ${path}: does not exist; use state: touch to create an empty file`);
+      if (st.type !== 'file') throw fail(`is a ${st.type}, not a regular file`);
+      break;
+    case 'touch':
+      if (st && st.type !== 'file') throw fail(`is a ${st.type}, not a regular file`);
+      if (!st) {
+        // An existing file is left as it is (times included), so a second run changes nothing.
+        actions.push('create empty file');
+        argv.push(['touch', p]);
+        after = { type: 'file', mode: -1, owner: '', group: '' };
+        if (ctx.diff) value.diff = unifiedDiff(path, null, '');
+      }
+      break;
+    case 'link':
+      if (src === undefined) throw fail("state: link needs src (what the link points to)");
+      if (st && st.type !== 'link') throw fail(`is a ${st.type}, not a symlink; remove it first (state: absent)`);
+      if (!st || st.target !== src) {
+        actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
+        argv.push(['ln', '-sfn', src, p]);
+        after = { type: 'link', mode: -1, owner: '', group: '', target: src };
+      }
+      break;
+  }
+  if (after) {
+    // Mode does not apply to a symlink itself; owner and group do (chown -h).
+    if (mode !== undefined && after.type !== 'link' && after.mode !== mode) {
+      actions.push(`chmod ${octal(mode)}${after.mode >= 0 ? ` (was ${octal(after.mode)})` : ''}`);
+      argv.push(['chmod', octal(mode), p]);
+    }
+    const who = [owner !== undefined && after.owner !== owner ? owner : '', group !== undefined && after.group !== group ? group : ''];
+    if (who[0] || who[1]) {
+      const spec = who[1] ? `${who[0]}:${who[1]}` : who[0]!;
+      actions.push(`chown ${spec}`);
+      argv.push(['chown', ...(after.type === 'link' ? ['-h'] : []), spec, p]);
+    }
+  }
+  value.actions = actions;
+  value.changed = actions.length > 0;
+  if (value.diff === '') delete value.diff;
+  return { actions, argv, value };
+}
+
+export const fileCallable: Callable = {
+  name: 'file',
+  readonly: false,
+  async invoke(ctx): Promise<CallOutcome> {
+    const plan = await planFile(ctx);
+    for (const a of plan.argv) await mustRun(ctx, 'file', a);
+    return { value: plan.value, changed: plan.actions.length > 0 };
+  },
+  async check(ctx): Promise<CheckOutcome> {
+    const plan = await planFile(ctx);
+    return { value: plan.value, would_change: plan.actions.length > 0 };
+  },
+};

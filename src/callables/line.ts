@@ -1,0 +1,111 @@
+/**
+ * `line {path, line, regexp?, state, create?, insert_after?}` (mutating, exact in check mode):
+ * Ansible's lineinfile (docs/language.md#line). The new content is computed on the controller by
+ * `editLines` (pure), and written with the session's atomic put only when it differs, keeping the
+ * file's mode.
+ */
+import { HostError } from '../errors.js';
+import type { Json } from '../model/playbook.js';
+import { unifiedDiff } from '../steps/diff.js';
+import { optString, reqString } from './args.js';
+import { lstatPath, readText, writeText } from './remote-file.js';
+import type { CallContext, Callable, CallOutcome, CheckOutcome } from './types.js';
+
+export interface LineEdit {
+  line: string;
+  regexp?: RegExp;
+  state: 'present' | 'absent';
+  /** A regexp (the line goes after its last match) or 'EOF' (default). */
+  insertAfter?: RegExp | 'EOF';
+}
+
+/** The file's lines after the edit; `msg` says what happened ('' for nothing). */
+export function editLines(content: string, e: LineEdit): { content: string; msg: string } {
+  const endsNl = content === '' || content.endsWith('\n');
+  const lines = content === '' ? [] : (endsNl ? content.slice(0, -1) : content).split('\n');
+  const join = (ls: string[]) => (ls.length === 0 ? '' : ls.join('\n') + '\n');
+  const matches = (l: string) => (e.regexp ? e.regexp.test(l) : l === e.line);
+  if (e.state === 'absent') {
+    const kept = lines.filter((l) => !matches(l));
+    if (kept.length === lines.length) return { content, msg: '' };
+    return { content: join(kept), msg: `${lines.length - kept.length} line(s) removed` };
+  }
+  if (e.regexp) {
+    let idx = -1;
+    lines.forEach((l, i) => {
+      if (e.regexp!.test(l)) idx = i;
+    });
+    if (idx >= 0) {
+      if (lines[idx] === e.line) return { content, msg: '' };
+      lines[idx] = e.line;
+      return { content: join(lines), msg: 'line replaced' };
+    }
+  }
+  if (lines.includes(e.line)) return { content, msg: '' };
+  let at = lines.length;
+  if (e.insertAfter instanceof RegExp) {
+    lines.forEach((l, i) => {
+      if ((e.insertAfter as RegExp).test(l)) at = i + 1;
+    });
+  }
+  lines.splice(at, 0, e.line);
+  return { content: join(lines), msg: 'line added' };
+}
+
+function regex(ctx: CallContext, key: string, v: string | undefined): RegExp | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return new RegExp(v);
+  } catch (err) {
+    throw new HostError('failed', `${ctx.hostName}: line: ${key} is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+interface Planned {
+  path: string;
+  next?: { text: string; mode: number };
+  value: Record<string, Json>;
+}
+
+async function planLine(ctx: CallContext): Promise<Planned> {
+  const path = reqString(ctx, 'line', 'path');
+  const line = reqString(ctx, 'line', 'line');
+  const state = optString(ctx, 'line', 'state') ?? 'present';
+  if (state !== 'present' && state !== 'absent') {
+    throw new HostError('failed', `${ctx.hostName}: line: state must be present or absent, not ${JSON.stringify(state)}`);
+  }
+  if (line.includes('\n')) throw new HostError('failed', `${ctx.hostName}: line: line must be one line (no newline)`);
+  const create = ctx.args.create === true;
+  const ia = optString(ctx, 'line', 'insert_after');
+  const edit: LineEdit = {
+    line,
+    state,
+    ...(ctx.args.regexp !== undefined ? { regexp: regex(ctx, 'regexp', optString(ctx, 'line', 'regexp')) } : {}),
+    ...(ia !== undefined ? { insertAfter: ia === 'EOF' ? 'EOF' : regex(ctx, 'insert_after', ia)! } : {}),
+  };
+  const st = await lstatPath(ctx, 'line', path);
+  if (st && st.type !== 'file') throw new HostError('failed', `${ctx.hostName}: line: ${path} is a ${st.type}, not a regular file`);
+  if (!st && state === 'present' && !create) {
+    throw new HostError('not_found', `${ctx.hostName}: line: ${path} does not exist; add create: true to make it`);
+  }
+  const before = st ? await readText(ctx, 'line', path) : null;
+  const r = before === null ? (state === 'absent' ? { content: '', msg: '' } : editLines('', edit)) : editLines(before, edit);
+  const changed = r.msg !== '';
+  const value: Record<string, Json> = { path, changed, msg: r.msg || 'nothing to do' };
+  if (ctx.diff && changed) value.diff = unifiedDiff(path, before, r.content);
+  return { path, value, ...(changed ? { next: { text: r.content, mode: st ? st.mode : 0o644 } } : {}) };
+}
+
+export const lineCallable: Callable = {
+  name: 'line',
+  readonly: false,
+  async invoke(ctx): Promise<CallOutcome> {
+    const plan = await planLine(ctx);
+    if (plan.next) await writeText(ctx, plan.path, plan.next.text, plan.next.mode);
+    return { value: plan.value, changed: plan.next !== undefined };
+  },
+  async check(ctx): Promise<CheckOutcome> {
+    const plan = await planLine(ctx);
+    return { value: plan.value, would_change: plan.next !== undefined };
+  },
+};

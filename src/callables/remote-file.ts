@@ -1,0 +1,86 @@
+/**
+ * What `file` and `line` need of a remote path: its state (without following a symlink), its
+ * text, and an atomic write through the session's put (temp file beside it, sha1, rename).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../errors.js';
+import type { CallContext } from './types.js';
+import { baseRunOptions, stderrTail } from './run-opts.js';
+
+export interface PathState {
+  type: 'file' | 'directory' | 'link' | 'other';
+  /** Permission bits, e.g. 0o644. */
+  mode: number;
+  owner: string;
+  group: string;
+  /** Where a symlink points (as written). */
+  target?: string;
+}
+
+/** A path as an argv word that never reads as an option. */
+export function argPath(p: string): string {
+  return p.startsWith('-') ? `./${p}` : p;
+}
+
+/** The path's state, or null when nothing is there. A symlink is described itself, not followed. */
+export async function lstatPath(ctx: CallContext, name: string, path: string): Promise<PathState | null> {
+  const r = await ctx.session.run(['stat', '-c', '%F|%a|%U|%G', argPath(path)], baseRunOptions(ctx, { onStderr: () => {} }));
+  if (r.rc !== 0) {
+    if (/No such file|can't stat|cannot stat|not found/i.test(r.stderr)) return null;
+    throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `stat exited ${r.rc}`}`);
+  }
+  const [kind = '', mode = '0', owner = '', group = ''] = r.stdout.trim().split('|');
+  const type = kind.includes('symbolic link') ? 'link' : kind.includes('directory') ? 'directory' : kind.includes('regular') ? 'file' : 'other';
+  const st: PathState = { type, mode: parseInt(mode, 8), owner, group };
+  if (type === 'link') {
+    const l = await ctx.session.run(['readlink', argPath(path)], baseRunOptions(ctx));
+    st.target = l.stdout.replace(/\n$/, '');
+  }
+  return st;
+}
+
+/** Run a command that changes the host; a non-zero exit is the host's error, with its stderr. */
+export async function mustRun(ctx: CallContext, name: string, argv: string[]): Promise<void> {
+  const r = await ctx.session.run(argv, baseRunOptions(ctx));
+  if (r.rc !== 0) {
+    const kind = /Permission denied|Operation not permitted/i.test(r.stderr) ? 'permission_denied' : 'failed';
+    throw new HostError(kind, `${ctx.hostName}: ${name}: \`${argv.join(' ')}\` exited ${r.rc}: ${stderrTail(r.stderr) || '(no stderr)'}`);
+  }
+}
+
+/** A regular file's text (up to 16 MiB). */
+export async function readText(ctx: CallContext, name: string, path: string): Promise<string> {
+  const r = await ctx.session.run(['cat', argPath(path)], baseRunOptions(ctx, { maxStdout: 16 * 1024 * 1024 }));
+  if (r.rc !== 0) throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `cat exited ${r.rc}`}`);
+  return r.stdout;
+}
+
+/**
+ * Replace the file's content atomically (the session's put: temp file beside it, sha1 checked,
+ * rename). The local copy lives in a private folder (0700), as a file of mode 0600.
+ */
+export async function writeText(ctx: CallContext, path: string, text: string, mode: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'chopsticks-line-'));
+  try {
+    const file = join(dir, 'content');
+    await writeFile(file, text, { mode: 0o600 });
+    await ctx.session.put(file, path, mode, { become: ctx.become, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function octal(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+/** A mode arg ("0644", "644") → bits; undefined when absent. */
+export function parseMode(ctx: CallContext, name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !/^0?[0-7]{3,4}$/.test(v)) {
+    throw new HostError('failed', `${ctx.hostName}: ${name}: mode must be a quoted octal string such as "0644", not ${JSON.stringify(v)}`);
+  }
+  return parseInt(v, 8);
+}

@@ -1,0 +1,296 @@
+/**
+ * `sync: LOCAL_DIR` with `to`, `delete`, `exclude`, `mode`: the remote folder ends up holding the
+ * local tree (docs/language.md#sync).
+ *
+ * Fast for many small files and atomic per file:
+ *   1. ONE remote command lists every file under `to` with its sha1 and mode (find + sha1sum + stat);
+ *   2. the files whose sha1 or mode differ go into ONE tar archive (tar-stream), sent with the
+ *      session's put (streamed, sha1 checked);
+ *   3. ONE remote command unpacks it into a staging folder inside `to` (same filesystem) and
+ *      renames each file into place, so a reader sees the old file or the new one, never half;
+ *      with `delete: true` it also removes the remote files that are not in the local tree.
+ * Symlinks: a relative link whose target stays inside the tree is copied as a link; any other
+ * link is refused (the step fails before anything is sent).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, posix, relative, resolve as resolvePath } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createRequire } from 'node:module';
+import { HostError } from '../errors.js';
+import { isTemplate } from '../lang/templates.js';
+import type { Json, Located } from '../model/playbook.js';
+import type { HostSession } from '../transports/session.js';
+import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
+import { fillVarsOnly } from './fill-vars.js';
+import { modeString, renderPath } from './paths.js';
+import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
+
+export interface SyncStep extends StepCommon {
+  kind: 'sync';
+  src: Located<string>;
+  to: Located<string>;
+  delete: boolean;
+  exclude: string[];
+  /** One mode for every file; undefined keeps each local file's mode. */
+  mode?: number;
+}
+
+export interface PlanSync extends PlanStepBase {
+  kind: 'sync';
+  src: string;
+  to: string;
+  delete: boolean;
+  exclude: string[];
+  mode?: number;
+}
+
+interface LocalEntry {
+  rel: string;
+  abs: string;
+  type: 'file' | 'link';
+  mode: number;
+  size: number;
+  sha1: string;
+  target?: string;
+}
+
+interface RemoteEntry {
+  type: 'file' | 'link';
+  mode?: number;
+  sha1?: string;
+  target?: string;
+}
+
+// Loaded on first use, not at start-up.
+const load = createRequire(import.meta.url);
+
+const isExcluded = (rel: string, patterns: readonly string[]): boolean => {
+  if (patterns.length === 0) return false;
+  const { minimatch } = load('minimatch') as typeof import('minimatch');
+  return patterns.some((p) => minimatch(rel, p, { dot: true, matchBase: !p.includes('/') }));
+};
+
+/** Local sha1s by path, size and mtime: hashed once per version for the whole run, not per host. */
+const sha1Cache = new Map<string, Promise<string>>();
+
+function fileSha1(abs: string, size: number, mtimeMs: number): Promise<string> {
+  const key = `${abs}\0${size}\0${mtimeMs}`;
+  let p = sha1Cache.get(key);
+  if (!p) {
+    p = (async () => {
+      const h = createHash('sha1');
+      if (size < 1024 * 1024) h.update(await readFile(abs));
+      else await pipeline(createReadStream(abs), h);
+      return h.digest('hex');
+    })();
+    sha1Cache.set(key, p);
+    p.catch(() => sha1Cache.delete(key));
+  }
+  return p;
+}
+
+/** The local tree, excluded paths left out, in a stable order. */
+async function walkLocal(root: string, exclude: readonly string[], host: string): Promise<LocalEntry[]> {
+  const out: LocalEntry[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      const abs = join(dir, name);
+      const rel = relative(root, abs).split(/[\\/]/).join('/');
+      if (isExcluded(rel, exclude)) continue;
+      if (/[\n\\]/.test(rel)) throw new HostError('failed', `${host}: sync: ${rel}: names holding a newline or a backslash are not supported`);
+      const st = await lstat(abs);
+      if (st.isDirectory()) await walk(abs);
+      else if (st.isFile()) out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size, sha1: await fileSha1(abs, st.size, st.mtimeMs) });
+      else if (st.isSymbolicLink()) {
+        const target = await readlink(abs);
+        const inside = !posix.isAbsolute(target) && !posix.normalize(posix.join(posix.dirname(rel), target)).startsWith('..');
+        if (!inside) {
+          throw new HostError('failed', `${host}: sync: ${rel} is a symlink to ${target}, outside the folder; only relative links inside the tree are copied (exclude it, or copy what it points to)`);
+        }
+        out.push({ rel, abs, type: 'link', mode: 0o777, size: 0, sha1: '', target });
+      }
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+/** Lists `to` in one command: F sha1 path / M mode path / L target<TAB>path. */
+const LIST_SCRIPT = `cd "$1" 2>/dev/null || exit 0
+find . -type f -exec sha1sum {} + | sed 's/^/F /'
+find . -type f -exec stat -c 'M %a %n' {} +
+find . -type l | while IFS= read -r f; do printf 'L %s\\t%s\\n' "$(readlink "$f")" "$f"; done
+`;
+
+async function listRemote(session: HostSession, to: string, opts: { become?: string; signal: AbortSignal; timeoutMs?: number }, host: string): Promise<Map<string, RemoteEntry>> {
+  const r = await session.run(['sh', '-c', LIST_SCRIPT, 'sh', to], { ...opts, maxStdout: 256 * 1024 * 1024 });
+  if (r.rc !== 0) throw new HostError('failed', `${host}: sync: cannot list ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+  const m = new Map<string, RemoteEntry>();
+  const key = (p: string) => p.replace(/^\.\//, '');
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('F ')) {
+      const [sha1, ...rest] = line.slice(2).split('  ');
+      const p = key(rest.join('  '));
+      m.set(p, { ...m.get(p), type: 'file', sha1: sha1! });
+    } else if (line.startsWith('M ')) {
+      const sp = line.indexOf(' ', 2);
+      const p = key(line.slice(sp + 1));
+      m.set(p, { ...(m.get(p) ?? { type: 'file' }), mode: parseInt(line.slice(2, sp), 8) });
+    } else if (line.startsWith('L ')) {
+      const [target, p] = line.slice(2).split('\t') as [string, string];
+      m.set(key(p), { type: 'link', target });
+    }
+  }
+  return m;
+}
+
+/** Unpack the archive into a staging folder inside `to`, rename each entry into place, delete. */
+const APPLY_SCRIPT = `set -e
+to=$1; tarf=$2; shift 2
+mkdir -p "$to"
+if [ -n "$tarf" ]; then
+  stage=$(mktemp -d "$to/.chopsticks-sync.XXXXXX")
+  trap 'rm -rf "$stage"' EXIT
+  (umask 0; tar -x -o -f "$tarf" -C "$stage")
+  cd "$stage"
+  # One mv per folder (rename(2) per file, so each file is replaced atomically), not per file.
+  find . -type d | while IFS= read -r d; do
+    if [ "$d" = . ]; then t=$to; else t="$to/\${d#./}"; fi
+    [ -d "$t" ] || mkdir -p "$t"
+    find "$d" -maxdepth 1 ! -type d -exec sh -c 'd=$0; mv -f "$@" "$d"' "$t/" {} +
+  done
+  cd /
+fi
+for f in "$@"; do rm -f "$to/$f"; done
+`;
+
+export const syncKind: StepKindDef<SyncStep, PlanSync> = {
+  kind: 'sync',
+  schema: {
+    key: { type: 'string', minLength: 1, description: 'Local folder (relative to the playbook) whose tree the remote folder `to` must hold.' },
+    props: {
+      to: { type: 'string', minLength: 1, description: 'Remote folder (made when missing).' },
+      delete: { type: 'boolean', description: 'Remove remote files that are not in the local tree (false); excluded paths are never removed.' },
+      exclude: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Globs of relative paths left out on both sides ("*.tmp", "cache/**"); a pattern without / matches a name at any depth.' },
+      mode: { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'One mode for every file, as a QUOTED octal string; by default each file keeps its local mode.' },
+    },
+    required: ['to'],
+  },
+  build(raw, common, ctx) {
+    const src = ctx.loc('sync');
+    const to = ctx.loc('to');
+    if (!src || !to) return undefined;
+    const mode = typeof raw.mode === 'string' && /^0?[0-7]{3,4}$/.test(raw.mode) ? parseInt(raw.mode, 8) : undefined;
+    const exclude = Array.isArray(raw.exclude) ? raw.exclude.filter((x): x is string => typeof x === 'string') : [];
+    return { ...common, kind: 'sync', src, to, delete: raw.delete === true, exclude, ...(mode !== undefined ? { mode } : {}) };
+  },
+  check(step, ctx) {
+    ctx.checkTemplate(step.src.value, ['sync']);
+    ctx.checkTemplate(step.to.value, ['to']);
+    const filled = fillVarsOnly(step.src.value, ctx.vars);
+    if (typeof filled !== 'string' || isTemplate(filled.replace(/\{\{|\}\}/g, ''))) return;
+    const what = ctx.localPath(resolvePath(ctx.baseDir, filled));
+    if (what === 'missing') ctx.add('file_not_found', `sync: ${filled} does not exist`, step.src.pos);
+    else if (what !== 'folder') ctx.add('file_not_found', `sync: ${filled} is not a folder; use put: or template: for one file`, step.src.pos);
+  },
+  compile(step, base) {
+    return { ...base, kind: 'sync', src: step.src.value, to: step.to.value, delete: step.delete, exclude: step.exclude, ...(step.mode !== undefined ? { mode: step.mode } : {}) };
+  },
+  describe(s, vars) {
+    const extra = [s.delete ? 'delete' : '', s.exclude.length ? `exclude ${s.exclude.join(', ')}` : '', s.mode !== undefined ? `mode ${modeString(s.mode)}` : ''].filter(Boolean);
+    return [['sync', `${String(fillVarsOnly(s.src, vars))}/ → ${String(fillVarsOnly(s.to, vars))}${extra.length ? `, ${extra.join(', ')}` : ''}`]];
+  },
+  data(s, vars) {
+    return { src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to, to_filled: fillVarsOnly(s.to, vars), delete: s.delete, exclude: s.exclude, mode: s.mode === undefined ? null : modeString(s.mode) };
+  },
+  async perform(step, ctx, signal) {
+    const root = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'sync'));
+    let to = renderPath(step.to, ctx, 'to');
+    if (to.length > 1) to = to.replace(/\/+$/, '');
+    const local = await walkLocal(root, step.exclude, ctx.host).catch((e: unknown) => {
+      if (e instanceof HostError) throw e;
+      throw new HostError('not_found', `${ctx.host}: sync: cannot read ${root}: ${(e as Error).message}`);
+    });
+    const session = await ctx.session();
+    const runOpts = { become: step.policy.become, signal, ...(step.policy.timeout_ms !== undefined ? { timeoutMs: step.policy.timeout_ms } : {}) };
+    const remote = await listRemote(session, to, runOpts, ctx.host);
+    const want = (e: LocalEntry) => (e.type === 'file' ? (step.mode ?? e.mode) : e.mode);
+    const send = local.filter((e) => {
+      const r = remote.get(e.rel);
+      if (!r || r.type !== e.type) return true;
+      return e.type === 'link' ? r.target !== e.target : r.sha1 !== e.sha1 || r.mode !== want(e);
+    });
+    const inLocal = new Set(local.map((e) => e.rel));
+    const deleted = step.delete ? [...remote.keys()].filter((p) => !inLocal.has(p) && !isExcluded(p, step.exclude) && !p.startsWith('.chopsticks-sync.')).sort() : [];
+    const bytes = send.reduce((n, e) => n + e.size, 0);
+    const value: Record<string, Json> = {
+      remote_path: to,
+      files: local.length,
+      changed_files: send.map((e) => e.rel),
+      deleted,
+      bytes_sent: ctx.check ? 0 : bytes,
+      changed: send.length + deleted.length > 0,
+    };
+    if (ctx.diff) value.diff = await syncDiff(session, to, send, deleted, runOpts);
+    if (ctx.check || !value.changed) return { value, changed: value.changed as boolean };
+
+    const dir = await mkdtemp(join(tmpdir(), 'chopsticks-sync-'));
+    let remoteTar = '';
+    try {
+      if (send.length) {
+        const tarFile = join(dir, 'files.tar');
+        await writeTar(tarFile, send, want);
+        const put = await session.put(tarFile, undefined, 0o600, { ...runOpts, onProgress: ctx.onProgress });
+        remoteTar = put.remote_path;
+      }
+      const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', to, remoteTar, ...deleted], runOpts);
+      if (r.rc !== 0) throw new HostError(/Permission denied/.test(r.stderr) ? 'permission_denied' : 'remote_io', `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      // put without a destination made a private folder for the archive: remove both.
+      if (remoteTar) await session.run(['rm', '-rf', '--', remoteTar.slice(0, remoteTar.lastIndexOf('/'))], { become: step.policy.become, timeoutMs: 30_000 }).catch(() => {});
+    }
+    return { value, changed: true };
+  },
+};
+
+async function writeTar(file: string, entries: LocalEntry[], mode: (e: LocalEntry) => number): Promise<void> {
+  const { pack: tarPack } = load('tar-stream') as typeof import('tar-stream');
+  const p = tarPack();
+  const done = pipeline(p, createWriteStream(file, { mode: 0o600 }));
+  for (const e of entries) {
+    if (e.type === 'link') {
+      p.entry({ name: e.rel, type: 'symlink', linkname: e.target!, mode: 0o777 });
+      continue;
+    }
+    await new Promise<void>((ok, fail) => {
+      const entry = p.entry({ name: e.rel, size: e.size, mode: mode(e), type: 'file' }, (err) => (err ? fail(err) : ok()));
+      createReadStream(e.abs).on('error', fail).pipe(entry);
+    });
+  }
+  p.finalize();
+  await done;
+}
+
+/** Per changed file, capped: the first 20 files' diffs, then a count of the rest. */
+async function syncDiff(session: HostSession, to: string, send: LocalEntry[], deleted: string[], opts: { become?: string; signal: AbortSignal }): Promise<string> {
+  const parts: string[] = [];
+  const MAX = 20;
+  for (const e of send.slice(0, MAX)) {
+    if (e.type === 'link') {
+      parts.push(`link ${to}/${e.rel} → ${e.target}\n`);
+      continue;
+    }
+    const before = await remoteContent(session, `${to}/${e.rel}`, opts);
+    const after = e.size > DIFF_LIMIT ? { size: e.size, sha1sum: e.sha1 } : await readFile(e.abs);
+    parts.push(unifiedDiff(`${to}/${e.rel}`, before, after) || `mode of ${to}/${e.rel} changes\n`);
+  }
+  for (const d of deleted.slice(0, Math.max(0, MAX - parts.length))) parts.push(unifiedDiff(`${to}/${d}`, await remoteContent(session, `${to}/${d}`, opts), null));
+  const rest = send.length + deleted.length - parts.length;
+  if (rest > 0) parts.push(`... and ${rest} more file(s)\n`);
+  return parts.join('');
+}
