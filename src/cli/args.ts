@@ -11,6 +11,7 @@ export const USAGE = `Usage:
   chopsticks validate PLAYBOOK... [--inventory FILE]...
   chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
   chopsticks schema
+  chopsticks cleanup --docker [--all]
 
 Exit codes: 0 ok, 2 some host failed or was unreachable, 3 aborted by a policy,
 4 invalid playbook, 5 wrong command line, 1 internal error, 130/143 interrupted.`;
@@ -36,6 +37,7 @@ export type Command =
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
   | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
   | { cmd: 'schema' }
+  | { cmd: 'cleanup'; docker: boolean; all: boolean }
   | { cmd: 'help' }
   | { cmd: 'version' };
 
@@ -61,6 +63,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   validate: { inventory: COMMON.inventory, help: COMMON.help },
   hosts: { inventory: COMMON.inventory, var: COMMON.var, help: COMMON.help },
   schema: { help: COMMON.help },
+  cleanup: { docker: { type: 'boolean' }, all: { type: 'boolean' }, help: COMMON.help },
 };
 
 export function parseCommandLine(argv: string[]): Command {
@@ -69,7 +72,7 @@ export function parseCommandLine(argv: string[]): Command {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
-  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema`);
+  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema, cleanup`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -135,6 +138,10 @@ export function parseCommandLine(argv: string[]): Command {
     case 'schema':
       noMore(0);
       return { cmd: 'schema' };
+    case 'cleanup':
+      noMore(0);
+      if (!v.docker) throw new UsageError('cleanup: say what to clean up: --docker (ephemeral containers of dead runs; add --all for every one)');
+      return { cmd: 'cleanup', docker: true, all: Boolean(v.all) };
   }
   throw new UsageError(`unknown command '${cmd}'`);
 }
