@@ -15,6 +15,7 @@ export const USAGE = `Usage:
   chopsticks schema
   chopsticks report REPORT.json --format markdown|html [-o FILE]
   chopsticks report merge SHARD.json... -o OUT.json [--junit FILE]
+  chopsticks cleanup --docker [--all]
 
 Exit codes: 0 ok, 2 some host failed or was unreachable, 3 aborted by a policy,
 4 invalid playbook, 5 wrong command line, 1 internal error, 130/143 interrupted.`;
@@ -44,6 +45,7 @@ export type Command =
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
   | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
   | { cmd: 'schema' }
+  | { cmd: 'cleanup'; docker: boolean; all: boolean }
   /** `for`: the command whose flags to list (`chopsticks run --help`). */
   | { cmd: 'help'; for?: string }
   | { cmd: 'version' };
@@ -85,6 +87,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   validate: { inventory: COMMON.inventory, help: COMMON.help },
   hosts: { inventory: COMMON.inventory, var: COMMON.var, help: COMMON.help },
   schema: { help: COMMON.help },
+  cleanup: { docker: { type: 'boolean' }, all: { type: 'boolean' }, help: COMMON.help },
 };
 
 /** One line per flag for `chopsticks CMD --help` (docs/cli.md has the long form). */
@@ -100,6 +103,10 @@ const FLAG_HELP: Record<string, [arg: string, text: string]> = {
   output: ['MODE', 'auto (default), tty, plain or quiet'],
   concurrency: ['N', 'at most N hosts at work at once'],
   resume: ['REPORT', 'rerun (plan: preview) only what did not succeed in that earlier run report'],
+  shard: ['I/N', 'keep only shard I of N (a stable hash of each host name; for CI matrices)'],
+  format: ['FORMAT', 'markdown or html'],
+  docker: ['', 'remove ephemeral containers left by dead runs of this machine'],
+  all: ['', 'with --docker: every ephemeral container of Chopsticks, whoever made it'],
   help: ['', "show this command's flags"],
 };
 
@@ -109,6 +116,8 @@ const COMMAND_HELP: Record<string, [args: string, text: string]> = {
   validate: ['PLAYBOOK...', 'Check playbooks and print every problem (exit 4 if any).'],
   hosts: ['PLAYBOOK [EXPR]', 'List the hosts (of the group expression EXPR).'],
   schema: ['', 'Print the playbook JSON Schema.'],
+  report: ['REPORT.json | merge SHARD.json...', 'Render a run report as Markdown or HTML, or merge shard reports.'],
+  cleanup: ['', 'Remove what dead runs left behind (--docker: ephemeral containers).'],
 };
 
 export function commandHelp(cmd: string): string {
@@ -143,7 +152,7 @@ export function parseCommandLine(argv: string[]): Command {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
-  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema, report`);
+  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema, report, cleanup`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -223,6 +232,10 @@ export function parseCommandLine(argv: string[]): Command {
       return { cmd: 'schema' };
     case 'report':
       return reportCommand(pos, v);
+    case 'cleanup':
+      noMore(0);
+      if (!v.docker) throw new UsageError('cleanup: say what to clean up: --docker (ephemeral containers of dead runs; add --all for every one)');
+      return { cmd: 'cleanup', docker: true, all: Boolean(v.all) };
   }
   throw new UsageError(`unknown command '${cmd}'`);
 }

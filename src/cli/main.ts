@@ -82,6 +82,10 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;
     }
+    case 'cleanup': {
+      const { cleanupDocker } = await import('./cleanup-command.js');
+      return cleanupDocker(c.all, io);
+    }
     case 'run': {
       // Loaded only for `run`: reporters, transports and callables are not needed to validate or plan.
       const { runCommand } = await import('./run-command.js');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HostError } from '../../src/errors.js';
 import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker.js';
+import { controllerIdentity, pidStartTime } from '../../src/transports/docker/ephemeral.js';
 import type { DockerTransport } from '../../src/transports/docker.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import { describeIntegration } from '../support/integration.js';
@@ -235,41 +236,70 @@ describeIntegration('docker transport', reason, () => {
   });
 
   const dead = spawnSync('true').pid!; // exited: its pid is (almost surely) free now
-  const mkLabelled = async (pid: number) => {
+  const me = controllerIdentity()!;
+  const mkLabelled = async (pid: number, over: Record<string, string | undefined> = {}) => {
+    const labels: Record<string, string | undefined> = {
+      'chopsticks.ephemeral': '1',
+      'chopsticks.pid': String(pid),
+      'chopsticks.run': 'old',
+      'chopsticks.host': 'h',
+      'chopsticks.controller': hostname(),
+      'chopsticks.machine_id': me.machineId,
+      'chopsticks.boot_id': me.bootId,
+      'chopsticks.pid_start': pidStartTime(pid) ?? '12345',
+      'chopsticks.test': '1',
+      ...over,
+    };
     const c = await testDocker().createContainer({
       Image: await ensureTestImage(),
       Entrypoint: ['sleep', '600'],
-      Labels: {
-        'chopsticks.ephemeral': '1',
-        'chopsticks.pid': String(pid),
-        'chopsticks.run': 'old',
-        'chopsticks.host': 'h',
-        'chopsticks.controller': hostname(),
-        'chopsticks.test': '1',
-      },
+      Labels: Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => e[1] !== undefined)),
       HostConfig: { NetworkMode: 'none' },
     });
     await c.start();
     return c;
   };
 
-  it('reaps stale ephemeral containers of dead controllers, keeps live ones', async () => {
+  it('reaps only what a dead run of this machine left: other machines, live runs and unlabelled ones are kept', async () => {
     const docker = testDocker();
-    const stale = await mkLabelled(dead);
-    const live = await mkLabelled(process.ppid);
+    const made = {
+      stale: await mkLabelled(dead, { 'chopsticks.pid_start': '1' }),
+      earlierBoot: await mkLabelled(process.pid, { 'chopsticks.boot_id': 'an-earlier-boot' }),
+      reusedPid: await mkLabelled(process.pid, { 'chopsticks.pid_start': '1' }),
+      live: await mkLabelled(process.pid),
+      otherMachine: await mkLabelled(dead, { 'chopsticks.machine_id': 'another-machine-sharing-the-engine' }),
+      oldStyle: await mkLabelled(dead, { 'chopsticks.machine_id': undefined, 'chopsticks.boot_id': undefined, 'chopsticks.pid_start': undefined }),
+    };
     try {
-      const removed = await reapStaleEphemeral(docker, { isAlive: (pid) => pid !== dead });
-      expect(removed).toContain(stale.id);
-      expect(removed).not.toContain(live.id);
-      expect((await live.inspect()).State.Running).toBe(true);
+      const removed = await reapStaleEphemeral(docker);
+      expect(removed).toEqual(expect.arrayContaining([made.stale.id, made.earlierBoot.id, made.reusedPid.id]));
+      for (const kept of [made.live, made.otherMachine, made.oldStyle]) {
+        expect(removed).not.toContain(kept.id);
+        expect((await kept.inspect()).State.Running).toBe(true);
+      }
     } finally {
-      await stale.remove({ force: true }).catch(() => undefined);
-      await live.remove({ force: true }).catch(() => undefined);
+      for (const c of Object.values(made)) await c.remove({ force: true }).catch(() => undefined);
+    }
+  }, 90_000);
+
+  it('an ephemeral container carries the identity labels of its controller', async () => {
+    const tr = createDockerTransport(dockerHost('ident', { image: await ensureTestImage(), ephemeral: true }), { runId: RUN_ID });
+    await tr.connect();
+    try {
+      const labels = (await testDocker().getContainer(tr.containerId!).inspect()).Config.Labels;
+      expect(labels).toMatchObject({
+        'chopsticks.machine_id': me.machineId,
+        'chopsticks.boot_id': me.bootId,
+        'chopsticks.pid': String(process.pid),
+        'chopsticks.pid_start': pidStartTime(process.pid),
+      });
+    } finally {
+      await tr.close();
     }
   });
 
   it('connect reaps stale ephemeral containers once per engine', async () => {
-    const stale = await mkLabelled(dead);
+    const stale = await mkLabelled(dead, { 'chopsticks.pid_start': '1' });
     try {
       // Another spelling of the same socket is another engine key, so reaping runs again here.
       const tr = createDockerTransport(dockerHost('reaper', { container: CONTAINER, docker_host: 'unix:///run/docker.sock' }), { runId: RUN_ID });

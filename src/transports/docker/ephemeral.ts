@@ -3,6 +3,7 @@
  * killed earlier run left behind. Labels say who made a container, so clean-up never
  * touches containers it did not make.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 
@@ -10,8 +11,50 @@ export const LABEL_EPHEMERAL = 'chopsticks.ephemeral';
 export const LABEL_RUN = 'chopsticks.run';
 export const LABEL_PID = 'chopsticks.pid';
 export const LABEL_HOST = 'chopsticks.host';
-/** Machine the controller ran on: a pid only means something there. */
+/** Machine the controller ran on (its host name, for people reading `docker ps`). */
 export const LABEL_CONTROLLER = 'chopsticks.controller';
+/**
+ * Who made the container, precisely enough to prove that run dead: /etc/machine-id (host names
+ * repeat across machines sharing an engine), the boot id (pids restart at each boot), and the
+ * pid's start time (pids are reused). Containers without all of them are never reaped.
+ */
+export const LABEL_MACHINE = 'chopsticks.machine_id';
+export const LABEL_BOOT = 'chopsticks.boot_id';
+export const LABEL_PID_START = 'chopsticks.pid_start';
+
+export interface ControllerIdentity {
+  machineId: string;
+  bootId: string;
+  pid: number;
+  /** Start time of `pid` in clock ticks since boot (/proc/PID/stat field 22). */
+  pidStart: string;
+}
+
+function readTrimmed(path: string): string | undefined {
+  try {
+    const t = readFileSync(path, 'utf8').trim();
+    return t === '' ? undefined : t;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start time of a live process, or undefined when it does not exist (or /proc is missing). */
+export function pidStartTime(pid: number): string | undefined {
+  const stat = readTrimmed(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // comm may hold spaces and parentheses: fields after the last ')' are fixed (starttime is 22nd).
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+/** This controller's identity, or undefined where it cannot be known (no /proc, no machine id). */
+export function controllerIdentity(pid = process.pid): ControllerIdentity | undefined {
+  const machineId = readTrimmed('/etc/machine-id') ?? readTrimmed('/var/lib/dbus/machine-id');
+  const bootId = readTrimmed('/proc/sys/kernel/random/boot_id');
+  const pidStart = pidStartTime(pid);
+  if (machineId === undefined || bootId === undefined || pidStart === undefined) return undefined;
+  return { machineId, bootId, pid, pidStart };
+}
 
 export interface EphemeralSpec {
   image: string;
@@ -43,6 +86,7 @@ export async function createEphemeralContainer(docker: Docker, spec: EphemeralSp
       [LABEL_PID]: String(spec.controllerPid),
       [LABEL_HOST]: spec.hostName,
       [LABEL_CONTROLLER]: hostname(),
+      ...identityLabels(controllerIdentity(spec.controllerPid)),
     },
     NetworkDisabled: true,
     HostConfig: { NetworkMode: 'none', AutoRemove: false, Init: false },
@@ -81,26 +125,48 @@ export function statusOf(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+function identityLabels(id: ControllerIdentity | undefined): Record<string, string> {
+  if (id === undefined) return {};
+  return { [LABEL_MACHINE]: id.machineId, [LABEL_BOOT]: id.bootId, [LABEL_PID_START]: id.pidStart };
+}
+
 export interface ReapOptions {
-  /** Whether a controller pid on this machine is alive; injectable for tests. */
-  isAlive?: (pid: number) => boolean;
+  /** This machine as the reaper sees it; default controllerIdentity(). */
+  me?: Pick<ControllerIdentity, 'machineId' | 'bootId'>;
+  /** Start time of a pid on this machine, undefined when no such process; injectable for tests. */
+  startOf?: (pid: number) => string | undefined;
+  /** `chopsticks cleanup --all`: every ephemeral container on the engine, whoever made it. */
+  all?: boolean;
 }
 
 /**
- * Removes ephemeral containers whose controller (same machine, by label) is no longer
- * running: what a SIGKILLed or crashed earlier run left behind. Returns removed ids.
+ * Whether the run that made a container is provably over: made on this machine (machine id),
+ * and either in an earlier boot or by a process that no longer exists with that start time.
+ * On an engine shared by several machines, another machine's containers are never touched.
+ */
+export function leftByDeadRun(labels: Record<string, string>, me: Pick<ControllerIdentity, 'machineId' | 'bootId'>, startOf: (pid: number) => string | undefined): boolean {
+  const machine = labels[LABEL_MACHINE];
+  const boot = labels[LABEL_BOOT];
+  const start = labels[LABEL_PID_START];
+  const pid = Number(labels[LABEL_PID]);
+  if (machine === undefined || boot === undefined || start === undefined || !Number.isInteger(pid) || pid <= 0) return false;
+  if (machine !== me.machineId) return false;
+  if (boot !== me.bootId) return true;
+  return startOf(pid) !== start;
+}
+
+/**
+ * Removes ephemeral containers left by dead runs of this machine (a SIGKILLed or crashed
+ * earlier run); with `all`, every ephemeral container on the engine. Returns removed ids.
  */
 export async function reapStaleEphemeral(docker: Docker, opts: ReapOptions = {}): Promise<string[]> {
-  const isAlive = opts.isAlive ?? pidAlive;
-  const me = hostname();
+  const me = opts.me ?? controllerIdentity();
+  if (me === undefined && !opts.all) return [];
+  const startOf = opts.startOf ?? pidStartTime;
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_EPHEMERAL}=1`] } });
   const removed: string[] = [];
   for (const info of list) {
-    const labels = info.Labels ?? {};
-    const controller = labels[LABEL_CONTROLLER];
-    if (controller !== undefined && controller !== me) continue;
-    const pid = Number(labels[LABEL_PID]);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    if (!opts.all && !leftByDeadRun(info.Labels ?? {}, me!, startOf)) continue;
     try {
       await docker.getContainer(info.Id).remove({ force: true });
       removed.push(info.Id);
