@@ -1,5 +1,5 @@
 /**
- * `--diff`: what a step would change in a file, as a unified diff of text (docs/cli.md#diff).
+ * `--diff`: what a step would change in a file, as a unified diff of text (docs/cli.md#diffs).
  * Shared by every kind that writes files (put, and template / line / file / sync).
  */
 import { createHash } from 'node:crypto';
