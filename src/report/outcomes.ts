@@ -1,6 +1,6 @@
 /**
  * What a host's result is, in words every reporter shares (plain, listr, JUnit, summaries), so a
- * check run's `would_change` and `unknown` (docs/cli.md#check-mode) read the same everywhere.
+ * check run's `would_change` and `unknown` (docs/language.md#check-mode) read the same everywhere.
  */
 import { UNREACHABLE_KINDS } from '../errors.js';
 import type { HostResult } from '../run/events.js';

@@ -14,7 +14,7 @@ export type RunStatus = 'ok' | 'failed' | 'aborted' | 'interrupted';
  * A host's outcome in a `--check` run (absent outside one): `ok` a read-only step ran,
  * `would_change` a changing step did not run or found it would change the host (the value says
  * what), `unknown` a read-only step failed after an earlier would_change on the host, `skipped`
- * `check_mode: skip`. docs/cli.md#check-mode
+ * `check_mode: skip`. docs/language.md#check-mode
  */
 export type CheckOutcome = 'ok' | 'would_change' | 'unknown' | 'failed' | 'skipped';
 

@@ -22,7 +22,7 @@ export interface HostStepContext extends PerformContext {
 
 export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise<HostResult> {
   if (!ctx.check) return runAttempts(step, ctx);
-  // Check mode (docs/cli.md#check-mode): `check_mode` on the step overrides the callable's flag.
+  // Check mode (docs/language.md#check-mode): `check_mode` on the step overrides the callable's flag.
   if (step.policy.check_mode === 'skip') return { ok: true, value: null, changed: false, duration_ms: 0, skipped: true, outcome: 'skipped' };
   const vouched = step.policy.check_mode === 'run';
   const r = await runAttempts(step, vouched ? { ...ctx, check: false } : ctx);

@@ -3,7 +3,7 @@
  * real executor in-process over scripted hosts (test/support/fake-hosts.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { abortsRun, exceedsMaxFailures, keepsHost, retryAfter } from '../../src/run/policy.js';
+import { abortsRun, exceedsMaxFailures, isFailure, keepsHost, retryAfter } from '../../src/run/policy.js';
 import type { StepPolicy } from '../../src/model/playbook.js';
 import { fakePlan, outcomes, runFake, stepStatuses, targetsOf, type FakeStep, type Scripted } from '../support/fake-hosts.js';
 
@@ -115,5 +115,23 @@ describe('executor over scripted hosts', () => {
     expect(r.status).toBe('interrupted');
     expect(outcomes(r, 0).a).toBe('cancelled');
     expect(stepStatuses(r)[1]).toBe('not_run');
+  });
+});
+
+describe('check mode and the policy', () => {
+  it('an unknown host (check mode) is kept and is not a failure, even under on_failure: abort', () => {
+    const unknown = { ...failed, outcome: 'unknown' as const };
+    expect(isFailure(unknown)).toBe(false);
+    expect(keepsHost(policy({ on_failure: 'abort' }), unknown)).toBe(true);
+    expect(isFailure({ ...failed, outcome: 'failed' as const })).toBe(true);
+    expect(isFailure(ok)).toBe(false);
+  });
+
+  it('check_mode: skip results are in no outcome set; a skipped step does not fail the run', async () => {
+    const steps: FakeStep[] = [{ register: 'r', policy: { check_mode: 'skip' } }, { on: ['a'] }];
+    const run = await runFake(fakePlan(['a', 'b'], steps), steps, { check: true });
+    expect(run.status).toBe('ok');
+    const first = run.events.find((e) => e.type === 'host_result' && e.step === 0);
+    expect(first?.type === 'host_result' && first.result).toMatchObject({ ok: true, skipped: true, outcome: 'skipped' });
   });
 });
