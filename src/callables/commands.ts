@@ -43,7 +43,7 @@ function checkRc(ctx: CallContext, name: string, what: string, r: RunResult, ok:
 
 /**
  * `creates: PATH` / `removes: PATH`: the command is not run (changed: false) when PATH exists /
- * does not exist (docs/language.md#creates-removes). Undefined when the command must run.
+ * does not exist (docs/language.md#creates-removes-changed_when). Undefined when the command must run.
  */
 async function guard(ctx: CallContext, name: string): Promise<CallOutcome | undefined> {
   const creates = optString(ctx, name, 'creates');

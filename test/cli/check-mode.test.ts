@@ -1,5 +1,5 @@
 /**
- * `run --check` outcomes (docs/cli.md#check-mode): ok, would_change, unknown, failed, skipped per
+ * `run --check` outcomes (docs/language.md#check-mode): ok, would_change, unknown, failed, skipped per
  * host, and a check run that exits 0 unless a host really failed.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** `run --diff` (docs/cli.md#diff): per-host unified diffs of what put changes, in output and report. */
+/** `run --diff` (docs/cli.md#diffs): per-host unified diffs of what put changes, in output and report. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

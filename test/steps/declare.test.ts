@@ -235,7 +235,7 @@ steps:
     args: { cmd: "exit 3", ok_codes: [0, 3], changed_when: { "==": [{ var: result.rc }, 3] } }
 `;
     const check = await run(dir, pb, { check: true });
-    expect(step(check, 'make').results.a).toMatchObject({ ok: true, skipped: true });
+    expect(step(check, 'make').results.a).toMatchObject({ ok: true, changed: true, outcome: 'would_change' });
     expect(step(check, 'remove').results.a).toMatchObject({ ok: true, changed: false, value: { skipped: true } });
     const first = await run(dir, pb);
     expect(step(first, 'make').results.a).toMatchObject({ changed: true });

@@ -218,6 +218,7 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     const abs = join(process.cwd(), DIR, 'invalid/logs/app.log');
     expect(out).toEqual([
       `7:9: fetch to 'logs/app.log' gives hosts h1 and h2 the same local path ${abs}; put {host} in a folder or file name, e.g. logs/{host}/file`,
+      "9:9: fetch to 'logs/{host}/../app.log': '..' after a placeholder would leave the folder the path names; write the destination without '..'",
       `9:9: fetch to 'logs/{host}/../app.log' gives hosts h1 and h2 the same local path ${abs}; put {host} in a folder or file name, e.g. logs/{host}/file`,
       "16:9: fetch to 'logs/{results.r.name}.log' must contain {host} when the step has more than one target (2 possible); e.g. logs/{host}/file",
       "16:15: template {results.r.name}: no earlier step has 'register: r'",
