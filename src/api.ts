@@ -5,7 +5,7 @@
  *   import { runPlaybook } from 'chopsticks';
  *   const { status, report } = await runPlaybook('deploy.yaml', { vars: { release: '2.4.1' } });
  */
-import { PlaybookInvalidError } from './errors.js';
+import { PlaybookInvalidError, type PlaybookProblem } from './errors.js';
 import type { Plan } from './compile/plan-types.js';
 import type { Callable } from './callables/types.js';
 import type { RunEvent, RunStatus } from './run/events.js';
@@ -21,6 +21,10 @@ export interface PlanOptions {
   vars?: Record<string, string>;
   /** `--limit EXPR`: intersected with every step's targets. */
   limit?: string;
+  /** `--var @FILE` files of typed vars. */
+  varFiles?: string[];
+  /** Non-fatal findings of validation (e.g. Ansible inventory keys that have no meaning here). */
+  onWarning?: (w: PlaybookProblem) => void;
 }
 
 export interface RunPlanOptions {
@@ -42,7 +46,13 @@ export interface RunOutcome {
 
 /** Load, validate and compile; throws PlaybookInvalidError with every problem. Contacts nothing. */
 export async function planPlaybook(path: string, opts: PlanOptions = {}): Promise<Plan> {
-  const { playbook, problems } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {}, limit: opts.limit });
+  const { playbook, problems, warnings } = await loadPlaybook(path, {
+    inventory: opts.inventory ?? [],
+    vars: opts.vars ?? {},
+    limit: opts.limit,
+    varFiles: opts.varFiles ?? [],
+  });
+  for (const w of warnings) opts.onWarning?.(w);
   if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
   return compile(playbook);
 }

@@ -3,10 +3,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 
 export const USAGE = `Usage:
-  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check]
+  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V|@FILE]... [--check]
                           [--json FILE|-] [--junit FILE] [--events FILE] [--resume REPORT]
                           [--output auto|tty|plain|quiet] [--concurrency N]
-  chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--json]
+  chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V|@FILE]... [--json]
                            [--resume REPORT]
   chopsticks validate PLAYBOOK... [--inventory FILE]...
   chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
@@ -24,6 +24,7 @@ export type Command =
       inventory: string[];
       limit?: string;
       vars: Record<string, string>;
+      varFiles: string[];
       check: boolean;
       json?: string;
       junit?: string;
@@ -32,9 +33,9 @@ export type Command =
       concurrency?: number;
       resume?: string;
     }
-  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; json: boolean; resume?: string }
+  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; varFiles: string[]; json: boolean; resume?: string }
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
-  | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
+  | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string>; varFiles: string[] }
   | { cmd: 'schema' }
   | { cmd: 'help' }
   | { cmd: 'version' };
@@ -80,7 +81,11 @@ export function parseCommandLine(argv: string[]): Command {
   if (v.help) return { cmd: 'help' };
   const pos = parsed.positionals;
   const inventory = (v.inventory as string[] | undefined) ?? [];
-  const vars = parseVars((v.var as string[] | undefined) ?? []);
+  const varArgs = (v.var as string[] | undefined) ?? [];
+  // `--var @FILE`: a YAML/JSON file of typed vars (docs/language.md#vars-files).
+  const varFiles = varArgs.filter((a) => a.startsWith('@')).map((a) => a.slice(1));
+  if (varFiles.some((f) => f === '')) throw new UsageError('--var @FILE needs a file name after @');
+  const vars = parseVars(varArgs.filter((a) => !a.startsWith('@')));
   const one = (what: string): string => {
     if (pos.length === 0) throw new UsageError(`${cmd}: missing ${what}`);
     return pos[0]!;
@@ -110,6 +115,7 @@ export function parseCommandLine(argv: string[]): Command {
         inventory,
         limit: v.limit as string | undefined,
         vars,
+        varFiles,
         check: Boolean(v.check),
         json: v.json as string | undefined,
         junit: v.junit as string | undefined,
@@ -122,7 +128,7 @@ export function parseCommandLine(argv: string[]): Command {
     case 'plan': {
       const playbook = one('PLAYBOOK');
       noMore(1);
-      return { cmd: 'plan', playbook, inventory, limit: v.limit as string | undefined, vars, json: Boolean(v.json), resume: v.resume as string | undefined };
+      return { cmd: 'plan', playbook, inventory, limit: v.limit as string | undefined, vars, varFiles, json: Boolean(v.json), resume: v.resume as string | undefined };
     }
     case 'validate':
       if (pos.length === 0) throw new UsageError('validate: missing PLAYBOOK');
@@ -130,7 +136,7 @@ export function parseCommandLine(argv: string[]): Command {
     case 'hosts': {
       const playbook = one('PLAYBOOK');
       noMore(2);
-      return { cmd: 'hosts', playbook, inventory, expr: pos[1], vars };
+      return { cmd: 'hosts', playbook, inventory, expr: pos[1], vars, varFiles };
     }
     case 'schema':
       noMore(0);

@@ -58,7 +58,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       let bad = 0;
       for (const file of c.playbooks) {
         try {
-          await planPlaybook(file, { inventory: c.inventory });
+          await planPlaybook(file, { inventory: c.inventory, onWarning: warn(io) });
           io.stdout.write(`${file}: valid\n`);
         } catch (e) {
           if (!(e instanceof PlaybookInvalidError)) throw e;
@@ -69,7 +69,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return bad ? EXIT.invalid : EXIT.ok;
     }
     case 'plan': {
-      let plan = await planPlaybook(c.playbook, c);
+      let plan = await planPlaybook(c.playbook, { ...c, onWarning: warn(io) });
       if (c.resume !== undefined) plan = (await import('./resume-file.js')).loadResume(plan, c.resume).plan;
       const { fillPutLocalInfo } = await import('./put-local-info.js');
       const { formatPlanText, planToJson } = await import('../compile/format-plan.js');
@@ -78,7 +78,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return EXIT.ok;
     }
     case 'hosts': {
-      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars });
+      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars, varFiles: c.varFiles, onWarning: warn(io) });
       const { selectHosts, formatHostLine } = await import('./hosts-command.js');
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;
@@ -104,6 +104,11 @@ function ignoreClosedPipes(io: Io): void {
       throw e;
     });
   }
+}
+
+/** Warnings go to stderr as `FILE:LINE:COL: warning: ...` and never change the exit code. */
+export function warn(io: Io): (w: PlaybookProblem) => void {
+  return (w) => io.stderr.write(`${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}\n`);
 }
 
 export function printProblems(problems: readonly PlaybookProblem[], io: Io): void {

@@ -10,12 +10,12 @@ import { planPlaybook, runPlan } from '../api.js';
 import type { Command } from './args.js';
 import { exitCodeForRun } from './exit-codes.js';
 import { loadResume } from './resume-file.js';
-import type { Io } from './main.js';
+import { warn, type Io } from './main.js';
 
 type RunCmd = Extract<Command, { cmd: 'run' }>;
 
 export async function runCommand(c: RunCmd, io: Io): Promise<number> {
-  const compiled = await planPlaybook(c.playbook, c);
+  const compiled = await planPlaybook(c.playbook, { ...c, onWarning: warn(io) });
   const { plan, seed } = c.resume !== undefined ? loadResume(compiled, c.resume) : { plan: compiled, seed: undefined };
 
   const reporters: Reporter[] = await createReporters({

@@ -39,6 +39,7 @@ export function compile(playbook: Playbook): Plan {
       ...(step.register ? { register: step.register.value } : {}),
       policy: step.policy,
       pos: step.pos,
+      ...(step.vars ? { vars: step.vars } : {}),
     };
     return kindOf(step.kind).compile(step, base, { readonlyOf }) as PlanStep;
   });

@@ -22,6 +22,8 @@ interface HostCommon {
   /** Run every command as this user through `sudo -n -u USER`. */
   become?: string;
   pos: SourcePos;
+  /** Where fields and vars (`vars.NAME`) came from when not all from the host itself: host | host_defaults | group_vars.GROUP. */
+  sources?: Record<string, string>;
 }
 
 export interface LocalHost extends HostCommon {

@@ -3,7 +3,7 @@
  * node types; validate/ asks it for positions by JSON path.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
-import type { Document, Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode, Pair, YAMLMap } from 'yaml';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
 
 /** Aliases expanded per document; far above any honest playbook, far below a "billion laughs". */
@@ -33,6 +33,8 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     lineCounter,
     // YAML 1.2 core: `0644` is the integer 644, `yes` is a string. Octal modes are caught by validate.
     version: '1.2',
+    // `<<: *defaults` merge keys (docs/language.md#merge-keys); positions follow them (mergedPair).
+    merge: true,
   });
   if (tooDeep !== undefined) {
     // The empty document above parsed nothing; count lines of the real text for the position.
@@ -130,7 +132,7 @@ export function findOffset(parsed: ParsedYaml, path: JsonPath, which: 'key' | 'v
     const seg = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg)) ?? mergedPair(parsed, node, String(seg));
       if (!pair) return offset;
       if (last && which === 'key') return rangeStart(pair.key) ?? offset;
       node = pair.value;
@@ -154,7 +156,7 @@ export function nodeAt(parsed: ParsedYaml, path: JsonPath): YamlNode | undefined
   for (const seg of path) {
     node = deref(parsed, node);
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg)) ?? mergedPair(parsed, node, String(seg));
       if (!pair) return undefined;
       node = pair.value;
     } else if (isSeq(node)) {
@@ -192,6 +194,22 @@ export function posInScalar(parsed: ParsedYaml, path: JsonPath, offset: number):
     }
   }
   return findPos(parsed, path, 'value');
+}
+
+/** A key a map takes from `<<: *anchor` (or `<<: [*a, *b]`, first wins): its pair where the anchor defines it. */
+function mergedPair(parsed: ParsedYaml, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  if (depth > MAX_ALIAS_COUNT) return undefined;
+  for (const p of map.items) {
+    if (!isPair(p) || !isScalar(p.key) || typeof p.key.value !== 'symbol') continue; // the merge key `<<`
+    const v = deref(parsed, p.value);
+    const sources = isSeq(v) ? v.items.map((x) => deref(parsed, x)) : [v];
+    for (const src of sources) {
+      if (!isMap(src)) continue;
+      const hit = src.items.find((q) => isPair(q) && keyString(q.key) === key) ?? mergedPair(parsed, src, key, depth + 1);
+      if (hit) return hit as Pair;
+    }
+  }
+  return undefined;
 }
 
 function deref(parsed: ParsedYaml, node: unknown): unknown {

@@ -236,7 +236,7 @@ class Executor {
     const result = await runHostStep(step, {
       host,
       hostVars: spec.vars,
-      vars: this.plan.vars,
+      vars: step.vars ? { ...this.plan.vars, ...step.vars } : this.plan.vars,
       baseDir: this.plan.baseDir,
       check: this.opts.check,
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,

@@ -24,6 +24,8 @@ export interface StepCommon {
   makes?: Located<string>;
   policy: StepPolicy;
   pos: SourcePos;
+  /** Vars given by the `include:` this step came from, over the playbook's (docs/language.md#include). */
+  vars?: Record<string, Json>;
 }
 
 /** The compiled form every step shares. */
@@ -39,6 +41,8 @@ export interface PlanStepBase {
   group?: { name: string; member: boolean };
   policy: StepPolicy;
   pos: SourcePos;
+  /** Vars given by the `include:` this step came from, over the playbook's. */
+  vars?: Record<string, Json>;
 }
 
 /** JSON Schema of a kind's own keys; composed into schema/playbook.schema.json (src/steps/schema.ts). */

@@ -20,6 +20,8 @@ export interface LoadOptions {
   inventory?: string[];
   /** `--var K=V` overrides (string values). */
   vars?: Record<string, string>;
+  /** `--var @FILE`: YAML or JSON files of typed vars, over `vars_files:`, under `--var K=V`. */
+  varFiles?: string[];
   /** `--limit EXPR`: checked here, intersected with every step's targets by the compiler. */
   limit?: string;
 }
@@ -27,14 +29,16 @@ export interface LoadOptions {
 export interface LoadResult {
   playbook?: Playbook;
   problems: PlaybookProblem[];
+  /** Non-fatal: printed as `FILE:LINE:COL: warning: ...`, never a reason to refuse the playbook. */
+  warnings: PlaybookProblem[];
 }
 
 export const RULES: readonly Rule[] = [checkHosts, checkGroups, checkStepRefs, checkStepKinds];
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const problems: PlaybookProblem[] = [];
-  const loaded = await loadSources(file, opts.inventory ?? [], problems);
-  if (!loaded) return { problems: dedupe(problems) };
+  const loaded = await loadSources(file, opts.inventory ?? [], problems, opts.varFiles ?? []);
+  if (!loaded) return { problems: dedupe(problems), warnings: [] };
   const model = normalise(loaded, opts.vars ?? {}, problems);
   const add: Parameters<Rule>[1] = (code, message, pos) => problems.push({ code, message, pos });
   for (const rule of RULES) rule(model, add);
@@ -43,7 +47,8 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
     if (expr) model.playbook.limit = { text: opts.limit, expr };
   }
   const all = dedupe(problems);
-  return all.length ? { problems: all } : { playbook: model.playbook, problems: [] };
+  const warnings = dedupe(loaded.warnings);
+  return all.length ? { problems: all, warnings } : { playbook: model.playbook, problems: [], warnings };
 }
 
 /** Unique problems, by file (in order of first appearance), then line and column. */

@@ -12,7 +12,6 @@ import type { Rule } from './types.js';
 
 export const checkStepKinds: Rule = (m, add) => {
   const { playbook, loaded } = m;
-  const src = loaded.src;
   const hostVars = new Map(playbook.hosts.map((h) => [h.name, h.vars]));
   const hostvarNames = new Set<string>();
   for (const h of playbook.hosts) for (const k of Object.keys(h.vars)) hostvarNames.add(k);
@@ -25,8 +24,10 @@ export const checkStepKinds: Rule = (m, add) => {
   const registersBefore = new Set<string>();
 
   playbook.steps.forEach((step, i) => {
-    const path: JsonPath = ['steps', step.index];
-    const known: TemplateKnown = { vars: playbook.vars, registers: registersBefore, hostvarNames };
+    // An included step sits in its own file (validate/includes.ts).
+    const { src, path } = m.stepSources[step.index]!;
+    const vars = step.vars ? { ...playbook.vars, ...step.vars } : playbook.vars;
+    const known: TemplateKnown = { vars, registers: registersBefore, hostvarNames };
     const checkTemplateAt = (text: string, sub: JsonPath): void => {
       for (const t of checkTemplate(text, known)) add('template', t.message, posInScalar(src, [...path, ...sub], t.offset));
     };
@@ -63,7 +64,7 @@ export const checkStepKinds: Rule = (m, add) => {
       checkTemplate: checkTemplateAt,
       checkCallable,
       targets: targets.steps[i]!.targets,
-      vars: playbook.vars,
+      vars,
       hostVars: (h) => hostVars.get(h) ?? {},
       baseDir: playbook.baseDir,
       localPath: (p) => loaded.localPath(p),
