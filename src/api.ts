@@ -60,14 +60,20 @@ export async function planPlaybook(path: string, opts: PlanOptions = {}): Promis
 /** Run a compiled plan against its hosts; resolves with the run report (SPEC §8). */
 export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<RunOutcome> {
   // Transports, callables and the executor are loaded only when something runs.
-  const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }] = await Promise.all([
+  const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }, { readSecrets, makeMasker, maskEvent }] = await Promise.all([
     import('./run/executor.js'),
     import('./transports/index.js'),
     import('./callables/index.js'),
     import('./report/build-report.js'),
+    import('./run/secrets.js'),
   ]);
+  // Read once, before any host is contacted; every event is masked here, the one place all
+  // reporter input passes (docs/language.md#secrets).
+  const secrets = await readSecrets(plan.secrets ?? {});
+  const mask = makeMasker(Object.values(secrets));
   const builder = new ReportBuilder();
-  const emit = (ev: RunEvent) => {
+  const emit = (raw: RunEvent) => {
+    const ev = maskEvent(raw, mask);
     builder.onEvent(ev);
     opts.onEvent?.(ev);
   };
@@ -91,6 +97,7 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
     check,
     concurrency: opts.concurrency,
     resume: opts.resume,
+    ...(Object.keys(secrets).length ? { secrets } : {}),
     emit,
     signal: opts.signal ?? new AbortController().signal,
     openSession: (host, signal) => openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),

@@ -38,6 +38,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       io.stderr.write(`chopsticks: ${e.message}\n`);
       return EXIT.usage;
     }
+    // A secret that cannot be read (unset variable, missing file): nothing was run.
+    if (e instanceof Error && e.name === 'SecretReadError') {
+      io.stderr.write(`chopsticks: ${e.message}; nothing was run and no host was contacted\n`);
+      return EXIT.usage;
+    }
     io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
     return EXIT.internal;
   }

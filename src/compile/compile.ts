@@ -54,6 +54,7 @@ export function compile(playbook: Playbook): Plan {
     ...(playbook.name !== undefined ? { name: playbook.name } : {}),
     baseDir: playbook.baseDir,
     vars: playbook.vars,
+    secrets: playbook.secrets,
     hosts: playbook.hosts,
     groups,
     strategy: playbook.strategy,

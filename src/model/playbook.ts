@@ -105,6 +105,9 @@ export interface CallableRef {
   readonly?: boolean;
 }
 
+/** Where a secret's value is read when a run starts (docs/language.md#secrets); `file` is absolute. */
+export type SecretSource = { env: string } | { file: string } | { command: string[] };
+
 export type Strategy = 'linear' | 'free';
 export type SerialSpec = Array<{ count: number } | { percent: number }>;
 

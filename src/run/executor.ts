@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   resolveCallable(name: string): Promise<Callable>;
   /** `--resume`: only these hosts run, each from its step, with what it registered before. */
   resume?: ResumeSeed;
+  /** Secret values, read when the run started (docs/language.md#secrets). */
+  secrets?: Record<string, string>;
 }
 
 export interface ExecuteResult {
@@ -241,6 +243,7 @@ class Executor {
       check: this.opts.check,
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       runSignal: this.opts.signal,
       session: () => this.session(spec),
       callable: (name) => this.opts.resolveCallable(name),

@@ -55,8 +55,8 @@ export function callableData(s: PlanCallableFields, vars: Record<string, Json>):
 export async function performCallable(step: PlanStepBase & PlanCallableFields, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
   const callable = await ctx.callable(step.callable);
   if (ctx.check && !callable.readonly) return { value: null, changed: false, skipped: true };
-  const env: TemplateEnv = { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results };
-  const rendered = renderArgs(step.args, env);
+  const env: TemplateEnv = { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results, ...(ctx.secrets ? { secrets: ctx.secrets } : {}) };
+  const rendered = renderArgs(step.callable === 'shell' && ctx.secrets ? secretsAsEnv(step.args, ctx.secrets) : step.args, env);
   if (!rendered.ok) throw new HostError('failed', `${ctx.host}: ${rendered.message} (in args.${rendered.path})`);
   const session = await ctx.session();
   const callCtx: CallContext = {
@@ -78,6 +78,23 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
     throw new HostError('invalid_result', `${ctx.host}: ${step.callable} returned a value that is not allowed: ${checked.message}`);
   }
   return { value: checked.value, changed: out.changed };
+}
+
+/**
+ * A shell command line is a process's argv on the host (`sh -c CMD`), so a secret never goes
+ * into it: `{secrets.NAME}` becomes `${CHOPSTICKS_SECRET_NAME}` and the value travels in the
+ * command's environment, which the session sets inside its shell without any argv
+ * (transports/shell-session.ts). Write it in double quotes like any shell variable.
+ */
+function secretsAsEnv(args: Record<string, Json>, secrets: Record<string, string>): Record<string, Json> {
+  if (typeof args.cmd !== 'string') return args;
+  const env: Record<string, Json> = { ...(isObj(args.env) ? args.env : {}) };
+  const cmd = args.cmd.replace(/(?<!\{)\{secrets\.([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    if (!Object.prototype.hasOwnProperty.call(secrets, name)) return whole;
+    env[`CHOPSTICKS_SECRET_${name}`] = `{secrets.${name}}`;
+    return `\${{CHOPSTICKS_SECRET_${name}}}`;
+  });
+  return { ...args, cmd, env };
 }
 
 export function preview(v: Json): string {

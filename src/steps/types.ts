@@ -95,6 +95,8 @@ export interface PerformContext {
   check: boolean;
   maxResult: number;
   results: Record<string, Json>;
+  /** Secret values of the run (read when it started); see ./run-callable.ts for how they travel. */
+  secrets?: Record<string, string>;
   session(): Promise<HostSession>;
   callable(name: string): Promise<Callable>;
   onStderr(text: string): void;

@@ -8,7 +8,8 @@ import type { PlaybookProblem, ProblemCode, SourcePos } from '../errors.js';
 import { parseDuration, parseSize } from '../lang/durations.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 import { parseGroupExpr } from '../lang/groups.js';
-import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SerialSpec, StepPolicy } from '../model/playbook.js';
+import { resolve } from 'node:path';
+import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SecretSource, SerialSpec, StepPolicy } from '../model/playbook.js';
 import type { Playbook, Step } from '../model/validated.js';
 import { findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { STEP_KINDS } from '../steps/index.js';
@@ -91,6 +92,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     sha256: loaded.sha256,
     ...(typeof pb.name === 'string' ? { name: pb.name } : {}),
     vars,
+    secrets: secrets(),
     hosts: [...hosts.values()].map((h) => h.spec),
     groups: [...groups.values()].map((g) => g.def),
     callables,
@@ -205,6 +207,18 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       if (whole.ok) def.parsed = whole.expr;
     }
     return { def, src: doc, raw, parts };
+  }
+
+  function secrets(): Record<string, SecretSource> {
+    const out: Record<string, SecretSource> = {};
+    if (!isObj(pb.secrets)) return out;
+    for (const [name, s] of Object.entries(pb.secrets)) {
+      if (!isObj(s)) continue;
+      if (typeof s.env === 'string') out[name] = { env: s.env };
+      else if (typeof s.file === 'string') out[name] = { file: resolve(loaded.baseDir, s.file) };
+      else if (Array.isArray(s.command) && s.command.every((w) => typeof w === 'string')) out[name] = { command: s.command as string[] };
+    }
+    return out;
   }
 
   function serial(raw: unknown): SerialSpec {

@@ -8,7 +8,31 @@ import { kindOf } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
 import { BUILTIN_NAMES, builtinSignature } from '../builtin-signatures.js';
 import { checkArgs } from '../callable-args.js';
-import type { Rule } from './types.js';
+import type { Rule, AddProblem } from './types.js';
+
+const SECRET_REF = /(?<!\{)\{secrets\./;
+
+/**
+ * A secret must never be in the argv of a process (docs/language.md#secrets): it may be in a
+ * shell `cmd` (it becomes an environment variable), in `env:` and `stdin:`, and in any arg of a
+ * callable that runs on the controller; not in a program's argv.
+ */
+function checkSecretPlaces(callable: string, args: Record<string, Json>, at: (sub: JsonPath) => ReturnType<typeof findPos>, add: AddProblem): void {
+  const argvKeys: Record<string, string[]> = { command: ['argv'], script: ['args', 'interpreter', 'path'], test: ['cmd'] };
+  for (const k of argvKeys[callable] ?? []) {
+    const v = args[k];
+    const items = Array.isArray(v) ? v.map((x, i) => [x, [k, i]] as const) : [[v, [k]] as const];
+    for (const [x, sub] of items) {
+      if (typeof x === 'string' && SECRET_REF.test(x)) {
+        add(
+          'template',
+          `a secret cannot be in ${callable}'s ${k}: it would be in a process's argv, visible in ps on the host; pass it in env: or stdin:, or use shell with "{secrets.NAME}"`,
+          at(sub as JsonPath),
+        );
+      }
+    }
+  }
+}
 
 export const checkStepKinds: Rule = (m, add) => {
   const { playbook, loaded } = m;
@@ -22,12 +46,13 @@ export const checkStepKinds: Rule = (m, add) => {
     steps: playbook.steps.map((s) => ({ on: s.on.expr, register: s.register?.value, makes: s.makes?.value })),
   });
   const registersBefore = new Set<string>();
+  const secretNames = new Set(Object.keys(playbook.secrets));
 
   playbook.steps.forEach((step, i) => {
     // An included step sits in its own file (validate/includes.ts).
     const { src, path } = m.stepSources[step.index]!;
     const vars = step.vars ? { ...playbook.vars, ...step.vars } : playbook.vars;
-    const known: TemplateKnown = { vars, registers: registersBefore, hostvarNames };
+    const known: TemplateKnown = { vars, registers: registersBefore, hostvarNames, secrets: secretNames };
     const checkTemplateAt = (text: string, sub: JsonPath): void => {
       for (const t of checkTemplate(text, known)) add('template', t.message, posInScalar(src, [...path, ...sub], t.offset));
     };
@@ -38,6 +63,7 @@ export const checkStepKinds: Rule = (m, add) => {
     };
     const checkCallable = (callable: Located<string>, args: Record<string, Json>): void => {
       checkArgTemplates(args, []);
+      checkSecretPlaces(callable.value, args, (sub) => findPos(src, [...path, 'args', ...sub]), add);
       const builtin = builtinSignature(callable.value);
       const mine = custom.get(callable.value);
       if (!builtin && !mine) {
