@@ -13,6 +13,7 @@ import { builtinSignature } from './builtin-signatures.js';
 import { loadCustomCallableInfo, splitCallableSpec, type CustomCallableInfo } from './custom-callables.js';
 import { checkSchema } from './schema-check.js';
 import { expandIncludes, type StepSource } from './includes.js';
+import { convertAnsibleYaml, convertIni, inventoryFormat } from './ansible-inventory.js';
 import type { Json } from '../model/playbook.js';
 
 export type Obj = Record<string, unknown>;
@@ -96,11 +97,12 @@ export async function loadSources(
   });
   for (const p of inventory) invPaths.push({ path: resolve(p), blame: at(p) });
   const inventories: ParsedYaml[] = [];
+  const warnings: PlaybookProblem[] = [];
   const seen = new Set<string>();
   for (const { path, blame } of invPaths) {
     if (seen.has(resolve(path))) continue;
     seen.add(resolve(path));
-    const inv = await readSource(path, problems, blame, 'inventory file');
+    const inv = await readInventory(path, problems, warnings, blame);
     if (!inv || inv.value === undefined || inv.value === null) continue;
     if (!isObj(inv.value)) {
       problems.push({ code: 'schema', message: 'an inventory file is a mapping with hosts, groups and vars', pos: findPos(inv, []) });
@@ -121,7 +123,6 @@ export async function loadSources(
     const vars = await readVarsFile(resolve(p), at(`--var @${p}`), problems);
     if (vars) varsFiles.push(vars);
   }
-  const warnings: PlaybookProblem[] = [];
   const steps = await expandIncludes(src, problems);
 
   const callables = await loadCallables(src, pb.callables, baseDir, problems);
@@ -146,6 +147,24 @@ export async function loadSources(
       return kind;
     },
   };
+}
+
+/** An inventory file: ours, or Ansible's INI or YAML (told apart by content, ./ansible-inventory.ts). */
+async function readInventory(path: string, problems: PlaybookProblem[], warnings: PlaybookProblem[], blame: SourcePos): Promise<ParsedYaml | undefined> {
+  const own: PlaybookProblem[] = [];
+  const parsed = await readSource(path, own, blame, 'inventory file');
+  if (!parsed) {
+    problems.push(...own);
+    return undefined;
+  }
+  const format = inventoryFormat(parsed);
+  if (format === 'chopsticks') {
+    problems.push(...own);
+    return parsed;
+  }
+  const converted = format === 'ansible-ini' ? convertIni(parsed.file, parsed.text, problems) : convertAnsibleYaml(parsed, problems);
+  warnings.push(...converted.warnings);
+  return converted.doc;
 }
 
 /** A `vars_files:` entry or `--var @FILE`: a YAML or JSON mapping of typed vars. */

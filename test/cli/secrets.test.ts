@@ -66,7 +66,7 @@ describe('secrets', () => {
     for (const [where, text] of Object.entries(outputs)) {
       for (const v of [TOKEN, PW, GEN]) expect(text.includes(v), `${v} in ${where}`).toBe(false);
     }
-    expect(outputs.json).toContain('***');
+    expect((outputs as Record<string, string>).json).toContain('***');
     expect(samples.length).toBeGreaterThan(5);
     expect(samples.join('\n')).toContain('CHOPSTICKS_SECRET_token');
     for (const v of [TOKEN, PW, GEN]) expect(samples.some((s) => s.includes(v)), `${v} in ps`).toBe(false);
