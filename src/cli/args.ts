@@ -1,6 +1,7 @@
 /** Command-line parsing (SPEC §7). Misuse is a UsageError: exit 5 with a hint. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { parseDuration } from '../lang/durations.js';
 
 export const USAGE = `Usage:
   chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V|@FILE]... [--check]
@@ -10,6 +11,8 @@ export const USAGE = `Usage:
                            [--resume REPORT]
   chopsticks validate PLAYBOOK... [--inventory FILE]...
   chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
+  chopsticks exec FILE EXPR [--shell CMD | -- ARGV...] [--become USER] [--timeout DURATION]
+                   [run's --inventory, --limit, --var, --check, --json, --junit, --events, --output, --concurrency]
   chopsticks schema
 
 Exit codes: 0 ok, 2 some host failed or was unreachable, 3 aborted by a policy,
@@ -36,6 +39,25 @@ export type Command =
   | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; varFiles: string[]; json: boolean; resume?: string }
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
   | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string>; varFiles: string[] }
+  | {
+      cmd: 'exec';
+      file: string;
+      expr: string;
+      argv: string[];
+      shell?: string;
+      become?: string;
+      timeout?: number;
+      inventory: string[];
+      limit?: string;
+      vars: Record<string, string>;
+      varFiles: string[];
+      check: boolean;
+      json?: string;
+      junit?: string;
+      events?: string;
+      output: Output;
+      concurrency?: number;
+    }
   | { cmd: 'schema' }
   | { cmd: 'help' }
   | { cmd: 'version' };
@@ -59,6 +81,18 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     resume: { type: 'string' },
   },
   plan: { ...COMMON, json: { type: 'boolean' }, resume: { type: 'string' } },
+  exec: {
+    ...COMMON,
+    check: { type: 'boolean' },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    events: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    concurrency: { type: 'string', short: 'c' },
+    shell: { type: 'string' },
+    become: { type: 'string', short: 'b' },
+    timeout: { type: 'string' },
+  },
   validate: { inventory: COMMON.inventory, help: COMMON.help },
   hosts: { inventory: COMMON.inventory, var: COMMON.var, help: COMMON.help },
   schema: { help: COMMON.help },
@@ -70,7 +104,7 @@ export function parseCommandLine(argv: string[]): Command {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
-  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema`);
+  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, exec, validate, hosts, schema`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -137,6 +171,44 @@ export function parseCommandLine(argv: string[]): Command {
       const playbook = one('PLAYBOOK');
       noMore(2);
       return { cmd: 'hosts', playbook, inventory, expr: pos[1], vars, varFiles };
+    }
+    case 'exec': {
+      // `run`'s options, then what to run: positionals FILE EXPR [ARGV...] (ARGV after `--`).
+      if (pos.length < 2) throw new UsageError('exec: needs FILE and EXPR, then -- ARGV... or --shell CMD');
+      const [file, expr, ...cmdArgv] = pos as [string, string, ...string[]];
+      const shell = v.shell as string | undefined;
+      if ((shell === undefined) === (cmdArgv.length === 0)) throw new UsageError('exec: give the command as -- ARGV... or as --shell CMD (one of them)');
+      let timeout: number | undefined;
+      if (v.timeout !== undefined) {
+        timeout = parseDuration(v.timeout as string);
+        if (timeout === undefined || timeout === 0) throw new UsageError(`exec: --timeout must be a duration such as 30s, not '${String(v.timeout)}'`);
+      }
+      const output = (v.output as string | undefined) ?? 'auto';
+      if (!['auto', 'tty', 'plain', 'quiet'].includes(output)) throw new UsageError(`exec: --output must be auto, tty, plain or quiet, not '${output}'`);
+      let concurrency: number | undefined;
+      if (v.concurrency !== undefined) {
+        concurrency = Number(v.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`exec: --concurrency must be a whole number of at least 1, not '${String(v.concurrency)}'`);
+      }
+      return {
+        cmd: 'exec',
+        file,
+        expr,
+        argv: cmdArgv,
+        ...(shell !== undefined ? { shell } : {}),
+        ...(v.become !== undefined ? { become: v.become as string } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+        inventory,
+        limit: v.limit as string | undefined,
+        vars,
+        varFiles,
+        check: Boolean(v.check),
+        json: v.json as string | undefined,
+        junit: v.junit as string | undefined,
+        events: v.events as string | undefined,
+        output: output as Output,
+        concurrency,
+      };
     }
     case 'schema':
       noMore(0);

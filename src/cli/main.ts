@@ -88,6 +88,11 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;
     }
+    case 'exec': {
+      const [{ execPlan }, { runCommand }] = await Promise.all([import('./exec-command.js'), import('./run-command.js')]);
+      const plan = await execPlan(c, io);
+      return runCommand({ ...c, cmd: 'run', playbook: c.file }, io, plan);
+    }
     case 'run': {
       // Loaded only for `run`: reporters, transports and callables are not needed to validate or plan.
       const { runCommand } = await import('./run-command.js');
