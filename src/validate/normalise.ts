@@ -292,6 +292,8 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       else if (loc('on')) onParts[index]!.push({ expr: parsed.expr, src, path: [...path, 'on'] });
       // An include's `on` narrows each included step: (include's on) & (step's on).
       let onValue = onText.value;
+      // A step without its own `on` takes its include's as is (not `web & all`).
+      let implicitAll = loc('on') === undefined;
       for (const inc of [...ons].reverse()) {
         const p = parseGroupExpr(inc.text);
         if (!p.ok) {
@@ -300,6 +302,12 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
           continue;
         }
         onParts[index]!.push({ expr: p.expr, src: inc.src, path: inc.path });
+        if (implicitAll) {
+          implicitAll = false;
+          onValue = inc.text;
+          if (parsed.ok) parsed = p;
+          continue;
+        }
         onValue = `(${inc.text}) & (${onValue})`;
         if (parsed.ok) parsed = { ok: true, expr: { type: 'binary', op: '&', left: p.expr, right: parsed.expr, pos: 0 } };
       }
