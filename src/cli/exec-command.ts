@@ -68,7 +68,8 @@ export async function execPlan(c: ExecCmd, io: Io): Promise<Plan> {
     // Braces are literal here: the command is not a template.
     args: c.shell !== undefined ? { cmd: escapeBraces(c.shell) } : { argv: c.argv.map(escapeBraces) },
   } as PlanStep;
-  return { ...base, steps: [step], limit: undefined, serial: undefined };
+  // The command is not a template: the playbook's secrets are not needed, so not read.
+  return { ...base, steps: [step], secrets: {}, limit: undefined, serial: undefined };
 }
 
 function escapeBraces(s: string): string {
