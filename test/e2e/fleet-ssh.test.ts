@@ -58,7 +58,7 @@ steps:
   }, 150_000);
 
   it('exec on the playbook hosts an expression selects', async () => {
-    const r = await runCli(['exec', pb, 'web - canary', '--', 'sh', '-c', 'echo $USER'], { cwd: dir, report: true, timeoutMs: 120_000 });
+    const r = await runCli(['exec', pb, 'web - canary', '--shell', 'echo $USER'], { cwd: dir, report: true, timeoutMs: 120_000 });
     expect(r.code, explain(r)).toBe(0);
     expect(Object.keys(r.report!.hosts)).toEqual(['web02', 'web03']);
     expect(r.stdout).toContain(sshd.user);
