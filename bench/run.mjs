@@ -10,7 +10,7 @@ import { startDockerBed } from './lib/docker-bed.mjs';
 import { renderResults, renderSummary } from './lib/results.mjs';
 import { startSshFleet, TEST_USER } from './lib/sshd.mjs';
 import { detectTools, REPO, toolVersions } from './lib/tools.mjs';
-import { w1, w2, w3, w4, w5, w6, w7, w8, wTty } from './lib/workloads.mjs';
+import { w1, w2, w3, w4, w5, w6, w7, w8, w9, wTty } from './lib/workloads.mjs';
 
 const USAGE = `usage: node bench/run.mjs [--quick] [--only W1,W2,...] [--reps N] [--no-third-party] [--out DIR]`;
 
@@ -40,8 +40,8 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv.slice(2));
 const mode = args.quick
-  ? { name: 'quick', reps: 3, slowReps: 1, bigReps: 2, startupReps: 5, w1: [10], w2: [10, 10], transfer: [10, 16], w5: [2, 128], w6: [4, 10], w8: [4, 200, 2, 1], ansibleReps: 1, ansibleMaxHosts: 10, thirdPartyIn: new Set(['W1']) }
-  : { name: 'full', reps: 5, slowReps: 3, bigReps: 3, startupReps: 10, w1: [10, 50, 200], w2: [50, 20], transfer: [10, 64], w5: [2, 1024], w6: [10, 50], w8: [10, 2000, 10, 8], ansibleReps: 2, ansibleMaxHosts: 50, thirdPartyIn: new Set(['W1', 'W2', 'W3', 'W4']) };
+  ? { name: 'quick', reps: 3, slowReps: 1, bigReps: 2, startupReps: 5, w1: [10], w2: [10, 10], transfer: [10, 16], w5: [2, 128], w6: [4, 10], w8: [4, 200, 2, 1], w9: 10, ansibleReps: 1, ansibleMaxHosts: 10, thirdPartyIn: new Set(['W1', 'W9']) }
+  : { name: 'full', reps: 5, slowReps: 3, bigReps: 3, startupReps: 10, w1: [10, 50, 200], w2: [50, 20], transfer: [10, 64], w5: [2, 1024], w6: [10, 50], w8: [10, 2000, 10, 8], w9: 50, ansibleReps: 2, ansibleMaxHosts: 50, thirdPartyIn: new Set(['W1', 'W2', 'W3', 'W4', 'W9']) };
 if (args.reps) {
   mode.reps = args.reps;
   mode.slowReps = Math.min(mode.slowReps, args.reps);
@@ -118,8 +118,8 @@ async function main() {
   }
   const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || NaN);
 
-  const sshWorkloads = ['W1', 'W2', 'W3', 'W4', 'W5', 'W8', 'TTY'].filter(want);
-  const hostsNeeded = Math.max(0, ...(want('W1') ? mode.w1 : []), want('W2') ? mode.w2[0] : 0, want('W3') || want('W4') ? mode.transfer[0] : 0, want('W5') ? mode.w5[0] : 0, want('W8') ? mode.w8[0] : 0, want('TTY') ? Math.max(mode.w2[0], mode.transfer[0]) : 0);
+  const sshWorkloads = ['W1', 'W2', 'W3', 'W4', 'W5', 'W8', 'W9', 'TTY'].filter(want);
+  const hostsNeeded = Math.max(0, ...(want('W1') ? mode.w1 : []), want('W2') ? mode.w2[0] : 0, want('W3') || want('W4') ? mode.transfer[0] : 0, want('W5') ? mode.w5[0] : 0, want('W8') ? mode.w8[0] : 0, want('W9') ? mode.w9 : 0, want('TTY') ? Math.max(mode.w2[0], mode.transfer[0]) : 0);
   let fleet;
   if (sshWorkloads.length) {
     log(`starting sshd test bed for ${hostsNeeded} hosts`);
@@ -134,6 +134,7 @@ async function main() {
   const sections = [];
   if (want('W1')) for (const n of mode.w1) sections.push(await w1(ctx, n));
   if (want('W2')) sections.push(await w2(ctx, mode.w2[0], mode.w2[1]));
+  if (want('W9')) sections.push(await w9(ctx, mode.w9));
   if (want('W3') || want('W4') || want('TTY')) {
     const [n, mib] = mode.transfer;
     const blob = join(scratch, `blob-${mib}`);

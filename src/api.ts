@@ -5,7 +5,7 @@
  *   import { runPlaybook } from 'chopsticks';
  *   const { status, report } = await runPlaybook('deploy.yaml', { vars: { release: '2.4.1' } });
  */
-import { PlaybookInvalidError, UsageError } from './errors.js';
+import { PlaybookInvalidError, UsageError, type PlaybookProblem } from './errors.js';
 import { evalGroupExpr } from './lang/groups.js';
 import type { GroupExpr } from './lang/group-expr.js';
 import type { Plan } from './compile/plan-types.js';
@@ -26,8 +26,10 @@ export interface PlanOptions {
   limit?: string;
   /** `--shard I/N`: keep only this shard's hosts, as a limit would (lang/shard.ts). */
   shard?: Shard;
-  /** Told what is worth saying but does not stop anything (an unknown --var name). */
-  onWarning?: (message: string) => void;
+  /** `--var @FILE` files of typed vars. */
+  varFiles?: string[];
+  /** Non-fatal findings of validation (e.g. Ansible inventory keys that have no meaning here). */
+  onWarning?: (w: PlaybookProblem) => void;
 }
 
 export interface RunPlanOptions {
@@ -53,8 +55,13 @@ export interface RunOutcome {
 
 /** Load, validate and compile; throws PlaybookInvalidError with every problem. Contacts nothing. */
 export async function planPlaybook(path: string, opts: PlanOptions = {}): Promise<Plan> {
-  const { playbook, problems, warnings } = await loadPlaybook(path, { inventory: opts.inventory ?? [], vars: opts.vars ?? {}, limit: opts.limit });
-  for (const w of warnings ?? []) opts.onWarning?.(w);
+  const { playbook, problems, warnings } = await loadPlaybook(path, {
+    inventory: opts.inventory ?? [],
+    vars: opts.vars ?? {},
+    limit: opts.limit,
+    varFiles: opts.varFiles ?? [],
+  });
+  for (const w of warnings) opts.onWarning?.(w);
   if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
   const plan = compile(playbook, opts.shard ? { shard: opts.shard } : {});
   if (playbook.limit && limitSelectsNothing(plan, playbook.limit.expr)) {
@@ -73,14 +80,20 @@ function limitSelectsNothing(plan: Plan, expr: GroupExpr): boolean {
 /** Run a compiled plan against its hosts; resolves with the run report (docs/cli.md#the-run-report---json). */
 export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<RunOutcome> {
   // Transports, callables and the executor are loaded only when something runs.
-  const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }] = await Promise.all([
+  const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }, { readSecrets, makeMasker, maskEvent }] = await Promise.all([
     import('./run/executor.js'),
     import('./transports/index.js'),
     import('./callables/index.js'),
     import('./report/build-report.js'),
+    import('./run/secrets.js'),
   ]);
+  // Read once, before any host is contacted; every event is masked here, the one place all
+  // reporter input passes (docs/language.md#secrets).
+  const secrets = await readSecrets(plan.secrets ?? {});
+  const mask = makeMasker(Object.values(secrets));
   const builder = new ReportBuilder();
-  const emit = (ev: RunEvent) => {
+  const emit = (raw: RunEvent) => {
+    const ev = maskEvent(raw, mask);
     builder.onEvent(ev);
     opts.onEvent?.(ev);
   };
@@ -105,7 +118,7 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
     diff: opts.diff ?? false,
     concurrency: opts.concurrency,
     resume: opts.resume,
-    ...(opts.secrets ? { secrets: opts.secrets } : {}),
+    ...(Object.keys(secrets).length ? { secrets } : {}),
     emit,
     signal: opts.signal ?? new AbortController().signal,
     openSession: (host, signal) => openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),

@@ -102,6 +102,32 @@ export function chopsticksContender({ id, label, scratch, fleet, hosts, containe
   };
 }
 
+/** `chopsticks exec INVENTORY all -- ARGV` over the fleet's hosts (an inventory file, no playbook). */
+export function chopsticksExecContender({ id, label, scratch, fleet, hosts, argv, reps }) {
+  const dir = join(scratch, id);
+  mkdirSync(dir, { recursive: true });
+  const inventory = join(dir, 'inventory.yaml');
+  const report = join(dir, 'report.json');
+  const hostMap = {};
+  for (const h of hosts) hostMap[h.name] = sshHostSpec(fleet, h);
+  writeFileSync(inventory, YAML.stringify({ hosts: hostMap }));
+  return {
+    id,
+    label,
+    reps,
+    command: () => {
+      rmSync(report, { force: true });
+      return { argv: [process.execPath, CHOPSTICKS_BIN, 'exec', inventory, 'all', '--output', 'quiet', '--json', report, '--', ...argv] };
+    },
+    check: () => {
+      if (!existsSync(report)) return 'no report written';
+      const r = JSON.parse(readFileSync(report, 'utf8'));
+      if (r.status !== 'ok') return `report status ${r.status}`;
+      return undefined;
+    },
+  };
+}
+
 export function chopsticksCliContender({ id, label, args }) {
   return { id, label, command: () => ({ argv: [process.execPath, CHOPSTICKS_BIN, ...args] }) };
 }

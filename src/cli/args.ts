@@ -3,15 +3,18 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../lang/shard.js';
 import { closest } from '../lang/groups.js';
+import { parseDuration } from '../lang/durations.js';
 
 export const USAGE = `Usage:
-  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--check] [--diff]
+  chopsticks run PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V|@FILE]... [--check] [--diff]
                           [--json FILE|-] [--junit FILE] [--events FILE] [--resume REPORT]
                           [--output auto|tty|plain|quiet] [--concurrency N] [--shard I/N]
-  chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V]... [--json]
+  chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V|@FILE]... [--json]
                            [--resume REPORT] [--shard I/N]
   chopsticks validate PLAYBOOK... [--inventory FILE]...
   chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
+  chopsticks exec FILE EXPR [--shell CMD | -- ARGV...] [--become USER] [--timeout DURATION]
+                   [run's --inventory, --limit, --var, --check, --json, --junit, --events, --output, --concurrency]
   chopsticks schema
   chopsticks report REPORT.json --format markdown|html [-o FILE]
   chopsticks report merge SHARD.json... -o OUT.json [--junit FILE]
@@ -29,6 +32,7 @@ export type Command =
       inventory: string[];
       limit?: string;
       vars: Record<string, string>;
+      varFiles: string[];
       check: boolean;
       diff: boolean;
       json?: string;
@@ -39,11 +43,30 @@ export type Command =
       resume?: string;
       shard?: Shard;
     }
-  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; json: boolean; resume?: string; shard?: Shard }
+  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; varFiles: string[]; json: boolean; resume?: string; shard?: Shard }
   | { cmd: 'report'; report: string; format: 'markdown' | 'html'; out?: string }
   | { cmd: 'report-merge'; reports: string[]; out: string; junit?: string }
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
-  | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string> }
+  | { cmd: 'hosts'; playbook: string; inventory: string[]; expr?: string; vars: Record<string, string>; varFiles: string[] }
+  | {
+      cmd: 'exec';
+      file: string;
+      expr: string;
+      argv: string[];
+      shell?: string;
+      become?: string;
+      timeout?: number;
+      inventory: string[];
+      limit?: string;
+      vars: Record<string, string>;
+      varFiles: string[];
+      check: boolean;
+      json?: string;
+      junit?: string;
+      events?: string;
+      output: Output;
+      concurrency?: number;
+    }
   | { cmd: 'schema' }
   | { cmd: 'cleanup'; docker: boolean; all: boolean }
   /** `for`: the command whose flags to list (`chopsticks run --help`). */
@@ -84,6 +107,18 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   plan: { ...COMMON, json: { type: 'boolean' }, resume: { type: 'string' }, ...SHARD_OPTION },
   report: { format: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, junit: { type: 'string' }, help: COMMON.help },
+  exec: {
+    ...COMMON,
+    check: { type: 'boolean' },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    events: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    concurrency: { type: 'string', short: 'c' },
+    shell: { type: 'string' },
+    become: { type: 'string', short: 'b' },
+    timeout: { type: 'string' },
+  },
   validate: { inventory: COMMON.inventory, help: COMMON.help },
   hosts: { inventory: COMMON.inventory, var: COMMON.var, help: COMMON.help },
   schema: { help: COMMON.help },
@@ -152,7 +187,7 @@ export function parseCommandLine(argv: string[]): Command {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
-  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, validate, hosts, schema, report, cleanup`);
+  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, exec, validate, hosts, schema, report, cleanup`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -164,7 +199,11 @@ export function parseCommandLine(argv: string[]): Command {
   if (v.help) return { cmd: 'help', for: cmd };
   const pos = parsed.positionals;
   const inventory = (v.inventory as string[] | undefined) ?? [];
-  const vars = parseVars((v.var as string[] | undefined) ?? []);
+  const varArgs = (v.var as string[] | undefined) ?? [];
+  // `--var @FILE`: a YAML/JSON file of typed vars (docs/language.md#vars-files).
+  const varFiles = varArgs.filter((a) => a.startsWith('@')).map((a) => a.slice(1));
+  if (varFiles.some((f) => f === '')) throw new UsageError('--var @FILE needs a file name after @');
+  const vars = parseVars(varArgs.filter((a) => !a.startsWith('@')));
   const one = (what: string): string => {
     if (pos.length === 0) throw new UsageError(`${cmd}: missing ${what}`);
     return pos[0]!;
@@ -194,6 +233,7 @@ export function parseCommandLine(argv: string[]): Command {
         inventory,
         limit: v.limit as string | undefined,
         vars,
+        varFiles,
         check: Boolean(v.check),
         diff: Boolean(v.diff),
         json: v.json as string | undefined,
@@ -214,6 +254,7 @@ export function parseCommandLine(argv: string[]): Command {
         inventory,
         limit: v.limit as string | undefined,
         vars,
+        varFiles,
         json: Boolean(v.json),
         resume: v.resume as string | undefined,
         shard: shardFrom(v, 'plan'),
@@ -225,7 +266,45 @@ export function parseCommandLine(argv: string[]): Command {
     case 'hosts': {
       const playbook = one('PLAYBOOK');
       noMore(2);
-      return { cmd: 'hosts', playbook, inventory, expr: pos[1], vars };
+      return { cmd: 'hosts', playbook, inventory, expr: pos[1], vars, varFiles };
+    }
+    case 'exec': {
+      // `run`'s options, then what to run: positionals FILE EXPR [ARGV...] (ARGV after `--`).
+      if (pos.length < 2) throw new UsageError('exec: needs FILE and EXPR, then -- ARGV... or --shell CMD');
+      const [file, expr, ...cmdArgv] = pos as [string, string, ...string[]];
+      const shell = v.shell as string | undefined;
+      if ((shell === undefined) === (cmdArgv.length === 0)) throw new UsageError('exec: give the command as -- ARGV... or as --shell CMD (one of them)');
+      let timeout: number | undefined;
+      if (v.timeout !== undefined) {
+        timeout = parseDuration(v.timeout as string);
+        if (timeout === undefined || timeout === 0) throw new UsageError(`exec: --timeout must be a duration such as 30s, not '${String(v.timeout)}'`);
+      }
+      const output = (v.output as string | undefined) ?? 'auto';
+      if (!['auto', 'tty', 'plain', 'quiet'].includes(output)) throw new UsageError(`exec: --output must be auto, tty, plain or quiet, not '${output}'`);
+      let concurrency: number | undefined;
+      if (v.concurrency !== undefined) {
+        concurrency = Number(v.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`exec: --concurrency must be a whole number of at least 1, not '${String(v.concurrency)}'`);
+      }
+      return {
+        cmd: 'exec',
+        file,
+        expr,
+        argv: cmdArgv,
+        ...(shell !== undefined ? { shell } : {}),
+        ...(v.become !== undefined ? { become: v.become as string } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
+        inventory,
+        limit: v.limit as string | undefined,
+        vars,
+        varFiles,
+        check: Boolean(v.check),
+        json: v.json as string | undefined,
+        junit: v.junit as string | undefined,
+        events: v.events as string | undefined,
+        output: output as Output,
+        concurrency,
+      };
     }
     case 'schema':
       noMore(0);

@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { dockerodeOptions, parseDockerEndpoint } from '../transports/docker/endpoint.js';
 import { reapStaleEphemeral } from '../transports/docker/ephemeral.js';
 import { EXIT } from './exit-codes.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export async function cleanupDocker(all: boolean, io: Io): Promise<number> {
   const parsed = parseDockerEndpoint(undefined, process.env);

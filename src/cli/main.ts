@@ -37,6 +37,11 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       io.stderr.write(`chopsticks: ${e.message}\n`);
       return EXIT.usage;
     }
+    // A secret that cannot be read (unset variable, missing file): nothing was run.
+    if (e instanceof Error && e.name === 'SecretReadError') {
+      io.stderr.write(`chopsticks: ${e.message}; nothing was run and no host was contacted\n`);
+      return EXIT.usage;
+    }
     io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
     return EXIT.internal;
   }
@@ -57,7 +62,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       let bad = 0;
       for (const file of c.playbooks) {
         try {
-          await planPlaybook(file, { inventory: c.inventory });
+          await planPlaybook(file, { inventory: c.inventory, onWarning: warnTo(io) });
           io.stdout.write(`${file}: valid\n`);
         } catch (e) {
           if (!(e instanceof PlaybookInvalidError)) throw e;
@@ -77,7 +82,7 @@ async function dispatch(c: Command, io: Io): Promise<number> {
       return EXIT.ok;
     }
     case 'hosts': {
-      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars, onWarning: warnTo(io) });
+      const plan = await planPlaybook(c.playbook, { inventory: c.inventory, vars: c.vars, varFiles: c.varFiles, onWarning: warnTo(io) });
       const { selectHosts, formatHostLine } = await import('./hosts-command.js');
       for (const h of selectHosts(plan, c.expr)) io.stdout.write(`${formatHostLine(h)}\n`);
       return EXIT.ok;
@@ -85,6 +90,11 @@ async function dispatch(c: Command, io: Io): Promise<number> {
     case 'cleanup': {
       const { cleanupDocker } = await import('./cleanup-command.js');
       return cleanupDocker(c.all, io);
+    }
+    case 'exec': {
+      const [{ execPlan }, { runCommand }] = await Promise.all([import('./exec-command.js'), import('./run-command.js')]);
+      const plan = await execPlan(c, io);
+      return runCommand({ ...c, cmd: 'run', playbook: c.file, diff: false }, io, plan);
     }
     case 'run': {
       // Loaded only for `run`: reporters, transports and callables are not needed to validate or plan.
@@ -114,6 +124,7 @@ function ignoreClosedPipes(io: Io): void {
   }
 }
 
+/** Warnings go to stderr as `FILE:LINE:COL: warning: ...` and never change the exit code. */
 export function printProblems(problems: readonly PlaybookProblem[], io: Io): void {
   for (const p of problems) io.stderr.write(`${formatProblem(p)}\n`);
   const n = problems.length;

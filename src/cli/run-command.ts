@@ -5,6 +5,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Reporter, RunEvent } from '../run/events.js';
+import type { Plan } from '../compile/plan-types.js';
 import { createReporters } from '../report/index.js';
 import { planPlaybook, runPlan } from '../api.js';
 import type { Command } from './args.js';
@@ -15,8 +16,9 @@ import { warnTo, type Io } from './io.js';
 
 type RunCmd = Extract<Command, { cmd: 'run' }>;
 
-export async function runCommand(c: RunCmd, io: Io): Promise<number> {
-  const compiled = await planPlaybook(c.playbook, { ...c, onWarning: warnTo(io) });
+export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<number> {
+  // `exec` hands in the one-step plan it built (./exec-command.ts).
+  const compiled = prepared ?? (await planPlaybook(c.playbook, { ...c, onWarning: warnTo(io) }));
   const { plan, seed } = c.resume !== undefined ? loadResume(compiled, c.resume) : { plan: compiled, seed: undefined };
 
   const reporters: Reporter[] = await createReporters({

@@ -58,6 +58,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
       ...(step.loop ? { loop: step.loop.value } : {}),
       ...(step.run_once ? { run_once: true } : {}),
       ...(step.phase ? { phase: step.phase } : {}),
+      ...(step.vars ? { vars: step.vars } : {}),
     };
     return kindOf(step.kind).compile(step, base, { readonlyOf }) as PlanStep;
   });
@@ -72,6 +73,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
     ...(playbook.name !== undefined ? { name: playbook.name } : {}),
     baseDir: playbook.baseDir,
     vars: playbook.vars,
+    secrets: playbook.secrets,
     hosts: playbook.hosts,
     groups,
     strategy: playbook.strategy,

@@ -33,8 +33,12 @@ export function formatPlanText(plan: Plan): string {
   }
 
   out.push('', `Hosts (${plan.hosts.length}):`);
-  const width = Math.max(0, ...plan.hosts.map((h) => h.name.length));
-  for (const h of plan.hosts) out.push(`  ${h.name.padEnd(width)}  ${describeHost(h)}`);
+  const rows = hostRows(plan.hosts);
+  const width = Math.max(0, ...rows.map((r) => r.names.length));
+  for (const r of rows) {
+    out.push(`  ${r.names.padEnd(width)}  ${r.text}`);
+    if (r.vars) out.push(`  ${''.padEnd(width)}    vars: ${r.vars}`);
+  }
 
   out.push('', 'Groups:');
   const groups = [{ name: 'all', text: hostList(plan.hosts.map((h) => h.name)) }];
@@ -48,6 +52,41 @@ export function formatPlanText(plan: Plan): string {
   out.push('', 'Steps:');
   for (const s of plan.steps) out.push(...stepLines(s, plan));
   return out.join('\n') + '\n';
+}
+
+/**
+ * Hosts as printed: neighbours from one range key (same position) that differ only by their
+ * name are one row, `web[01-40]  ssh deploy@{host}.example.com`. Vars show where each came from
+ * when host_defaults or group_vars are involved.
+ */
+function hostRows(hosts: readonly HostSpec[]): Array<{ names: string; text: string; vars?: string }> {
+  const rows: Array<{ names: string[]; key: string; text: string; vars?: string }> = [];
+  for (const h of hosts) {
+    const generic = (t: string): string => t.split(h.name).join('{host}');
+    const text = generic(describeHost(h));
+    const vars = varsText(h);
+    const key = `${h.pos.file}:${h.pos.line}:${h.pos.col}\0${text}\0${vars === undefined ? '' : generic(vars)}`;
+    const last = rows[rows.length - 1];
+    if (last && last.key === key) last.names.push(h.name);
+    else rows.push({ names: [h.name], key, text, ...(vars !== undefined ? { vars } : {}) });
+  }
+  return rows.map((r) => {
+    if (r.names.length === 1) return { names: r.names[0]!, text: describeHost(hosts.find((h) => h.name === r.names[0])!), ...(r.vars !== undefined ? { vars: r.vars } : {}) };
+    const vars = r.vars === undefined ? undefined : r.vars.split(r.names[0]!).join('{host}');
+    return { names: foldHostNames(r.names), text: r.text, ...(vars !== undefined ? { vars } : {}) };
+  });
+}
+
+function varsText(h: HostSpec): string | undefined {
+  const names = Object.keys(h.vars);
+  // Shown when host_defaults or group_vars are involved: then where a value came from matters.
+  if (names.length === 0 || !h.sources) return undefined;
+  return names
+    .map((k) => {
+      const from = h.sources?.[`vars.${k}`];
+      return `${k}=${JSON.stringify(h.vars[k])}${from && from !== 'host' ? ` (${from})` : ''}`;
+    })
+    .join(', ');
 }
 
 function hostList(names: string[]): string {
@@ -97,7 +136,8 @@ function stepLines(s: PlanStep, plan: Plan): string[] {
   const add = (k: string, v: string): void => {
     lines.push(`       ${k.padEnd(8)} ${v}`);
   };
-  for (const [k, v] of kindOf(s.kind).describe(s, plan.vars)) add(k, v);
+  for (const [k, v] of kindOf(s.kind).describe(s, s.vars ? { ...plan.vars, ...s.vars } : plan.vars)) add(k, v);
+  if (s.pos.file !== plan.playbook) add('from', `${s.pos.file}:${s.pos.line}`);
   add('on', s.onText);
   if (s.when !== undefined) add('when', JSON.stringify(s.when));
   if (s.loop !== undefined) add('loop', JSON.stringify(typeof s.loop === 'string' ? fillVarsOnly(s.loop, plan.vars) : s.loop));

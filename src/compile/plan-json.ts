@@ -43,7 +43,7 @@ export function planAsData(plan: Plan): Json {
           return [k, { module: c.module, export: c.exportName, readonly: c.readonly }];
         }),
     ),
-    steps: plan.steps.map((s) => stepData(s, plan.vars)),
+    steps: plan.steps.map((s) => ({ ...(stepData(s, plan.vars) as Record<string, Json>), ...(s.pos.file !== plan.playbook ? { origin: `${s.pos.file}:${s.pos.line}` } : {}) })),
   };
 }
 
@@ -82,6 +82,8 @@ function hostData(h: HostSpec): Json {
   }
   if (h.become !== undefined) base.become = h.become;
   base.vars = h.vars;
+  // Which field or var came from host_defaults / group_vars (only when some did).
+  if (h.sources) base.sources = h.sources;
   return base;
 }
 
@@ -113,6 +115,7 @@ function stepData(s: PlanStep, vars: Record<string, Json>): Json {
     ...(s.loop !== undefined ? { loop: s.loop } : {}),
     ...(s.run_once ? { run_once: true } : {}),
     ...(s.phase ? { phase: s.phase } : {}),
-    ...kindOf(s.kind).data(s, vars),
+    ...(s.vars ? { include_vars: s.vars } : {}),
+    ...kindOf(s.kind).data(s, s.vars ? { ...vars, ...s.vars } : vars),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The compiled plan: pure data, deterministic, printable by `plan` and executed by `run`.
  */
-import type { HostSpec, Json, SerialSpec, Strategy } from '../model/playbook.js';
+import type { HostSpec, Json, SecretSource, SerialSpec, Strategy } from '../model/playbook.js';
 import type { HostBounds } from '../lang/group-expr.js';
 import type { PlanStep } from '../steps/index.js';
 
@@ -24,6 +24,8 @@ export interface Plan {
   name?: string;
   baseDir: string;
   vars: Record<string, Json>;
+  /** Declared secrets (sources, never values). */
+  secrets?: Record<string, SecretSource>;
   hosts: HostSpec[];
   groups: PlanGroup[];
   strategy: Strategy;

@@ -74,3 +74,101 @@ function foldNumbers(items: Numbered[]): string {
   }
   return ranges.join(',');
 }
+
+/** More names than this from one range is refused: a typo such as `web[1-1000000]` would hang validation. */
+export const MAX_RANGE_NAMES = 100_000;
+
+export type ExpandResult = { ok: true; names: string[] } | { ok: false; message: string; offset: number };
+
+/** True when a host key is a range (`web[01-40]`) rather than one name. */
+export function isHostRange(key: string): boolean {
+  return key.includes('[');
+}
+
+/**
+ * Inverse of foldHostNames: `web[01-03,7].lan` → web01.lan, web02.lan, web03.lan, web7.lan.
+ * Several brackets multiply (`rack[1-2]-db[1-4]`: rack1-db1 ... rack2-db4, the last bracket
+ * varying fastest). A range `N-M` keeps N's zero padding (`08-10` → 08, 09, 10); it must not
+ * go down (`9-1` is an error). A comma list of items may mix ranges and single numbers.
+ */
+export function expandHostRange(text: string): ExpandResult {
+  const pieces: string[][] = [];
+  let total = 1;
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf('[', i);
+    if (open < 0) {
+      pieces.push([text.slice(i)]);
+      break;
+    }
+    const close = text.indexOf(']', open);
+    if (text.slice(i, open).includes(']')) return { ok: false, message: "']' without '['", offset: text.indexOf(']', i) };
+    if (close < 0) return { ok: false, message: "'[' is not closed; write a range such as web[01-40]", offset: open };
+    pieces.push([text.slice(i, open)]);
+    const body = text.slice(open + 1, close);
+    const values: string[] = [];
+    let at = open + 1;
+    for (const item of body.split(',')) {
+      const m = /^(\d+)(?:-(\d+))?$/.exec(item);
+      if (!m) {
+        return { ok: false, message: `'${item}' is not a number or a range N-M inside [${body}]`, offset: at };
+      }
+      const a = m[1]!;
+      const b = m[2] ?? a;
+      const from = BigInt(a);
+      const to = BigInt(b);
+      if (to < from) return { ok: false, message: `range ${a}-${b} goes down; write ${b}-${a}`, offset: at };
+      const count = to - from + 1n;
+      if ((BigInt(values.length) + count) * BigInt(total) > BigInt(MAX_RANGE_NAMES)) {
+        return { ok: false, message: `the range ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit); split the fleet or narrow the range`, offset: at };
+      }
+      const width = a.length > 1 && a.startsWith('0') ? a.length : 0;
+      for (let n = from; n <= to; n++) values.push(padded(n, width));
+      at += item.length + 1;
+    }
+    total *= values.length;
+    if (total > MAX_RANGE_NAMES) {
+      return { ok: false, message: `the range ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit); split the fleet or narrow the range`, offset: open };
+    }
+    pieces.push(values);
+    i = close + 1;
+  }
+  let names = [''];
+  for (const p of pieces) {
+    if (p.length === 1) names = names.map((n) => n + p[0]);
+    else names = names.flatMap((n) => p.map((v) => n + v));
+  }
+  return { ok: true, names };
+}
+
+/** Every `{host}` in the strings of a host definition replaced by the expanded name (`{{host}}` stays literal). */
+export function fillHostPlaceholder<T>(value: T, name: string): T {
+  if (typeof value === 'string') return value.replace(/(?<!\{)\{host\}(?!\})/g, name) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => fillHostPlaceholder(v, name)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillHostPlaceholder(v, name)])) as T;
+  }
+  return value;
+}
+
+/** A folded list as foldHostNames prints it (`web[01-03],db`): items split at commas outside brackets, each expanded. */
+export function expandHostList(text: string): ExpandResult {
+  const names: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i];
+    if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if ((c === ',' && depth === 0) || c === undefined) {
+      const item = text.slice(start, i);
+      if (item !== '') {
+        const r = expandHostRange(item);
+        if (!r.ok) return { ...r, offset: r.offset + start };
+        names.push(...r.names);
+      }
+      start = i + 1;
+    }
+  }
+  return { ok: true, names };
+}

@@ -25,7 +25,7 @@ export type TemplatePart = { type: 'text'; text: string } | { type: 'ref'; path:
 
 export type ParseTemplateResult = { ok: true; parts: TemplatePart[] } | { ok: false; message: string; offset: number };
 
-export const TEMPLATE_ROOTS = ['host', 'vars', 'hostvars', 'results', 'item'] as const;
+export const TEMPLATE_ROOTS = ['host', 'vars', 'hostvars', 'results', 'item', 'secrets'] as const;
 export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -93,6 +93,8 @@ export interface TemplateEnv {
   results?: Record<string, Json>;
   /** The current item of a step's `loop:`. */
   item?: Json;
+  /** Secret values, only while a run renders a step (docs/language.md#secrets); undefined in plan/validate. */
+  secrets?: Record<string, string>;
 }
 
 export type RenderResult = { ok: true; value: Json } | { ok: false; message: string };
@@ -152,8 +154,14 @@ function resolveRef(path: readonly string[], env: TemplateEnv): { ok: true; valu
       if (env.item === undefined) return fail("{item} exists only in a step with loop:");
       r = follow(env.item, path.slice(1), 'item');
       break;
+    case 'secrets': {
+      const name = path[1];
+      if (env.secrets === undefined) return fail('secrets are read only when a run starts');
+      if (name === undefined || path.length > 2 || !hasOwn(env.secrets, name)) return fail(`no secret '${path.slice(1).join('.')}' is declared`);
+      return { ok: true, value: env.secrets[name]! };
+    }
     default:
-      return fail(`unknown name '${root}'; use host, vars, hostvars or results`);
+      return fail(`unknown name '${root}'; use host, vars, hostvars, results or secrets`);
   }
   return r.ok ? r : fail(r.message);
 }
@@ -244,6 +252,8 @@ export interface TemplateKnown {
   hostvarNames?: ReadonlySet<string>;
   /** The step has a `loop:`, so `{item}` is defined. */
   item?: boolean;
+  /** Declared secret names; when given, `secrets.X` needs X in it. */
+  secrets?: ReadonlySet<string>;
 }
 
 export interface TemplateProblem {
@@ -299,8 +309,14 @@ export function checkTemplate(text: string, known: TemplateKnown): TemplateProbl
       case 'item':
         if (!known.item) add("{item} exists only in a step with loop:");
         break;
+      case 'secrets': {
+        const first = rest[0];
+        if (first === undefined || rest.length > 1) add('a secret is {secrets.NAME}: a string, it has no keys');
+        else if (known.secrets && !known.secrets.has(first)) add(`no secret '${first}' is declared under secrets:${hint(first, known.secrets)}`);
+        break;
+      }
       default:
-        add(`unknown name '${root}'; use host, vars, hostvars or results${hint(root, TEMPLATE_ROOTS)}`);
+        add(`unknown name '${root}'; use host, vars, hostvars, results or secrets${hint(root, TEMPLATE_ROOTS)}`);
     }
   }
   return problems;

@@ -22,6 +22,8 @@ interface HostCommon {
   /** Run every command as this user through `sudo -n -u USER`. */
   become?: string;
   pos: SourcePos;
+  /** Where fields and vars (`vars.NAME`) came from when not all from the host itself: host | host_defaults | group_vars.GROUP. */
+  sources?: Record<string, string>;
 }
 
 export interface LocalHost extends HostCommon {
@@ -104,6 +106,9 @@ export interface CallableRef {
   /** The module's `readonly` export (read at validation time); false when absent. */
   readonly?: boolean;
 }
+
+/** Where a secret's value is read when a run starts (docs/language.md#secrets); `file` is absolute. */
+export type SecretSource = { env: string } | { file: string } | { command: string[] };
 
 export type Strategy = 'linear' | 'free';
 export type SerialSpec = Array<{ count: number } | { percent: number }>;

@@ -72,7 +72,8 @@ export function parseYaml(file: string, text: string): ParsedYaml {
 function compose(tokens: CST.Token[], length: number): Document.Parsed {
   // uniqueKeys: the library compares each key with every earlier one; Structure does it with a Set.
   // logLevel: its warnings (e.g. collection keys) would go to stderr; Structure reports them.
-  const composer = new Composer({ uniqueKeys: false, version: '1.2', logLevel: 'error' });
+  // merge: `<<: *defaults` merge keys (docs/language.md#merge-keys); positions follow them (mergedPair).
+  const composer = new Composer({ uniqueKeys: false, version: '1.2', logLevel: 'error', merge: true });
   let doc: Document.Parsed | undefined;
   for (const d of composer.compose(tokens, true, length)) {
     if (!doc) doc = d;
@@ -240,7 +241,7 @@ export function findOffset(parsed: ParsedYaml, path: JsonPath, which: 'key' | 'v
     const seg = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = pairOf(parsed, node, seg);
+      const pair = pairOf(parsed, node, seg) ?? mergedPair(parsed, node, String(seg));
       if (!pair) return offset;
       if (last && which === 'key') return rangeStart(pair.key) ?? offset;
       node = pair.value;
@@ -264,7 +265,7 @@ export function nodeAt(parsed: ParsedYaml, path: JsonPath): YamlNode | undefined
   for (const seg of path) {
     node = deref(parsed, node);
     if (isMap(node)) {
-      const pair = pairOf(parsed, node, seg);
+      const pair = pairOf(parsed, node, seg) ?? mergedPair(parsed, node, String(seg));
       if (!pair) return undefined;
       node = pair.value;
     } else if (isSeq(node)) {
@@ -322,6 +323,22 @@ export function posInScalar(parsed: ParsedYaml, path: JsonPath, offset: number):
     }
   }
   return findPos(parsed, path, 'value');
+}
+
+/** A key a map takes from `<<: *anchor` (or `<<: [*a, *b]`, first wins): its pair where the anchor defines it. */
+function mergedPair(parsed: ParsedYaml, map: YAMLMap, key: string, depth = 0): Pair | undefined {
+  if (depth > MAX_ALIAS_COUNT) return undefined;
+  for (const p of map.items) {
+    if (!isPair(p) || !isScalar(p.key) || typeof p.key.value !== 'symbol') continue; // the merge key `<<`
+    const v = deref(parsed, p.value);
+    const sources = isSeq(v) ? v.items.map((x) => deref(parsed, x)) : [v];
+    for (const src of sources) {
+      if (!isMap(src)) continue;
+      const hit = src.items.find((q) => isPair(q) && keyString(q.key) === key) ?? mergedPair(parsed, src, key, depth + 1);
+      if (hit) return hit as Pair;
+    }
+  }
+  return undefined;
 }
 
 function deref(parsed: ParsedYaml, node: unknown): unknown {

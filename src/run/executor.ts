@@ -34,7 +34,7 @@ export interface ExecuteOptions {
   resolveCallable(name: string): Promise<Callable>;
   /** `--resume`: only these hosts run, each from its step, with what it registered before. */
   resume?: ResumeSeed;
-  /** Secret values by name, for `template` (read once by the caller when the run starts). */
+  /** Secret values, read when the run started (docs/language.md#secrets). */
   secrets?: Record<string, string>;
 }
 
@@ -290,13 +290,14 @@ class Executor {
     let result = await runHostStep(step, {
       host,
       hostVars: spec.vars,
-      vars: this.plan.vars,
+      vars: step.vars ? { ...this.plan.vars, ...step.vars } : this.plan.vars,
       baseDir: this.plan.baseDir,
       check: this.opts.check,
       diff: this.opts.diff ?? false,
       ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
+      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       runSignal: this.opts.signal,
       session: () => this.session(spec),
       callable: (name) => this.opts.resolveCallable(name),

@@ -62,7 +62,7 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
   const callable = await ctx.callable(step.callable);
   const env: TemplateEnv = templateEnv(ctx);
   const { changed_when: changedWhen, ...templated } = step.args;
-  const rendered = renderArgs(templated, env);
+  const rendered = renderArgs(step.callable === 'shell' && ctx.secrets ? secretsAsEnv(templated, ctx.secrets) : templated, env);
   if (ctx.check && !callable.readonly && !callable.check) {
     // Not run; its value says what would run. Args that need results of steps not run stay as written.
     return { value: { would_run: step.callable, args: rendered.ok ? rendered.value : templated }, changed: true, skipped: true };
@@ -103,6 +103,23 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
     throw new HostError('invalid_result', `${ctx.host}: ${step.callable} returned a value that is not allowed: ${checked.message}`);
   }
   return { value: checked.value, changed: out.changed };
+}
+
+/**
+ * A shell command line is a process's argv on the host (`sh -c CMD`), so a secret never goes
+ * into it: `{secrets.NAME}` becomes `${CHOPSTICKS_SECRET_NAME}` and the value travels in the
+ * command's environment, which the session sets inside its shell without any argv
+ * (transports/shell-session.ts). Write it in double quotes like any shell variable.
+ */
+function secretsAsEnv(args: Record<string, Json>, secrets: Record<string, string>): Record<string, Json> {
+  if (typeof args.cmd !== 'string') return args;
+  const env: Record<string, Json> = { ...(isObj(args.env) ? args.env : {}) };
+  const cmd = args.cmd.replace(/(?<!\{)\{secrets\.([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    if (!Object.prototype.hasOwnProperty.call(secrets, name)) return whole;
+    env[`CHOPSTICKS_SECRET_${name}`] = `{secrets.${name}}`;
+    return `\${{CHOPSTICKS_SECRET_${name}}}`;
+  });
+  return { ...args, cmd, env };
 }
 
 export function preview(v: Json): string {

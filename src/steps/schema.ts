@@ -106,18 +106,35 @@ export const COMMON_STEP_PROPS: Record<string, Record<string, unknown>> = {
   }
 };
 
+/** `include: FILE` (docs/language.md#include): its `on` and `name` apply to every included step. */
+const INCLUDE_STEP = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    include: { type: 'string', minLength: 1, description: 'A YAML file of steps (steps: and optional vars:), relative to this file.' },
+    name: { type: 'string', minLength: 1, description: "Prefixes the included steps' names." },
+    on: { type: 'string', minLength: 1, description: "Intersected with every included step's on." },
+    vars: { type: 'object', description: 'Vars for the included steps only, over the file\'s own vars: defaults.' },
+  },
+};
+
 export function stepSchema(): Record<string, unknown> {
   const properties: Record<string, unknown> = { ...COMMON_STEP_PROPS };
   for (const k of STEP_KINDS) properties[k.kind] = k.schema.key;
   return {
     type: 'object',
-    properties,
-    oneOf: STEP_KINDS.map((k) => ({ required: [k.kind] })),
-    allOf: STEP_KINDS.map((k) => ({
-      if: { required: [k.kind] },
-      then: { properties: k.schema.props, required: k.schema.required },
-    })),
-    unevaluatedProperties: false,
+    // `include: FILE` is not a kind: validation replaces it by the file's steps.
+    if: { required: ['include'] },
+    then: INCLUDE_STEP,
+    else: {
+      properties,
+      oneOf: STEP_KINDS.map((k) => ({ required: [k.kind] })),
+      allOf: STEP_KINDS.map((k) => ({
+        if: { required: [k.kind] },
+        then: { properties: k.schema.props, required: k.schema.required },
+      })),
+      unevaluatedProperties: false,
+    },
   };
 }
 

@@ -34,6 +34,8 @@ export interface StepCommon {
   phase?: 'finally';
   /** Where the step's mapping is in the YAML (`['steps', i]` or `['finally', i]`). */
   path?: JsonPath;
+  /** Vars given by the `include:` this step came from, over the playbook's (docs/language.md#include). */
+  vars?: Record<string, Json>;
 }
 
 /** The compiled form every step shares. */
@@ -53,6 +55,8 @@ export interface PlanStepBase {
   loop?: Json[] | string;
   run_once?: boolean;
   phase?: 'finally';
+  /** Vars given by the `include:` this step came from, over the playbook's. */
+  vars?: Record<string, Json>;
 }
 
 /** JSON Schema of a kind's own keys; composed into schema/playbook.schema.json (src/steps/schema.ts). */
@@ -111,14 +115,14 @@ export interface PerformContext {
   diff: boolean;
   maxResult: number;
   results: Record<string, Json>;
+  /** Secret values of the run (read when it started); see ./run-callable.ts for how they travel. */
+  secrets?: Record<string, string>;
   session(): Promise<HostSession>;
   callable(name: string): Promise<Callable>;
   onStderr(text: string): void;
   onProgress(bytes: number, total: number | null): void;
   /** The current item of a `loop:` (templates see `{item}`). */
   item?: Json;
-  /** Secret values by name, for templates (`{{ secrets.NAME }}`); absent when the run has none. */
-  secrets?: Record<string, string>;
 }
 
 export interface StepOutcome extends CallOutcome {

@@ -349,19 +349,24 @@ export class ShellSession implements HostSession {
 
   private commandLine(seq: number, argv: string[], opts: RunOptions): string {
     let words = argv;
+    let exports = '';
     if (opts.env !== undefined && Object.keys(opts.env).length > 0) {
-      const assigns = Object.entries(opts.env).map(([k, v]) => {
+      const entries = Object.entries(opts.env);
+      for (const [k] of entries) {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
           throw new HostError('failed', `${this.name}: invalid environment variable name ${JSON.stringify(k)}`);
         }
-        return `${k}=${v}`;
-      });
-      words = ['env', ...assigns, ...words];
+      }
+      // Exported by the job's own subshell: values (secrets among them) are in no process's
+      // argv. sudo resets the environment, so with become they go through `env K=V` after it.
+      if (opts.become === undefined) exports = entries.map(([k, v]) => `${k}=${shQuote(v)}; export ${k}; `).join('');
+      else words = ['env', ...entries.map(([k, v]) => `${k}=${v}`), ...words];
     }
     if (opts.become !== undefined) words = ['sudo', '-n', '-u', opts.become, '--', ...words];
     // `exec` makes a name like `cd` or `exit` run as the program, never as a shell builtin.
     let inner = `exec ${shJoin(words)}`;
     if (opts.cwd !== undefined) inner = `cd ${shQuote(opts.cwd)} && ${inner}`;
+    inner = `${exports}${inner}`;
     const group = `( ${inner} )`;
     const job = opts.stdin === undefined ? `${group} </dev/null &` : `${stdinFeeder(opts.stdin)} | ${group} &`;
     const t = `${this.token}:${seq}`;

@@ -21,6 +21,8 @@ export interface LoadOptions {
   inventory?: string[];
   /** `--var K=V` overrides (string values). */
   vars?: Record<string, string>;
+  /** `--var @FILE`: YAML or JSON files of typed vars, over `vars_files:`, under `--var K=V`. */
+  varFiles?: string[];
   /** `--limit EXPR`: checked here, intersected with every step's targets by the compiler. */
   limit?: string;
 }
@@ -28,16 +30,16 @@ export interface LoadOptions {
 export interface LoadResult {
   playbook?: Playbook;
   problems: PlaybookProblem[];
-  /** Things worth saying that do not stop the run (an unknown --var name). */
-  warnings?: string[];
+  /** Non-fatal: printed as `FILE:LINE:COL: warning: ...`, never a reason to refuse the playbook. */
+  warnings: PlaybookProblem[];
 }
 
 export const RULES: readonly Rule[] = [checkHosts, checkGroups, checkStepRefs, checkStepKinds];
 
 export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const problems: PlaybookProblem[] = [];
-  const loaded = await loadSources(file, opts.inventory ?? [], problems);
-  if (!loaded) return { problems: dedupe(problems) };
+  const loaded = await loadSources(file, opts.inventory ?? [], problems, opts.varFiles ?? []);
+  if (!loaded) return { problems: dedupe(problems), warnings: [] };
   const model = normalise(loaded, opts.vars ?? {}, problems);
   const add: Parameters<Rule>[1] = (code, message, pos) => problems.push({ code, message, pos });
   for (const rule of RULES) rule(model, add);
@@ -46,7 +48,7 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
     if (expr) model.playbook.limit = { text: opts.limit, expr };
   }
   const all = dedupe(problems);
-  const warnings = unknownVarWarnings(loaded, opts.vars ?? {});
+  const warnings = [...dedupe(loaded.warnings), ...unknownVarWarnings(loaded, opts.vars ?? {})];
   return all.length ? { problems: all, warnings } : { playbook: model.playbook, problems: [], warnings };
 }
 
@@ -54,7 +56,7 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
  * A --var the playbook neither declares (vars: of the playbook or its inventories) nor reads
  * ({vars.NAME} anywhere in its text) is most likely misspelt: say so, with the closest name.
  */
-function unknownVarWarnings(loaded: Loaded, cliVars: Record<string, string>): string[] {
+function unknownVarWarnings(loaded: Loaded, cliVars: Record<string, string>): PlaybookProblem[] {
   const known = new Set<string>();
   for (const doc of [...loaded.inventories, loaded.src]) {
     const v = (doc.value as { vars?: unknown } | undefined)?.vars;
@@ -65,7 +67,8 @@ function unknownVarWarnings(loaded: Loaded, cliVars: Record<string, string>): st
     .filter((name) => !known.has(name))
     .map((name) => {
       const hint = closest(name, known);
-      return `--var ${name}: the playbook has no variable '${name}'${hint ? `; did you mean '${hint}'?` : known.size ? ` (it has: ${[...known].join(', ')})` : ''}`;
+      const message = `--var ${name}: the playbook has no variable '${name}'${hint ? `; did you mean '${hint}'?` : known.size ? ` (it has: ${[...known].join(', ')})` : ''}`;
+      return { code: 'unknown_name' as const, message, pos: { file: '--var', line: 1, col: 1 } };
     });
 }
 

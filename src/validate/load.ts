@@ -12,6 +12,9 @@ import { findPos, parseYaml, type ParsedYaml } from '../parse/parse-yaml.js';
 import { builtinSignature } from './builtin-signatures.js';
 import { loadCustomCallableInfo, splitCallableSpec, type CustomCallableInfo } from './custom-callables.js';
 import { checkSchema } from './schema-check.js';
+import { expandIncludes, type StepSource } from './includes.js';
+import { convertAnsibleYaml, convertIni, inventoryFormat } from './ansible-inventory.js';
+import type { Json } from '../model/playbook.js';
 
 export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -34,6 +37,12 @@ export interface Loaded {
   pb: Obj;
   /** Inventory documents in the order they merge (the playbook's own `inventory:` first). */
   inventories: ParsedYaml[];
+  /** `vars_files:` then `--var @FILE` values, in the order they apply (later wins). */
+  varsFiles: Array<Record<string, Json>>;
+  /** The steps with every `include:` replaced by the included file's steps (./includes.ts). */
+  steps: StepSource[];
+  /** Non-fatal findings (printed as `FILE:LINE:COL: warning: ...`; `validate` still passes). */
+  warnings: PlaybookProblem[];
   callables: CustomCallable[];
   /** What is at a local path (put sources), looked up once per path. */
   localPath(path: string): 'file' | 'folder' | 'missing' | 'other';
@@ -41,7 +50,7 @@ export interface Loaded {
 
 const at = (file: string): SourcePos => ({ file, line: 1, col: 1 });
 
-async function readSource(file: string, problems: PlaybookProblem[], blame: SourcePos, what: string): Promise<ParsedYaml | undefined> {
+export async function readSource(file: string, problems: PlaybookProblem[], blame: SourcePos, what: string): Promise<ParsedYaml | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -59,7 +68,12 @@ async function readSource(file: string, problems: PlaybookProblem[], blame: Sour
   return parsed;
 }
 
-export async function loadSources(file: string, inventory: readonly string[], problems: PlaybookProblem[]): Promise<Loaded | undefined> {
+export async function loadSources(
+  file: string,
+  inventory: readonly string[],
+  problems: PlaybookProblem[],
+  cliVarFiles: readonly string[] = [],
+): Promise<Loaded | undefined> {
   const src = await readSource(file, problems, at(file), 'playbook');
   if (!src || src.value === undefined) return undefined;
   if (!isObj(src.value)) {
@@ -83,11 +97,12 @@ export async function loadSources(file: string, inventory: readonly string[], pr
   });
   for (const p of inventory) invPaths.push({ path: resolve(p), blame: at(p) });
   const inventories: ParsedYaml[] = [];
+  const warnings: PlaybookProblem[] = [];
   const seen = new Set<string>();
   for (const { path, blame } of invPaths) {
     if (seen.has(resolve(path))) continue;
     seen.add(resolve(path));
-    const inv = await readSource(path, problems, blame, 'inventory file');
+    const inv = await readInventory(path, problems, warnings, blame);
     if (!inv || inv.value === undefined || inv.value === null) continue;
     if (!isObj(inv.value)) {
       problems.push({ code: 'schema', message: 'an inventory file is a mapping with hosts, groups and vars', pos: findPos(inv, []) });
@@ -96,6 +111,19 @@ export async function loadSources(file: string, inventory: readonly string[], pr
     problems.push(...checkSchema(inv, inv.value, 'inventory'));
     inventories.push(inv);
   }
+
+  const varsFiles: Array<Record<string, Json>> = [];
+  const vfList = Array.isArray(pb.vars_files) ? pb.vars_files : [];
+  for (const [i, p] of vfList.entries()) {
+    if (typeof p !== 'string') continue;
+    const vars = await readVarsFile(resolve(baseDir, p), findPos(src, ['vars_files', i]), problems);
+    if (vars) varsFiles.push(vars);
+  }
+  for (const p of cliVarFiles) {
+    const vars = await readVarsFile(resolve(p), at(`--var @${p}`), problems);
+    if (vars) varsFiles.push(vars);
+  }
+  const steps = await expandIncludes(src, problems);
 
   const callables = await loadCallables(src, pb.callables, baseDir, problems);
   const seenPaths = new Map<string, 'file' | 'folder' | 'missing' | 'other'>();
@@ -106,6 +134,9 @@ export async function loadSources(file: string, inventory: readonly string[], pr
     src,
     pb,
     inventories,
+    varsFiles,
+    steps,
+    warnings,
     callables,
     localPath(path) {
       let kind = seenPaths.get(path);
@@ -116,6 +147,41 @@ export async function loadSources(file: string, inventory: readonly string[], pr
       return kind;
     },
   };
+}
+
+/** An inventory file: ours, or Ansible's INI or YAML (told apart by content, ./ansible-inventory.ts). */
+async function readInventory(path: string, problems: PlaybookProblem[], warnings: PlaybookProblem[], blame: SourcePos): Promise<ParsedYaml | undefined> {
+  const own: PlaybookProblem[] = [];
+  const parsed = await readSource(path, own, blame, 'inventory file');
+  if (!parsed) {
+    problems.push(...own);
+    return undefined;
+  }
+  const format = inventoryFormat(parsed);
+  if (format === 'chopsticks') {
+    problems.push(...own);
+    return parsed;
+  }
+  const converted = format === 'ansible-ini' ? convertIni(parsed.file, parsed.text, problems) : convertAnsibleYaml(parsed, problems);
+  warnings.push(...converted.warnings);
+  return converted.doc;
+}
+
+/** A `vars_files:` entry or `--var @FILE`: a YAML or JSON mapping of typed vars. */
+async function readVarsFile(path: string, blame: SourcePos, problems: PlaybookProblem[]): Promise<Record<string, Json> | undefined> {
+  const doc = await readSource(path, problems, blame, 'vars file');
+  if (!doc || doc.value === undefined) return undefined;
+  if (doc.value === null) return {};
+  if (!isObj(doc.value)) {
+    problems.push({ code: 'schema', message: 'a vars file is a mapping of NAME: value', pos: findPos(doc, []) });
+    return undefined;
+  }
+  for (const k of Object.keys(doc.value)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      problems.push({ code: 'schema', message: `'${k}' is not a valid variable name: use letters, digits and '_'`, pos: findPos(doc, [k], 'key') });
+    }
+  }
+  return doc.value as Record<string, Json>;
 }
 
 function lookPath(path: string): 'file' | 'folder' | 'missing' | 'other' {

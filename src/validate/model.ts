@@ -4,7 +4,7 @@
  */
 import type { GroupExpr } from '../lang/group-expr.js';
 import type { Step } from '../steps/index.js';
-import type { CallableRef, GroupDef, HostSpec, Json, SerialSpec, Strategy } from '../model/playbook.js';
+import type { CallableRef, GroupDef, HostSpec, Json, SecretSource, SerialSpec, Strategy } from '../model/playbook.js';
 
 export type { Step, StepKind } from '../steps/index.js';
 
@@ -18,6 +18,8 @@ export interface Playbook {
   sha256: string;
   name?: string;
   vars: Record<string, Json>;
+  /** Declared secrets; their values are read by `run` only. */
+  secrets: Record<string, SecretSource>;
   /** In definition order (inventory hosts first, then the playbook's). */
   hosts: HostSpec[];
   groups: GroupDef[];

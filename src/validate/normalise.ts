@@ -8,17 +8,24 @@ import type { PlaybookProblem, ProblemCode, SourcePos } from '../errors.js';
 import { parseDuration, parseSize } from '../lang/durations.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 import { parseGroupExpr } from '../lang/groups.js';
-import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SerialSpec, StepPolicy } from '../model/playbook.js';
+import { resolve } from 'node:path';
+import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SecretSource, SerialSpec, StepPolicy } from '../model/playbook.js';
 import type { Playbook, Step } from './model.js';
 import { findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { STEP_KINDS } from '../steps/index.js';
+import type { StepSource } from './includes.js';
 import type { StepCommon } from '../steps/types.js';
+import { closest } from '../lang/groups.js';
+import { resolveTargets } from '../lang/targets.js';
+import { addDefaults, emptyDefaults, expandHostKeys, mergeVars, withDefaults, type RawHost } from './fleet.js';
 import { buildHost, sameHost, stableJson } from './host-specs.js';
 import { isObj, type Loaded, type Obj } from './load.js';
 
 export interface HostEntry {
   spec: HostSpec;
   src: ParsedYaml;
+  /** The key that defined it (a range key such as `web[01-40]` defines many hosts). */
+  key: string;
 }
 
 /** One parsed piece of a group's definition: the whole string, or one list member. */
@@ -42,8 +49,12 @@ export interface Normalised {
   loaded: Loaded;
   hosts: Map<string, HostEntry>;
   groups: Map<string, GroupEntry>;
-  /** The raw `steps:` list (a broken step still names its register and group for hints). */
+  /** The raw steps, includes expanded (a broken step still names its register and group for hints). */
   rawSteps: unknown[];
+  /** Where each step of rawSteps (and of playbook.steps, same index) was written. */
+  stepSources: StepSource[];
+  /** Each step's `on` in pieces as written (its own, then its includes'), for positions. */
+  onParts: Array<Array<{ expr: GroupExpr; src: ParsedYaml; path: JsonPath }>>;
 }
 
 export function normalise(loaded: Loaded, cliVars: Record<string, string>, problems: PlaybookProblem[]): Normalised {
@@ -53,7 +64,14 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
   const hosts = new Map<string, HostEntry>();
   const groups = new Map<string, GroupEntry>();
   const vars: Record<string, Json> = {};
+  const rawHosts: RawHost[] = [];
+  const ownVars = new Map<string, Record<string, Json>>();
+  const defaults = emptyDefaults();
+  const groupVars = new Map<string, { vars: Record<string, Json>; doc: ParsedYaml }>();
   for (const doc of [...loaded.inventories, loaded.src]) addInventoryDoc(doc);
+  addHosts();
+  applyGroupVars();
+  for (const vf of loaded.varsFiles) Object.assign(vars, vf);
   for (const [k, v] of Object.entries(cliVars)) vars[k] = v;
 
   const { src, pb } = loaded;
@@ -64,9 +82,9 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     pos: c.pos,
     ...(c.info ? { readonly: c.info.readonly } : {}),
   }));
-  const mainSteps = Array.isArray(pb.steps) ? (pb.steps as unknown[]) : [];
-  // `finally:` steps follow `steps` in one index space (registers and positions stay unique).
-  const rawSteps = [...mainSteps, ...(Array.isArray(pb.finally) ? (pb.finally as unknown[]) : [])];
+  const stepSources = loaded.steps;
+  const rawSteps = stepSources.map((s) => s.raw);
+  const onParts: Normalised['onParts'] = [];
   const playbook: Playbook = {
     version: 1,
     file: loaded.file,
@@ -74,6 +92,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     sha256: loaded.sha256,
     ...(typeof pb.name === 'string' ? { name: pb.name } : {}),
     vars,
+    secrets: secrets(),
     hosts: [...hosts.values()].map((h) => h.spec),
     groups: [...groups.values()].map((g) => g.def),
     callables,
@@ -81,22 +100,18 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     ...(pb.serial !== undefined ? { serial: serial(pb.serial) } : {}),
     steps: buildSteps(),
   };
-  return { playbook, loaded, hosts, groups, rawSteps };
+  return { playbook, loaded, hosts, groups, rawSteps, stepSources, onParts };
 
   function addInventoryDoc(doc: ParsedYaml): void {
     const v = doc.value as Obj;
     if (isObj(v.vars)) Object.assign(vars, v.vars);
-    if (isObj(v.hosts)) {
-      for (const [name, raw] of Object.entries(v.hosts)) {
-        const pos = findPos(doc, ['hosts', name], 'key');
-        const spec = buildHost(name, raw, pos, (sub, which) => findPos(doc, ['hosts', name, ...sub], which ?? 'value'), problems);
-        if (!spec) continue;
-        const prev = hosts.get(name);
-        if (!prev) {
-          hosts.set(name, { spec, src: doc });
-        } else if (!sameHost(prev.spec, spec)) {
-          conflict('host', name, prev.spec.pos, pos, 'with different settings');
-        }
+    if (isObj(v.hosts)) rawHosts.push(...expandHostKeys(doc, v.hosts, problems));
+    addDefaults(defaults, v.host_defaults, doc.file);
+    if (isObj(v.group_vars)) {
+      for (const [g, gv] of Object.entries(v.group_vars)) {
+        if (!isObj(gv)) continue;
+        const prev = groupVars.get(g);
+        groupVars.set(g, { vars: { ...prev?.vars, ...(gv as Record<string, Json>) }, doc });
       }
     }
     if (isObj(v.groups)) {
@@ -108,6 +123,52 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
         if (!prev) groups.set(name, entry);
         else if (stableJson(prev.raw) !== stableJson(raw)) conflict('group', name, prev.def.pos, pos, 'differently');
       }
+    }
+  }
+
+  function addHosts(): void {
+    for (const h of rawHosts) {
+      const { name, key, doc, pos } = h;
+      const filled = withDefaults(h, defaults, problems);
+      if (!filled) continue;
+      const spec = buildHost(name, filled.raw, pos, (sub, which) => findPos(doc, ['hosts', key, ...sub], which ?? 'value'), problems);
+      if (!spec) continue;
+      const own = isObj(h.raw) && isObj(h.raw.vars) ? (h.raw.vars as Record<string, Json>) : {};
+      spec.vars = mergeVars(own, defaults.vars, [], filled.sources);
+      if (Object.values(filled.sources).some((s) => s !== 'host')) spec.sources = filled.sources;
+      const prev = hosts.get(name);
+      if (!prev) {
+        hosts.set(name, { spec, src: doc, key });
+        ownVars.set(name, own);
+      } else if (!sameHost(prev.spec, spec)) {
+        conflict('host', name, prev.spec.pos, pos, 'with different settings');
+      }
+    }
+  }
+
+  /** group_vars: each static group's members get its vars, under their own (see ./fleet.ts). */
+  function applyGroupVars(): void {
+    if (groupVars.size === 0) return;
+    const names = [...hosts.keys()];
+    const resolved = resolveTargets({ hosts: names, groups: [...groups.values()].map((g) => ({ name: g.def.name, expr: g.def.parsed })), steps: [] });
+    const order = ['all', ...groups.keys()];
+    const members = new Map([...resolved.groups].map(([g, b]) => [g, new Set(b.upper)]));
+    for (const [g, { doc }] of groupVars) {
+      if (!order.includes(g)) {
+        const hint = closest(g, order);
+        add('unknown_name', `group_vars: '${g}' is not a group${hint ? `; did you mean '${hint}'?` : ''} (group_vars apply to groups defined under groups:)`, findPos(doc, ['group_vars', g], 'key'));
+      }
+    }
+    for (const entry of hosts.values()) {
+      const spec = entry.spec;
+      const layers = order
+        .filter((g) => groupVars.has(g) && (g === 'all' || members.get(g)?.has(spec.name)))
+        .map((g) => ({ group: g, vars: groupVars.get(g)!.vars }));
+      if (layers.length === 0) continue;
+      const own = ownVars.get(spec.name) ?? {};
+      const sources = { ...(spec.sources ?? {}) };
+      spec.vars = mergeVars(own, defaults.vars, layers, sources);
+      spec.sources = sources;
     }
   }
 
@@ -148,6 +209,18 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     return { def, src: doc, raw, parts };
   }
 
+  function secrets(): Record<string, SecretSource> {
+    const out: Record<string, SecretSource> = {};
+    if (!isObj(pb.secrets)) return out;
+    for (const [name, s] of Object.entries(pb.secrets)) {
+      if (!isObj(s)) continue;
+      if (typeof s.env === 'string') out[name] = { env: s.env };
+      else if (typeof s.file === 'string') out[name] = { file: resolve(loaded.baseDir, s.file) };
+      else if (Array.isArray(s.command) && s.command.every((w) => typeof w === 'string')) out[name] = { command: s.command as string[] };
+    }
+    return out;
+  }
+
   function serial(raw: unknown): SerialSpec {
     const one = (v: unknown): SerialSpec[number] | undefined =>
       typeof v === 'number' ? { count: v } : typeof v === 'string' && v.endsWith('%') ? { percent: Number(v.slice(0, -1)) } : undefined;
@@ -164,9 +237,10 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     return out;
   }
 
-  function policy(d: Obj, s: Obj, path: JsonPath): StepPolicy {
+  function policy(d: Obj, s: Obj, path: JsonPath, stepSrc: ParsedYaml = src): StepPolicy {
     const pick = (k: string): unknown => (k in s ? s[k] : d[k]);
     const where = (k: string): JsonPath => (k in s ? [...path, k] : ['defaults', k]);
+    const docOf = (k: string): ParsedYaml => (k in s ? stepSrc : src);
     const dur = (k: string): number | undefined => {
       const v = pick(k);
       return typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
@@ -178,7 +252,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     };
     const timeout = dur('timeout');
     if (timeout !== undefined) {
-      if (timeout === 0) add('schema', 'timeout: 0 would fail every host at once; give a duration such as "60s" or leave it out', findPos(src, where('timeout')));
+      if (timeout === 0) add('schema', 'timeout: 0 would fail every host at once; give a duration such as "60s" or leave it out', findPos(docOf('timeout'), where('timeout')));
       out.timeout_ms = timeout;
     }
     const mf = pick('max_failures');
@@ -186,7 +260,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     if (typeof mf === 'number') max = { count: mf };
     else if (typeof mf === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(mf)) {
       max = { percent: Number(mf.slice(0, -1)) };
-      if (max.percent > 100) add('schema', `max_failures: "${mf}" is more than 100%; use at most "100%"`, findPos(src, where('max_failures')));
+      if (max.percent > 100) add('schema', `max_failures: "${mf}" is more than 100%; use at most "100%"`, findPos(docOf('max_failures'), where('max_failures')));
     }
     if (max) out.max_failures = max;
     if (typeof pick('become') === 'string') out.become = pick('become') as string;
@@ -196,7 +270,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     const mr = pick('max_result');
     if (typeof mr === 'number' || typeof mr === 'string') {
       const bytes = parseSize(mr);
-      if (bytes === undefined) add('schema', `max_result: ${JSON.stringify(mr)} is not a size; give bytes (1048576) or a size such as "4MiB"`, findPos(src, where('max_result')));
+      if (bytes === undefined) add('schema', `max_result: ${JSON.stringify(mr)} is not a size; give bytes (1048576) or a size such as "4MiB"`, findPos(docOf('max_result'), where('max_result')));
       else out.max_result = bytes;
     }
     return out;
@@ -205,10 +279,9 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
   function buildSteps(): Step[] {
     const defaults = isObj(pb.defaults) ? pb.defaults : {};
     const steps: Step[] = [];
-    rawSteps.forEach((raw, index) => {
+    stepSources.forEach(({ raw, src, path, ons, names, vars: incVars, phase }, index) => {
+      onParts[index] = [];
       if (!isObj(raw)) return;
-      const inFinally = index >= mainSteps.length;
-      const path: JsonPath = inFinally ? ['finally', index - mainSteps.length] : ['steps', index];
       const pos = findPos(src, path);
       const loc = (k: string): Located<string> | undefined =>
         typeof raw[k] === 'string' ? { value: raw[k], pos: findPos(src, [...path, k]) } : undefined;
@@ -217,15 +290,38 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       if (!def) return; // reported by the schema
 
       const onText = loc('on') ?? { value: 'all', pos };
-      const parsed = parseGroupExpr(onText.value);
+      let parsed = parseGroupExpr(onText.value);
       if (!parsed.ok) add('group_expr', `on: ${parsed.message}`, posInScalar(src, [...path, 'on'], parsed.offset));
+      else if (loc('on')) onParts[index]!.push({ expr: parsed.expr, src, path: [...path, 'on'] });
+      // An include's `on` narrows each included step: (include's on) & (step's on).
+      let onValue = onText.value;
+      // A step without its own `on` takes its include's as is (not `web & all`).
+      let implicitAll = loc('on') === undefined;
+      for (const inc of [...ons].reverse()) {
+        const p = parseGroupExpr(inc.text);
+        if (!p.ok) {
+          add('group_expr', `on: ${p.message}`, posInScalar(inc.src, inc.path, p.offset));
+          parsed = p;
+          continue;
+        }
+        onParts[index]!.push({ expr: p.expr, src: inc.src, path: inc.path });
+        if (implicitAll) {
+          implicitAll = false;
+          onValue = inc.text;
+          if (parsed.ok) parsed = p;
+          continue;
+        }
+        onValue = `(${inc.text}) & (${onValue})`;
+        if (parsed.ok) parsed = { ok: true, expr: { type: 'binary', op: '&', left: p.expr, right: parsed.expr, pos: 0 } };
+      }
       const register = loc('register');
+      const ownName = loc('name')?.value ?? `${def.kind} ${typeof raw[def.kind] === 'string' ? (raw[def.kind] as string) : JSON.stringify(raw[def.kind])}`;
       const common: StepCommon = {
         index,
-        name: loc('name')?.value ?? `${def.kind} ${typeof raw[def.kind] === 'string' ? (raw[def.kind] as string) : JSON.stringify(raw[def.kind])}`,
-        on: { ...onText, ...(parsed.ok ? { expr: parsed.expr } : {}) },
+        name: [...names, ownName].join(': '),
+        on: { ...onText, value: onValue, ...(parsed.ok ? { expr: parsed.expr } : {}) },
         ...(register ? { register } : {}),
-        policy: policy(defaults, raw, path),
+        policy: policy(defaults, raw, path, src),
         pos,
         path,
         ...(raw.when !== undefined ? { when: { value: raw.when as Json, pos: findPos(src, [...path, 'when']) } } : {}),
@@ -233,7 +329,8 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
           ? { loop: { value: raw.loop as Json[] | string, pos: findPos(src, [...path, 'loop']) } }
           : {}),
         ...(raw.run_once === true ? { run_once: true } : {}),
-        ...(inFinally ? { phase: 'finally' as const } : {}),
+        ...(phase ? { phase } : {}),
+        ...(Object.keys(incVars).length ? { vars: incVars } : {}),
       };
       const step = def.build(raw, common, { loc, pos: (sub, which) => findPos(src, [...path, ...sub], which) });
       if (step) steps.push(step as Step);

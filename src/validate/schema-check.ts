@@ -22,7 +22,7 @@ export type { DocKind } from './value-checks.js';
 
 const SCHEMA_URL = new URL('../../schema/playbook.schema.json', import.meta.url);
 
-let compiled: { playbook: ValidateFunction; inventory: ValidateFunction; schema: SchemaJson } | undefined;
+let compiled: { playbook: ValidateFunction; inventory: ValidateFunction; include: ValidateFunction; schema: SchemaJson } | undefined;
 
 interface SchemaJson {
   $id: string;
@@ -71,19 +71,21 @@ function validators(): NonNullable<typeof compiled> {
   const schema = loadPlaybookSchema();
   let playbook: ValidateFunction | undefined;
   let inventory: ValidateFunction | undefined;
+  let include: ValidateFunction | undefined;
   {
     const pre = precompiled();
-    if (pre) ({ playbook, inventory } = pre);
+    if (pre) ({ playbook, inventory, include } = pre);
   }
-  if (!playbook || !inventory) {
+  if (!playbook || !inventory || !include) {
     const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => AjvLike };
     const ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true });
     ajv.addSchema(schema);
     playbook = ajv.getSchema(schema.$id);
     inventory = ajv.getSchema(`${schema.$id}#/$defs/inventory`);
+    include = ajv.getSchema(`${schema.$id}#/$defs/include`);
   }
-  if (!playbook || !inventory) throw new Error('internal: playbook schema failed to compile');
-  compiled = { playbook, inventory, schema };
+  if (!playbook || !inventory || !include) throw new Error('internal: playbook schema failed to compile');
+  compiled = { playbook, inventory, include, schema };
   return compiled;
 }
 
@@ -94,7 +96,7 @@ interface AjvLike {
 
 export function checkSchema(parsed: ParsedYaml, value: unknown, kind: DocKind): PlaybookProblem[] {
   const v = validators();
-  const fn = kind === 'playbook' ? v.playbook : v.inventory;
+  const fn = kind === 'playbook' ? v.playbook : kind === 'include' ? v.include : v.inventory;
   const problems = fn(value) ? [] : translateErrors(parsed, value, fn.errors ?? [], v.schema, kind);
   problems.push(...checkValues(parsed, value, kind));
   return problems.sort((a, b) => a.pos.line - b.pos.line || a.pos.col - b.pos.col);
@@ -121,7 +123,7 @@ function get(value: unknown, path: JsonPath): unknown {
 }
 
 function isStepPath(path: string[], kind: DocKind): boolean {
-  return kind === 'playbook' && path.length === 2 && path[0] === 'steps';
+  return kind !== 'inventory' && path.length === 2 && path[0] === 'steps';
 }
 function isHostPath(path: string[]): boolean {
   return path.length === 2 && path[0] === 'hosts';
@@ -204,7 +206,7 @@ function translateErrors(
             'value',
             'schema',
             present.length === 0
-              ? 'a step needs one of call, filter, put or fetch'
+              ? 'a step needs one of call, filter, put or fetch (or include: FILE)'
               : `a step has more than one of call, filter, put, fetch (${present.join(', ')}); split it into one step each`,
           );
         } else push(path, 'value', 'schema', `${describe(path)} ${e.message ?? 'is invalid'}`);
@@ -350,7 +352,7 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
   let where = '';
   if (path.length === 0) {
     allowed = Object.keys(kind === 'playbook' ? schema.properties : (schema.$defs.inventory?.properties ?? {}));
-    where = kind === 'playbook' ? ' at the top of the playbook' : ' in an inventory file (it may hold hosts, groups, vars)';
+    where = kind === 'playbook' ? ' at the top of the playbook' : (kind === 'include' ? ' in an included file (it may hold steps, vars)' : ' in an inventory file (it may hold hosts, groups, host_defaults, group_vars, vars)');
   } else if (isStepPath(path, kind)) {
     const step = get(value, path);
     const present = stepKindsPresent(step);

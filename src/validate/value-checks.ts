@@ -8,7 +8,7 @@ import type { PlaybookProblem } from '../errors.js';
 import { checkDuration } from '../lang/durations.js';
 import { findPos, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 
-export type DocKind = 'playbook' | 'inventory';
+export type DocKind = 'playbook' | 'inventory' | 'include';
 
 
 const STEP_DURATIONS = ['timeout', 'retry_delay'];

@@ -1,25 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldHostNames } from '../../src/lang/hostlist.js';
+import { expandHostList, expandHostRange, fillHostPlaceholder, foldHostNames, MAX_RANGE_NAMES } from '../../src/lang/hostlist.js';
 import { formatDuration, parseDuration, parseSize } from '../../src/lang/durations.js';
 
-/** Inverse of folding, for the round-trip property: expands `p[01-03,7]s` lists. */
 function expand(folded: string): string[] {
-  const out: string[] = [];
-  for (const item of folded.match(/[^,[]+(?:\[[^\]]*\][^,]*)?/g) ?? []) {
-    const m = /^(.*)\[(.*)\](.*)$/.exec(item);
-    if (!m) {
-      out.push(item);
-      continue;
-    }
-    const [, prefix, body, suffix] = m as unknown as [string, string, string, string];
-    for (const r of body.split(',')) {
-      const [a, b = a] = r.split('-') as [string, string?];
-      const width = a.length > 1 && a.startsWith('0') ? a.length : 0;
-      for (let n = Number(a); n <= Number(b!); n++) out.push(`${prefix}${String(n).padStart(width, '0')}${suffix}`);
-    }
-  }
-  return out;
+  const r = expandHostList(folded);
+  if (!r.ok) throw new Error(r.message);
+  return r.names;
 }
 
 describe('foldHostNames', () => {
@@ -55,6 +42,71 @@ describe('foldHostNames', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('folding what a folded list expands to gives the same text (fold output is canonical)', () => {
+    const name = fc
+      .tuple(fc.constantFrom('web', 'db', 'rack1-n', 'h'), fc.integer({ min: 0, max: 120 }), fc.constantFrom(0, 2, 3), fc.constantFrom('', '.lan'))
+      .map(([p, n, w, s]) => `${p}${String(n).padStart(w, '0')}${s}`);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(name, fc.constantFrom('cache', 'db')), { maxLength: 60 }), (names) => {
+        const folded = foldHostNames(names);
+        expect(foldHostNames(expand(folded))).toBe(folded);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('expandHostRange', () => {
+  it.each<[string, string[]]>([
+    ['web1', ['web1']],
+    ['web[1-3]', ['web1', 'web2', 'web3']],
+    ['web[01-03]', ['web01', 'web02', 'web03']],
+    ['node[1-3,7]', ['node1', 'node2', 'node3', 'node7']],
+    ['web[08-10].lan', ['web08.lan', 'web09.lan', 'web10.lan']],
+    ['rack[1-2]-db[1-2]', ['rack1-db1', 'rack1-db2', 'rack2-db1', 'rack2-db2']],
+    ['[1-2]x', ['1x', '2x']],
+  ])('%s', (text, want) => {
+    expect(expandHostRange(text)).toEqual({ ok: true, names: want });
+  });
+
+  it.each<[string, RegExp, number]>([
+    ['web[3-1]', /goes down; write 1-3/, 4],
+    ['web[1-3', /not closed/, 3],
+    ['web[a-c]', /not a number/, 4],
+    ['web[1,,2]', /not a number/, 6],
+    ['web[]', /not a number/, 4],
+    ['web[1-1000000000]', new RegExp(`more than ${MAX_RANGE_NAMES}`), 4],
+    ['a[1-1000]b[1-1000]', new RegExp(`more than ${MAX_RANGE_NAMES}`), 11],
+  ])('%s is refused', (text, msg, offset) => {
+    const r = expandHostRange(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toMatch(msg);
+      expect(r.offset).toBe(offset);
+    }
+  });
+
+  it('any range expands to names that fold to a range expanding to the same names', () => {
+    const item = fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 2, 3));
+    fc.assert(
+      fc.property(fc.constantFrom('web', 'db-', 'n'), fc.array(item, { minLength: 1, maxLength: 4 }), fc.constantFrom('', '.lan'), (p, items, s) => {
+        const body = items.map(([a, len, w]) => `${String(a).padStart(w, '0')}-${String(a + len).padStart(w, '0')}`).join(',');
+        const r = expandHostRange(`${p}[${body}]${s}`);
+        if (!r.ok) throw new Error(r.message);
+        expect(new Set(expand(foldHostNames(r.names)))).toEqual(new Set(r.names));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('{host} in string fields becomes the name; {{host}} stays literal', () => {
+    expect(fillHostPlaceholder({ host: '{host}.example.com', port: 22, vars: { a: ['{host}', '{{host}}'] } }, 'web01')).toEqual({
+      host: 'web01.example.com',
+      port: 22,
+      vars: { a: ['web01', '{{host}}'] },
+    });
   });
 });
 

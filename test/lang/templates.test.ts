@@ -181,7 +181,7 @@ describe('checkTemplate', () => {
       { message: "template {results.dpeloy.rc}: no earlier step has 'register: dpeloy' (did you mean 'deploy'?)", offset: 0 },
     ]);
     expect(check('{hostvars.rak}')[0]!.message).toContain("no host defines var 'rak' (did you mean 'rack'?)");
-    expect(check('{hots}')[0]!.message).toContain("unknown name 'hots'; use host, vars, hostvars or results (did you mean 'host'?)");
+    expect(check('{hots}')[0]!.message).toContain("unknown name 'hots'; use host, vars, hostvars, results or secrets (did you mean 'host'?)");
     expect(check('{host.x}')[0]!.message).toContain("has no 'x'");
     expect(check('{vars.__proto__}')[0]!.message).toContain("no var '__proto__'");
     expect(check('a {vars.x} {results.y}').map((p) => p.offset)).toEqual([2, 11]);

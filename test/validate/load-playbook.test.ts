@@ -196,7 +196,7 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     expect(await problemsOf('invalid/templates.yaml')).toEqual([
       "8:24: template {vars.relase}: no var 'relase' is defined (did you mean 'release'?)",
       "8:38: template {results.os.id}: no earlier step has 'register: os'",
-      "11:31: template {unknown}: unknown name 'unknown'; use host, vars, hostvars or results",
+      "11:31: template {unknown}: unknown name 'unknown'; use host, vars, hostvars, results or secrets",
       "12:14: template {hostvars.rolee}: no host defines var 'rolee' (did you mean 'role'?)",
       "13:21: template {host.name}: {host} is the host's name; it has no 'name'",
       "14:23: unclosed '{' in template (write '{{' for a literal brace)",

@@ -57,7 +57,7 @@ steps:
     const out = check('version: 1\nsteps:\n  - call: ping\n    put: x\n  - name: nothing\n');
     expect(out).toEqual([
       'p.yaml:3:5: a step has more than one of call, filter, put, fetch (call, put); split it into one step each',
-      'p.yaml:5:5: a step needs one of call, filter, put or fetch',
+      'p.yaml:5:5: a step needs one of call, filter, put or fetch (or include: FILE)',
     ]);
   });
 
@@ -101,7 +101,7 @@ steps:
 
   it('inventory documents allow only hosts, groups, vars', () => {
     expect(check('hosts: { a: local }\nsteps: []\n', 'inventory')).toEqual([
-      "p.yaml:2:1: unknown key 'steps' in an inventory file (it may hold hosts, groups, vars); expected one of hosts, groups, vars",
+      "p.yaml:2:1: unknown key 'steps' in an inventory file (it may hold hosts, groups, host_defaults, group_vars, vars); expected one of hosts, groups, host_defaults, group_vars, vars",
     ]);
   });
 

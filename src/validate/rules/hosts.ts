@@ -6,14 +6,14 @@ import { badNameReason } from '../host-specs.js';
 import type { Rule } from './types.js';
 
 export const checkHosts: Rule = (m, add) => {
-  for (const [name, { spec, src }] of m.hosts) {
+  for (const [name, { spec, src, key }] of m.hosts) {
     const reason = badNameReason(name);
     if (reason) add('host_name', `host ${reason}`, spec.pos);
     if (name === 'all') add('ambiguous_name', "'all' is the group of every host; a host cannot be named all", spec.pos);
     const group = m.groups.get(name);
     if (group) add('ambiguous_name', `'${name}' is both a host and a group; rename one of them`, group.def.pos);
     if (spec.transport !== 'ssh' || spec.jump === undefined) continue;
-    const jumpPos = findPos(src, ['hosts', name, 'jump']);
+    const jumpPos = findPos(src, ['hosts', key, 'jump']);
     const target = m.hosts.get(spec.jump);
     if (!target) {
       const hint = closest(spec.jump, [...m.hosts.keys()]);
@@ -30,6 +30,6 @@ export const checkHosts: Rule = (m, add) => {
     return spec?.transport === 'ssh' && spec.jump !== undefined && spec.jump !== h && m.hosts.has(spec.jump) ? [spec.jump] : [];
   };
   for (const cycle of dependencyOrder(m.hosts.keys(), jumpOf).cycles) {
-    add('cycle', `jump hosts form a cycle: ${cycle.join(' -> ')}`, findPos(m.hosts.get(cycle[0]!)!.src, ['hosts', cycle[0]!, 'jump']));
+    add('cycle', `jump hosts form a cycle: ${cycle.join(' -> ')}`, findPos(m.hosts.get(cycle[0]!)!.src, ['hosts', m.hosts.get(cycle[0]!)!.key, 'jump']));
   }
 };

@@ -9,11 +9,34 @@ import { kindOf } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
 import { BUILTIN_NAMES, builtinSignature } from '../builtin-signatures.js';
 import { checkArgs } from '../callable-args.js';
-import type { Rule } from './types.js';
+import type { Rule, AddProblem } from './types.js';
+
+const SECRET_REF = /(?<!\{)\{secrets\./;
+
+/**
+ * A secret must never be in the argv of a process (docs/language.md#secrets): it may be in a
+ * shell `cmd` (it becomes an environment variable), in `env:` and `stdin:`, and in any arg of a
+ * callable that runs on the controller; not in a program's argv.
+ */
+function checkSecretPlaces(callable: string, args: Record<string, Json>, at: (sub: JsonPath) => ReturnType<typeof findPos>, add: AddProblem): void {
+  const argvKeys: Record<string, string[]> = { command: ['argv'], script: ['args', 'interpreter', 'path'], test: ['cmd'] };
+  for (const k of argvKeys[callable] ?? []) {
+    const v = args[k];
+    const items = Array.isArray(v) ? v.map((x, i) => [x, [k, i]] as const) : [[v, [k]] as const];
+    for (const [x, sub] of items) {
+      if (typeof x === 'string' && SECRET_REF.test(x)) {
+        add(
+          'template',
+          `a secret cannot be in ${callable}'s ${k}: it would be in a process's argv, visible in ps on the host; pass it in env: or stdin:, or use shell with "{secrets.NAME}"`,
+          at(sub as JsonPath),
+        );
+      }
+    }
+  }
+}
 
 export const checkStepKinds: Rule = (m, add) => {
   const { playbook, loaded } = m;
-  const src = loaded.src;
   const hostVars = new Map(playbook.hosts.map((h) => [h.name, h.vars]));
   const hostvarNames = new Set<string>();
   for (const h of playbook.hosts) for (const k of Object.keys(h.vars)) hostvarNames.add(k);
@@ -26,10 +49,13 @@ export const checkStepKinds: Rule = (m, add) => {
   const registersBefore = new Set<string>();
   const localHosts = new Set(playbook.hosts.filter((h) => h.transport === 'local').map((h) => h.name));
   let localStepBefore = false;
+  const secretNames = new Set(Object.keys(playbook.secrets));
 
   playbook.steps.forEach((step, i) => {
-    const path: JsonPath = step.path ?? ['steps', step.index];
-    const known: TemplateKnown = { vars: playbook.vars, registers: registersBefore, hostvarNames, item: step.loop !== undefined };
+    // An included step sits in its own file (validate/includes.ts).
+    const { src, path } = m.stepSources[step.index]!;
+    const vars = step.vars ? { ...playbook.vars, ...step.vars } : playbook.vars;
+    const known: TemplateKnown = { vars, registers: registersBefore, hostvarNames, secrets: secretNames, item: step.loop !== undefined };
     const checkRuleAt = (rule: Json, sub: JsonPath, opts?: { result?: boolean }): void => {
       for (const p of checkRule(rule, { ...known, result: opts?.result === true })) add('rule', p.message, findPos(src, [...path, ...sub, ...p.path], 'key'));
     };
@@ -43,6 +69,7 @@ export const checkStepKinds: Rule = (m, add) => {
     };
     const checkCallable = (callable: Located<string>, args: Record<string, Json>): void => {
       checkArgTemplates(args, []);
+      checkSecretPlaces(callable.value, args, (sub) => findPos(src, [...path, 'args', ...sub]), add);
       const builtin = builtinSignature(callable.value);
       const mine = custom.get(callable.value);
       if (!builtin && !mine) {
@@ -70,7 +97,7 @@ export const checkStepKinds: Rule = (m, add) => {
       checkRule: checkRuleAt,
       checkCallable,
       targets: targets.steps[i]!.targets,
-      vars: playbook.vars,
+      vars,
       hostVars: (h) => hostVars.get(h) ?? {},
       baseDir: playbook.baseDir,
       localPath: (p) => loaded.localPath(p),

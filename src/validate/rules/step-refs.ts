@@ -9,7 +9,6 @@ import { isObj } from '../load.js';
 import type { Rule } from './types.js';
 
 export const checkStepRefs: Rule = (m, add) => {
-  const src = m.loaded.src;
   // Names made by steps, to tell "later" from "unknown"; a broken step still counts.
   const registerAt = new Map<string, number>();
   const asAt = new Map<string, number>();
@@ -24,9 +23,10 @@ export const checkStepRefs: Rule = (m, add) => {
 
   for (const step of m.playbook.steps) {
     const index = step.index;
-    const expr = step.on.expr;
-    if (expr) {
-      const at = (offset: number) => posInScalar(src, [...(step.path ?? ['steps', index]), 'on'], offset);
+    // The step's own `on` and those of its includes, each checked where it is written.
+    for (const part of m.onParts[index] ?? []) {
+      const expr = part.expr;
+      const at = (offset: number) => posInScalar(part.src, part.path, offset);
       const known = [...staticNames, ...madeBefore];
       const knownSet = new Set(known);
       for (const n of namesIn(expr)) {

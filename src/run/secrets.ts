@@ -1,0 +1,76 @@
+/**
+ * Secrets (docs/language.md#secrets): read once when a run starts, and masked in everything a
+ * reporter sees. `maskEvent` is applied at the one place every RunEvent passes (api.ts runPlan),
+ * so terminal, plain, JSON report, events file and JUnit all get `***` instead of a value.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { Json, SecretSource } from '../model/playbook.js';
+import type { RunEvent } from './events.js';
+
+export class SecretReadError extends Error {
+  override name = 'SecretReadError';
+}
+
+/** Values by name; a secret that cannot be read stops the run before any host is contacted. */
+export async function readSecrets(sources: Record<string, SecretSource>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [name, s] of Object.entries(sources)) {
+    let value: string;
+    if ('env' in s) {
+      const v = process.env[s.env];
+      if (v === undefined) throw new SecretReadError(`secret '${name}': environment variable ${s.env} is not set`);
+      value = v;
+    } else if ('file' in s) {
+      try {
+        value = (await readFile(s.file, 'utf8')).replace(/\r?\n$/, '');
+      } catch (e) {
+        throw new SecretReadError(`secret '${name}': cannot read ${s.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    } else {
+      value = await new Promise<string>((resolve, reject) => {
+        execFile(s.command[0]!, s.command.slice(1), { encoding: 'utf8', maxBuffer: 1 << 20, timeout: 60_000 }, (err, stdout) => {
+          // Its stderr is not echoed: a failing secret helper may print what it was given.
+          if (err) reject(new SecretReadError(`secret '${name}': command ${s.command[0]} failed (${err.code ?? err.signal ?? 'error'})`));
+          else resolve(stdout.replace(/\r?\n$/, ''));
+        });
+      });
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Replaces every occurrence of any value with `***` in strings, keys included, recursively. */
+export function makeMasker(values: readonly string[]): <T>(v: T) => T {
+  // Longest first, so a value containing another is masked whole; empty values mask nothing.
+  const list = [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
+  if (list.length === 0) return (v) => v;
+  const maskString = (s: string): string => {
+    let out = s;
+    for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
+    return out;
+  };
+  const mask = (v: unknown): unknown => {
+    if (typeof v === 'string') return maskString(v);
+    if (Array.isArray(v)) return v.map(mask);
+    if (v !== null && typeof v === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        Object.defineProperty(o, maskString(k), { value: mask(x), enumerable: true, writable: true, configurable: true });
+      }
+      return o;
+    }
+    return v;
+  };
+  return <T>(v: T) => mask(v) as T;
+}
+
+export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {
+  // The plan holds templates and secret sources, never values: keep it as is (the report's
+  // plan data and resume checks depend on its identity).
+  if (ev.type === 'run_started') return ev;
+  return mask(ev);
+}
+
+export type { Json };

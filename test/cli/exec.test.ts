@@ -1,0 +1,68 @@
+/** `chopsticks exec FILE EXPR -- ARGV` / `--shell CMD` (docs/cli.md#exec) on local hosts. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, ensureBuilt, parseReport, runCli, tempDir, writePlaybook } from './helpers.js';
+
+beforeAll(() => ensureBuilt(), 240_000);
+
+let dir: string;
+afterEach(() => cleanup(dir));
+
+describe('exec', () => {
+  it('runs one argv on the hosts EXPR selects from a playbook (its steps are not run); --json report', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { web1: local, web2: local, db1: local }
+groups: { web: ['web*'] }
+steps:
+  - call: shell
+    args: { cmd: "touch ${join(dir, 'must-not-exist')}" }
+`,
+    );
+    const json = join(dir, 'r.json');
+    const r = await runCli(['exec', pb, 'web', '-o', 'plain', '--json', json, '--', 'sh', '-c', 'echo "hi {x}"; echo $0 >/dev/null']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('exec: sh -c echo "hi {x}"');
+    expect(r.stdout).toMatch(/changed web\[1-2\]: .*hi \{x\}/);
+    const report = parseReport(readFileSync(json, 'utf8'));
+    expect(Object.keys(report.hosts)).toEqual(['web1', 'web2']);
+    expect(report.steps).toHaveLength(1);
+    expect(() => readFileSync(join(dir, 'must-not-exist'))).toThrow();
+  });
+
+  it('--shell on an inventory file (Ansible INI), exit 2 when a host fails, --junit, --limit narrows', async () => {
+    dir = tempDir();
+    const inv = join(dir, 'hosts.ini');
+    writeFileSync(inv, '[web]\nw[1:3] ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
+    const junit = join(dir, 'j.xml');
+    const r = await runCli(['exec', inv, 'web', '--limit', 'all - w3', '-o', 'plain', '--junit', junit, '--shell', 'test "$(hostname)" && [ {{}} ] && exit 4']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/FAILED w\[1-2\]: .*exited 4/);
+    expect(r.stdout).not.toContain('w3');
+    expect(r.stderr).toContain('hosts.ini:2:33: warning: ansible_python_interpreter has no meaning in Chopsticks and is ignored');
+    expect(readFileSync(junit, 'utf8')).toContain('<testsuite');
+  });
+
+  it('validate with an Ansible inventory warns on stderr and still passes', async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'hosts.ini'), 'h1 ansible_connection=local ansible_ssh_extra_args=-v\n');
+    const pb = writePlaybook(dir, 'version: 1\ninventory: hosts.ini\nsteps: [ { call: ping } ]\n');
+    const r = await runCli(['validate', pb]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/hosts\.ini:1:29: warning: ansible_ssh_extra_args has no meaning/);
+  });
+
+  it('usage errors: an unknown name, no command, both forms', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, 'version: 1\nhosts: { a: local }\nsteps: [ { call: ping } ]\n');
+    const unknown = await runCli(['exec', pb, 'nosuch', '--', 'true']);
+    expect(unknown.code).toBe(5);
+    expect(unknown.stderr).toContain("unknown host or group 'nosuch'");
+    expect((await runCli(['exec', pb, 'all'])).code).toBe(5);
+    expect((await runCli(['exec', pb, 'all', '--shell', 'true', '--', 'true'])).code).toBe(5);
+  });
+});
