@@ -37,7 +37,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       io.stderr.write(`chopsticks: ${e.message}\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+    io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e instanceof Error ? e.stack : undefined) ?? String(e)}\n`);
     return EXIT.internal;
   }
 }

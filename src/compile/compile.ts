@@ -55,7 +55,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
       policy: step.policy,
       pos: step.pos,
     };
-    return kindOf(step.kind).compile(step, base, { readonlyOf }) as PlanStep;
+    return kindOf(step.kind).compile(step, base, { readonlyOf });
   });
 
   const callables: Plan['callables'] = {};

@@ -93,8 +93,8 @@ export interface PerformContext {
   results: Record<string, Json>;
   session(): Promise<HostSession>;
   callable(name: string): Promise<Callable>;
-  onStderr(text: string): void;
-  onProgress(bytes: number, total: number | null): void;
+  onStderr: (text: string) => void;
+  onProgress: (bytes: number, total: number | null) => void;
 }
 
 export interface StepOutcome extends CallOutcome {

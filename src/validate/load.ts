@@ -61,7 +61,7 @@ async function readSource(file: string, problems: PlaybookProblem[], blame: Sour
 
 export async function loadSources(file: string, inventory: readonly string[], problems: PlaybookProblem[]): Promise<Loaded | undefined> {
   const src = await readSource(file, problems, at(file), 'playbook');
-  if (!src || src.value === undefined) return undefined;
+  if (src?.value === undefined) return undefined;
   if (!isObj(src.value)) {
     problems.push({ code: 'schema', message: 'a playbook is a mapping with version: 1 and steps: [...]', pos: findPos(src, []) });
     return undefined;
@@ -88,7 +88,7 @@ export async function loadSources(file: string, inventory: readonly string[], pr
     if (seen.has(resolve(path))) continue;
     seen.add(resolve(path));
     const inv = await readSource(path, problems, blame, 'inventory file');
-    if (!inv || inv.value === undefined || inv.value === null) continue;
+    if (inv?.value === undefined || inv.value === null) continue;
     if (!isObj(inv.value)) {
       problems.push({ code: 'schema', message: 'an inventory file is a mapping with hosts, groups and vars', pos: findPos(inv, []) });
       continue;

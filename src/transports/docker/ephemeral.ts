@@ -47,7 +47,7 @@ export async function createEphemeralContainer(docker: Docker, spec: EphemeralSp
     NetworkDisabled: true,
     HostConfig: { NetworkMode: 'none', AutoRemove: false, Init: false },
     abortSignal: spec.abortSignal,
-  } as Docker.ContainerCreateOptions);
+  });
   try {
     await container.start({ abortSignal: spec.abortSignal });
   } catch (err) {
@@ -67,7 +67,7 @@ async function ensureImage(docker: Docker, image: string, abortSignal?: AbortSig
   }
   const stream = await docker.pull(image, { abortSignal });
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
+    docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }> | undefined) => {
       const failed = output?.find((o) => typeof o.error === 'string');
       if (err !== null) reject(err);
       else if (failed !== undefined) reject(new Error(failed.error));
@@ -96,7 +96,7 @@ export async function reapStaleEphemeral(docker: Docker, opts: ReapOptions = {})
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_EPHEMERAL}=1`] } });
   const removed: string[] = [];
   for (const info of list) {
-    const labels = info.Labels ?? {};
+    const labels = (info.Labels as Record<string, string> | null) ?? {}; // the engine sends null for none
     const controller = labels[LABEL_CONTROLLER];
     if (controller !== undefined && controller !== me) continue;
     const pid = Number(labels[LABEL_PID]);

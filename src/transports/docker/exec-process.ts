@@ -26,14 +26,14 @@ export interface ExecTarget {
   lost(err: HostError): void;
 }
 
-type Exit = { code: number | null; signal: string | null };
+interface Exit { code: number | null; signal: string | null }
 
 export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions = {}): RemoteProcess {
   const stdin = new PassThrough();
   const demux = new FrameDemuxer();
   let sock: Duplex | null = null;
   let exec: Docker.Exec | null = null;
-  let killed = false;
+  let killed = false as boolean; // `as`: kill() sets it while run() awaits
   let cancelled = false;
 
   const kill = (): void => {
@@ -69,7 +69,7 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
         Tty: false,
         ...(target.user !== undefined ? { User: target.user } : {}),
       });
-      sock = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+      sock = await exec.start({ hijack: true, stdin: true });
     } catch (err) {
       throw await startFailure(target, err);
     }
@@ -203,7 +203,7 @@ async function killOnHost(target: ExecTarget, exec: Docker.Exec): Promise<void> 
 }
 
 function messageOf(err: unknown): string {
-  const e = err as { code?: string; message?: string; json?: { message?: string } };
+  const e = err as { code?: string; message?: string; json?: { message?: string } } | null | undefined;
   return (e?.json?.message ?? e?.message ?? String(err)).trim();
 }
 
