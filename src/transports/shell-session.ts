@@ -302,7 +302,7 @@ export class ShellSession implements HostSession {
     try {
       line = this.commandLine(seq, argv, opts);
     } catch (e) {
-      return Promise.reject(e as HostError);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return new Promise<RunResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

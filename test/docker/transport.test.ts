@@ -44,7 +44,7 @@ describeIntegration('docker transport', reason, () => {
   });
 
   afterAll(async () => {
-    await t?.close();
+    await (t as typeof t | undefined)?.close();
     await removeAllTestContainers();
   });
 
@@ -234,7 +234,7 @@ describeIntegration('docker transport', reason, () => {
     await tr.close();
   });
 
-  const dead = spawnSync('true').pid!; // exited: its pid is (almost surely) free now
+  const dead = spawnSync('true').pid; // exited: its pid is (almost surely) free now
   const mkLabelled = async (pid: number) => {
     const c = await testDocker().createContainer({
       Image: await ensureTestImage(),

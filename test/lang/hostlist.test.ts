@@ -16,7 +16,7 @@ function expand(folded: string): string[] {
     for (const r of body.split(',')) {
       const [a, b = a] = r.split('-') as [string, string?];
       const width = a.length > 1 && a.startsWith('0') ? a.length : 0;
-      for (let n = Number(a); n <= Number(b!); n++) out.push(`${prefix}${String(n).padStart(width, '0')}${suffix}`);
+      for (let n = Number(a); n <= Number(b); n++) out.push(`${prefix}${String(n).padStart(width, '0')}${suffix}`);
     }
   }
   return out;

@@ -33,7 +33,7 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
   const demux = new FrameDemuxer();
   let sock: Duplex | null = null;
   let exec: Docker.Exec | null = null;
-  let killed = false as boolean; // `as`: kill() sets it while run() awaits
+  let killed = false;
   let cancelled = false;
 
   const kill = (): void => {
@@ -84,6 +84,7 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
     stdin.pipe(sock);
     sock.pipe(demux);
     const clean = await ended;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- onAbort sets it while this awaits
     if (cancelled) throw cancelledError(target);
     if (killed) return { code: null, signal: 'SIGTERM' };
     return settle(target, exec, clean && !demux.midFrame);
