@@ -11,7 +11,7 @@ describe('library API', () => {
     try {
       const file = join(dir, 'p.yaml');
       writeFileSync(file, 'version: 1\nvars: { who: world }\nhosts: { a: local, b: local }\nsteps:\n  - call: command\n    args: { argv: [echo, "hello {vars.who} from {host}"] }\n    on: all - b\n');
-      const events: RunEvent['type'][] = [];
+      const events: Array<RunEvent['type']> = [];
       const { status, report } = await runPlaybook(file, { vars: { who: 'you' }, onEvent: (ev) => events.push(ev.type) });
       expect(status).toBe('ok');
       expect(report.steps[0]!.targets).toEqual(['a']);

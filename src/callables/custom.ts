@@ -29,7 +29,7 @@ export async function loadCustomCallable(modulePath: string, exportName = 'defau
     );
   }
   const readonly = mod.readonly === true;
-  const schema = typeof mod.schema === 'object' && mod.schema !== null ? (mod.schema as object) : undefined;
+  const schema = typeof mod.schema === 'object' && mod.schema !== null ? mod.schema : undefined;
   return {
     name: label,
     readonly,

@@ -87,7 +87,7 @@ export function parseIpFacts(text: string): string | null {
   const fib = s.get('fib') ?? [];
   for (let i = 0; i + 1 < fib.length; i++) {
     const m = /\|--\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(fib[i]!);
-    if (m && /\/32 host LOCAL/.test(fib[i + 1]!) && isGlobalV4(m[1]!)) return m[1]!;
+    if (m && fib[i + 1]!.includes('/32 host LOCAL') && isGlobalV4(m[1]!)) return m[1]!;
   }
   return v6[0] ?? null;
 }

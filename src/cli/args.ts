@@ -87,7 +87,7 @@ export const SHARD_OPTION = { shard: { type: 'string' } } as const satisfies Par
 export function shardFrom(values: Record<string, unknown>, cmd: string): Shard | undefined {
   const raw = values.shard;
   if (raw === undefined) return undefined;
-  const r = parseShard(String(raw));
+  const r = parseShard(typeof raw === 'string' ? raw : JSON.stringify(raw));
   if (!r.ok) throw new UsageError(`${cmd}: ${r.message}`);
   return r.shard;
 }

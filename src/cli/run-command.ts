@@ -42,13 +42,13 @@ export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<nu
   let closed: Promise<unknown> | undefined;
   // Once: a second signal and the end of the run may both want the reports written.
   const closeReporters = () =>
-    (closed ??= Promise.all(reporters.map((r) => r.close().catch((e: Error) => io.stderr.write(`chopsticks: ${e.message}\n`)))));
+    (closed ??= Promise.all(reporters.map((r) => r.close().catch((e: unknown) => io.stderr.write(`chopsticks: ${e instanceof Error ? e.message : String(e)}\n`)))));
 
   const interrupt = new AbortController();
   // Every host's operation listens on this one signal; hundreds of listeners are expected, not a leak.
   setMaxListeners(0, interrupt.signal);
   let signalName: 'SIGINT' | 'SIGTERM' | undefined;
-  let leaving = false;
+  let leaving = false as boolean; // `as`: onSignal sets it while the run is awaited
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
     if (signalName !== undefined) {
       // A second signal, whichever came first: the user (or supervisor) wants out now. Out within

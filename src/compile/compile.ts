@@ -60,7 +60,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
       ...(step.phase ? { phase: step.phase } : {}),
       ...(step.vars ? { vars: step.vars } : {}),
     };
-    return kindOf(step.kind).compile(step, base, { readonlyOf }) as PlanStep;
+    return kindOf(step.kind).compile(step, base, { readonlyOf });
   });
 
   const callables: Plan['callables'] = {};

@@ -149,7 +149,7 @@ class Parser {
   private expectOperand(op: Token | undefined): void {
     const t = this.peek();
     if (t.kind === 'name' || t.kind === 'glob' || t.kind === '(') return;
-    if (op && op.kind === 'op') throw new ExprSyntaxError(`expected a group name after '${op.op}', found ${describe(t)}`, t.pos);
+    if (op?.kind === 'op') throw new ExprSyntaxError(`expected a group name after '${op.op}', found ${describe(t)}`, t.pos);
     if (t.kind === 'end') throw new ExprSyntaxError('expected a group name, found the end', t.pos);
     throw new ExprSyntaxError(`expected a group name, found ${describe(t)}`, t.pos);
   }
@@ -323,7 +323,7 @@ function globTest(tokens: GlobToken[], name: string): boolean {
   let starS = 0;
   while (s < name.length) {
     const tok = tokens[p];
-    if (tok && tok.t === 'star') {
+    if (tok?.t === 'star') {
       starP = p++;
       starS = s;
     } else if (tok && matchOne(tok, name[s]!)) {

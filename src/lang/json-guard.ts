@@ -37,9 +37,11 @@ function describeBytes(n: number): string {
 }
 
 function typeName(v: object): string {
-  const proto = Object.getPrototypeOf(v);
+  const proto = Object.getPrototypeOf(v) as { constructor?: unknown } | null;
   const ctor = proto && Object.prototype.hasOwnProperty.call(proto, 'constructor') ? proto.constructor : undefined;
-  const name = typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name ? ctor.name : 'object with a custom prototype';
+  // A class can redefine its own `name` (static name = 5): only a non-empty string is used.
+  const ctorName: unknown = typeof ctor === 'function' ? ctor.name : undefined;
+  const name = typeof ctorName === 'string' && ctorName ? ctorName : 'object with a custom prototype';
   return `a ${name}`;
 }
 
@@ -94,7 +96,7 @@ class Walker {
   private copyContainer(v: object, path: string, depth: number): Json {
     if (depth > this.maxDepth) throw new NotJson(`${path}: nested deeper than ${this.maxDepth} levels`);
     if (this.ancestors.has(v)) throw new NotJson(`${path}: a cycle (the value contains itself) is not JSON`);
-    const proto = Object.getPrototypeOf(v);
+    const proto: unknown = Object.getPrototypeOf(v);
     const isArray = Array.isArray(v);
     if (isArray ? proto !== Array.prototype : proto !== Object.prototype && proto !== null) {
       throw new NotJson(`${path}: ${typeName(v)} is not JSON; return plain objects, arrays, strings, numbers, booleans or null`);

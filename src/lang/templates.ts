@@ -101,7 +101,7 @@ export type RenderResult = { ok: true; value: Json } | { ok: false; message: str
 
 function isPlainObject(v: unknown): v is Record<string, Json> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 

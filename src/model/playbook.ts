@@ -86,7 +86,7 @@ export interface GroupDef {
   /** A list of names is turned into the expression `a | b | c` with the same positions. */
   expr: Located<string>;
   /** For list groups, each member with its position (for unknown-name errors). */
-  members?: Located<string>[];
+  members?: Array<Located<string>>;
   /** The expression, parsed once by validation; undefined when it does not parse (a problem was reported). */
   parsed?: GroupExpr;
   pos: SourcePos;

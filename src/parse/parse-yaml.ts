@@ -192,7 +192,7 @@ class Structure {
   }
 
   /** Keys become JS object keys: they must be strings (or scalars, written as strings), each once. */
-  private key(pair: Pair<unknown, unknown>, seen: Set<string>): void {
+  private key(pair: Pair, seen: Set<string>): void {
     const key = pair.key;
     const at = (key as YamlNode | null)?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0] ?? 0;
     const resolved = isAlias(key) ? this.anchors.get(key.source) : key;
@@ -201,8 +201,7 @@ class Structure {
       this.problem('yaml_syntax', 'mapping keys must be plain strings, not a list or mapping; write this key as a string', at);
       return;
     }
-    const value = isScalar(resolved) ? resolved.value : null;
-    const name = value === null || value === undefined ? '' : String(value);
+    const name = keyString(resolved) ?? '';
     if (name === '__proto__') {
       this.problem('schema', 'the key __proto__ is not allowed anywhere in a playbook; rename it', at);
     }
@@ -288,7 +287,7 @@ function pairOf(parsed: ParsedYaml, map: YAMLMap, key: string | number): Pair | 
     for (const p of map.items) {
       if (!isPair(p)) continue;
       const k = keyString(deref(parsed, p.key));
-      if (k !== undefined && !index.has(k)) index.set(k, p as Pair);
+      if (k !== undefined && !index.has(k)) index.set(k, p);
     }
     pairIndex.set(map, index);
   }
@@ -347,6 +346,7 @@ function deref(parsed: ParsedYaml, node: unknown): unknown {
 
 function keyString(key: unknown): string | undefined {
   // As the library turns keys into JS object keys.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- String() is exactly what the library does
   if (isScalar(key)) return key.value === null || key.value === undefined ? '' : String(key.value);
   return undefined;
 }

@@ -63,7 +63,7 @@ export class ReportBuilder {
 
   onEvent(ev: RunEvent): void {
     switch (ev.type) {
-      case 'run_started':
+      case 'run_started': {
         this.plan = ev.plan;
         this.check = ev.check;
         this.startedAt = ev.started_at;
@@ -71,6 +71,7 @@ export class ReportBuilder {
         if (!Number.isNaN(t)) this.startedMs = t;
         this.steps = ev.plan.steps.map(newStep);
         return;
+      }
       case 'step_started': {
         const s = this.step(ev.step);
         s.started = true;
@@ -86,7 +87,7 @@ export class ReportBuilder {
       case 'step_finished': {
         const s = this.step(ev.step);
         // Older executors may omit `targets`; the announced ones are then the best we have.
-        for (const h of ev.targets ?? s.open ?? []) s.ran.add(h);
+        for (const h of (ev.targets as string[] | undefined) ?? s.open ?? []) s.ran.add(h);
         s.open = undefined;
         if (s.status === undefined || STATUS_RANK[ev.status] > STATUS_RANK[s.status]) s.status = ev.status;
         return;

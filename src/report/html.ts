@@ -86,7 +86,7 @@ function timelineHtml(v: ReportView): string {
     .join('');
   const rows: string[] = [];
   for (const host of v.hostOrder) {
-    let bad = false;
+    let bad = false as boolean; // `as`: set inside the map callback below
     const cells = steps.map((s, i) => {
       const res: HostResult | undefined = s.step.results[host];
       if (!res) {

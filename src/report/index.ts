@@ -59,7 +59,7 @@ function humanReporter(output: OutputMode, out: NodeJS.WriteStream, stderr: Node
     case 'quiet':
       return createQuietReporter({ out, stderr, color });
     case 'auto':
-      return out.isTTY === true && !isCI(env) ? new TtyReporter({ out, stderr, color }) : new PlainReporter({ out, stderr, color });
+      return out.isTTY && !isCI(env) ? new TtyReporter({ out, stderr, color }) : new PlainReporter({ out, stderr, color });
     default: {
       const never: never = output;
       throw new Error(`unknown output mode ${String(never)}`);

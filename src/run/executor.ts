@@ -10,7 +10,6 @@ import { UNREACHABLE_KINDS, type ErrorKind } from '../errors.js';
 import type { HostSession } from '../transports/session.js';
 import type { Callable } from '../callables/types.js';
 import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
-import type { GroupExpr } from '../lang/group-expr.js';
 import type { HostEndState, HostResult, RunEvent, RunStatus, StepStatus } from './events.js';
 import { computeBatches } from './batches.js';
 import { abortsRun, isFailure, keepsHost } from './policy.js';
@@ -161,7 +160,7 @@ class Executor {
 
   private targetsOf(step: PlanStep, batch: readonly string[]): string[] {
     const eligible = this.eligible(step, batch);
-    return evalGroupExpr(step.on as GroupExpr, this.setEnv()).filter((h) => eligible.has(h));
+    return evalGroupExpr(step.on, this.setEnv()).filter((h) => eligible.has(h));
   }
 
   // ---- linear: every target finishes step N before step N+1 starts ----

@@ -154,7 +154,7 @@ async function withTimeout(
           timeoutMs,
         );
   const stopped = new Promise<never>((_, reject) => {
-    const stop = () => reject(ac.signal.reason);
+    const stop = () => reject(ac.signal.reason as HostError);
     if (ac.signal.aborted) stop();
     else ac.signal.addEventListener('abort', stop, { once: true });
   });

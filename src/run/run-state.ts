@@ -21,7 +21,7 @@ export class RunState {
   record(register: string | undefined, host: string, result: HostResult): void {
     if (!register) return;
     let m = this.registers.get(register);
-    if (!m) this.registers.set(register, (m = new Map()));
+    if (!m) this.registers.set(register, (m = new Map<string, HostResult>()));
     m.set(host, result);
   }
 

@@ -46,7 +46,7 @@ export function checkFetchDestination(template: string, final: string, env: Temp
   const fixed = prefixOf(r.parts, hostControlled);
   if (fixed.cut) {
     const rendered = renderTemplate(fixed.text, env);
-    const root = folderOf(baseDir, rendered.ok ? String(rendered.value) : '');
+    const root = folderOf(baseDir, !rendered.ok ? '' : typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value));
     const rel = relative(root, final);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
       throw new HostError(

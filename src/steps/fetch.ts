@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { HostError } from '../errors.js';
 import { parseTemplate, renderTemplate } from '../lang/templates.js';
 import type { Located } from '../model/playbook.js';
-import { fillVarsOnly } from './fill-vars.js';
+import { fillVarsOnly, fillVarsText } from './fill-vars.js';
 import { checkFetchDestination, dotDotAfterPlaceholder } from './fetch-dest.js';
 import { renderPath, templateEnv } from './paths.js';
 import type { CheckContext, PlanStepBase, StepCommon, StepKindDef } from './types.js';
@@ -59,8 +59,8 @@ export const fetchKind: StepKindDef<FetchStep, PlanFetch> = {
     return { ...base, kind: 'fetch', src: step.src.value, ...(step.to ? { to: step.to.value } : {}) };
   },
   describe(s, vars) {
-    const to = s.to === undefined ? '(temporary file per host)' : String(fillVarsOnly(s.to, vars));
-    return [['fetch', `${String(fillVarsOnly(s.src, vars))} → ${to}`]];
+    const to = s.to === undefined ? '(temporary file per host)' : fillVarsText(s.to, vars);
+    return [['fetch', `${fillVarsText(s.src, vars)} → ${to}`]];
   },
   data: (s, vars) => ({
     src: s.src,

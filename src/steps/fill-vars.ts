@@ -11,7 +11,7 @@ export function fillVarsOnly(text: string, vars: Record<string, Json>): Json {
   if (!parsed.ok) return text;
   const refs = parsed.parts.filter((p) => p.type === 'ref');
   if (refs.length === 0) return text;
-  if (refs.every((p) => p.type === 'ref' && p.path[0] === 'vars')) {
+  if (refs.every((p) => p.path[0] === 'vars')) {
     // Only vars: render for real, so a lone placeholder keeps its JSON type.
     const r = renderTemplate(text, { vars });
     return r.ok ? r.value : text;
@@ -28,6 +28,12 @@ export function fillVarsOnly(text: string, vars: Record<string, Json>): Json {
       return s.replace(/[{}]/g, (b) => b + b);
     })
     .join('');
+}
+
+/** fillVarsOnly for a line of plan text: a value that is not a string shows as its JSON. */
+export function fillVarsText(text: string, vars: Record<string, Json>): string {
+  const v = fillVarsOnly(text, vars);
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 export function fillVarsInValue(v: Json, vars: Record<string, Json>): Json {

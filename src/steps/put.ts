@@ -7,7 +7,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { HostSession } from '../transports/session.js';
 import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
 import type { Json, Located } from '../model/playbook.js';
-import { fillVarsOnly } from './fill-vars.js';
+import { fillVarsOnly, fillVarsText } from './fill-vars.js';
 import { modeString, renderPath } from './paths.js';
 import type { CheckContext, PlanStepBase, StepCommon, StepKindDef } from './types.js';
 import { parseTemplate, renderTemplate } from '../lang/templates.js';
@@ -61,8 +61,8 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
     return { ...base, kind: 'put', src: step.src.value, ...(step.to ? { to: step.to.value } : {}), mode: step.mode };
   },
   describe(s, vars) {
-    const to = s.to === undefined ? '(temporary path)' : String(fillVarsOnly(s.to, vars));
-    const lines: Array<[string, string]> = [['put', `${String(fillVarsOnly(s.src, vars))} → ${to}, mode ${modeString(s.mode)}`]];
+    const to = s.to === undefined ? '(temporary path)' : fillVarsText(s.to, vars);
+    const lines: Array<[string, string]> = [['put', `${fillVarsText(s.src, vars)} → ${to}, mode ${modeString(s.mode)}`]];
     if (s.local) {
       lines.push(['local', 'error' in s.local ? `${s.local.path}: ${s.local.error}` : `${s.local.path}, ${s.local.size} bytes, sha1 ${s.local.sha1sum}`]);
     }

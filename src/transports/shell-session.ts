@@ -258,6 +258,7 @@ export class ShellSession implements HostSession {
     this.requestStop(cur, 'cancelled');
     const since = Date.now();
     this.lastHeard = Math.max(this.lastHeard, since);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the output handler sets `dead` while this sleeps
     while (this.current === cur && this.dead === null) {
       // A sweep that has started on the host proves it answers, however long the command takes to stop.
       const silent = !cur.sweepHeard && Date.now() - this.lastHeard > CLOSE_SILENCE_MS;
@@ -305,7 +306,7 @@ export class ShellSession implements HostSession {
     try {
       line = this.commandLine(seq, argv, opts);
     } catch (e) {
-      return Promise.reject(e);
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
     return new Promise<RunResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -402,7 +403,7 @@ export class ShellSession implements HostSession {
   private onMarker(body: string, stream: 'out' | 'err'): void {
     const m = /^(\d+):(pid|end)(?::(\d+))?$/.exec(body);
     const cur = this.current;
-    if (m === null || cur === null || Number(m[1]) !== cur.seq) return;
+    if (m === null || Number(m[1]) !== cur?.seq) return;
     if (m[2] === 'pid') {
       cur.pid = Number(m[3]);
       if (cur.stop !== null && !cur.killRequested) this.killRemote(cur);

@@ -283,7 +283,7 @@ class HeaderSplitter extends Transform {
     if (chunk.length > 0) {
       this.hash.update(chunk);
       this.bytes += chunk.length;
-      this.onProgress?.(this.bytes, this.header !== null ? Number(splitHeader(this.header)[0]) : null);
+      this.onProgress?.(this.bytes, Number(splitHeader(this.header)[0]));
       this.push(chunk);
     }
     cb();
@@ -308,7 +308,7 @@ async function withLimits<T>(
   opts: TransferOptions,
   body: () => Promise<T>,
 ): Promise<T> {
-  let stopped: HostError | null = null;
+  let stopped = null as HostError | null; // `as`: stop() sets it while body() runs
   const stop = (err: HostError): void => {
     if (stopped !== null) return;
     stopped = err;
@@ -413,7 +413,7 @@ const LOCAL_WRITE_ERRORS: Record<string, string> = {
 
 /** `path`: the local file being written, named in messages (Node leaves it out of write errors). */
 function localError(host: string, what: string, e: unknown, path?: string): HostError {
-  const err = e as NodeJS.ErrnoException;
+  const err = e as Partial<NodeJS.ErrnoException>;
   const io = err.code !== undefined ? LOCAL_WRITE_ERRORS[err.code] : undefined;
   if (io !== undefined) {
     const where = path ?? err.path ?? 'a local file';

@@ -52,6 +52,6 @@ export async function loadCustomCallableInfo(name: string, spec: string, baseDir
   }
   return {
     ok: true,
-    info: { module, exportName, readonly: mod.readonly === true, ...(schema ? { schema: schema as object } : {}) },
+    info: { module, exportName, readonly: mod.readonly === true, ...(schema ? { schema } : {}) },
   };
 }

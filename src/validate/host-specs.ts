@@ -56,7 +56,7 @@ export function buildHost(
   const o = raw as Record<string, unknown>;
   const vars = isObject(o.vars) ? (o.vars as Record<string, Json>) : {};
   const become = typeof o.become === 'string' ? { become: o.become } : {};
-  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
   // Paths in a host definition are relative to the file that defines it (playbook or inventory),
   // as `put` sources are; `~/` is left for the transport to expand.
   const path = (k: string): string | undefined => {
@@ -180,8 +180,8 @@ function hostFromString(
   return undefined;
 }
 
-function opt<K extends string>(k: K, v: string | undefined): { [P in K]?: string } {
-  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: string };
+function opt<K extends string>(k: K, v: string | undefined): Partial<Record<K, string>> {
+  return (v === undefined ? {} : { [k]: v }) as Partial<Record<K, string>>;
 }
 
 function isObject(v: unknown): boolean {
@@ -196,7 +196,7 @@ export function sameHost(a: HostSpec, b: HostSpec): boolean {
 export function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, val: unknown) =>
     val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as object).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      ? Object.fromEntries(Object.entries(val).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
       : val,
   );
 }

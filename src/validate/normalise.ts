@@ -185,7 +185,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       def = { name, expr: { value: raw, pos: exprPos }, pos };
       pieces.push({ text: raw, path: ['groups', name], shift: 0 });
     } else if (Array.isArray(raw)) {
-      const members: Located<string>[] = [];
+      const members: Array<Located<string>> = [];
       raw.forEach((m, i) => {
         if (typeof m !== 'string') return;
         members.push({ value: m, pos: findPos(doc, ['groups', name, i]) });
@@ -333,7 +333,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
         ...(Object.keys(incVars).length ? { vars: incVars } : {}),
       };
       const step = def.build(raw, common, { loc, pos: (sub, which) => findPos(src, [...path, ...sub], which) });
-      if (step) steps.push(step as Step);
+      if (step) steps.push(step);
     });
     return steps;
   }

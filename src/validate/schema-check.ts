@@ -131,7 +131,7 @@ function isHostPath(path: string[]): boolean {
 
 function stepKindsPresent(step: unknown): string[] {
   if (!step || typeof step !== 'object') return [];
-  return KINDS.filter((k) => k in (step as object));
+  return KINDS.filter((k) => k in step);
 }
 
 const DURATION_KEYS = new Set(['timeout', 'retry_delay', 'connect_timeout', 'keepalive']);
@@ -294,7 +294,7 @@ function article(word: string): string {
 function describe(path: JsonPath): string {
   if (path.length === 0) return 'the document';
   let s = '';
-  for (const seg of path) s += typeof seg === 'number' || /^\d+$/.test(String(seg)) ? `[${seg}]` : s ? `.${seg}` : String(seg);
+  for (const seg of path) s += typeof seg === 'number' || /^\d+$/.test(seg) ? `[${seg}]` : s ? `.${seg}` : seg;
   return `'${s}'`;
 }
 
@@ -367,7 +367,7 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
   } else if (isHostPath(path)) {
     const host = get(value, path) as Record<string, unknown> | undefined;
     const transport = typeof host?.transport === 'string' ? host.transport : undefined;
-    const base = Object.keys((schema.$defs.hostObject?.properties as Record<string, unknown>) ?? {});
+    const base = Object.keys(schema.$defs.hostObject?.properties ?? {});
     const branches = (schema.$defs.hostObject?.allOf ?? []) as Array<{
       if: { properties: { transport: { const: string } } };
       then: { properties: Record<string, unknown> };

@@ -29,7 +29,7 @@ export function checkValues(parsed: ParsedYaml, value: unknown, kind: DocKind): 
       if (typeof v !== 'string' && typeof v !== 'number') continue;
       const r = checkDuration(v);
       if (r.ok) continue;
-      const shown = JSON.stringify(v) ?? String(v);
+      const shown = JSON.stringify(v);
       // Badly written strings are the schema's (pattern); numbers it lets through (NaN) are ours.
       if (r.reason === 'format' && typeof v === 'number') {
         out.push({ code: 'schema', message: `${k}: ${String(v)} is not a duration; write e.g. "60s" or a number of seconds`, pos: findPos(parsed, [...path, k]) });

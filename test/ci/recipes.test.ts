@@ -56,6 +56,39 @@ function sh(script: string, cwd: string, env: Record<string, string>): { code: n
   }
 }
 
+// The parts of each recipe file this test reads (parsed YAML, checked by the assertions).
+interface WorkflowJob {
+  if?: string;
+  needs?: string;
+  strategy?: { matrix: { shard: number[] }; 'fail-fast': boolean };
+  steps: Array<{ run?: string; env?: Record<string, string> }>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  jobs: { check: WorkflowJob; run: WorkflowJob; merge: WorkflowJob };
+}
+interface K8sContainer {
+  env: Array<{ name: string; value: string }>;
+  args: string[];
+}
+interface K8sDoc {
+  kind: string;
+  metadata: { name: string };
+  data: Record<string, string>;
+  spec: { completionMode: string; completions: number; template: { spec: { containers: K8sContainer[] } } };
+}
+type K8sModel = new (x: unknown) => { validate(): void };
+interface GitLabJob {
+  script: string[];
+  after_script?: string[];
+}
+interface GitLabCi {
+  stages: string[];
+  check: GitLabJob;
+  run: GitLabJob & { parallel: number };
+  merge: GitLabJob & { needs: Array<{ job: string }>; artifacts: { reports: { junit: string } } };
+}
+
 const FLEET = names('web', 20, 2);
 function localPlaybook(dir: string): string {
   const p = join(dir, 'deploy.yaml');
@@ -72,14 +105,14 @@ describe('docs/ci recipes', () => {
     // The linter does find mistakes (so a clean result means something).
     expect(lint(text.replace('runs-on: ubuntu-latest', 'runs-on: ubuntu-latest\n    strategy: 3'), 'x.yml').length).toBeGreaterThan(0);
 
-    const wf = parseYaml(text) as any;
+    const wf = parseYaml(text) as Workflow;
     expect(Object.keys(wf.on)).toEqual(['pull_request', 'push']);
     expect(wf.jobs.check.if).toContain('pull_request');
-    expect(wf.jobs.run.strategy.matrix.shard).toEqual([0, 1, 2, 3]);
-    expect(wf.jobs.run.strategy['fail-fast']).toBe(false);
+    expect(wf.jobs.run.strategy!.matrix.shard).toEqual([0, 1, 2, 3]);
+    expect(wf.jobs.run.strategy!['fail-fast']).toBe(false);
     expect(wf.jobs.merge.needs).toBe('run');
-    const steps = (job: string) => (wf.jobs[job].steps as Array<{ run?: string; env?: Record<string, string> }>);
-    const scripts = ['check', 'run', 'merge'].flatMap((j) => steps(j).flatMap((s) => (s.run ? [{ run: s.run, env: s.env ?? {} }] : [])));
+    const steps = (job: keyof Workflow['jobs']) => wf.jobs[job].steps;
+    const scripts = (['check', 'run', 'merge'] as const).flatMap((j) => steps(j).flatMap((s) => (s.run ? [{ run: s.run, env: s.env ?? {} }] : [])));
     const samples = { PLAYBOOK: 'playbooks/deploy.yaml', 'matrix.shard': '2', 'strategy.job-index': '2', 'strategy.job-total': '4', SHARD: '2/4', PR: '7' };
     const commands = scripts.flatMap((s) => chopsticksCommands(s.run, { ...samples, ...s.env, SHARD: '2/4' }));
     expect(commands.length).toBeGreaterThanOrEqual(6);
@@ -90,7 +123,7 @@ describe('docs/ci recipes', () => {
   }, 60_000);
 
   it('Kubernetes Indexed Job: valid against the Kubernetes schemas, and its scripts shard and merge for real', async () => {
-    const docs = parseAllDocuments(read('k8s-indexed-job.yaml')).map((d) => d.toJS() as any);
+    const docs = parseAllDocuments(read('k8s-indexed-job.yaml')).map((d) => d.toJS() as K8sDoc);
     expect(docs.map((d) => d.kind)).toEqual(['ConfigMap', 'PersistentVolumeClaim', 'Job', 'Job']);
     const require = createRequire(import.meta.url);
     const models: Record<string, string> = {
@@ -99,24 +132,24 @@ describe('docs/ci recipes', () => {
       Job: 'kubernetes-models/batch/v1/Job',
     };
     for (const d of docs) {
-      const Model = require(models[d.kind]!)[d.kind] as new (x: unknown) => { validate(): void };
+      const Model = (require(models[d.kind]!) as Record<string, K8sModel>)[d.kind]!;
       expect(() => new Model(d).validate(), `${d.kind} ${d.metadata.name}`).not.toThrow();
     }
     // The validator does reject a broken Job.
-    const Job = require(models.Job!).Job as new (x: unknown) => { validate(): void };
-    expect(() => new Job({ ...docs[2], spec: { ...docs[2].spec, completions: 'four' } }).validate()).toThrow();
+    const Job = (require(models.Job!) as Record<string, K8sModel>).Job!;
+    expect(() => new Job({ ...docs[2], spec: { ...docs[2]!.spec, completions: 'four' } }).validate()).toThrow();
 
     // The playbook in the ConfigMap is valid.
     const dir = tempDir();
     try {
-      writeFileSync(join(dir, 'cm.yaml'), docs[0].data['deploy.yaml']);
+      writeFileSync(join(dir, 'cm.yaml'), docs[0]!.data['deploy.yaml']!);
       const v = sh(`chopsticks validate cm.yaml`, dir, { PATH: `${shims(dir)}:${process.env.PATH}` });
       expect(v.code, v.out).toBe(0);
 
-      const run = docs[2];
+      const run = docs[2]!;
       expect(run.spec.completionMode).toBe('Indexed');
-      const container = run.spec.template.spec.containers[0];
-      const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      const container = run.spec.template.spec.containers[0]!;
+      const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
       expect(Number(env.SHARDS)).toBe(run.spec.completions);
       expect(container.args[0]).toContain('$JOB_COMPLETION_INDEX/$SHARDS');
 
@@ -126,11 +159,11 @@ describe('docs/ci recipes', () => {
       const PATH = `${join(dir, 'shim-bin')}:${process.env.PATH}`;
       const pb = localPlaybook(dir);
       for (let i = 0; i < run.spec.completions; i++) {
-        const r = sh(container.args[0], dir, { ...env, PLAYBOOK: pb, REPORTS: reports, JOB_COMPLETION_INDEX: String(i), PATH });
+        const r = sh(container.args[0]!, dir, { ...env, PLAYBOOK: pb, REPORTS: reports, JOB_COMPLETION_INDEX: String(i), PATH });
         expect(r.code, r.out).toBe(0);
       }
-      const merge = docs[3].spec.template.spec.containers[0];
-      const m = sh(merge.args[0], dir, { SHARDS: String(run.spec.completions), REPORTS: reports, PATH });
+      const merge = docs[3]!.spec.template.spec.containers[0]!;
+      const m = sh(merge.args[0]!, dir, { SHARDS: String(run.spec.completions), REPORTS: reports, PATH });
       expect(m.code, m.out).toBe(0);
       const fleet = readReport(join(reports, 'fleet.json'));
       expect(Object.keys(fleet.hosts)).toEqual(FLEET);
@@ -143,12 +176,12 @@ describe('docs/ci recipes', () => {
   }, 120_000);
 
   it('GitLab CI: parallel shards from CI_NODE_INDEX, then a merge; the job scripts run for real', () => {
-    const ci = parseYaml(read('gitlab-ci.yml')) as any;
+    const ci = parseYaml(read('gitlab-ci.yml')) as GitLabCi;
     expect(ci.stages).toEqual(['check', 'run', 'report']);
     expect(ci.run.parallel).toBe(4);
-    expect(ci.merge.needs[0].job).toBe('run');
+    expect(ci.merge.needs[0]!.job).toBe('run');
     expect(ci.merge.artifacts.reports.junit).toBe('fleet.xml');
-    for (const job of ['check', 'run', 'merge']) {
+    for (const job of ['check', 'run', 'merge'] as const) {
       for (const argv of chopsticksCommands([...ci[job].script, ...(ci[job].after_script ?? [])].join('\n'), { PLAYBOOK: 'p.yaml', CI_NODE_INDEX: '1', CI_NODE_TOTAL: '4', SHARD: '0/4' })) {
         expect(() => parseCommandLine(argv), argv.join(' ')).not.toThrow();
       }

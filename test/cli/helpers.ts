@@ -45,8 +45,8 @@ export function startCli(args: string[], opts: CliOptions = {}): { child: ChildP
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const done = new Promise<CliResult>((resolveDone) => {
     const timer = setTimeout(() => {

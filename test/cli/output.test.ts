@@ -111,6 +111,7 @@ describe('a hostile host cannot take over the terminal', () => {
     );
   }
   // Anything that starts a control sequence, overwrites a line or reorders text.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
   for (const mode of ['plain', 'quiet'] as const) {
@@ -138,6 +139,7 @@ describe('a hostile host cannot take over the terminal', () => {
     const r = await runInPty(['run', pb, '--output', 'tty'], { cols: 120, rows: 40 });
     expect(r.code, r.raw).toBe(2);
     // Only our own sequences: colours, and moving up over the live lines to redraw them.
+    // eslint-disable-next-line no-control-regex -- matching escape sequences is the point
     const ours = /\u001b\[[0-9;]*m|\u001b\[\d+A\u001b\[J|\r\n|\r(?=\u001b\[\d+A)/g;
     expect(r.raw.replace(ours, '').replace(/\n/g, '')).not.toMatch(RAW_CONTROL);
     const s = await replay(r.raw, 120, 40);

@@ -72,7 +72,7 @@ describe('compile', () => {
     });
     expect(plan.steps[2]!.targets).toEqual({ lower: [], upper: ['db1', 'db2'] });
     expect(plan.steps[3]!.targets).toEqual({ lower: [], upper: ['web1'] });
-    const text = formatPlanText(plan!);
+    const text = formatPlanText(plan);
     expect(text).toContain('has_srv  decided at run time, ⊆ [web[1-2]] (made by step 2)');
     expect(text).toContain('targets  decided at run time, ⊆ [db[1-2]]');
   });
@@ -98,7 +98,7 @@ describe('compile', () => {
     expect(norm(planToJson(a), a)).toBe(norm(planToJson(b), b));
     expect(planToJson(a)).toBe(planToJson(compile(await loadAgain(a))));
     expect(formatPlanText(a)).toBe(formatPlanText(a));
-    expect(JSON.parse(planToJson(a)).steps[0].args_filled).toEqual({ cmd: 'deploy 2.4.1 on {host}' });
+    expect((JSON.parse(planToJson(a)) as { steps: Array<{ args_filled: unknown }> }).steps[0]!.args_filled).toEqual({ cmd: 'deploy 2.4.1 on {host}' });
   });
 
   it('fills vars-only templates in plan output and leaves host templates', async () => {

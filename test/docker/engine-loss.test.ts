@@ -30,7 +30,7 @@ describeIntegration('docker transport: engine lost', reason, () => {
   }, 120_000);
 
   afterAll(async () => {
-    await engine?.stop();
+    await (engine as typeof engine | undefined)?.stop();
   }, 60_000);
 
   it('a running command fails with connection_lost and onLost fires when dockerd stops', async () => {

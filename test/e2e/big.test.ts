@@ -40,7 +40,7 @@ describeBig('e2e big: memory and per-step cost through the CLI', () => {
     writeFileSync(known, `${sshd.knownHostsLine()}\n`);
   }, 180_000);
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
     await removeAllTestContainers();
   });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type SchemaObject } from 'ajv/dist/2020.js';
 import { stringify } from 'yaml';
 import type { RunReport } from '../../src/report/report-types.js';
 
@@ -19,7 +19,7 @@ export const BIN = join(ROOT, 'bin', 'chopsticks.js');
 import { ensureBuilt } from '../support/build-dist.js';
 export { ensureBuilt };
 
-const reportSchema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report.schema.json'), 'utf8'));
+const reportSchema = JSON.parse(readFileSync(join(ROOT, 'schema', 'report.schema.json'), 'utf8')) as SchemaObject;
 const validateReportSchema = new Ajv2020({ allErrors: true, strict: true }).compile(reportSchema);
 
 /** Schema errors of a report, as text; empty when it is valid. */
@@ -109,8 +109,8 @@ export async function runCli(args: string[], opts: CliOptions & { report?: boole
   });
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   let peak = 0;
   const poll = opts.measureRss
     ? setInterval(() => {
@@ -139,7 +139,7 @@ export function runPlaybook(file: string, extraArgs: string[] = [], opts: CliOpt
 
 /** What a failing assertion should show: exit code, output and report. */
 export function explain(r: CliRun): string {
-  return `exit ${r.code} (signal ${r.signal})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- report\n${JSON.stringify(r.report, null, 1)?.slice(0, 6000)}`;
+  return `exit ${r.code} (signal ${r.signal})\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- report\n${(JSON.stringify(r.report, null, 1) as string | undefined)?.slice(0, 6000)}`;
 }
 
 export async function sha1File(path: string): Promise<string> {

@@ -165,7 +165,7 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
         // One probe at a time: overlapping async probes could each see the sleeps and send
         // SIGINT twice, and a second SIGINT means "exit at once", not what this test checks.
         let probing = false;
-        const t = setInterval(async () => {
+        const t = setInterval(() => void (async () => {
           if (probing || sentAt) return;
           probing = true;
           try {
@@ -179,7 +179,7 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
           } finally {
             probing = false;
           }
-        }, 100);
+        })(), 100);
         child.once('exit', () => clearInterval(t));
       },
     });
@@ -215,16 +215,16 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
       timeoutMs: 60_000,
       onSpawn: (child) => {
         let probing = false;
-        const t = setInterval(async () => {
+        const t = setInterval(() => void (async () => {
           if (probing || killed) return;
           probing = true;
           const seen = (await processesIn(victim).catch(() => '')).includes(marker);
           probing = false;
-          if (killed || !seen) return;
+          if (!seen) return;
           killed = true;
           clearInterval(t);
           await run('docker', ['kill', victim]);
-        }, 100);
+        })(), 100);
         child.once('exit', () => clearInterval(t));
       },
     });

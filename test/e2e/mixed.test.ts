@@ -29,7 +29,7 @@ describeIntegration('e2e: one playbook over ssh, docker and local hosts', reason
     await run('docker', ['exec', container, 'touch', '/marker']);
   }, 120_000);
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
     await removeAllTestContainers();
   });
 

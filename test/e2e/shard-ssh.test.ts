@@ -26,7 +26,7 @@ describeIntegration('e2e: sharded runs over real sshd, merged', sshdUnavailableR
     writeFileSync(known, ADDRESSES.map((a) => `${sshd.knownHostsLine(`[${a}]:${sshd.port}`)}\n`).join(''));
   }, 60_000);
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('3 shards of 40 hosts merge into the report of one unsharded run', async () => {

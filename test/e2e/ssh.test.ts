@@ -73,7 +73,7 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
     known = knownHostsFor(sshd, tempDir());
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('call, filter, put (10 MiB) and fetch on three ssh hosts; a second put is unchanged', async () => {
@@ -275,7 +275,7 @@ describeIntegration('e2e: sshd killed in the middle of a 200 MiB put', sshdUnava
     writeRandomFile(big, 200 * 1024 * 1024, 3);
   }, 120_000);
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
     rmSync(bigDir, { recursive: true, force: true });
   });
 

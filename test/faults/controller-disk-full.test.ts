@@ -62,7 +62,7 @@ describeIntegration('faults: full controller disk, ssh', sshdUnavailableReason()
     writeFileSync(join(src, 'big.bin'), randomBytes(16 * MiB), { mode: 0o644 });
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
     rmSync(src, { recursive: true, force: true });
   });
   it('fetch fails with remote_io at once', async () => {

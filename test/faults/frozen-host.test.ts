@@ -24,7 +24,7 @@ describeIntegration('faults: a frozen ssh host', sshdUnavailableReason(), () => 
   });
   afterAll(async () => {
     signalPids(frozen, 'SIGCONT');
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('connection_lost by keepalive; the command is stopped on the host when it comes back', async () => {

@@ -11,7 +11,7 @@ import { cleanup, ensureBuilt, readReport, startCli, tempDir, writePlaybook } fr
 
 beforeAll(() => ensureBuilt(), 240_000);
 
-let dir: string;
+let dir: string | undefined;
 afterEach(() => {
   if (dir !== undefined) cleanup(dir);
 });

@@ -32,10 +32,10 @@ const worldArb: fc.Arbitrary<World> = fc
   .chain((all) =>
     fc.record({
       all: fc.constant(all),
-      groups: fc.record(Object.fromEntries(GROUP_NAMES.map((g) => [g, fc.shuffledSubarray(all)]))) as fc.Arbitrary<Record<string, string[]>>,
+      groups: fc.record(Object.fromEntries(GROUP_NAMES.map((g) => [g, fc.shuffledSubarray(all)]))),
       outcomes: fc.record(
         Object.fromEntries(OUTCOMES.flatMap((o) => ['r1', 'r2'].map((r) => [`${o}(${r})`, fc.shuffledSubarray(all)]))),
-      ) as fc.Arbitrary<Record<string, string[]>>,
+      ),
     }),
   );
 
@@ -190,8 +190,8 @@ describe('group expressions: properties', () => {
       return fc.record({
         w: fc.constant(w),
         dynamic: fc.subarray(keys),
-        extra: fc.record(Object.fromEntries(keys.map((k) => [k, fc.subarray(w.all)]))) as fc.Arbitrary<Record<string, string[]>>,
-        drop: fc.record(Object.fromEntries(keys.map((k) => [k, fc.subarray(w.all)]))) as fc.Arbitrary<Record<string, string[]>>,
+        extra: fc.record(Object.fromEntries(keys.map((k) => [k, fc.subarray(w.all)]))),
+        drop: fc.record(Object.fromEntries(keys.map((k) => [k, fc.subarray(w.all)]))),
       });
     });
     fc.assert(

@@ -53,8 +53,10 @@ describe('checkJsonValue', () => {
     ['Date', { when: new Date(0) }, '$.when: a Date is not JSON'],
     ['Map', new Map(), '$: a Map is not JSON'],
     ['Buffer', { 'x y': Buffer.from('hi') }, '$["x y"]: a Buffer is not JSON'],
+    // eslint-disable-next-line @typescript-eslint/no-extraneous-class -- an instance of a class of our own is the hostile input
     ['class instance', { c: new (class Thing {})() }, '$.c: a Thing is not JSON'],
     ['boxed string', [new String('s')], '$[0]: a String is not JSON'],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the hostile input
     ['hole', [1, , 3], '$[1]: a hole in an array is not JSON'],
     ['__proto__ key', JSON.parse('{"a":{"__proto__":{"polluted":1}}}'), "$.a.__proto__: a '__proto__' key is not allowed"],
     ['constructor.prototype', JSON.parse('{"constructor":{"prototype":{"x":1}}}'), "$.constructor: a 'constructor' key holding 'prototype'"],

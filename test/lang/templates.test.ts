@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkTemplate, isTemplate, parseTemplate, renderArgs, renderTemplate, type TemplateEnv } from '../../src/lang/templates.js';
+import type { Json } from '../../src/model/playbook.js';
 
 const env: TemplateEnv = {
   host: 'web1',
@@ -129,7 +130,7 @@ describe('renderTemplate', () => {
     expect(renderFail('{results.os.id.length}')).toContain("results.os.id is string; it has no 'length'");
   });
   it('reads an own __proto__ key as data', () => {
-    const results = JSON.parse('{"r": {"__proto__": {"x": 1}}}');
+    const results = JSON.parse('{"r": {"__proto__": {"x": 1}}}') as Record<string, Json>;
     expect(renderTemplate('{results.r.__proto__.x}', { vars: {}, results })).toEqual({ ok: true, value: 1 });
     const whole = renderTemplate('{results.r}', { vars: {}, results });
     expect(whole.ok && Object.getPrototypeOf(whole.value)).toBe(Object.prototype);
@@ -154,7 +155,7 @@ describe('renderArgs', () => {
     });
   });
   it('keeps a __proto__ arg key as plain data', () => {
-    const args = JSON.parse('{"__proto__": {"polluted": "{host}"}}');
+    const args = JSON.parse('{"__proto__": {"polluted": "{host}"}}') as Record<string, Json>;
     const r = renderArgs(args, env);
     expect(r.ok).toBe(true);
     if (r.ok) {

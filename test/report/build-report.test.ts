@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type SchemaObject } from 'ajv/dist/2020.js';
 import { buildReport, ReportBuilder } from '../../src/report/build-report.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { endStates, err, fleetRun, ok, plan, step, stepEvents, web40 } from './fixtures.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8')) as SchemaObject;
 const validate = new Ajv2020({ allErrors: true, strict: true }).compile(schema);
 
 function expectValid(report: unknown): void {

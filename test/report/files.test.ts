@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type SchemaObject } from 'ajv/dist/2020.js';
 import { JunitReporter, junitXml } from '../../src/report/junit.js';
 import { EventsReporter } from '../../src/report/events.js';
 import { JsonReporter } from '../../src/report/json.js';
@@ -15,7 +15,7 @@ import type { Reporter, RunEvent } from '../../src/run/events.js';
 import { Capture } from './capture.js';
 import { fleetRun, web40 } from './fixtures.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8')) as SchemaObject;
 const validate = new Ajv2020({ strict: true }).compile(schema);
 
 async function feed(r: Reporter, events: RunEvent[]): Promise<void> {
@@ -101,7 +101,7 @@ describe('--json report', () => {
     const dir = tmp();
     const path = join(dir, 'report.json');
     await feed(new JsonReporter(path, new Capture(), new Capture()), fleetRun().events);
-    const report = JSON.parse(readFileSync(path, 'utf8'));
+    const report: unknown = JSON.parse(readFileSync(path, 'utf8'));
     expect(validate(report)).toBe(true);
     expect(readdirSync(dir)).toEqual(['report.json']);
   });
@@ -113,7 +113,7 @@ describe('--json report', () => {
     expect(reporters.some((r) => r instanceof PlainReporter)).toBe(true);
     for (const e of fleetRun().events) for (const r of reporters) r.onEvent(e);
     await Promise.all(reporters.map((r) => r.close()));
-    const report = JSON.parse(stdout.text);
+    const report: unknown = JSON.parse(stdout.text);
     expect(validate(report)).toBe(true);
     expect(stderr.text).toContain('▶ [1/4] call ping on web[01-40]');
     expect(stderr.text).toContain('run failed:');

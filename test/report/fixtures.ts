@@ -88,7 +88,7 @@ export function fleetRun(): { plan: Plan; events: RunEvent[] } {
   const p = plan(web40, [
     step(0, 'call', 'call ping', web40),
     step(1, 'call', 'call shell', web40),
-    step(2, 'filter', 'filter test', web40, { as: 'systemd_hosts' } as Partial<PlanStep>),
+    step(2, 'filter', 'filter test', web40, { as: 'systemd_hosts' }),
     step(3, 'put', 'put app.tgz', web40),
   ], {
     groups: [

@@ -58,7 +58,7 @@ describeIntegration('report --format html in chromium', browserUnavailableReason
     browser = await pw!.chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 60_000);
   afterAll(async () => {
-    await browser?.close();
+    await (browser as typeof browser | undefined)?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -88,8 +88,10 @@ describe('plain reporter', () => {
 
   it('uses no escape codes without colour, and colour only when asked', async () => {
     const plainLines = await runPlain(fleetRun().events);
+    // eslint-disable-next-line no-control-regex -- matching escape sequences is the point
     expect(plainLines.join('\n')).not.toMatch(/\u001b\[/);
     const colored = await runPlain(fleetRun().events, false, true);
+    // eslint-disable-next-line no-control-regex -- matching escape sequences is the point
     expect(colored.join('\n')).toMatch(/\u001b\[32mok\u001b\[39m web\[01-38,40\]/);
     expect(shouldColor({ isTTY: true }, {})).toBe(true);
     expect(shouldColor({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);

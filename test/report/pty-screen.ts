@@ -74,7 +74,7 @@ export async function replay(raw: string, cols: number, rows: number): Promise<S
       cells.push({ ch: c.getChars(), fg: c.isFgPalette() ? c.getFgColor() : undefined });
     }
     colours.push(cells);
-    if (line.isWrapped && lines.length > 0) lines[lines.length - 1] += text;
+    if (line.isWrapped && lines.length > 0) lines[lines.length - 1] = lines.at(-1)! + text;
     else lines.push(text);
   }
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();

@@ -35,7 +35,7 @@ function rollingPlaybook(strategy: 'linear' | 'free', serial: boolean): string {
     "    args: { cmd: 'sleep 0.3' }",
     '  - name: check',
     '    call: shell',
-    `    args: { cmd: 'test {host} != h3 || (echo \"${LONG_TAIL}\" >&2; exit 1)' }`,
+    `    args: { cmd: 'test {host} != h3 || (echo "${LONG_TAIL}" >&2; exit 1)' }`,
     '',
   ].join('\n');
 }

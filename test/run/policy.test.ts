@@ -70,7 +70,7 @@ describe('executor over scripted hosts', () => {
     [{ percent: 50 }, { b: { error: 'failed' }, c: { error: 'failed' } }, 'failed'],
     [{ percent: 50 }, { a: { error: 'failed' }, b: { error: 'failed' }, c: { error: 'failed' } }, 'aborted'],
   ] as const)('max_failures %j with %j → %s', async (max, results, status) => {
-    const r = await run([{ results: results as FakeStep['results'], policy: { max_failures: max } }, {}]);
+    const r = await run([{ results, policy: { max_failures: max } }, {}]);
     expect(r.status).toBe(status);
   });
 

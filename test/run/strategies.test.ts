@@ -28,7 +28,7 @@ function readLogs(hosts: string[]): Record<string, Record<number, { begin: numbe
     out[h] = {};
     for (const line of readFileSync(join(dir, `log-${h}`), 'utf8').trim().split('\n')) {
       const [n, what, ns] = line.split(' ');
-      const rec = (out[h]![Number(n)] ??= { begin: NaN, end: NaN });
+      const rec = (out[h][Number(n)] ??= { begin: NaN, end: NaN });
       rec[what as 'begin' | 'end'] = Number(BigInt(ns!) / 1000n) / 1000;
     }
   }

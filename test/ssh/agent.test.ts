@@ -49,8 +49,8 @@ describeIntegration('ssh transport: ssh-agent', agentUnavailableReason(), () => 
 
   afterAll(async () => {
     await Promise.all(open.map((t) => t.close()));
-    agent?.kill();
-    await sshd?.stop();
+    (agent as typeof agent | undefined)?.kill();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('with no identity_file, the key the agent holds logs in', async () => {

@@ -14,7 +14,7 @@ describeIntegration('ssh transport contract', sshdUnavailableReason(), () => {
     kh = knownHostsFile(ctx.home, [sshd.knownHostsLine()]);
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
   transportContract('ssh', () => createSshTransport(sshHost(sshd, { name: 'ssh-contract', known_hosts: kh }), ctx), {
     remoteDir: '/tmp',

@@ -55,7 +55,7 @@ describeIntegration('ssh floor measurements', sshdUnavailableReason(), () => {
     sshd = await startSshd();
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('measures connect+auth, exec channel per command, long-lived sh per command', async () => {

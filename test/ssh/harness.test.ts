@@ -11,7 +11,7 @@ describeIntegration('sshd test harness', sshdUnavailableReason(), () => {
     sshd = await startSshd();
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('logs the test user in with the harness key through OpenSSH itself, as /bin/sh, host key pinned', () => {

@@ -18,7 +18,7 @@ describeIntegration('ssh transport: ssh config and jump hosts', sshdUnavailableR
   });
   afterAll(async () => {
     await Promise.all(open.map((t) => t.close()));
-    await Promise.all([sshd?.stop(), noForward?.stop()]);
+    await Promise.all([(sshd as typeof sshd | undefined)?.stop(), (noForward as typeof noForward | undefined)?.stop()]);
   });
 
   it('a Host alias gets HostName, User, Port and IdentityFile (%r) from the ssh config; the playbook wins where it speaks', async () => {

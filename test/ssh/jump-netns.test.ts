@@ -66,7 +66,7 @@ describeIntegration('ssh: a jump host that only the bastion can reach (network n
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([bastion?.stop(), target?.stop()]);
+    await Promise.all([(bastion as typeof bastion | undefined)?.stop(), (target as typeof target | undefined)?.stop()]);
     try {
       ip('route', 'del', 'unreachable', '10.231.2.0/24');
     } catch {

@@ -13,7 +13,7 @@ describeIntegration('ssh transport: connection lost', sshdUnavailableReason(), (
     kh = knownHostsFile(ctx.home, [sshd.knownHostsLine()]);
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('sshd killed mid-command: exit rejects connection_lost, onLost fires, later spawns fail the same way', async () => {

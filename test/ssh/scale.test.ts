@@ -19,12 +19,12 @@ describeIntegration('ssh transport: many hosts', sshdUnavailableReason(), () => 
     // 30 distinct names need 30 addresses; one sshd listens on at most 16.
     const addrs = Array.from({ length: 30 }, (_, i) => `127.0.0.${i + 10}`);
     const [a, b] = await Promise.all([startSshd({ addresses: addrs.slice(0, 15) }), startSshd({ addresses: addrs.slice(15) })]);
-    daemons.push(a!, b!);
+    daemons.push(a, b);
     const ctx = testCtx();
     const file = join(ctx.home, 'known_hosts');
     // Two host entries per address: the same name twice must still give one line.
     const hosts = [...addrs, ...addrs.slice(0, 5)].map((addr, i) => {
-      const d = addrs.indexOf(addr) < 15 ? a! : b!;
+      const d = addrs.indexOf(addr) < 15 ? a : b;
       return createSshTransport(sshHost(d, { name: `h${i}`, host: addr, known_hosts: file, host_key_check: 'accept-new' }), ctx);
     });
     open.push(...hosts);
@@ -32,7 +32,7 @@ describeIntegration('ssh transport: many hosts', sshdUnavailableReason(), () => 
     expect(outs.every((o) => o.code === 0 && o.stdout.toString() === 'ok\n')).toBe(true);
     const lines = readFileSync(file, 'utf8').split('\n');
     expect(lines.pop()).toBe(''); // ends with a newline, no torn last line
-    const expected = addrs.map((addr) => (addrs.indexOf(addr) < 15 ? a! : b!).knownHostsLine(`[${addr}]:${(addrs.indexOf(addr) < 15 ? a! : b!).port}`));
+    const expected = addrs.map((addr) => (addrs.indexOf(addr) < 15 ? a : b).knownHostsLine(`[${addr}]:${(addrs.indexOf(addr) < 15 ? a : b).port}`));
     expect([...lines].sort()).toEqual([...expected].sort());
   });
 

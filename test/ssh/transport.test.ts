@@ -33,7 +33,7 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
   });
   afterAll(async () => {
     await Promise.all(open.map((t) => t.close()));
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('runs commands on one connection: exit codes, stderr, stdin bytes', async () => {
@@ -237,7 +237,7 @@ describeIntegration('ssh transport: password_env', sshdUnavailableReason(), () =
     sshd = await startSshd({ password: true });
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as typeof sshd | undefined)?.stop();
   });
 
   it('logs in with the password from the named variable; missing or wrong is auth_failed', async () => {

@@ -147,7 +147,7 @@ export async function startPrivateEngine(tag: string): Promise<PrivateEngine> {
         await docker.ping();
         break;
       } catch (err) {
-        if (i > 120 || child.exitCode !== null) throw new Error(`private dockerd did not start (see ${base}/dockerd.log): ${(err as Error).message}`);
+        if (i > 120 || child.exitCode !== null) throw new Error(`private dockerd did not start (see ${base}/dockerd.log): ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 250));
       }
     }

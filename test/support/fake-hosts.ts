@@ -82,7 +82,7 @@ export async function runFake(plan: Plan, steps: FakeStep[], opts: { signal?: Ab
       const n = (per.get(ctx.hostName) ?? 0) + 1;
       per.set(ctx.hostName, n);
       let script: Scripted = steps[index]!.results?.[ctx.hostName] ?? true;
-      if (script !== null && typeof script === 'object' && 'attempts' in script && Array.isArray(script.attempts)) {
+      if (typeof script === 'object' && 'attempts' in script && Array.isArray(script.attempts)) {
         script = script.attempts[Math.min(n, script.attempts.length) - 1]!;
       }
       return { value: await play(script, ctx.hostName, ctx.signal), changed: false };
@@ -105,12 +105,15 @@ async function play(script: Scripted, host: string, signal: AbortSignal): Promis
     if ('delay' in script && typeof script.delay === 'number') {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, script.delay as number);
-        signal.addEventListener('abort', () => (clearTimeout(t), reject(new HostError('cancelled', `${host}: cancelled`))), { once: true });
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(new HostError('cancelled', `${host}: cancelled`));
+        }, { once: true });
       });
       return play((script as { then: Scripted }).then, host, signal);
     }
   }
-  return script as Json;
+  return script;
 }
 
 /** host → 'ok' | error kind, for one step's results in the events. */
@@ -130,5 +133,5 @@ export function stepStatuses(run: FakeRun): string[] {
 
 export function targetsOf(run: FakeRun, step: number): string[] {
   const ev = run.events.find((e) => e.type === 'step_started' && e.step === step);
-  return ev && ev.type === 'step_started' ? ev.targets : [];
+  return ev?.type === 'step_started' ? ev.targets : [];
 }

@@ -242,7 +242,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     // `ip netns exec` execs sshd in place: the child's pid is sshd's.
     const child = opts.netns !== undefined ? spawn('ip', ['netns', 'exec', opts.netns, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     running.add(child);
-    let exited = false;
+    let exited = false as boolean; // `as`: the exit handler sets it while this waits
     child.once('exit', () => {
       exited = true;
       running.delete(child);
@@ -293,6 +293,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
           const gone = new Promise<void>((r) => child.once('exit', () => r()));
           child.kill('SIGTERM');
           await Promise.race([gone, new Promise((r) => setTimeout(r, 3000))]);
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the exit handler sets it during the wait
           if (!exited) child.kill('SIGKILL');
         }
         // Per-connection processes outlive the listener; a test's leftovers must not.

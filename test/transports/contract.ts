@@ -77,16 +77,16 @@ export function transportContract(
     });
 
     afterAll(async () => {
-      if (s !== undefined) {
+      if ((s as HostSession | undefined) !== undefined) {
         await s.run(['rm', '-rf', dir]).catch(() => {});
         await s.close();
       }
-      if (local !== undefined) rmSync(local, { recursive: true, force: true });
+      if ((local as string | undefined) !== undefined) rmSync(local, { recursive: true, force: true });
     });
 
     describe('commands', () => {
       it('passes argv with shell metacharacters and unicode byte for byte', async () => {
-        const weird = [`$(touch ${'/tmp/pwned'}) ; | & ' " \\ \`x\``, 'line1\nline2', '  spaced  ', '', '*', 'ünï€ódé ✓', '-n', '$HOME'];
+        const weird = [`$(touch /tmp/pwned) ; | & ' " \\ \`x\``, 'line1\nline2', '  spaced  ', '', '*', 'ünï€ódé ✓', '-n', '$HOME'];
         for (const w of weird) {
           const r = await s.run(['printf', '%s', w]);
           expect(r.rc).toBe(0);
@@ -354,7 +354,7 @@ export function transportContract(
           exists: true,
           type: 'file',
           size: 12,
-          mode: expect.stringMatching(/^0[0-7]{3}$/),
+          mode: expect.stringMatching(/^0[0-7]{3}$/) as string,
           sha1sum: sha1(Buffer.from('remote data\n')),
         });
         expect((await s.stat(dir)).type).toBe('directory');

@@ -28,7 +28,7 @@ describeIntegration('local transport with busybox only', bin === undefined ? 'bu
       s = await openSession(new LocalTransport({ hostName: 'bb', env: { PATH: bin! } }), { name: 'bb' });
     });
     afterAll(async () => {
-      await s?.close();
+      await (s as typeof s | undefined)?.close();
     });
 
     it('every fact answers with its shape', async () => {
@@ -37,9 +37,9 @@ describeIntegration('local transport with busybox only', bin === undefined ? 'bu
       const os = (await call(s, 'facts.os')) as Record<string, unknown>;
       expect(typeof os.kernel).toBe('string');
       expect((os.kernel as string).length).toBeGreaterThan(0);
-      expect((await call(s, 'facts.cpu')) as object).toMatchObject({ count: expect.any(Number) });
+      expect((await call(s, 'facts.cpu')) as object).toMatchObject({ count: expect.any(Number) as number });
       expect(((await call(s, 'facts.cpu')) as { count: number }).count).toBeGreaterThanOrEqual(1);
-      expect((await call(s, 'facts.memory')) as object).toMatchObject({ total_bytes: expect.any(Number) });
+      expect((await call(s, 'facts.memory')) as object).toMatchObject({ total_bytes: expect.any(Number) as number });
       expect((await call(s, 'facts.disk', { path: '/' })) as object).toMatchObject({ mount: '/' });
       expect(await call(s, 'facts.which', { name: 'sha1sum' })).toBe(`${bin}/sha1sum`);
       expect(Number.isInteger(await call(s, 'facts.uptime'))).toBe(true);

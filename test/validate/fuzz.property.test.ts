@@ -130,12 +130,12 @@ const yamlTextArb = fc
   .tuple(playbookArb, fc.boolean())
   .map(([pb, share]) => {
     if (share && pb.hosts && typeof pb.hosts === 'object' && pb.steps && typeof pb.steps === 'object') {
-      (pb as Record<string, unknown>).more = [pb.hosts, pb.steps, pb.hosts];
+      pb.more = [pb.hosts, pb.steps, pb.hosts];
     }
     try {
       return stringify(pb, { aliasDuplicateObjects: true, lineWidth: 0 });
     } catch {
-      return JSON.stringify(pb) ?? 'null';
+      return JSON.stringify(pb);
     }
   });
 
@@ -158,7 +158,7 @@ const editArb: fc.Arbitrary<Edit> = fc.record({
   token: fc.oneof(fc.constantFrom(...TOKENS), fc.string({ unit: 'grapheme', maxLength: 4 })),
   len: fc.nat(40),
   times: fc.oneof(fc.nat(5), fc.constantFrom(150, 250, 10_000)),
-}) as fc.Arbitrary<Edit>;
+});
 
 function applyEdit(text: string, e: Edit): string {
   const at = Math.floor(e.at * text.length);
@@ -233,7 +233,7 @@ async function validateText(text: string): Promise<void> {
     const plan = await planPlaybook(file);
     expect(() => planToJson(plan)).not.toThrow();
   } catch (e) {
-    if (!(e instanceof PlaybookInvalidError)) throw new Error(`planPlaybook threw (exit 1) on ${file}: ${(e as Error)?.stack ?? String(e)}`);
+    if (!(e instanceof PlaybookInvalidError)) throw new Error(`planPlaybook threw (exit 1) on ${file}: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}`, { cause: e });
     checkPositions(file, text, e.problems);
   }
   const c = process.cpuUsage(c0);
@@ -261,7 +261,7 @@ describe(`fuzz validate (seed ${SEED}; rerun with FUZZ_SEED=${SEED})`, () => {
         await validateText(text);
         expect(warnings).toEqual([]);
       }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true, reporter: shortReport },
+      { seed: SEED, numRuns: RUNS, endOnFailure: true, plugins: [() => ({ onAllRunsComplete: shortReport })] },
     );
   }, 180_000);
 

@@ -177,9 +177,9 @@ describe('the plan of a valid playbook with anchors is plain JSON', () => {
     writeFileSync(file, 'version: 1\nhosts: { a: local }\nvars:\n  c: &c { k: [1, 2] }\n  d: *c\n  e: [*c, *c]\nsteps:\n  - call: ping\n');
     try {
       const plan = await planPlaybook(file);
-      expect(JSON.parse(planToJson(plan)).vars).toEqual({ c: { k: [1, 2] }, d: { k: [1, 2] }, e: [{ k: [1, 2] }, { k: [1, 2] }] });
+      expect((JSON.parse(planToJson(plan)) as { vars: unknown }).vars).toEqual({ c: { k: [1, 2] }, d: { k: [1, 2] }, e: [{ k: [1, 2] }, { k: [1, 2] }] });
     } catch (e) {
-      if (e instanceof PlaybookInvalidError) throw new Error(e.message);
+      if (e instanceof PlaybookInvalidError) throw new Error(e.message, { cause: e });
       throw e;
     }
   });

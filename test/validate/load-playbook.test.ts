@@ -15,7 +15,7 @@ async function problemsOf(fixture: string, opts = {}): Promise<string[]> {
   return r.problems.map((p) => (p.pos.file === file ? formatProblem(p).slice(file.length + 1) : formatProblem(p)));
 }
 
-async function codesOf(fixture: string): Promise<PlaybookProblem['code'][]> {
+async function codesOf(fixture: string): Promise<Array<PlaybookProblem['code']>> {
   return (await loadPlaybook(`${DIR}/${fixture}`)).problems.map((p) => p.code);
 }
 
@@ -101,7 +101,7 @@ describe('loadPlaybook: valid playbook → model', () => {
     const r = await loadPlaybook(join(dir, 'pb.yaml'));
     expect(r.problems).toEqual([]);
     expect(r.playbook!.callables).toEqual([
-      { name: 'mine', module: join(dir, 'm.mjs'), exportName: 'default', readonly: true, pos: expect.objectContaining({ line: 3 }) },
+      { name: 'mine', module: join(dir, 'm.mjs'), exportName: 'default', readonly: true, pos: expect.objectContaining({ line: 3 }) as unknown },
     ]);
   });
 

@@ -26,7 +26,7 @@ export interface ExecTarget {
   lost(err: HostError): void;
 }
 
-type Exit = { code: number | null; signal: string | null };
+interface Exit { code: number | null; signal: string | null }
 
 export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions = {}): RemoteProcess {
   const stdin = new PassThrough();
@@ -69,7 +69,7 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
         Tty: false,
         ...(target.user !== undefined ? { User: target.user } : {}),
       });
-      sock = (await exec.start({ hijack: true, stdin: true })) as unknown as Duplex;
+      sock = await exec.start({ hijack: true, stdin: true });
     } catch (err) {
       throw await startFailure(target, err);
     }
@@ -84,6 +84,7 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
     stdin.pipe(sock);
     sock.pipe(demux);
     const clean = await ended;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- onAbort sets it while this awaits
     if (cancelled) throw cancelledError(target);
     if (killed) return { code: null, signal: 'SIGTERM' };
     return settle(target, exec, clean && !demux.midFrame);
@@ -214,7 +215,7 @@ async function killOnHost(target: ExecTarget, exec: Docker.Exec): Promise<void> 
 }
 
 function messageOf(err: unknown): string {
-  const e = err as { code?: string; message?: string; json?: { message?: string } };
+  const e = err as { code?: string; message?: string; json?: { message?: string } } | null | undefined;
   return (e?.json?.message ?? e?.message ?? String(err)).trim();
 }
 

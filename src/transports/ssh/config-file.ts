@@ -25,7 +25,7 @@ function load(path: string): SSHConfig | undefined {
     return undefined;
   }
   const hit = cache.get(path);
-  if (hit && hit.mtimeMs === mtimeMs) return hit.config;
+  if (hit?.mtimeMs === mtimeMs) return hit.config;
   const config = SSHConfig.parse(readFileSync(path, 'utf8'));
   cache.set(path, { mtimeMs, config });
   return config;

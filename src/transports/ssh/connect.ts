@@ -164,7 +164,7 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
       client.removeAllListeners('ready');
       client.end();
       sock?.destroy();
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     };
     deadline.onExpire(() => fail(timeoutError(facts)));
     openSocket(e, via, facts).then((s) => {
@@ -186,7 +186,7 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
         fail(facts.hostKey ? classifyConnectError(new Error('connection closed before authentication'), facts) : Object.assign(new Error('connection closed before authentication'), { level: 'protocol' }));
       });
       client.connect({
-        sock: s as Socket,
+        sock: s,
         username: e.user,
         readyTimeout: 0, // our own deadline covers socket + handshake + auth
         keepaliveInterval: e.keepaliveMs,
@@ -195,29 +195,38 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           const verdict = checkHostKey(entries, khName, key);
           facts.hostKey = { verdict, fingerprint: fingerprint(key), keyType: keyTypeOfBlob(key) };
-          if (verdict.kind === 'known') return verify(true);
+          if (verdict.kind === 'known') {
+            verify(true);
+            return;
+          }
           if (verdict.kind === 'mismatch' && e.hostKeyCheck === 'off') {
             // `off` means off (as Ansible's host_key_checking=False): a re-provisioned host still
             // connects, but the user is told every run. Revoked keys stay refused in every mode.
             facts.hostKey.accepted = true;
             ctx.warn(`${e.label}: host key checking is off; accepted a CHANGED ${facts.hostKey.keyType} key ${facts.hostKey.fingerprint} for ${khName} (known_hosts has ${verdict.expected.map((x) => x.fingerprint).join(', ')}).`);
-            return verify(true);
+            verify(true);
+            return;
           }
-          if (verdict.kind !== 'unknown') return verify(false);
+          if (verdict.kind !== 'unknown') {
+            verify(false);
+            return;
+          }
           switch (e.hostKeyCheck) {
             case 'strict':
-              return verify(false);
+              verify(false);
+              return;
             case 'off':
               facts.hostKey.verdict = { kind: 'known', line: 0 };
               ctx.warn(`${e.label}: host key checking is off; accepted ${facts.hostKey.keyType} ${facts.hostKey.fingerprint} from ${khName} without verification.`);
-              return verify(true);
+              verify(true);
+              return;
             case 'accept-new':
               appendKnownHost(e.knownHostsFile, khName, key).then(
                 () => {
                   facts.hostKey!.verdict = { kind: 'known', line: 0 };
                   verify(true);
                 },
-                (err: Error) => fail(new HostError('hostkey_unknown', `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFile}: ${err.message}.`)),
+                (err: unknown) => fail(new HostError('hostkey_unknown', `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFile}: ${err instanceof Error ? err.message : String(err)}.`)),
               );
               return undefined;
           }
@@ -227,10 +236,11 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
             const a = attempts[next++]!;
             if (methodsLeft && !methodsLeft.includes(a.method)) continue;
             facts.authTried.push(a.describe);
-            return cb(a.make(e.user));
+            cb(a.make(e.user));
+            return;
           }
           // ssh2 ends authentication on `false` (its typings omit it).
-          return (cb as unknown as (v: false) => void)(false);
+          (cb as unknown as (v: false) => void)(false);
         },
       });
     }, fail);

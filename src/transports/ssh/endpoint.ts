@@ -112,7 +112,7 @@ export function resolveEndpoint(host: SshHost, ctx: SshContext, seen: string[] =
   let via: Endpoint | undefined;
   if (host.jump) {
     const bastion = ctx.resolveHost(host.jump);
-    if (!bastion || bastion.transport !== 'ssh') {
+    if (!bastion) {
       throw new HostError('unreachable', `${host.name}: jump host '${host.jump}' is not an ssh host of this playbook.`);
     }
     via = resolveEndpoint(bastion, ctx, [...seen, host.name], depth + 1);

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { HostError } from '../../errors.js';
 import type { RemoteProcess, SpawnOptions } from '../types.js';
 
-type ExitInfo = { code: number | null; signal: string | null };
+interface ExitInfo { code: number | null; signal: string | null }
 
 function sigName(s: string | undefined | null): string | null {
   if (!s) return null;
