@@ -205,7 +205,7 @@ class Executor {
         this.notRun(step, []);
         continue;
       }
-      const inSet = new Set(evalGroupExpr(step.on as GroupExpr, this.setEnv()));
+      const inSet = new Set(evalGroupExpr(step.on, this.setEnv()));
       const before = this.aborted;
       this.aborted = false;
       await this.runStepOn(step, touched.filter((h) => inSet.has(h)));
