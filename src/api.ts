@@ -44,7 +44,7 @@ export interface RunPlanOptions {
   onEvent?: (ev: RunEvent) => void;
   /** From `--resume`: see run/resume.ts. */
   resume?: ResumeSeed;
-  /** Secret values by name, seen by `template` as `secrets.NAME`. */
+  /** Secret values given by a library caller, besides the playbook's `secrets:` (read when the run starts). */
   secrets?: Record<string, string>;
 }
 
@@ -89,7 +89,7 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
   ]);
   // Read once, before any host is contacted; every event is masked here, the one place all
   // reporter input passes (docs/language.md#secrets).
-  const secrets = await readSecrets(plan.secrets ?? {});
+  const secrets = { ...opts.secrets, ...(await readSecrets(plan.secrets ?? {})) };
   const mask = makeMasker(Object.values(secrets));
   const builder = new ReportBuilder();
   const emit = (raw: RunEvent) => {

@@ -59,8 +59,8 @@ const RULES: Record<string, Rule> = {
   transports: { imports: ['errors', 'model', 'lang'] },
   // Callables see a host through the session interface only, never a particular transport.
   callables: {
-    imports: ['errors', 'model', 'lang', 'validate', 'transports'],
-    only: { validate: ['builtin-signatures.ts'], transports: ['session.ts', 'quote.ts'] },
+    imports: ['errors', 'model', 'lang', 'steps', 'validate', 'transports'],
+    only: { validate: ['builtin-signatures.ts'], transports: ['session.ts', 'quote.ts'], steps: ['diff.ts'] },
   },
   run: { imports: ['errors', 'model', 'lang', 'steps', 'compile', 'transports', 'callables'] },
   // Reporters consume RunEvents and nothing else of the run.

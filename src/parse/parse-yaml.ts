@@ -38,8 +38,18 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   const lineCounter = new LineCounter();
   lineCounter.addNewLine(0);
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
-  const tokens = [...new Parser().parse(text)];
-  const tooDeep = nestingBeyond(tokens, MAX_NESTING);
+  let tokens: CST.Token[];
+  let tooDeep: number | undefined;
+  try {
+    tokens = [...new Parser().parse(text)];
+    tooDeep = nestingBeyond(tokens, MAX_NESTING);
+  } catch (e) {
+    // The library's parser recurses per level of block nesting: a document deep enough to
+    // exhaust the stack is refused like any other that is nested too deeply.
+    if (!(e instanceof RangeError)) throw e;
+    tokens = [];
+    tooDeep = 0;
+  }
   const doc = compose(tooDeep === undefined ? tokens : [], tooDeep === undefined ? text.length : 0);
   const parsed: ParsedYaml = { file, text, doc, lineCounter, value: undefined, problems: [], aliasTargets: new Map() };
   const problems = parsed.problems;

@@ -296,7 +296,6 @@ class Executor {
       ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       maxResult: step.policy.max_result ?? this.opts.maxResult ?? DEFAULT_MAX_RESULT,
       results: this.state.resultsFor(host),
-      ...(this.opts.secrets ? { secrets: this.opts.secrets } : {}),
       runSignal: this.opts.signal,
       session: () => this.session(spec),
       callable: (name) => this.opts.resolveCallable(name),

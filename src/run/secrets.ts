@@ -67,10 +67,19 @@ export function makeMasker(values: readonly string[]): <T>(v: T) => T {
 }
 
 export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {
-  // The plan holds templates and secret sources, never values: keep it as is (the report's
-  // plan data and resume checks depend on its identity).
-  if (ev.type === 'run_started') return ev;
-  return mask(ev);
+  // Only what can carry a value: results, messages and host output. Event kinds, host and step
+  // names stay as they are (a short secret must not break the event stream), and the plan holds
+  // templates and secret sources, never values.
+  switch (ev.type) {
+    case 'host_result':
+      return { ...ev, result: ev.result.ok ? { ...ev.result, value: mask(ev.result.value) } : { ...ev.result, error: mask(ev.result.error) } };
+    case 'host_stderr':
+      return { ...ev, text: mask(ev.text) };
+    case 'warning':
+      return { ...ev, message: mask(ev.message) };
+    default:
+      return ev;
+  }
 }
 
 export type { Json };

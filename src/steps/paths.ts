@@ -1,11 +1,18 @@
 /** Path templates of put and fetch, rendered per host at run time. */
 import { HostError } from '../errors.js';
 import { renderTemplate, type TemplateEnv } from '../lang/templates.js';
-import { preview } from './run-callable.js';
+import type { Json } from '../model/playbook.js';
 import type { PerformContext } from './types.js';
 
 export function templateEnv(ctx: PerformContext): TemplateEnv {
-  return { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results, ...(ctx.item !== undefined ? { item: ctx.item } : {}) };
+  return {
+    host: ctx.host,
+    vars: ctx.vars,
+    hostvars: ctx.hostVars,
+    results: ctx.results,
+    ...(ctx.item !== undefined ? { item: ctx.item } : {}),
+    ...(ctx.secrets ? { secrets: ctx.secrets } : {}),
+  };
 }
 
 export function renderPath(template: string, ctx: PerformContext, key: string): string {
@@ -18,4 +25,10 @@ export function renderPath(template: string, ctx: PerformContext, key: string): 
 
 export function modeString(mode: number): string {
   return mode.toString(8).padStart(4, '0');
+}
+
+/** A short JSON rendering of a value for messages. */
+export function preview(v: Json): string {
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

@@ -122,7 +122,4 @@ function secretsAsEnv(args: Record<string, Json>, secrets: Record<string, string
   return { ...args, cmd, env };
 }
 
-export function preview(v: Json): string {
-  const s = JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
+export { preview } from './paths.js';

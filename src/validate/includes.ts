@@ -8,7 +8,7 @@ import type { PlaybookProblem } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { findPos, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { checkSchema } from './schema-check.js';
-import { isObj, readSource } from './load.js';
+import { isObj, readSource } from './read-source.js';
 
 /** One step as written, and what the includes around it add. */
 export interface StepSource {

@@ -4,11 +4,10 @@
  * after it (normalise, rules) only look at what this one read.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { lstatSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
-import { findPos, parseYaml, type ParsedYaml } from '../parse/parse-yaml.js';
+import { findPos, type ParsedYaml } from '../parse/parse-yaml.js';
 import { builtinSignature } from './builtin-signatures.js';
 import { loadCustomCallableInfo, splitCallableSpec, type CustomCallableInfo } from './custom-callables.js';
 import { checkSchema } from './schema-check.js';
@@ -16,8 +15,9 @@ import { expandIncludes, type StepSource } from './includes.js';
 import { convertAnsibleYaml, convertIni, inventoryFormat } from './ansible-inventory.js';
 import type { Json } from '../model/playbook.js';
 
-export type Obj = Record<string, unknown>;
-export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj, readSource, type Obj } from './read-source.js';
+
+export { isObj, readSource, type Obj } from './read-source.js';
 
 export interface CustomCallable {
   name: string;
@@ -50,23 +50,6 @@ export interface Loaded {
 
 const at = (file: string): SourcePos => ({ file, line: 1, col: 1 });
 
-export async function readSource(file: string, problems: PlaybookProblem[], blame: SourcePos, what: string): Promise<ParsedYaml | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    problems.push(
-      code === 'ENOENT'
-        ? { code: 'file_not_found', message: `${what} ${file} does not exist`, pos: blame }
-        : { code: 'io', message: `cannot read ${what} ${file}: ${(e as Error).message}`, pos: blame },
-    );
-    return undefined;
-  }
-  const parsed = parseYaml(file, text);
-  problems.push(...parsed.problems);
-  return parsed;
-}
 
 export async function loadSources(
   file: string,

@@ -57,7 +57,7 @@ steps:
 
   it('--diff gives a unified diff of the rendered text against the remote file', async () => {
     files(dir, { 'tpl/app.conf.j2': tpl, 'out/a/app.conf': '# a\nport = 1\n' });
-    const r = await run(dir, pb(dir), { check: true, diff: true, secrets: { token: 't' } });
+    const r = await run(dir, pb(dir), { check: true, diff: true, secrets: { token: 'x-token-x' } });
     const diff = (values(r.steps[0]!).a as { diff: string }).diff;
     expect(diff).toContain(`--- a${join(dir, 'out/a/app.conf')}`);
     expect(diff).toContain('-port = 1\n+port = 8080');

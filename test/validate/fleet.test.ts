@@ -1,4 +1,4 @@
-/** Host ranges, host_defaults, group_vars, YAML merge keys and vars files (docs/language.md#fleets). */
+/** Host ranges, host_defaults, group_vars, YAML merge keys and vars files (docs/language.md#fleets-and-reuse). */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

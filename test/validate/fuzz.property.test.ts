@@ -19,7 +19,8 @@ import { planToJson } from '../../src/compile/plan-json.js';
 import { PlaybookInvalidError } from '../../src/errors.js';
 import { runCli } from '../cli/helpers.js';
 
-const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
+// A fixed seed by default, so CI is repeatable; FUZZ_SEED explores others (the one below once found a stack overflow).
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 503910865;
 const RUNS = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 200;
 /** CPU time one playbook may take; the inputs are at most a few hundred KB. */
 const CASE_CPU_MS = 3000;
