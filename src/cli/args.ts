@@ -54,6 +54,7 @@ export type Command =
       expr: string;
       argv: string[];
       shell?: string;
+      shard?: Shard;
       become?: string;
       timeout?: number;
       inventory: string[];
@@ -109,6 +110,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   report: { format: { type: 'string', short: 'f' }, output: { type: 'string', short: 'o' }, junit: { type: 'string' }, help: COMMON.help },
   exec: {
     ...COMMON,
+    ...SHARD_OPTION,
     check: { type: 'boolean' },
     json: { type: 'string' },
     junit: { type: 'string' },
@@ -291,6 +293,7 @@ export function parseCommandLine(argv: string[]): Command {
         file,
         expr,
         argv: cmdArgv,
+        shard: shardFrom(v, 'exec'),
         ...(shell !== undefined ? { shell } : {}),
         ...(v.become !== undefined ? { become: v.become as string } : {}),
         ...(timeout !== undefined ? { timeout } : {}),

@@ -12,6 +12,7 @@ import type { Plan, PlanStep } from '../compile/plan-types.js';
 import { formatGroupExpr } from '../lang/groups.js';
 import type { StepPolicy } from '../model/playbook.js';
 import { checkCommandLineExpr } from '../validate/rules/limit.js';
+import { hostsInShard } from '../lang/shard.js';
 import { planPlaybook } from '../api.js';
 import type { Command } from './args.js';
 import { warnTo, type Io } from './io.js';
@@ -50,7 +51,11 @@ export async function execPlan(c: ExecCmd, io: Io): Promise<Plan> {
   const problems: PlaybookProblem[] = [];
   const on = checkCommandLineExpr('exec', text, base, problems);
   if (!on) throw new UsageError(problems.map((p) => `${p.message} (at column ${p.pos.col} of '${text}')`).join('\n'));
-  const targets = selectHosts(base, text).map((h) => h.name);
+  // --shard keeps this shard's hosts, as for run (lang/shard.ts).
+  const inShard = c.shard ? new Set(hostsInShard(base.hosts.map((h) => h.name), c.shard)) : undefined;
+  const targets = selectHosts(base, text)
+    .map((h) => h.name)
+    .filter((h) => !inShard || inShard.has(h));
   const policy: StepPolicy = { on_failure: 'continue', retries: 0, retry_delay_ms: 1000, ...(c.become !== undefined ? { become: c.become } : {}) };
   if (c.timeout !== undefined) policy.timeout_ms = c.timeout;
   const shown = c.shell ?? c.argv.join(' ');
@@ -69,7 +74,7 @@ export async function execPlan(c: ExecCmd, io: Io): Promise<Plan> {
     args: c.shell !== undefined ? { cmd: escapeBraces(c.shell) } : { argv: c.argv.map(escapeBraces) },
   } as PlanStep;
   // The command is not a template: the playbook's secrets are not needed, so not read.
-  return { ...base, steps: [step], secrets: {}, limit: undefined, serial: undefined };
+  return { ...base, steps: [step], secrets: {}, limit: undefined, serial: undefined, ...(c.shard ? { shard: c.shard } : {}) };
 }
 
 function escapeBraces(s: string): string {

@@ -66,3 +66,19 @@ steps:
     expect((await runCli(['exec', pb, 'all', '--shell', 'true', '--', 'true'])).code).toBe(5);
   });
 });
+
+describe('exec --shard', () => {
+  it('the shards of one exec split the hosts with no overlap and record the shard', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, 'version: 1\nhosts:\n  h[1-6]: local\nsteps:\n  - call: ping\n');
+    const seen: string[] = [];
+    for (const i of [0, 1, 2]) {
+      const r = await runCli(['exec', pb, 'all', '--shard', `${i}/3`, '--output', 'quiet', '--json', '-', '--', 'true']);
+      expect(r.code, r.stderr).toBe(0);
+      const rep = parseReport(r.stdout);
+      expect(rep.shard).toMatchObject({ index: i, count: 3 });
+      seen.push(...rep.steps[0]!.targets);
+    }
+    expect(seen.sort()).toEqual(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+  });
+});
