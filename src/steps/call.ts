@@ -19,6 +19,7 @@ export interface PlanCall extends PlanStepBase, PlanCallableFields {
 
 export const callKind: StepKindDef<CallStep, PlanCall> = {
   kind: 'call',
+  loops: true,
   schema: {
     key: {
       type: 'string',

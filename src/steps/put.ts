@@ -33,6 +33,7 @@ export interface PlanPut extends PlanStepBase {
 
 export const putKind: StepKindDef<PutStep, PlanPut> = {
   kind: 'put',
+  loops: true,
   schema: {
     key: { type: 'string', minLength: 1, description: 'Local file (template), relative to the playbook, streamed to every target.' },
     props: {

@@ -63,6 +63,7 @@ function outputName(local: string): string {
 
 export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
   kind: 'template',
+  loops: true,
   schema: {
     key: {
       type: 'string',

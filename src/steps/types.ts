@@ -134,6 +134,8 @@ export interface StepOutcome extends CallOutcome {
 export interface StepKindDef<S extends StepCommon & { kind: string }, P extends PlanStepBase & { kind: S['kind'] }> {
   kind: S['kind'];
   schema: KindSchema;
+  /** Takes `loop:` (docs/language.md#loop). */
+  loops?: boolean;
   /** The raw step mapping → the model step; undefined when the schema check already reported it broken. */
   build(raw: Record<string, unknown>, common: StepCommon, ctx: BuildContext): S | undefined;
   /** Semantic checks of this kind's own keys (the common keys are checked by src/validate/rules/). */

@@ -285,8 +285,8 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       const pos = findPos(src, path);
       const loc = (k: string): Located<string> | undefined =>
         typeof raw[k] === 'string' ? { value: raw[k], pos: findPos(src, [...path, k]) } : undefined;
-      // `assert:` takes a rule (an object); the other kinds name a string.
-      const def = STEP_KINDS.find((k) => typeof raw[k.kind] === 'string' || (k.kind === 'assert' && raw[k.kind] !== undefined));
+      // The key that names the kind (a string for most, a rule for `assert:`); its module checks the value.
+      const def = STEP_KINDS.find((k) => raw[k.kind] !== undefined);
       if (!def) return; // reported by the schema
 
       const onText = loc('on') ?? { value: 'all', pos };

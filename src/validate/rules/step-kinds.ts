@@ -5,7 +5,7 @@ import { checkTemplate, type TemplateKnown } from '../../lang/templates.js';
 import { checkRule } from '../../lang/rules.js';
 import type { Json, Located } from '../../model/playbook.js';
 import { findPos, nodeAt, posInScalar, type JsonPath } from '../../parse/parse-yaml.js';
-import { kindOf } from '../../steps/index.js';
+import { kindOf, STEP_KINDS } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
 import { BUILTIN_NAMES, builtinSignature } from '../builtin-signatures.js';
 import { checkArgs } from '../callable-args.js';
@@ -111,8 +111,6 @@ export const checkStepKinds: Rule = (m, add) => {
   });
 };
 
-/** Kinds that take `loop:` (`call` covers the file and line callables). */
-const LOOP_KINDS = new Set(['call', 'put', 'template']);
 
 function checkLoop(
   loop: Located<Json[] | string>,
@@ -121,7 +119,7 @@ function checkLoop(
   add: Parameters<Rule>[1],
   checkTemplateAt: (text: string) => void,
 ): void {
-  if (!LOOP_KINDS.has(kind)) {
+  if (!STEP_KINDS.some((k) => k.kind === kind && k.loops === true)) {
     add('schema', `loop: a ${kind} step cannot loop; loop works on call, put and template steps`, loop.pos);
     return;
   }
