@@ -19,6 +19,8 @@ import {
   sshFloorConfig,
 } from './tools.mjs';
 
+const MiB = 1024 * 1024;
+
 function resetDir(path, uid, gid) {
   rmSync(path, { recursive: true, force: true });
   mkdirSync(path, { recursive: true });

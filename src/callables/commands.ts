@@ -5,7 +5,6 @@
 import { resolve } from 'node:path';
 import { HostError } from '../errors.js';
 import { parseJsonLimited } from '../lang/json-guard.js';
-import type { Json } from '../model/playbook.js';
 import { shJoin } from '../transports/quote.js';
 import type { RunOptions, RunResult } from '../transports/session.js';
 import { okCodes, optString, optStringArray, optStringMap, reqString } from './args.js';
@@ -146,7 +145,7 @@ const scriptCallable: Callable = {
         `${ctx.hostName}: script ${path}: its output is not valid JSON (output: json): ${parsed.message}; output starts ${JSON.stringify(r.stdout.slice(0, 80))}`,
       );
     }
-    return { value: parsed.value as Json, changed: true, result };
+    return { value: parsed.value, changed: true, result };
   },
   check: (ctx) => checkGuard(ctx, 'script'),
 };

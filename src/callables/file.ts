@@ -75,7 +75,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
     case 'link':
       if (src === undefined) throw fail("state: link needs src (what the link points to)");
       if (st && st.type !== 'link') throw fail(`is a ${st.type}, not a symlink; remove it first (state: absent)`);
-      if (!st || st.target !== src) {
+      if (st?.target !== src) {
         actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
         argv.push(['ln', '-sfn', src, p]);
         after = { type: 'link', mode: -1, owner: '', group: '', target: src };

@@ -166,9 +166,9 @@ export function commandHelp(cmd: string): string {
     .map(([name, o]) => {
     const [arg, line] = FLAG_HELP[name] ?? ['', ''];
     // `plan --json` is a switch, `run --json FILE` takes a file.
-    const shown = o?.type === 'boolean' ? '' : arg;
-    const flag = `--${name}${shown ? ` ${shown}` : ''}${o?.short ? `, -${o.short}` : ''}`;
-    return [flag, name === 'json' && o?.type === 'boolean' ? 'print the plan as JSON' : line] as const;
+    const shown = o.type === 'boolean' ? '' : arg;
+    const flag = `--${name}${shown ? ` ${shown}` : ''}${o.short ? `, -${o.short}` : ''}`;
+    return [flag, name === 'json' && o.type === 'boolean' ? 'print the plan as JSON' : line] as const;
   });
   const width = Math.max(...rows.map(([f]) => f.length));
   return [`Usage: chopsticks ${cmd}${args ? ` ${args}` : ''}${rows.length > 1 ? ' [flags]' : ''}`, text, '', ...rows.map(([f, l]) => `  ${f.padEnd(width)}  ${l}`)].join('\n');

@@ -42,7 +42,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       io.stderr.write(`chopsticks: ${e.message}; nothing was run and no host was contacted\n`);
       return EXIT.usage;
     }
-    io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+    io.stderr.write(`chopsticks: internal error (a bug; please report it): ${(e as Error | null | undefined)?.stack ?? String(e)}\n`);
     return EXIT.internal;
   }
 }

@@ -67,7 +67,7 @@ function hostRows(hosts: readonly HostSpec[]): Array<{ names: string; text: stri
     const vars = varsText(h);
     const key = `${h.pos.file}:${h.pos.line}:${h.pos.col}\0${text}\0${vars === undefined ? '' : generic(vars)}`;
     const last = rows[rows.length - 1];
-    if (last && last.key === key) last.names.push(h.name);
+    if (last?.key === key) last.names.push(h.name);
     else rows.push({ names: [h.name], key, text, ...(vars !== undefined ? { vars } : {}) });
   }
   return rows.map((r) => {

@@ -135,7 +135,7 @@ export function expandHostRange(text: string): ExpandResult {
   }
   let names = [''];
   for (const p of pieces) {
-    if (p.length === 1) names = names.map((n) => n + p[0]);
+    if (p.length === 1) names = names.map((n) => n + (p[0] ?? ''));
     else names = names.flatMap((n) => p.map((v) => n + v));
   }
   return { ok: true, names };

@@ -23,7 +23,7 @@ function engine(): LogicEngine {
   return engineOnce;
 }
 let operatorsOnce: Set<string> | undefined;
-const operators = (): Set<string> => (operatorsOnce ??= new Set(Object.keys(engine().methods)));
+const operators = (): Set<string> => (operatorsOnce ??= new Set(Object.keys(engine().methods as Record<string, unknown>)));
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type RuleRoot = 'host' | 'vars' | 'hostvars' | 'results' | 'item' | 'result';
@@ -137,7 +137,7 @@ function forbiddenPath(rule: Json): string | undefined {
   for (const [op, operand] of Object.entries(rule)) {
     if (op === 'var') {
       const p = varPath(operand);
-      if (p !== undefined && p.split('.').some((s) => FORBIDDEN.has(s))) return p;
+      if (p?.split('.').some((s) => FORBIDDEN.has(s))) return p;
     }
     const f = forbiddenPath(operand);
     if (f) return f;
@@ -153,7 +153,7 @@ export function evalRule(rule: Json, data: RuleData): Json {
     return engine().run(rule, { ...data }) as Json;
   } catch (e) {
     const msg = e instanceof Error && e.message ? e.message : JSON.stringify(e);
-    throw new Error(`rule ${JSON.stringify(rule)} could not be evaluated: ${msg}`);
+    throw new Error(`rule ${JSON.stringify(rule)} could not be evaluated: ${msg}`, { cause: e });
   }
 }
 

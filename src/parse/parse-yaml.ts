@@ -344,7 +344,7 @@ function mergedPair(parsed: ParsedYaml, map: YAMLMap, key: string, depth = 0): P
     for (const src of sources) {
       if (!isMap(src)) continue;
       const hit = src.items.find((q) => isPair(q) && keyString(q.key) === key) ?? mergedPair(parsed, src, key, depth + 1);
-      if (hit) return hit as Pair;
+      if (hit) return hit;
     }
   }
   return undefined;

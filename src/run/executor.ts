@@ -201,6 +201,7 @@ class Executor {
     const touched = this.allHosts.filter((h) => this.state.endState.has(h));
     let stop = false;
     for (const step of this.finallySteps) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- runStepOn may set this.aborted; TS keeps it narrowed to the `false` assigned below
       if (stop || this.opts.signal.aborted) {
         this.notRun(step, []);
         continue;

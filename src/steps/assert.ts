@@ -48,6 +48,7 @@ export const assertKind: StepKindDef<AssertStep, PlanAssert> = {
   },
   describe(s, vars) {
     const lines: Array<[string, string]> = [['assert', ruleText(s.rule)]];
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- plan display keeps String() of the filled value, as before
     if (s.msg !== undefined) lines.push(['msg', String(fillVarsOnly(s.msg, vars))]);
     return lines;
   },

@@ -48,7 +48,7 @@ export function unifiedDiff(path: string, before: Content, after: Content): stri
   const summary = (x: Side) => (x === null ? null : isBig(x) ? x : { size: x.length, sha1sum: sha1(x) });
   const sa = summary(a);
   const sb = summary(b);
-  if (sa && sb && sa.sha1sum === sb.sha1sum) return '';
+  if (sa && sa.sha1sum === sb?.sha1sum) return '';
   if (a === null && b === null) return '';
   const from = a === null ? '/dev/null' : `a${path.startsWith('/') ? '' : '/'}${path}`;
   const to = b === null ? '/dev/null' : `b${path.startsWith('/') ? '' : '/'}${path}`;

@@ -96,7 +96,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
 function checkSource(src: Located<string>, ctx: CheckContext): void {
   const parsed = parseTemplate(src.value);
   if (!parsed.ok || parsed.parts.some((p) => p.type === 'ref' && p.path[0] !== 'vars')) return;
-  const filled = renderTemplate(src.value, { vars: ctx.vars as Record<string, Json> });
+  const filled = renderTemplate(src.value, { vars: ctx.vars });
   if (!filled.ok || typeof filled.value !== 'string') return; // a template problem, reported as such
   const abs = resolvePath(ctx.baseDir, filled.value);
   const kind = ctx.localPath(abs);

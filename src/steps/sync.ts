@@ -202,6 +202,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
   },
   describe(s, vars) {
     const extra = [s.delete ? 'delete' : '', s.exclude.length ? `exclude ${s.exclude.join(', ')}` : '', s.mode !== undefined ? `mode ${modeString(s.mode)}` : ''].filter(Boolean);
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- plan display keeps String() of the filled value, as before
     return [['sync', `${String(fillVarsOnly(s.src, vars))}/ → ${String(fillVarsOnly(s.to, vars))}${extra.length ? `, ${extra.join(', ')}` : ''}`]];
   },
   data(s, vars) {
@@ -221,7 +222,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
     const want = (e: LocalEntry) => (e.type === 'file' ? (step.mode ?? e.mode) : e.mode);
     const send = local.filter((e) => {
       const r = remote.get(e.rel);
-      if (!r || r.type !== e.type) return true;
+      if (r?.type !== e.type) return true;
       return e.type === 'link' ? r.target !== e.target : r.sha1 !== e.sha1 || r.mode !== want(e);
     });
     const inLocal = new Set(local.map((e) => e.rel));
@@ -248,7 +249,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
         remoteTar = put.remote_path;
       }
       const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', to, remoteTar, ...deleted], runOpts);
-      if (r.rc !== 0) throw new HostError(/Permission denied/.test(r.stderr) ? 'permission_denied' : 'remote_io', `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+      if (r.rc !== 0) throw new HostError(r.stderr.includes('Permission denied') ? 'permission_denied' : 'remote_io', `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
     } finally {
       await rm(dir, { recursive: true, force: true });
       // put without a destination made a private folder for the archive: remove both.

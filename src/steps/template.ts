@@ -110,6 +110,7 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
     return { ...base, kind: 'template', src: step.src.value, to: step.to.value, mode: step.mode };
   },
   describe(s, vars) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- plan display keeps String() of the filled value, as before
     return [['template', `${String(fillVarsOnly(s.src, vars))} → ${String(fillVarsOnly(s.to, vars))}, mode ${modeString(s.mode)}`]];
   },
   data(s, vars) {
@@ -136,7 +137,7 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
     let rendered: string;
     try {
       const engine = templateEngine(dirname(local));
-      rendered = await engine.render(engine.parse(text, shown), data);
+      rendered = (await engine.render(engine.parse(text, shown), data)) as string;
     } catch (e) {
       throw new HostError('failed', `${ctx.host}: template ${shown}: ${e instanceof Error ? e.message : String(e)}`);
     }

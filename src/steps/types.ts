@@ -119,8 +119,8 @@ export interface PerformContext {
   secrets?: Record<string, string>;
   session(): Promise<HostSession>;
   callable(name: string): Promise<Callable>;
-  onStderr(text: string): void;
-  onProgress(bytes: number, total: number | null): void;
+  onStderr: (text: string) => void;
+  onProgress: (bytes: number, total: number | null) => void;
   /** The current item of a `loop:` (templates see `{item}`). */
   item?: Json;
 }

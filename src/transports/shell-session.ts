@@ -691,7 +691,7 @@ function strictUtf8(buf: Buffer): string | { at: number } {
     return utf8.decode(buf);
   } catch {
     // Rare path: find the offset for the message.
-    for (let i = 0, n = 0; i < buf.length; i += n) {
+    for (let i = 0, n: number; i < buf.length; i += n) {
       n = utf8SeqLength(buf, i);
       if (n === 0) return { at: i };
     }

@@ -67,7 +67,7 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
         continue;
       }
       const inc = await readSource(shown(abs), problems, at, 'included file');
-      if (!inc || inc.value === undefined) continue;
+      if (inc?.value === undefined) continue;
       if (!isObj(inc.value)) {
         problems.push({ code: 'schema', message: 'an included file is a mapping with steps: [...] and optional vars:', pos: findPos(inc, []) });
         continue;

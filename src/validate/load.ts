@@ -58,7 +58,7 @@ export async function loadSources(
   cliVarFiles: readonly string[] = [],
 ): Promise<Loaded | undefined> {
   const src = await readSource(file, problems, at(file), 'playbook');
-  if (!src || src.value === undefined) return undefined;
+  if (src?.value === undefined) return undefined;
   if (!isObj(src.value)) {
     problems.push({ code: 'schema', message: 'a playbook is a mapping with version: 1 and steps: [...]', pos: findPos(src, []) });
     return undefined;
@@ -86,7 +86,7 @@ export async function loadSources(
     if (seen.has(resolve(path))) continue;
     seen.add(resolve(path));
     const inv = await readInventory(path, problems, warnings, blame);
-    if (!inv || inv.value === undefined || inv.value === null) continue;
+    if (inv?.value === undefined || inv.value === null) continue;
     if (!isObj(inv.value)) {
       problems.push({ code: 'schema', message: 'an inventory file is a mapping with hosts, groups and vars', pos: findPos(inv, []) });
       continue;
@@ -153,7 +153,7 @@ async function readInventory(path: string, problems: PlaybookProblem[], warnings
 /** A `vars_files:` entry or `--var @FILE`: a YAML or JSON mapping of typed vars. */
 async function readVarsFile(path: string, blame: SourcePos, problems: PlaybookProblem[]): Promise<Record<string, Json> | undefined> {
   const doc = await readSource(path, problems, blame, 'vars file');
-  if (!doc || doc.value === undefined) return undefined;
+  if (doc?.value === undefined) return undefined;
   if (doc.value === null) return {};
   if (!isObj(doc.value)) {
     problems.push({ code: 'schema', message: 'a vars file is a mapping of NAME: value', pos: findPos(doc, []) });

@@ -216,7 +216,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       if (!isObj(s)) continue;
       if (typeof s.env === 'string') out[name] = { env: s.env };
       else if (typeof s.file === 'string') out[name] = { file: resolve(loaded.baseDir, s.file) };
-      else if (Array.isArray(s.command) && s.command.every((w) => typeof w === 'string')) out[name] = { command: s.command as string[] };
+      else if (Array.isArray(s.command) && s.command.every((w) => typeof w === 'string')) out[name] = { command: s.command };
     }
     return out;
   }
@@ -292,7 +292,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       const onText = loc('on') ?? { value: 'all', pos };
       let parsed = parseGroupExpr(onText.value);
       if (!parsed.ok) add('group_expr', `on: ${parsed.message}`, posInScalar(src, [...path, 'on'], parsed.offset));
-      else if (loc('on')) onParts[index]!.push({ expr: parsed.expr, src, path: [...path, 'on'] });
+      else if (loc('on')) onParts[index].push({ expr: parsed.expr, src, path: [...path, 'on'] });
       // An include's `on` narrows each included step: (include's on) & (step's on).
       let onValue = onText.value;
       // A step without its own `on` takes its include's as is (not `web & all`).
@@ -304,7 +304,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
           parsed = p;
           continue;
         }
-        onParts[index]!.push({ expr: p.expr, src: inc.src, path: inc.path });
+        onParts[index].push({ expr: p.expr, src: inc.src, path: inc.path });
         if (implicitAll) {
           implicitAll = false;
           onValue = inc.text;

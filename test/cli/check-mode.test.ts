@@ -128,7 +128,7 @@ steps:
     const junit = join(dir, 'junit.xml');
     const r = await runCli(['run', pb, '--check', '--junit', junit, '--output', 'quiet']);
     expect(r.code, r.stderr).toBe(0);
-    const xml = readFileSync(junit, 'utf8') as string;
+    const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/failures="0"/);
     expect(xml).not.toMatch(/<failure/);
     expect(xml).toMatch(/<skipped\/>\s*<system-out><!\[CDATA\[would change: /);

@@ -53,7 +53,7 @@ describe('secrets', () => {
     const samples: string[] = [];
     let finished = false;
     void done.then(() => (finished = true));
-    while (!finished) {
+    while (!(finished as boolean)) {
       samples.push(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }));
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -45,7 +45,7 @@ describeIntegration('docker transport', reason, () => {
   });
 
   afterAll(async () => {
-    await t?.close();
+    await (t as DockerTransport | undefined)?.close();
     await removeAllTestContainers();
   });
 
@@ -235,7 +235,7 @@ describeIntegration('docker transport', reason, () => {
     await tr.close();
   });
 
-  const dead = spawnSync('true').pid!; // exited: its pid is (almost surely) free now
+  const dead = spawnSync('true').pid; // exited: its pid is (almost surely) free now
   const me = controllerIdentity()!;
   const mkLabelled = async (pid: number, over: Record<string, string | undefined> = {}) => {
     const labels: Record<string, string | undefined> = {

@@ -45,7 +45,7 @@ steps:
     );
   });
   afterAll(async () => {
-    await sshd?.stop();
+    await (sshd as SshdHandle | undefined)?.stop();
   });
 
   it('a range with host_defaults and group_vars runs on every expanded host; the secret is masked', async () => {

@@ -18,8 +18,8 @@ describeIntegration('faults: a rogue ssh server', sshdUnavailableReason(), () =>
     genuine = await startSshd();
   });
   afterAll(async () => {
-    await rogue?.stop();
-    await genuine?.stop();
+    await (rogue as SshdHandle | undefined)?.stop();
+    await (genuine as SshdHandle | undefined)?.stop();
   });
 
   it('control: with the right key, the same log does show the login', async () => {

@@ -17,7 +17,7 @@ steps:
     to: "${d}/out/{host}/www"
 ${extra}`;
 
-type V = { changed_files: string[]; deleted: string[]; bytes_sent: number; files: number; changed: boolean; remote_path: string };
+interface V { changed_files: string[]; deleted: string[]; bytes_sent: number; files: number; changed: boolean; remote_path: string }
 
 describe('sync', () => {
   it('copies the tree, then sends nothing; a changed file or mode is sent again; check mode says what would change', async () => {

@@ -91,7 +91,7 @@ export async function createEphemeralContainer(docker: Docker, spec: EphemeralSp
     NetworkDisabled: true,
     HostConfig: { NetworkMode: 'none', AutoRemove: false, Init: false },
     abortSignal: spec.abortSignal,
-  } as Docker.ContainerCreateOptions);
+  });
   try {
     await container.start({ abortSignal: spec.abortSignal });
   } catch (err) {
@@ -111,7 +111,7 @@ async function ensureImage(docker: Docker, image: string, abortSignal?: AbortSig
   }
   const stream = await docker.pull(image, { abortSignal });
   await new Promise<void>((resolve, reject) => {
-    docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
+    docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }> | undefined) => {
       const failed = output?.find((o) => typeof o.error === 'string');
       if (err !== null) reject(err);
       else if (failed !== undefined) reject(new Error(failed.error));
@@ -166,6 +166,7 @@ export async function reapStaleEphemeral(docker: Docker, opts: ReapOptions = {})
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_EPHEMERAL}=1`] } });
   const removed: string[] = [];
   for (const info of list) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the Engine API sends Labels: null for a container without labels
     if (!opts.all && !leftByDeadRun(info.Labels ?? {}, me!, startOf)) continue;
     try {
       await docker.getContainer(info.Id).remove({ force: true });
