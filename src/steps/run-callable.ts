@@ -85,7 +85,8 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
   };
   if (ctx.check && !callable.readonly) {
     const would = await callable.check!(callCtx);
-    if (!would) return { value: null, changed: false, skipped: true };
+    // No answer from the callable's check: it would run, as any changing call (its value says what).
+    if (!would) return { value: { would_run: step.callable, args: rendered.value }, changed: true, skipped: true };
     const v = checkJsonValue(would.value, { maxBytes: ctx.maxResult });
     if (!v.ok) throw new HostError('invalid_result', `${ctx.host}: ${step.callable} returned a value that is not allowed: ${v.message}`);
     return { value: v.value, changed: would.would_change };
