@@ -39,5 +39,9 @@ it(`per-step overhead: ${STEPS} steps of ping on ${HOSTS.length} local hosts`, a
       `${perStep.toFixed(1)} ms per step, ${perHostOp.toFixed(2)} ms per host-step; ` +
       `executor alone (report duration_ms) ${inRun.toFixed(1)} ms per step`,
   );
-  expect(perStep).toBeLessThan(150);
+  // 250: commands now pass through the session watcher (a `dd` relay, so a command dies with its
+  // session: docs/transports.md), which costs about 45 ms per step here with the whole suite
+  // running beside it (160 ms measured). Still an order-of-magnitude guard; making the relay
+  // cheaper is open work (the closing note of this change).
+  expect(perStep).toBeLessThan(250);
 }, 180_000);
