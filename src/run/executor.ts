@@ -301,7 +301,7 @@ class Executor {
       session: () => this.session(spec),
       callable: (name) => this.opts.resolveCallable(name),
       onStderr: (text) => this.opts.emit({ type: 'host_stderr', step: step.index, host, text }),
-      onProgress: (bytes, total) => this.opts.emit({ type: 'host_progress', step: step.index, host, bytes, total }),
+      onProgress: throttledProgress((bytes, total) => this.opts.emit({ type: 'host_progress', step: step.index, host, bytes, total })),
       onAttempt: (attempt) => this.opts.emit({ type: 'host_started', step: step.index, host, attempt }),
     });
     if (result.outcome === 'would_change') this.state.wouldChange.add(host);
@@ -373,4 +373,20 @@ class Executor {
 /** A read-only step's error that a change not made in check mode may explain (not a lost host). */
 function mayDependOnChange(kind: ErrorKind): boolean {
   return kind !== 'cancelled' && !UNREACHABLE_KINDS.has(kind);
+}
+
+/**
+ * Transfers report every chunk (32 KiB over ssh); every event goes through masking, the report
+ * builder and each reporter, so 640 MiB would make 20,000 of them. Ten a second per host-step is
+ * more than any view shows; the last one (all bytes) always passes.
+ */
+const PROGRESS_EVERY_MS = 100;
+function throttledProgress(report: (bytes: number, total: number | null) => void): (bytes: number, total: number | null) => void {
+  let last = 0;
+  return (bytes, total) => {
+    const now = performance.now();
+    if (now - last < PROGRESS_EVERY_MS && bytes !== total) return;
+    last = now;
+    report(bytes, total);
+  };
 }

@@ -32,10 +32,15 @@ export interface TransferContext {
 /** Prefix of every temp file made beside a destination (a later run may clean stale ones). */
 export const TEMP_PREFIX = '.chopsticks-tmp-';
 
+/**
+ * `sin` prints the sha1 of stdin (digest first), `sha FILE` leaves the digest of FILE in $h;
+ * with whichever of sha1sum, busybox or openssl the host has.
+ */
 const SHA1_FN = `
-sha() { if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$1") || return 1
-  elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha1sum < "$1") || return 1
-  else h=$(openssl sha1 -r < "$1") || return 1; fi; h=\${h%% *}; }
+sin() { if command -v sha1sum >/dev/null 2>&1; then sha1sum
+  elif command -v busybox >/dev/null 2>&1; then busybox sha1sum
+  else openssl sha1 -r; fi; }
+sha() { h=$(sin < "$1") || return 1; h=\${h%% *}; }
 `;
 
 /**
@@ -78,27 +83,45 @@ find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {}
 tmp=$dir/${TEMP_PREFIX}$$-$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
 printf 'SEND %s\\0' "$tmp"
-cat > "$tmp" || { rm -f "$tmp"; echo "write error" >&2; exit 1; }
-# A connection that dies mid-upload looks like a clean EOF to cat: a short file is never kept.
+# One pass: tee writes the file and feeds the hash. What comes back is tee's status (printed
+# before the hash, which only ends once tee's side of the pipe is closed), then the hash.
+set -- $( { { tee "$tmp"; echo "$?" >&3; } | sin; } 3>&1 )
+if [ "$1" != 0 ] || [ -z "$2" ]; then rm -f "$tmp"; echo "write error" >&2; exit 1; fi
+h=$2
+# A connection that dies mid-upload looks like a clean EOF to tee: a short file is never kept.
 got=$(stat -c %s "$tmp" 2>/dev/null) || got=$(wc -c < "$tmp"); got=$(echo $got)
 if [ "$got" != "$size" ]; then rm -f "$tmp"; echo "upload cut short: $got of $size bytes arrived" >&2; exit 1; fi
-sha "$tmp" || { rm -f "$tmp"; exit 1; }
 if [ "$h" != "$want" ]; then rm -f "$tmp"; printf 'MISMATCH %s\\0' "$h"; exit 3; fi
 chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }
 mv -f "$tmp" "$dest" || { rm -f "$tmp"; exit 1; }
 printf 'DONE %s\\0' "$dest"
 `;
 
-/** $1 path. Prints `INFO size sha1 pwd` and a NUL (pwd may hold a newline), then the raw bytes. */
+/**
+ * $1 path. Prints `INFO size pwd` and a NUL (pwd may hold a newline), the raw bytes, then
+ * `SHA1 digest` and a NUL. One pass: tee sends the bytes and feeds the hash through a FIFO; a
+ * host without mkfifo hashes the file first, then sends it.
+ */
 const FETCH_SCRIPT = `${SHA1_FN}
 p=$1
 if [ ! -e "$p" ]; then echo "$p: No such file or directory" >&2; exit 2; fi
 if [ -d "$p" ]; then echo "$p: Is a directory, not a file" >&2; exit 1; fi
 if [ ! -r "$p" ]; then echo "$p: Permission denied" >&2; exit 1; fi
-sha "$p" || exit 1
-s=$(wc -c < "$p") || exit 1; s=$(echo $s)
-printf 'INFO %s %s %s\\0' "$s" "$h" "$(pwd)"
-exec cat "$p"
+s=$(stat -L -c %s "$p" 2>/dev/null) || s=$(wc -c < "$p") || exit 1; s=$(echo $s)
+if d=$(mktemp -d 2>/dev/null) && mkfifo "$d/f" 2>/dev/null; then
+  trap 'rm -rf "$d"' EXIT
+  sin < "$d/f" > "$d/h" & w=$!
+  printf 'INFO %s %s\\0' "$s" "$(pwd)"
+  tee "$d/f" < "$p" || { kill $w 2>/dev/null; exit 1; }
+  wait $w || exit 1
+  read -r h _ < "$d/h" || exit 1
+else
+  [ -n "$d" ] && rmdir "$d"
+  sha "$p" || exit 1
+  printf 'INFO %s %s\\0' "$s" "$(pwd)"
+  cat "$p" || exit 1
+fi
+printf 'SHA1 %s\\0' "\${h%% *}"
 `;
 
 export async function putFile(
@@ -199,7 +222,7 @@ export async function fetchFile(
   }
   const dropUrgent = onUrgentExit(() => unlinkSync(tmp));
   const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
-  const splitter = new HeaderSplitter(opts.onProgress);
+  const splitter = new FetchFramer(opts.onProgress);
   const file = fh.createWriteStream();
   let stderrText = '';
   proc.stderr.setEncoding('utf8');
@@ -221,19 +244,20 @@ export async function fetchFile(
       throw localError(ctx.hostName, what, e, dest);
     });
     if (outcome.code !== 0 || splitter.header === null) throw remoteError(ctx.hostName, what, stderrText, opts.become);
-    const [sizeText, remoteSha, pwd] = splitHeader(splitter.header);
-    if (splitter.bytes !== Number(sizeText) || splitter.sha1() !== remoteSha) {
+    const { size, pwd } = splitter.header;
+    if (splitter.bytes !== size || splitter.trailer !== `SHA1 ${splitter.sha1()}`) {
+      const remoteSha = splitter.trailer?.startsWith('SHA1 ') ? `sha1 ${splitter.trailer.slice(5)}` : 'no sha1';
       throw new HostError(
         'checksum_mismatch',
-        `${ctx.hostName}: ${what}: received ${splitter.bytes} bytes with sha1 ${splitter.sha1()}, the remote file has ${sizeText} bytes with sha1 ${remoteSha} (did it change during the transfer?)`,
+        `${ctx.hostName}: ${what}: received ${splitter.bytes} bytes with sha1 ${splitter.sha1()}, the remote file had ${size} bytes and sent ${remoteSha} (did it change during the transfer?)`,
       );
     }
     await rename(tmp, dest);
     return {
       local_path: dest,
       remote_path: remotePath.startsWith('/') ? remotePath : posix.join(pwd, remotePath),
-      size: splitter.bytes,
-      sha1sum: remoteSha,
+      size,
+      sha1sum: splitter.sha1(),
     };
   } catch (e) {
     file.destroy();
@@ -244,17 +268,25 @@ export async function fetchFile(
   }
 }
 
-function splitHeader(h: string): [string, string, string] {
-  const a = h.indexOf(' ');
-  const b = h.indexOf(' ', a + 1);
-  return [h.slice(0, a), h.slice(a + 1, b < 0 ? undefined : b), b < 0 ? '/' : h.slice(b + 1)];
+/** `INFO size pwd`: the pwd may hold spaces. */
+function parseHeader(line: string): { size: number; pwd: string } | null {
+  const m = /^INFO (\d+) ([^]*)$/.exec(line);
+  return m ? { size: Number(m[1]), pwd: m[2]! } : null;
 }
 
-/** Strips the `INFO ...\0` header, then passes bytes on while hashing and counting them. */
-class HeaderSplitter extends Transform {
-  header: string | null = null;
+/**
+ * Splits what FETCH_SCRIPT prints: `INFO size pwd` and a NUL, `size` bytes (passed on, hashed
+ * and counted as they go), then the trailer `SHA1 digest` and a NUL. A file that grew while it
+ * was sent shows as bytes in the trailer, one that shrank as a missing trailer: both fail the
+ * comparison in fetchFile.
+ */
+class FetchFramer extends Transform {
+  header: { size: number; pwd: string } | null = null;
+  /** Data bytes received, those beyond `size` included. */
   bytes = 0;
+  trailer: string | null = null;
   private headBuf: Buffer = Buffer.alloc(0);
+  private tail: Buffer = Buffer.alloc(0);
   private readonly hash = createHash('sha1');
   private digest: string | null = null;
 
@@ -264,28 +296,45 @@ class HeaderSplitter extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     if (this.header === null) {
-      this.headBuf = Buffer.concat([this.headBuf, chunk]);
-      const nl = this.headBuf.indexOf(0x00);
-      if (nl < 0) {
+      this.headBuf = this.headBuf.length === 0 ? chunk : Buffer.concat([this.headBuf, chunk]);
+      const nul = this.headBuf.indexOf(0x00);
+      if (nul < 0) {
         if (this.headBuf.length > 8192) cb(new Error('the remote side sent no header'));
         else cb();
         return;
       }
-      const line = this.headBuf.subarray(0, nl).toString('utf8');
-      if (!line.startsWith('INFO ')) {
+      const line = this.headBuf.subarray(0, nul).toString('utf8');
+      this.header = parseHeader(line);
+      if (this.header === null) {
         cb(new Error(`unexpected remote output: ${line.slice(0, 100)}`));
         return;
       }
-      this.header = line.slice(5);
-      chunk = this.headBuf.subarray(nl + 1);
+      chunk = this.headBuf.subarray(nul + 1);
       this.headBuf = Buffer.alloc(0);
     }
-    if (chunk.length > 0) {
-      this.hash.update(chunk);
-      this.bytes += chunk.length;
-      this.onProgress?.(this.bytes, Number(splitHeader(this.header)[0]));
-      this.push(chunk);
+    const want = this.header.size - Math.min(this.bytes, this.header.size);
+    const data = chunk.length <= want ? chunk : chunk.subarray(0, want);
+    if (data.length > 0) {
+      this.hash.update(data);
+      this.bytes += data.length;
+      this.onProgress?.(this.bytes, this.header.size);
+      this.push(data);
     }
+    if (data.length < chunk.length) {
+      // Past the announced size: the trailer, or bytes of a file that grew (kept small).
+      this.tail = Buffer.concat([this.tail, chunk.subarray(data.length)]);
+      if (this.tail.length > 4096) {
+        this.bytes += this.tail.length - 4096;
+        this.tail = this.tail.subarray(this.tail.length - 4096);
+      }
+    }
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    const m = /^SHA1 ([0-9a-f]{40})\0$/.exec(this.tail.toString('latin1'));
+    if (m) this.trailer = `SHA1 ${m[1]!}`;
+    else this.bytes += this.tail.length;
     cb();
   }
 
@@ -376,7 +425,7 @@ async function sendFile(local: string, proc: RemoteProcess, total: number, opts:
       cb(null, chunk);
     },
   });
-  await pipeline(createReadStream(local), counter, proc.stdin);
+  await pipeline(createReadStream(local, { highWaterMark: 256 * 1024 }), counter, proc.stdin);
 }
 
 /**
