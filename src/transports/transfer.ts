@@ -223,7 +223,7 @@ export async function fetchFile(
   const dropUrgent = onUrgentExit(() => unlinkSync(tmp));
   const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
   const splitter = new FetchFramer(opts.onProgress);
-  const file = fh.createWriteStream();
+  const file = fh.createWriteStream({ highWaterMark: 1024 * 1024 });
   let stderrText = '';
   proc.stderr.setEncoding('utf8');
   proc.stderr.on('data', (s: string) => {
@@ -291,7 +291,7 @@ class FetchFramer extends Transform {
   private digest: string | null = null;
 
   constructor(private readonly onProgress?: (bytes: number, total: number | null) => void) {
-    super();
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

@@ -18,6 +18,7 @@ function sigName(s: string | undefined | null): string | null {
 export const KILL_GRACE_MS = 1000;
 const KILL_CLOSE_AFTER_MS = 250;
 const CHANNEL_OPEN_ATTEMPTS = 8;
+const STREAM_BUFFER = 1024 * 1024;
 
 /**
  * ssh2's Channel.signal() silently does nothing once our side of the channel has sent EOF
@@ -35,8 +36,10 @@ function sendSignal(ch: ClientChannel, name: string): void {
 }
 
 export class SshProcess implements RemoteProcess {
-  readonly stdin = new PassThrough();
-  readonly stdout = new PassThrough();
+  // Bulk transfers go through these: the default 16 KiB would hold each 32 KiB ssh packet back
+  // (pause, drain, resume per packet) and throttle the channel's window.
+  readonly stdin = new PassThrough({ highWaterMark: STREAM_BUFFER });
+  readonly stdout = new PassThrough({ highWaterMark: STREAM_BUFFER });
   readonly stderr = new PassThrough();
   readonly exit: Promise<ExitInfo>;
   private resolveExit!: (v: ExitInfo) => void;
