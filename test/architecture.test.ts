@@ -21,17 +21,17 @@ import { describe, expect, it } from 'vitest';
  * Stages, earliest first; units on one line form one tier. A unit is a folder of src/ or one of
  * its top-level files. `steps/` (one module per step kind) sits before validate, compile and run
  * because all three ask its registry; it sees the later stages only through PORTS.
- * `transports/` comes before `callables/`: a callable runs over a HostSession and quotes with
- * transports/quote.ts, while no transport knows about callables.
+ * `callables/` sits before validate too: a built-in callable declares its signature (checked by
+ * validate) next to its behaviour, and reaches a host only through the HostSession port.
  */
 const ORDER: string[][] = [
   ['errors', 'model', 'lang'],
   ['parse'],
   ['steps'],
+  ['callables'],
   ['validate'],
   ['compile'],
   ['transports'],
-  ['callables'],
   ['run'],
   ['report'],
   ['api', 'index'],
@@ -52,16 +52,13 @@ const RULES: Record<string, Rule> = {
   lang: { imports: ['errors', 'model'] },
   parse: { imports: ['errors', 'model'] },
   steps: { imports: ['errors', 'model', 'lang', 'parse'] },
-  validate: { imports: ['errors', 'model', 'lang', 'parse', 'steps'] },
+  // Callables see a host through the session interface only, never a particular transport.
+  callables: { imports: ['errors', 'model', 'lang', 'steps'], only: { steps: ['diff.ts'] } },
+  validate: { imports: ['errors', 'model', 'lang', 'parse', 'steps', 'callables'], only: { callables: ['builtins.ts'] } },
   // Pure: it gets a validated playbook (its type lives in validate/model.ts) and never calls back
   // into validation.
-  compile: { imports: ['errors', 'model', 'lang', 'steps', 'validate'], only: { validate: ['model.ts', 'builtin-signatures.ts'] } },
+  compile: { imports: ['errors', 'model', 'lang', 'steps', 'callables', 'validate'], only: { validate: ['model.ts'], callables: ['builtins.ts'] } },
   transports: { imports: ['errors', 'model', 'lang'] },
-  // Callables see a host through the session interface only, never a particular transport.
-  callables: {
-    imports: ['errors', 'model', 'lang', 'steps', 'validate', 'transports'],
-    only: { validate: ['builtin-signatures.ts'], transports: ['session.ts', 'quote.ts'], steps: ['diff.ts'] },
-  },
   run: { imports: ['errors', 'model', 'lang', 'steps', 'compile', 'transports', 'callables'] },
   // Reporters consume RunEvents and nothing else of the run.
   report: { imports: ['errors', 'model', 'lang', 'steps', 'compile', 'run'], only: { run: ['events.ts'] } },

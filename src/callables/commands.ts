@@ -5,11 +5,12 @@
 import { resolve } from 'node:path';
 import { HostError } from '../errors.js';
 import { parseJsonLimited } from '../lang/json-guard.js';
-import { shJoin } from '../transports/quote.js';
+import { shJoin } from '../lang/shell-quote.js';
 import type { RunOptions, RunResult } from '../transports/session.js';
+import { commandCommon } from './arg-schemas.js';
 import { okCodes, optString, optStringArray, optStringMap, reqString } from './args.js';
 import { baseRunOptions, stderrTail } from './run-opts.js';
-import type { CallContext, Callable, CallOutcome, CheckOutcome } from './types.js';
+import type { BuiltinCallable, CallContext, CallOutcome, CheckOutcome } from './types.js';
 
 function commandOptions(ctx: CallContext, name: string): RunOptions {
   const stdin = optString(ctx, name, 'stdin');
@@ -48,8 +49,10 @@ async function guard(ctx: CallContext, name: string): Promise<CallOutcome | unde
   const creates = optString(ctx, name, 'creates');
   const removes = optString(ctx, name, 'removes');
   const exists = async (p: string) => (await ctx.session.stat(p, { become: ctx.become, signal: ctx.signal })).exists;
-  if (creates !== undefined && (await exists(creates))) return { value: { skipped: true, msg: `creates: ${creates} exists` }, changed: false };
-  if (removes !== undefined && !(await exists(removes))) return { value: { skipped: true, msg: `removes: ${removes} does not exist` }, changed: false };
+  if (creates !== undefined && (await exists(creates)))
+    return { value: { skipped: true, msg: `creates: ${creates} exists` }, changed: false };
+  if (removes !== undefined && !(await exists(removes)))
+    return { value: { skipped: true, msg: `removes: ${removes} does not exist` }, changed: false };
   return undefined;
 }
 
@@ -59,9 +62,16 @@ async function checkGuard(ctx: CallContext, name: string): Promise<CheckOutcome 
   return g ? { would_change: false, value: g.value } : undefined;
 }
 
-const testCallable: Callable = {
+const testCallable: BuiltinCallable = {
   name: 'test',
   readonly: true,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['cmd'],
+    properties: { cmd: { type: 'string', description: 'shell command; exit 0 → true, 1 → false' } },
+  },
+  description: 'true when the command exits 0, false when 1, an error otherwise',
   async invoke(ctx): Promise<CallOutcome> {
     const cmd = reqString(ctx, 'test', 'cmd');
     const r = await ctx.session.shell(cmd, baseRunOptions(ctx));
@@ -72,9 +82,24 @@ const testCallable: Callable = {
   },
 };
 
-const commandCallable: Callable = {
+const commandCallable: BuiltinCallable = {
   name: 'command',
   readonly: false,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['argv'],
+    properties: {
+      argv: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string' },
+        description: 'program and arguments, passed without shell interpretation',
+      },
+      ...commandCommon,
+    },
+  },
+  description: 'runs a program; {stdout, stderr, rc}',
   async invoke(ctx): Promise<CallOutcome> {
     const argv = optStringArray(ctx, 'command', 'argv');
     if (argv === undefined || argv.length === 0) {
@@ -91,9 +116,16 @@ const commandCallable: Callable = {
   check: (ctx) => checkGuard(ctx, 'command'),
 };
 
-const shellCallable: Callable = {
+const shellCallable: BuiltinCallable = {
   name: 'shell',
   readonly: false,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['cmd'],
+    properties: { cmd: { type: 'string', description: 'shell command line (sh -c)' }, ...commandCommon },
+  },
+  description: 'runs a shell command; {stdout, stderr, rc}',
   async invoke(ctx): Promise<CallOutcome> {
     const cmd = reqString(ctx, 'shell', 'cmd');
     const ok = okCodes(ctx, 'shell');
@@ -107,9 +139,22 @@ const shellCallable: Callable = {
   check: (ctx) => checkGuard(ctx, 'shell'),
 };
 
-const scriptCallable: Callable = {
+const scriptCallable: BuiltinCallable = {
   name: 'script',
   readonly: false,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: { type: 'string', description: 'local script, relative to the playbook' },
+      interpreter: { type: 'string', description: 'program that runs the script (default: its shebang)' },
+      args: { type: 'array', items: { type: 'string' }, description: 'arguments to the script' },
+      output: { enum: ['json', 'text'], description: 'parse stdout as JSON or return it as text (text by default)' },
+      ...commandCommon,
+    },
+  },
+  description: 'copies a local script to the host, runs it, returns its stdout',
   async invoke(ctx): Promise<CallOutcome> {
     const path = reqString(ctx, 'script', 'path');
     const interpreter = optString(ctx, 'script', 'interpreter');
@@ -131,9 +176,7 @@ const scriptCallable: Callable = {
     } finally {
       // put without a destination made a private folder for the script: remove both.
       const folder = remote.slice(0, remote.lastIndexOf('/'));
-      await ctx.session
-        .run(['rm', '-rf', '--', folder], { become: ctx.become, timeoutMs: 30_000 })
-        .catch(() => {});
+      await ctx.session.run(['rm', '-rf', '--', folder], { become: ctx.become, timeoutMs: 30_000 }).catch(() => {});
     }
     checkRc(ctx, 'script', [path, ...args].join(' '), r, ok);
     const result = { stdout: r.stdout, stderr: r.stderr, rc: r.rc };
@@ -152,7 +195,10 @@ const scriptCallable: Callable = {
 
 /** `interpreter: "python3 -u"` is a program and its options, split on spaces (no shell). */
 function splitInterpreter(s: string): string[] {
-  return s.trim().split(/\s+/).filter((w) => w !== '');
+  return s
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
 }
 
-export const commandCallables: Callable[] = [testCallable, commandCallable, shellCallable, scriptCallable];
+export const commandCallables: BuiltinCallable[] = [testCallable, commandCallable, shellCallable, scriptCallable];

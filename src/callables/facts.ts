@@ -7,21 +7,33 @@ import { HostError } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { optString, reqString } from './args.js';
 import { baseRunOptions, stderrTail } from './run-opts.js';
-import type { CallContext, Callable, CallOutcome } from './types.js';
+import { noArgs } from './arg-schemas.js';
+import type { BuiltinCallable, CallContext, CallOutcome } from './types.js';
 
 /** Runs a fixed script with args; a non-zero exit is that host's error. */
 async function script(ctx: CallContext, name: string, body: string, args: string[] = []): Promise<string> {
   const r = await ctx.session.run(['sh', '-c', body, 'sh', ...args], baseRunOptions(ctx));
   if (r.rc !== 0) {
-    throw new HostError('failed', `${ctx.hostName}: ${name}: exited ${r.rc}${r.stderr ? `: ${stderrTail(r.stderr)}` : ''}`, r.stderr || null);
+    throw new HostError(
+      'failed',
+      `${ctx.hostName}: ${name}: exited ${r.rc}${r.stderr ? `: ${stderrTail(r.stderr)}` : ''}`,
+      r.stderr || null,
+    );
   }
   return r.stdout;
 }
 
-function fact(name: string, get: (ctx: CallContext) => Promise<Json>): Callable {
+function fact(
+  name: string,
+  description: string,
+  schema: Record<string, unknown>,
+  get: (ctx: CallContext) => Promise<Json>,
+): BuiltinCallable {
   return {
     name,
     readonly: true,
+    schema,
+    description,
     async invoke(ctx): Promise<CallOutcome> {
       return { value: await get(ctx), changed: false };
     },
@@ -180,27 +192,30 @@ function parseError(ctx: CallContext, name: string, e: unknown): HostError {
   return new HostError('failed', `${ctx.hostName}: ${name}: ${(e as Error).message}`);
 }
 
-export const factCallables: Callable[] = [
+export const factCallables: BuiltinCallable[] = [
   {
     name: 'ping',
     readonly: true,
+    schema: noArgs,
+    description: 'returns "pong"',
     async invoke(ctx) {
       const out = await script(ctx, 'ping', 'echo pong');
-      if (out.trim() !== 'pong') throw new HostError('failed', `${ctx.hostName}: ping: the shell answered ${JSON.stringify(out.slice(0, 80))}`);
+      if (out.trim() !== 'pong')
+        throw new HostError('failed', `${ctx.hostName}: ping: the shell answered ${JSON.stringify(out.slice(0, 80))}`);
       return { value: 'pong', changed: false };
     },
   },
-  fact('facts.hostname', async (ctx) => (await script(ctx, 'facts.hostname', 'uname -n')).trim()),
-  fact('facts.ip', async (ctx) => parseIpFacts(await script(ctx, 'facts.ip', IP_SCRIPT))),
-  fact('facts.os', async (ctx) => parseOsFacts(await script(ctx, 'facts.os', OS_SCRIPT))),
-  fact('facts.uptime', async (ctx) => {
+  fact('facts.hostname', "the host's hostname", noArgs, async (ctx) => (await script(ctx, 'facts.hostname', 'uname -n')).trim()),
+  fact('facts.ip', 'first global address, or null', noArgs, async (ctx) => parseIpFacts(await script(ctx, 'facts.ip', IP_SCRIPT))),
+  fact('facts.os', 'os-release id, version, kernel, arch', noArgs, async (ctx) => parseOsFacts(await script(ctx, 'facts.os', OS_SCRIPT))),
+  fact('facts.uptime', 'seconds since boot', noArgs, async (ctx) => {
     const out = await script(ctx, 'facts.uptime', 'cat /proc/uptime');
     const secs = Number(out.trim().split(/\s+/)[0]);
     if (!Number.isFinite(secs)) throw new HostError('failed', `${ctx.hostName}: facts.uptime: cannot read /proc/uptime`);
     return Math.floor(secs);
   }),
-  fact('facts.cpu', async (ctx) => parseCpuFacts(await script(ctx, 'facts.cpu', CPU_SCRIPT))),
-  fact('facts.memory', async (ctx) => {
+  fact('facts.cpu', 'cpu count and model', noArgs, async (ctx) => parseCpuFacts(await script(ctx, 'facts.cpu', CPU_SCRIPT))),
+  fact('facts.memory', 'total and available memory', noArgs, async (ctx) => {
     const out = await script(ctx, 'facts.memory', 'cat /proc/meminfo');
     try {
       return parseMeminfo(out);
@@ -208,36 +223,77 @@ export const factCallables: Callable[] = [
       throw parseError(ctx, 'facts.memory', e);
     }
   }),
-  fact('facts.disk', async (ctx) => {
-    const path = optString(ctx, 'facts.disk', 'path') ?? '/';
-    const r = await ctx.session.run(['df', '-Pk', '--', path], baseRunOptions(ctx));
-    if (r.rc !== 0) {
-      const kind = /No such file|can't find/i.test(r.stderr) ? 'not_found' : 'failed';
-      throw new HostError(kind, `${ctx.hostName}: facts.disk: df ${path} exited ${r.rc}: ${stderrTail(r.stderr)}`);
-    }
-    try {
-      return parseDf(r.stdout, path);
-    } catch (e) {
-      throw parseError(ctx, 'facts.disk', e);
-    }
-  }),
-  fact('facts.env', async (ctx) => {
-    const name = reqString(ctx, 'facts.env', 'name');
-    if (!ENV_NAME.test(name)) {
-      throw new HostError('failed', `${ctx.hostName}: facts.env: ${JSON.stringify(name)} is not an environment variable name`);
-    }
-    // The name is checked above, so it is safe inside eval; the value only ever goes to printf.
-    const out = await script(ctx, 'facts.env', 'eval "s=\\${$1+set}; v=\\${$1-}"; [ "$s" = set ] && printf "1%s" "$v" || printf 0', [name]);
-    return out.startsWith('1') ? out.slice(1) : null;
-  }),
-  fact('facts.which', async (ctx) => {
-    const name = reqString(ctx, 'facts.which', 'name');
-    const r = await ctx.session.run(['sh', '-c', WHICH_SCRIPT, 'sh', name], baseRunOptions(ctx));
-    return r.rc === 0 ? r.stdout.replace(/\n$/, '') : null;
-  }),
-  fact('facts.file', async (ctx) => {
-    const path = reqString(ctx, 'facts.file', 'path');
-    const info = await ctx.session.stat(path, { become: ctx.become, signal: ctx.signal, withSha1: true });
-    return { ...info };
-  }),
+  fact(
+    'facts.disk',
+    'size and free space of the filesystem holding path',
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: { path: { type: 'string', description: 'a path on the filesystem to measure ("/" by default)' } },
+    },
+    async (ctx) => {
+      const path = optString(ctx, 'facts.disk', 'path') ?? '/';
+      const r = await ctx.session.run(['df', '-Pk', '--', path], baseRunOptions(ctx));
+      if (r.rc !== 0) {
+        const kind = /No such file|can't find/i.test(r.stderr) ? 'not_found' : 'failed';
+        throw new HostError(kind, `${ctx.hostName}: facts.disk: df ${path} exited ${r.rc}: ${stderrTail(r.stderr)}`);
+      }
+      try {
+        return parseDf(r.stdout, path);
+      } catch (e) {
+        throw parseError(ctx, 'facts.disk', e);
+      }
+    },
+  ),
+  fact(
+    'facts.env',
+    'value of an environment variable, or null',
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: { name: { type: 'string', description: 'environment variable name' } },
+    },
+    async (ctx) => {
+      const name = reqString(ctx, 'facts.env', 'name');
+      if (!ENV_NAME.test(name)) {
+        throw new HostError('failed', `${ctx.hostName}: facts.env: ${JSON.stringify(name)} is not an environment variable name`);
+      }
+      // The name is checked above, so it is safe inside eval; the value only ever goes to printf.
+      const out = await script(ctx, 'facts.env', 'eval "s=\\${$1+set}; v=\\${$1-}"; [ "$s" = set ] && printf "1%s" "$v" || printf 0', [
+        name,
+      ]);
+      return out.startsWith('1') ? out.slice(1) : null;
+    },
+  ),
+  fact(
+    'facts.which',
+    'absolute path of a program, or null',
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name'],
+      properties: { name: { type: 'string', description: 'program name' } },
+    },
+    async (ctx) => {
+      const name = reqString(ctx, 'facts.which', 'name');
+      const r = await ctx.session.run(['sh', '-c', WHICH_SCRIPT, 'sh', name], baseRunOptions(ctx));
+      return r.rc === 0 ? r.stdout.replace(/\n$/, '') : null;
+    },
+  ),
+  fact(
+    'facts.file',
+    '{exists, type, size, mode, sha1sum}',
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['path'],
+      properties: { path: { type: 'string', description: 'path on the host' } },
+    },
+    async (ctx) => {
+      const path = reqString(ctx, 'facts.file', 'path');
+      const info = await ctx.session.stat(path, { become: ctx.become, signal: ctx.signal, withSha1: true });
+      return { ...info };
+    },
+  ),
 ];

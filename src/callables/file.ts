@@ -10,7 +10,7 @@ import type { Json } from '../model/playbook.js';
 import { unifiedDiff } from '../steps/diff.js';
 import { optString, reqString } from './args.js';
 import { argPath, lstatPath, mustRun, octal, parseMode, readText, type PathState } from './remote-file.js';
-import type { CallContext, Callable, CallOutcome, CheckOutcome } from './types.js';
+import type { BuiltinCallable, CallContext, CallOutcome, CheckOutcome } from './types.js';
 
 type State = 'file' | 'directory' | 'absent' | 'link' | 'touch';
 const STATES: readonly State[] = ['file', 'directory', 'absent', 'link', 'touch'];
@@ -73,7 +73,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       }
       break;
     case 'link':
-      if (src === undefined) throw fail("state: link needs src (what the link points to)");
+      if (src === undefined) throw fail('state: link needs src (what the link points to)');
       if (st && st.type !== 'link') throw fail(`is a ${st.type}, not a symlink; remove it first (state: absent)`);
       if (st?.target !== src) {
         actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
@@ -101,9 +101,23 @@ async function planFile(ctx: CallContext): Promise<Planned> {
   return { actions, argv, value };
 }
 
-export const fileCallable: Callable = {
+export const fileCallable: BuiltinCallable = {
   name: 'file',
   readonly: false,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: {
+      path: { type: 'string', minLength: 1, description: 'path on the host' },
+      state: { enum: ['file', 'directory', 'absent', 'link', 'touch'], description: 'what the path must be (file by default)' },
+      mode: { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'permission bits as a QUOTED octal string ("0755")' },
+      owner: { type: 'string', minLength: 1, description: 'user that must own the path' },
+      group: { type: 'string', minLength: 1, description: 'group that must own the path' },
+      src: { type: 'string', minLength: 1, description: 'for state: link, what the link points to' },
+    },
+  },
+  description: 'ensures a path is a file, directory, symlink, absent or touched; exact in check mode',
   async invoke(ctx): Promise<CallOutcome> {
     const plan = await planFile(ctx);
     for (const a of plan.argv) await mustRun(ctx, 'file', a);

@@ -9,7 +9,7 @@ import type { Json } from '../model/playbook.js';
 import { unifiedDiff } from '../steps/diff.js';
 import { optString, reqString } from './args.js';
 import { lstatPath, readText, writeText } from './remote-file.js';
-import type { CallContext, Callable, CallOutcome, CheckOutcome } from './types.js';
+import type { BuiltinCallable, CallContext, CallOutcome, CheckOutcome } from './types.js';
 
 export interface LineEdit {
   line: string;
@@ -96,9 +96,26 @@ async function planLine(ctx: CallContext): Promise<Planned> {
   return { path, value, ...(changed ? { next: { text: r.content, mode: st ? st.mode : 0o644 } } : {}) };
 }
 
-export const lineCallable: Callable = {
+export const lineCallable: BuiltinCallable = {
   name: 'line',
   readonly: false,
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path', 'line'],
+    properties: {
+      path: { type: 'string', minLength: 1, description: 'text file on the host' },
+      line: { type: 'string', description: 'the line that must be present (or absent)' },
+      regexp: {
+        type: 'string',
+        description: 'the last line matching it is replaced by `line` (state: present) / every matching line is removed (absent)',
+      },
+      state: { enum: ['present', 'absent'], description: 'present by default' },
+      create: { type: 'boolean', description: 'create the file when missing (false)' },
+      insert_after: { type: 'string', description: "'EOF' (default) or a regexp: a new line goes after its last match" },
+    },
+  },
+  description: "Ansible's lineinfile: one line present or absent in a text file; exact in check mode",
   async invoke(ctx): Promise<CallOutcome> {
     const plan = await planLine(ctx);
     if (plan.next) await writeText(ctx, plan.path, plan.next.text, plan.next.mode);

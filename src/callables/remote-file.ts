@@ -32,7 +32,13 @@ export async function lstatPath(ctx: CallContext, name: string, path: string): P
     throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `stat exited ${r.rc}`}`);
   }
   const [kind = '', mode = '0', owner = '', group = ''] = r.stdout.trim().split('|');
-  const type = kind.includes('symbolic link') ? 'link' : kind.includes('directory') ? 'directory' : kind.includes('regular') ? 'file' : 'other';
+  const type = kind.includes('symbolic link')
+    ? 'link'
+    : kind.includes('directory')
+      ? 'directory'
+      : kind.includes('regular')
+        ? 'file'
+        : 'other';
   const st: PathState = { type, mode: parseInt(mode, 8), owner, group };
   if (type === 'link') {
     const l = await ctx.session.run(['readlink', argPath(path)], baseRunOptions(ctx));
@@ -53,7 +59,8 @@ export async function mustRun(ctx: CallContext, name: string, argv: string[]): P
 /** A regular file's text (up to 16 MiB). */
 export async function readText(ctx: CallContext, name: string, path: string): Promise<string> {
   const r = await ctx.session.run(['cat', argPath(path)], baseRunOptions(ctx, { maxStdout: 16 * 1024 * 1024 }));
-  if (r.rc !== 0) throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `cat exited ${r.rc}`}`);
+  if (r.rc !== 0)
+    throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `cat exited ${r.rc}`}`);
   return r.stdout;
 }
 

@@ -48,3 +48,11 @@ export interface Callable {
    */
   check?(ctx: CallContext): Promise<CheckOutcome | undefined>;
 }
+
+/** A built-in callable: what validation checks (its signature) and what it does, declared together. */
+export interface BuiltinCallable extends Callable {
+  /** JSON Schema (2020-12) for `args`. */
+  schema: Record<string, unknown>;
+  /** One line for `chopsticks schema` and the docs. */
+  description: string;
+}

@@ -9,7 +9,7 @@ import { resolveTargets } from '../lang/targets.js';
 import type { Playbook } from '../validate/model.js';
 import { kindOf, type PlanStep } from '../steps/index.js';
 import type { PlanStepBase } from '../steps/types.js';
-import { builtinSignature } from '../validate/builtin-signatures.js';
+import { builtinSignature } from '../callables/builtins.js';
 import { hostsInShard, shardLabel, type Shard } from '../lang/shard.js';
 import type { Plan, PlanGroup } from './plan-types.js';
 

@@ -13,7 +13,7 @@ import type { Transport } from './types.js';
 
 export { LocalTransport } from './local.js';
 export { openSession, ShellSession, type SessionHost, type SessionOptions } from './shell-session.js';
-export { shJoin, shQuote } from './quote.js';
+export { shJoin, shQuote } from '../lang/shell-quote.js';
 export { TEMP_PREFIX } from './transfer.js';
 
 /** What ssh and docker transports need from the run (both share `env`). */

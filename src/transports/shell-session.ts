@@ -16,7 +16,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { HostError } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { MarkerScanner } from './markers.js';
-import { shJoin, shQuote } from './quote.js';
+import { shJoin, shQuote } from '../lang/shell-quote.js';
 import type {
   FetchValue,
   HostSession,

@@ -8,7 +8,7 @@ import { lstatSync, statSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
 import { findPos, type ParsedYaml } from '../parse/parse-yaml.js';
-import { builtinSignature } from './builtin-signatures.js';
+import { builtinSignature } from '../callables/builtins.js';
 import { loadCustomCallableInfo, splitCallableSpec, type CustomCallableInfo } from './custom-callables.js';
 import { checkSchema } from './schema-check.js';
 import { expandIncludes, type StepSource } from './includes.js';

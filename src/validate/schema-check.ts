@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PlaybookProblem } from '../errors.js';
 import { closest } from '../lang/groups.js';
-import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
+import { BUILTIN_SIGNATURES } from '../callables/builtins.js';
 import { STEP_KIND_NAMES } from '../steps/index.js';
 import { kindKeys } from '../steps/schema.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';

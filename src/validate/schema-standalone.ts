@@ -4,7 +4,7 @@
  * generated from `schema/playbook.schema.json` by this function; a test fails when it is stale.
  */
 import { createRequire } from 'node:module';
-import { BUILTIN_SIGNATURES } from './builtin-signatures.js';
+import { BUILTIN_SIGNATURES } from '../callables/builtins.js';
 import { loadPlaybookSchema, validatorSourceHash } from './schema-check.js';
 
 export function builtinExportName(callable: string): string {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
-import { builtinCallables } from '../../src/callables/index.js';
-import { BUILTIN_SIGNATURES } from '../../src/validate/builtin-signatures.js';
+import { BUILTIN_SIGNATURES } from '../../src/callables/builtins.js';
 import { LocalTransport } from '../../src/transports/local.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
@@ -32,9 +31,19 @@ async function hostError(p: Promise<unknown>): Promise<HostError> {
 }
 
 describe('built-in callables', () => {
-  it('match the validate signatures: same names, same read-only flags', () => {
-    expect([...builtinCallables.keys()].sort()).toEqual(BUILTIN_SIGNATURES.map((x) => x.name).sort());
-    for (const sig of BUILTIN_SIGNATURES) expect(builtinCallables.get(sig.name)?.readonly).toBe(sig.readonly);
+  it('the docs table lists every built-in with its args and mutating flag, and nothing else', () => {
+    const doc = readFileSync(new URL('../../docs/language.md', import.meta.url), 'utf8');
+    const start = doc.indexOf('| callable | args | value |', doc.indexOf('## Built-in callables'));
+    const section = doc.slice(start, doc.indexOf('\n\n', start));
+    const rows = [...section.matchAll(/^\| `([\w.]+)`( \*\(mutating[^|]*)? \| ([^|]*) \|/gm)];
+    const documented = new Map(rows.map((m) => [m[1]!, { mutating: m[2] !== undefined, args: m[3]! }]));
+    expect([...documented.keys()].sort()).toEqual(BUILTIN_SIGNATURES.map((x) => x.name).sort());
+    for (const sig of BUILTIN_SIGNATURES) {
+      expect(documented.get(sig.name)?.mutating, sig.name).toBe(!sig.readonly);
+      // Every argument a user must give is in the table (optional ones may be described below it).
+      const required = (sig.schema.required as string[] | undefined) ?? [];
+      for (const arg of required) expect(documented.get(sig.name)?.args, `${sig.name}: ${arg}`).toContain(`\`${arg}\``);
+    }
   });
 
   it('ping answers pong', async () => {

@@ -10,7 +10,7 @@ import { connectionLost } from './classify.js';
 import { acquireBastion, connectEndpoint } from './connect.js';
 import { endpointAddress, resolveEndpoint, type Endpoint, type SshContext } from './endpoint.js';
 import { SshProcess } from './process.js';
-import { shJoin } from '../quote.js';
+import { shJoin } from '../../lang/shell-quote.js';
 import { Semaphore } from './semaphore.js';
 
 export type { SshContext } from './endpoint.js';

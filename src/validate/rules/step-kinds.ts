@@ -7,7 +7,7 @@ import type { Json, Located } from '../../model/playbook.js';
 import { findPos, nodeAt, posInScalar, type JsonPath } from '../../parse/parse-yaml.js';
 import { kindOf, STEP_KINDS } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
-import { BUILTIN_NAMES, builtinSignature } from '../builtin-signatures.js';
+import { BUILTIN_NAMES, builtinSignature } from '../../callables/builtins.js';
 import { checkArgs } from '../callable-args.js';
 import type { Rule, AddProblem } from './types.js';
 

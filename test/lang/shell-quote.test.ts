@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { HostError } from '../../src/errors.js';
-import { shJoin, shQuote } from '../../src/transports/quote.js';
+import { shJoin, shQuote } from '../../src/lang/shell-quote.js';
 
 /** What `sh` sees after splitting the command line: one line per word, NUL-separated. */
 function shWords(line: string): string[] {
