@@ -79,7 +79,7 @@ export function renderResults({ date, command, machine, versions, mode, sections
   for (const s of sections) {
     out.push(`## ${s.id}: ${s.title}`);
     out.push('');
-    out.push(`Metric: ${s.metric}. Target: ${s.target} — ${metText(s.met)}${s.achieved !== undefined ? ` (${fmt(s.achieved, 2)})` : ''}.`);
+    out.push(`Metric: ${s.metric}. Target: ${s.target} — ${metText(s.met)}${s.note ? ` (${s.note})` : s.achieved !== undefined ? ` (${fmt(s.achieved, 2)})` : ''}.`);
     out.push('');
     out.push(sectionTable(s));
     out.push('');
@@ -110,7 +110,7 @@ function summaryTable(sections) {
     else if (s.id === 'W5') fig = `${fmt(chop?.value)} MiB peak RSS (floor ${fmt(s.rows.find((r) => r.id === 'w5-floor')?.value)} MiB)`;
     else if (s.ttyView) fig = `${fmt(chop?.value)} ms against plain ${fmt(s.rows.find((r) => r !== chop)?.value)} ms (${fmt(chop?.ratio, 2)}×)`;
     else if (s.id === 'W6') fig = `${fmt(chop?.value)} ms/step/container (${fmt(chop?.ratio, 2)}× floor)`;
-    else if (s.higherIsBetter) fig = `${fmt(chop?.value)} MiB/s (${fmt(chop?.ratio, 2)}× floor)`;
+    else if (s.higherIsBetter) fig = `${fmt(chop?.value)} MiB/s (${s.note ?? `${fmt(chop?.ratio, 2)}× floor`})`;
     else fig = `${fmt(chop?.value)} ms (${fmt(chop?.ratio, 2)}× floor)`;
     lines.push(`| ${s.id} ${s.title.split(':')[0]} | ${fig} | ${s.target.replace('Chopsticks ', '')} | ${metText(s.met)} |`);
   }
