@@ -33,8 +33,6 @@ export interface DockerContext {
 }
 
 export interface DockerTransport extends Transport {
-  /** User every exec runs as (the host's `become`), so the session layer must not add sudo. */
-  readonly execUser: string | undefined;
   /** Id of the container in use once connected (ephemeral or existing). */
   readonly containerId: string | undefined;
 }

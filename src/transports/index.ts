@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HostSpec, SshHost } from '../model/playbook.js';
-import type { DockerContext, DockerTransport } from './docker.js';
+import type { DockerContext } from './docker.js';
 import { LocalTransport } from './local.js';
 import type { HostSession } from './session.js';
 import { openSession } from './shell-session.js';
@@ -60,13 +60,10 @@ export async function openHostSession(host: HostSpec, opts: OpenHostOptions = {}
     env: opts.env,
   };
   const transport = await createTransport(host, ctx);
-  // A docker exec already runs as the host's `become` user; other transports use sudo.
-  const execUser = (transport as Partial<DockerTransport>).execUser;
   try {
     return await openSession(transport, { name: host.name, vars: host.vars }, {
       signal: opts.signal,
       defaultBecome: host.become,
-      transportUser: execUser,
     });
   } catch (e) {
     await transport.close().catch(() => {});

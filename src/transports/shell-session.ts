@@ -44,8 +44,6 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** The host's `become`: used when a call gives none. */
   defaultBecome?: string;
-  /** The transport already runs as this user (docker exec --user): becoming it needs no sudo. */
-  transportUser?: string;
 }
 
 const DEFAULT_MAX_STDOUT = 16 * 1024 * 1024;
@@ -115,7 +113,6 @@ export class ShellSession implements HostSession {
   private lastHeard = 0;
   private readonly defaultMaxStdout: number;
   private readonly defaultBecome: string | undefined;
-  private readonly transportUser: string | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -125,7 +122,6 @@ export class ShellSession implements HostSession {
     this.name = host.name;
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
     this.defaultBecome = opts.defaultBecome;
-    this.transportUser = opts.transportUser;
     this.proc = transport.spawn(['sh', '-c', SESSION_WRAPPER, 'sh', SESSION_WATCH, SESSION_SHELL, KILL_SCRIPT]);
     const prefix = Buffer.from(`${this.token}:`);
     const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
@@ -177,7 +173,8 @@ export class ShellSession implements HostSession {
 
   private becomeFor(asked: string | undefined): string | undefined {
     const user = asked ?? this.defaultBecome;
-    return user === this.transportUser ? undefined : user;
+    // The transport already runs as this user (docker exec's User): no sudo needed.
+    return user === this.transport.execUser ? undefined : user;
   }
 
   shell(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
