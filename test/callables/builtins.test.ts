@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
 import { builtinCallables } from '../../src/callables/index.js';
 import { BUILTIN_SIGNATURES } from '../../src/validate/builtin-signatures.js';
-import { LocalTransport } from '../../src/transports/local.js';
+import { LocalTransport } from '../../src/transports/local/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 import { parseCpuFacts, parseDf, parseIpFacts, parseMeminfo, parseOsFacts } from '../../src/callables/facts.js';

@@ -5,9 +5,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HostError } from '../../src/errors.js';
-import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker.js';
+import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker/index.js';
 import { controllerIdentity, pidStartTime } from '../../src/transports/docker/ephemeral.js';
-import type { DockerTransport } from '../../src/transports/docker.js';
+import type { DockerTransport } from '../../src/transports/docker/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import { describeIntegration } from '../support/integration.js';
 import {

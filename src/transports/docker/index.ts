@@ -7,17 +7,17 @@
  * exec's User for every process this transport starts (see `execUser`).
  */
 import Docker from 'dockerode';
-import { HostError } from '../errors.js';
-import type { DockerHost } from '../model/playbook.js';
-import type { RemoteProcess, SpawnOptions, Transport } from './types.js';
-import { dockerodeOptions, parseDockerEndpoint } from './docker/endpoint.js';
-import type { DockerEndpoint } from './docker/endpoint.js';
-import { createEphemeralContainer, reapStaleEphemeral, statusOf } from './docker/ephemeral.js';
-import { spawnExec } from './docker/exec-process.js';
-import { onUrgentExit } from './urgent-exit.js';
+import { HostError } from '../../errors.js';
+import type { DockerHost } from '../../model/playbook.js';
+import type { RemoteProcess, SpawnOptions, Transport } from '../types.js';
+import { dockerodeOptions, parseDockerEndpoint } from './endpoint.js';
+import type { DockerEndpoint } from './endpoint.js';
+import { createEphemeralContainer, reapStaleEphemeral, statusOf } from './ephemeral.js';
+import { spawnExec } from './exec-process.js';
+import { onUrgentExit } from '../urgent-exit.js';
 
-export { reapStaleEphemeral } from './docker/ephemeral.js';
-export { parseDockerEndpoint } from './docker/endpoint.js';
+export { reapStaleEphemeral } from './ephemeral.js';
+export { parseDockerEndpoint } from './endpoint.js';
 
 export interface DockerContext {
   /** Identifies the run in ephemeral containers' labels (`chopsticks.run`). */
