@@ -4,7 +4,8 @@
  * 60–90 ms, so this is where the product's speed comes from.
  *
  * Protocol, per command (one line written to the shell's stdin):
- *   ( cd DIR && exec [sudo -n -u U --] [env K=V] ARGV ) </dev/null &     (or: printf DATA | (...) &)
+ *   ( [K=V; export K;] cd DIR && exec [sudo -n -u U --] ARGV ) </dev/null &     (or: printf DATA | (...) &)
+ *   (with become, env values go on stdin instead: become-env.ts)
  *   p=$!; printf 'TOKEN:SEQ:pid:%s\n' $p >&2; wait $p; r=$?
  *   printf 'TOKEN:SEQ:end:%s\n' $r; printf 'TOKEN:SEQ:end\n' >&2
  * The command runs in the background so it can never read the shell's own script from
@@ -18,6 +19,7 @@ import type { Json } from '../model/playbook.js';
 import { formatDuration } from '../lang/durations.js';
 import { MarkerScanner } from './markers.js';
 import { shJoin, shQuote } from './quote.js';
+import { ENV_READER, envHeader } from './become-env.js';
 import { charBoundary, remoteError, strictUtf8, truncate } from './remote-error.js';
 import { KILL_SCRIPT, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
 import { StderrLines } from './stderr-lines.js';
@@ -352,6 +354,7 @@ export class ShellSession implements HostSession {
   private commandLine(seq: number, argv: string[], opts: RunOptions): string {
     let words = argv;
     let exports = '';
+    let feed = opts.stdin === undefined ? undefined : stdinFeeder(opts.stdin);
     if (opts.env !== undefined && Object.keys(opts.env).length > 0) {
       const entries = Object.entries(opts.env);
       for (const [k] of entries) {
@@ -359,10 +362,14 @@ export class ShellSession implements HostSession {
           throw new HostError('failed', `${this.name}: invalid environment variable name ${JSON.stringify(k)}`);
         }
       }
-      // Exported by the job's own subshell: values (secrets among them) are in no process's
-      // argv. sudo resets the environment, so with become they go through `env K=V` after it.
+      // Values (secrets among them) are in no process's argv: exported by the job's own
+      // subshell, or, since sudo resets the environment, read from stdin under sudo (become-env.ts).
       if (opts.become === undefined) exports = entries.map(([k, v]) => `${k}=${shQuote(v)}; export ${k}; `).join('');
-      else words = ['env', ...entries.map(([k, v]) => `${k}=${v}`), ...words];
+      else {
+        const header = `printf '%s' ${shQuote(envHeader(entries, feed !== undefined))}`;
+        feed = feed === undefined ? header : `{ ${header}; ${feed}; }`;
+        words = ['sh', '-c', ENV_READER, 'sh', ...words];
+      }
     }
     if (opts.become !== undefined) words = ['sudo', '-n', '-u', opts.become, '--', ...words];
     // `exec` makes a name like `cd` or `exit` run as the program, never as a shell builtin.
@@ -370,7 +377,7 @@ export class ShellSession implements HostSession {
     if (opts.cwd !== undefined) inner = `cd ${shQuote(opts.cwd)} && ${inner}`;
     inner = `${exports}${inner}`;
     const group = `( ${inner} )`;
-    const job = opts.stdin === undefined ? `${group} </dev/null &` : `${stdinFeeder(opts.stdin)} | ${group} &`;
+    const job = feed === undefined ? `${group} </dev/null &` : `${feed} | ${group} &`;
     const t = `${this.token}:${seq}`;
     return (
       `${job} __cs_p=$!; printf '${t}:pid:%s\\n' "$__cs_p" >&2; wait "$__cs_p"; __cs_r=$?; ` +
