@@ -136,6 +136,17 @@ describeIntegration('docker transport', reason, () => {
     await asNobody.close();
   });
 
+  it('a session over it becomes that user without sudo (the image has none), env values included', async () => {
+    const asNobody = createDockerTransport(dockerHost('box-nobody', { container: CONTAINER, become: 'nobody' }), { runId: RUN_ID });
+    const s = await openSession(asNobody, { name: 'box-nobody' }, { defaultBecome: 'nobody' });
+    try {
+      const r = await s.run(['sh', '-c', 'id -un; printf "%s" "$X"'], { env: { X: 'x y' } });
+      expect(r).toEqual({ rc: 0, stdout: 'nobody\nx y', stderr: '' });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('missing container is unreachable with a clear message', async () => {
     const tr = createDockerTransport(dockerHost('ghost', { container: 'chopsticks-no-such-container' }), { runId: RUN_ID });
     const err = await rejection(tr.connect());
