@@ -8,6 +8,7 @@
  */
 import Docker from 'dockerode';
 import { HostError } from '../../errors.js';
+import { formatDuration } from '../../lang/durations.js';
 import type { DockerHost } from '../../model/playbook.js';
 import type { RemoteProcess, SpawnOptions, Transport } from '../types.js';
 import { dockerodeOptions, parseDockerEndpoint } from './endpoint.js';
@@ -162,7 +163,7 @@ class DockerTransportImpl implements DockerTransport {
   ): HostError {
     if (signal?.aborted === true) return new HostError('cancelled', `${this.hostName}: connect cancelled`);
     if (timeout.aborted) {
-      return new HostError('timeout', `${this.hostName}: Docker engine at ${ep.url} did not answer within ${timeoutMs} ms`);
+      return new HostError('timeout', `${this.hostName}: Docker engine at ${ep.url} did not answer within ${formatDuration(timeoutMs)}`);
     }
     if (stage === 'engine') {
       return new HostError('unreachable', `${this.hostName}: Docker engine at ${ep.url} is not answering: is dockerd running? (${messageOf(err)})`);
