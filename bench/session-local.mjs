@@ -1,7 +1,7 @@
 // Per-command cost: the long-lived local shell session vs a fresh process per command.
 // Run after a build: `npx tsc -p tsconfig.build.json && node bench/session-local.mjs [N]`.
 import { spawn } from 'node:child_process';
-import { LocalTransport } from '../dist/transports/local.js';
+import { LocalTransport } from '../dist/transports/local/index.js';
 import { openSession } from '../dist/transports/shell-session.js';
 
 const N = Number(process.argv[2] ?? 300);

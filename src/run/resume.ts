@@ -4,9 +4,19 @@
  * Pure: the CLI reads and schema-checks the report file.
  */
 import type { Plan } from '../compile/plan-types.js';
-import type { HostResult } from './events.js';
-import type { RunReport } from '../report/report-types.js';
+import type { HostEndState, HostResult, StepStatus } from './events.js';
 import { namesIn } from '../lang/groups.js';
+
+/**
+ * What a resume reads of an earlier run's report: the run report (report/report-types.ts,
+ * schema/report.schema.json) has this shape, so the CLI passes it as it is.
+ */
+export interface ResumeReport {
+  check: boolean;
+  playbook_sha256: string;
+  steps: ReadonlyArray<{ index: number; status: StepStatus; results: Readonly<Record<string, HostResult>> }>;
+  hosts: Readonly<Record<string, HostEndState>>;
+}
 
 export interface ResumePoint {
   /** Index of the first step to run for this host. */
@@ -30,7 +40,7 @@ export type ResumeCheck = { ok: true; seed: ResumeSeed } | { ok: false; message:
  * earlier filter whose group a step from there on reads (rewindToFilters). A check run's report
  * is refused.
  */
-export function computeResume(plan: Plan, report: RunReport): ResumeCheck {
+export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
   if (report.check) {
     return {
       ok: false,

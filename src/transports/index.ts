@@ -4,14 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HostSpec, SshHost } from '../model/playbook.js';
-import type { DockerContext, DockerTransport } from './docker.js';
-import { LocalTransport } from './local.js';
+import type { DockerContext } from './docker/index.js';
+import { createLocalTransport } from './local/index.js';
 import type { HostSession } from './session.js';
 import { openSession } from './shell-session.js';
 import type { SshContext } from './ssh/index.js';
 import type { Transport } from './types.js';
 
-export { LocalTransport } from './local.js';
+export { LocalTransport } from './local/index.js';
 export { openSession, ShellSession, type SessionHost, type SessionOptions } from './shell-session.js';
 export { shJoin, shQuote } from '../lang/shell-quote.js';
 export { TEMP_PREFIX } from './transfer.js';
@@ -22,13 +22,13 @@ export type TransportContext = SshContext & DockerContext;
 export async function createTransport(host: HostSpec, ctx: TransportContext): Promise<Transport> {
   switch (host.transport) {
     case 'local':
-      return new LocalTransport({ hostName: host.name, cwd: host.cwd, env: host.env });
+      return createLocalTransport(host);
     case 'ssh': {
       const { createSshTransport } = await import('./ssh/index.js');
       return createSshTransport(host, ctx);
     }
     case 'docker': {
-      const { createDockerTransport } = await import('./docker.js');
+      const { createDockerTransport } = await import('./docker/index.js');
       return createDockerTransport(host, ctx);
     }
     default: {
@@ -60,13 +60,10 @@ export async function openHostSession(host: HostSpec, opts: OpenHostOptions = {}
     env: opts.env,
   };
   const transport = await createTransport(host, ctx);
-  // A docker exec already runs as the host's `become` user; other transports use sudo.
-  const execUser = (transport as Partial<DockerTransport>).execUser;
   try {
     return await openSession(transport, { name: host.name, vars: host.vars }, {
       signal: opts.signal,
       defaultBecome: host.become,
-      transportUser: execUser,
     });
   } catch (e) {
     await transport.close().catch(() => {});

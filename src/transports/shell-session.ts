@@ -4,7 +4,8 @@
  * 60–90 ms, so this is where the product's speed comes from.
  *
  * Protocol, per command (one line written to the shell's stdin):
- *   ( cd DIR && exec [sudo -n -u U --] [env K=V] ARGV ) </dev/null &     (or: printf DATA | (...) &)
+ *   ( [K=V; export K;] cd DIR && exec [sudo -n -u U --] ARGV ) </dev/null &     (or: printf DATA | (...) &)
+ *   (with become, env values go on stdin instead: become-env.ts)
  *   p=$!; printf 'TOKEN:SEQ:pid:%s\n' $p >&2; wait $p; r=$?
  *   printf 'TOKEN:SEQ:end:%s\n' $r; printf 'TOKEN:SEQ:end\n' >&2
  * The command runs in the background so it can never read the shell's own script from
@@ -15,8 +16,13 @@ import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import { HostError } from '../errors.js';
 import type { Json } from '../model/playbook.js';
+import { formatDuration } from '../lang/durations.js';
 import { MarkerScanner } from './markers.js';
 import { shJoin, shQuote } from '../lang/shell-quote.js';
+import { ENV_READER, envHeader } from './become-env.js';
+import { charBoundary, remoteError, strictUtf8, truncate } from './remote-error.js';
+import { KILL_SCRIPT, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
+import { StderrLines } from './stderr-lines.js';
 import type {
   FetchValue,
   HostSession,
@@ -40,8 +46,6 @@ export interface SessionOptions {
   signal?: AbortSignal;
   /** The host's `become`: used when a call gives none. */
   defaultBecome?: string;
-  /** The transport already runs as this user (docker exec --user): becoming it needs no sudo. */
-  transportUser?: string;
 }
 
 const DEFAULT_MAX_STDOUT = 16 * 1024 * 1024;
@@ -111,7 +115,6 @@ export class ShellSession implements HostSession {
   private lastHeard = 0;
   private readonly defaultMaxStdout: number;
   private readonly defaultBecome: string | undefined;
-  private readonly transportUser: string | undefined;
 
   constructor(
     private readonly transport: Transport,
@@ -121,7 +124,6 @@ export class ShellSession implements HostSession {
     this.name = host.name;
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
     this.defaultBecome = opts.defaultBecome;
-    this.transportUser = opts.transportUser;
     this.proc = transport.spawn(['sh', '-c', SESSION_WRAPPER, 'sh', SESSION_WATCH, SESSION_SHELL, KILL_SCRIPT]);
     const prefix = Buffer.from(`${this.token}:`);
     const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
@@ -173,7 +175,8 @@ export class ShellSession implements HostSession {
 
   private becomeFor(asked: string | undefined): string | undefined {
     const user = asked ?? this.defaultBecome;
-    return user === this.transportUser ? undefined : user;
+    // The transport already runs as this user (docker exec's User): no sudo needed.
+    return user === this.transport.execUser ? undefined : user;
   }
 
   shell(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
@@ -351,6 +354,7 @@ export class ShellSession implements HostSession {
   private commandLine(seq: number, argv: string[], opts: RunOptions): string {
     let words = argv;
     let exports = '';
+    let feed = opts.stdin === undefined ? undefined : stdinFeeder(opts.stdin);
     if (opts.env !== undefined && Object.keys(opts.env).length > 0) {
       const entries = Object.entries(opts.env);
       for (const [k] of entries) {
@@ -358,10 +362,14 @@ export class ShellSession implements HostSession {
           throw new HostError('failed', `${this.name}: invalid environment variable name ${JSON.stringify(k)}`);
         }
       }
-      // Exported by the job's own subshell: values (secrets among them) are in no process's
-      // argv. sudo resets the environment, so with become they go through `env K=V` after it.
+      // Values (secrets among them) are in no process's argv: exported by the job's own
+      // subshell, or, since sudo resets the environment, read from stdin under sudo (become-env.ts).
       if (opts.become === undefined) exports = entries.map(([k, v]) => `${k}=${shQuote(v)}; export ${k}; `).join('');
-      else words = ['env', ...entries.map(([k, v]) => `${k}=${v}`), ...words];
+      else {
+        const header = `printf '%s' ${shQuote(envHeader(entries, feed !== undefined))}`;
+        feed = feed === undefined ? header : `{ ${header}; ${feed}; }`;
+        words = ['sh', '-c', ENV_READER, 'sh', ...words];
+      }
     }
     if (opts.become !== undefined) words = ['sudo', '-n', '-u', opts.become, '--', ...words];
     // `exec` makes a name like `cd` or `exit` run as the program, never as a shell builtin.
@@ -369,7 +377,7 @@ export class ShellSession implements HostSession {
     if (opts.cwd !== undefined) inner = `cd ${shQuote(opts.cwd)} && ${inner}`;
     inner = `${exports}${inner}`;
     const group = `( ${inner} )`;
-    const job = opts.stdin === undefined ? `${group} </dev/null &` : `${stdinFeeder(opts.stdin)} | ${group} &`;
+    const job = feed === undefined ? `${group} </dev/null &` : `${feed} | ${group} &`;
     const t = `${this.token}:${seq}`;
     return (
       `${job} __cs_p=$!; printf '${t}:pid:%s\\n' "$__cs_p" >&2; wait "$__cs_p"; __cs_r=$?; ` +
@@ -510,60 +518,6 @@ export class ShellSession implements HostSession {
   }
 }
 
-/** Longest stderr line echoed; the rest of a longer line is dropped, and the echo says so. */
-export const MAX_STDERR_LINE = 64 * 1024;
-const CUT_NOTE = ` … [line cut at ${MAX_STDERR_LINE / 1024} KiB]`;
-
-/**
- * Remote stderr as whole lines, each at most MAX_STDERR_LINE characters. A host can send
- * gigabytes without a newline: holding (and re-splitting) the unfinished line for every chunk
- * was quadratic in time and unbounded in memory, so the cap is applied here, where the data
- * enters, and every later consumer only ever sees short, complete lines.
- */
-export class StderrLines {
-  private partial = '';
-  /** Inside a line already cut: drop until its newline. */
-  private dropping = false;
-
-  constructor(private readonly emit: (text: string) => void) {}
-
-  write(text: string): void {
-    let out = '';
-    let start = 0;
-    while (start < text.length) {
-      const nl = text.indexOf('\n', start);
-      const end = nl < 0 ? text.length : nl + 1;
-      if (this.dropping) {
-        if (nl >= 0) this.dropping = false;
-      } else {
-        const room = MAX_STDERR_LINE - this.partial.length;
-        const body = nl < 0 ? end - start : end - start - 1;
-        if (body <= room) {
-          if (nl < 0) this.partial += text.slice(start, end);
-          else {
-            out += this.partial + text.slice(start, end);
-            this.partial = '';
-          }
-        } else {
-          out += `${this.partial}${text.slice(start, start + room)}${CUT_NOTE}\n`;
-          this.partial = '';
-          this.dropping = nl < 0;
-        }
-      }
-      start = end;
-    }
-    if (out !== '') this.emit(out);
-  }
-
-  /** The command ended: what is left of an unfinished line goes out as it is. */
-  end(text: string): void {
-    this.write(text);
-    if (this.partial !== '') this.emit(this.partial);
-    this.partial = '';
-    this.dropping = false;
-  }
-}
-
 /** Feeds exact bytes to a command's stdin; NUL cannot sit in a shell word, so it is printed apart. */
 function stdinFeeder(data: string): string {
   const parts = data.split('\0');
@@ -571,166 +525,8 @@ function stdinFeeder(data: string): string {
   return `{ ${parts.map((p) => `printf '%s' ${shQuote(p)}`).join(`; printf '\\000'; `)}; }`;
 }
 
-/** Children of $1: pgrep, or /proc where busybox lacks it. */
-const KIDS_FN = `
-kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
-  for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
-`;
-
-/**
- * $1 pid, $2 grace in tenths of a second. Freezes the tree first (a stopped process cannot
- * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
- * TERM + CONT, then KILL after the grace. It says when it starts (the session takes that as the
- * host answering), and neither a TERM of its own session nor a reader gone away (PIPE) stops
- * it half way, which would leave a frozen or TERM-proof tree behind.
- */
-const KILL_SCRIPT = `${KIDS_FN}
-tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
-# A dead child that nobody has reaped yet (no init in a container) still answers kill -0.
-zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
-trap : TERM INT HUP; trap '' PIPE
-echo stopping
-kill -STOP "$1" 2>/dev/null || exit 0
-all=$1; n=0
-while :; do
-  now=$(tree "$1"); kill -STOP $now 2>/dev/null
-  c=$(echo $now | wc -w); [ "$c" = "$n" ] && break; n=$c; all=$now
-done
-all=$now
-kill -TERM $all 2>/dev/null; kill -CONT $all 2>/dev/null
-i=0
-while [ "$i" -lt "$2" ]; do
-  alive=; for q in $all; do kill -0 "$q" 2>/dev/null && ! zombie "$q" && alive=1; done
-  [ -z "$alive" ] && exit 0
-  sleep 0.1 2>/dev/null || sleep 1
-  i=$((i+1))
-done
-kill -KILL $all 2>/dev/null
-exit 0
-`;
-
-/**
- * The session's shell runs under this wrapper ($1 SESSION_WATCH, $2 SESSION_SHELL, $3 KILL_SCRIPT). Commands reach
- * the shell through `dd`, so the end of the session's stdin is seen even while a command runs
- * (the shell itself only reads between commands): the connection died, sshd ended the session,
- * the controller was killed. Without a pty nothing else tells the host, and the command would
- * run on with nobody to report to. Then the shell and everything under it are stopped, as a
- * terminal hangup would. Processes a command left running on purpose (`nohup … &`) are no longer
- * under the shell and are left alone. The wrapper and the watcher outlive a TERM sent to the
- * whole session (their trap), so the clean-up still runs.
- */
-const SESSION_WRAPPER = `command -v dd >/dev/null 2>&1 || exec sh
-trap : TERM INT HUP; sh -c "$1" watch $$ "$3" | sh -c "$2" shell $$`;
-
-/**
- * $1 the wrapper's pid, $2 KILL_SCRIPT. Its stdout is the shell's stdin: nothing else may go
- * there. `dd`, not `cat`: busybox's cat copies a socket (the local transport's stdin) with
- * sendfile, which holds the data back until the end.
- */
-const SESSION_WATCH = `trap : TERM INT HUP
-dd bs=65536 2>/dev/null
-{ ${KIDS_FN}
-  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1
-`;
-
-/** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd is ended so the wrapper exits too. */
-const SESSION_SHELL = `sh; r=$?
-{ ${KIDS_FN}
-  for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1
-exit $r
-`;
-
-/** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */
-const STAT_SCRIPT = `
-p=$1
-if [ ! -e "$p" ] && { [ -n "$3" ] || [ ! -L "$p" ]; }; then
-  d=\${p%/*}; [ "$d" != "$p" ] && [ -n "$d" ] && [ -d "$d" ] && [ ! -x "$d" ] && { echo "$p: Permission denied" >&2; exit 1; }
-  echo "STAT 0 - - - -"; exit 0; fi
-if [ -L "$p" ] && [ -z "$3" ]; then t=symlink; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi
-s=-; h=-
-if [ -n "$3" ]; then m=$(stat -L -c %a "$p" 2>/dev/null) || m=-; else m=$(stat -c %a "$p" 2>/dev/null) || m=-; fi
-if [ "$t" = file ]; then
-  s=$(wc -c < "$p") || exit 1
-  s=$(echo $s)
-  if [ -n "$2" ]; then
-    if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$p") || exit 1
-    elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha1sum < "$p") || exit 1
-    else h=$(openssl sha1 -r < "$p") || exit 1; fi
-    h=\${h%% *}
-  fi
-fi
-echo "STAT 1 $t $s $m $h"
-`;
-
-/** Maps remote stderr text to an error kind (docs/language.md#errors-on-hosts) with a message a user can act on. */
-export function remoteError(host: string, what: string, text: string, become?: string): HostError {
-  const t = text.trim();
-  const tail = truncate(t.split('\n').slice(-3).join(' / '), 300);
-  if (/sudo: (a )?password is required|sudo: a terminal is required/.test(t)) {
-    return new HostError(
-      'permission_denied',
-      `${host}: sudo requires a password for ${become ?? 'this user'}; configure NOPASSWD or drop become`,
-      t,
-    );
-  }
-  if (/No such file|not found|does not exist/i.test(t)) return new HostError('not_found', `${host}: ${what}: ${tail}`, t);
-  if (/Permission denied|Operation not permitted|not permitted/i.test(t)) {
-    return new HostError('permission_denied', `${host}: ${what}: ${tail}`, t);
-  }
-  if (/No space left|Disk quota|Read-only file system|I\/O error|write error|short write/i.test(t)) {
-    return new HostError('remote_io', `${host}: ${what}: ${tail}`, t);
-  }
-  return new HostError('failed', `${host}: ${what} failed${tail ? `: ${tail}` : ''}`, t || null);
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The text, or where the first byte that is not UTF-8 is. */
-function strictUtf8(buf: Buffer): string | { at: number } {
-  try {
-    return utf8.decode(buf);
-  } catch {
-    // Rare path: find the offset for the message.
-    for (let i = 0, n: number; i < buf.length; i += n) {
-      n = utf8SeqLength(buf, i);
-      if (n === 0) return { at: i };
-    }
-    return { at: 0 };
-  }
-}
-
-function utf8SeqLength(b: Buffer, i: number): number {
-  const c = b[i]!;
-  const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-  if (len === 0 || i + len > b.length) return 0;
-  for (let k = 1; k < len; k++) if ((b[i + k]! & 0xc0) !== 0x80) return 0;
-  try {
-    utf8.decode(b.subarray(i, i + len));
-  } catch {
-    return 0;
-  }
-  return len;
-}
-
-/** A tail cut from a longer text may start inside a character: skip its continuation bytes. */
-function charBoundary(buf: Buffer): Buffer {
-  let i = 0;
-  while (i < 3 && i < buf.length && (buf[i]! & 0xc0) === 0x80) i++;
-  return buf.subarray(i);
-}
-
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-}
-
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} bytes`;
-}
-
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }

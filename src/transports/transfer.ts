@@ -14,8 +14,9 @@ import { basename, dirname, join, posix, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HostError } from '../errors.js';
+import { formatDuration } from '../lang/durations.js';
 import type { FetchValue, PutValue, TransferOptions } from './session.js';
-import { formatDuration, remoteError } from './shell-session.js';
+import { remoteError } from './remote-error.js';
 import type { RemoteProcess, Transport } from './types.js';
 import { onUrgentExit } from './urgent-exit.js';
 

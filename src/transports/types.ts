@@ -31,6 +31,12 @@ export interface Transport {
   /** Human-readable address for messages, e.g. `deploy@10.0.0.11:22`. */
   readonly address: string;
   /**
+   * The user every process of this transport already runs as, when the transport itself
+   * switches user (docker exec's User, from the host's `become`): becoming that user then
+   * needs no sudo. Undefined when processes run as whoever the transport logs in as.
+   */
+  readonly execUser?: string | undefined;
+  /**
    * Connect (ssh handshake, docker engine + container checks, nothing for local).
    * Rejects with a HostError of kind unreachable, timeout, auth_failed, hostkey_*.
    * Idempotent.

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
 import { BUILTIN_SIGNATURES } from '../../src/callables/builtins.js';
-import { LocalTransport } from '../../src/transports/local.js';
+import { LocalTransport } from '../../src/transports/local/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 import { parseCpuFacts, parseDf, parseIpFacts, parseMeminfo, parseOsFacts } from '../../src/callables/facts.js';

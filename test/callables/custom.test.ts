@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
 import { CallableLoadError, loadCustomCallable } from '../../src/callables/index.js';
-import { LocalTransport } from '../../src/transports/local.js';
+import { LocalTransport } from '../../src/transports/local/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 import { FIXTURES, makeCtx } from './helpers.js';

@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { createDockerTransport } from '../../src/transports/docker.js';
+import { createDockerTransport } from '../../src/transports/docker/index.js';
 import { transportContract } from '../transports/contract.js';
 import { describeIntegration } from '../support/integration.js';
 import { dockerHost, dockerUnavailableReason, ensureTestImage, removeAllTestContainers, startTestContainer } from '../support/docker.js';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import Docker from 'dockerode';
 import { HostError } from '../../src/errors.js';
-import { createDockerTransport } from '../../src/transports/docker.js';
+import { createDockerTransport } from '../../src/transports/docker/index.js';
 import { describeIntegration } from '../support/integration.js';
 import { dockerHost, dockerUnavailableReason, privateEngineUnavailableReason, startPrivateEngine, TEST_IMAGE } from '../support/docker.js';
 import type { PrivateEngine } from '../support/docker.js';

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
-import { createDockerTransport } from '../../src/transports/docker.js';
+import { createDockerTransport } from '../../src/transports/docker/index.js';
 import { FrameDemuxer } from '../../src/transports/docker/demux.js';
 import { dockerHost } from '../support/docker.js';
 import { collect } from './helpers.js';

@@ -5,9 +5,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HostError } from '../../src/errors.js';
-import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker.js';
+import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker/index.js';
 import { controllerIdentity, pidStartTime } from '../../src/transports/docker/ephemeral.js';
-import type { DockerTransport } from '../../src/transports/docker.js';
+import type { DockerTransport } from '../../src/transports/docker/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import { describeIntegration } from '../support/integration.js';
 import {
@@ -134,6 +134,17 @@ describeIntegration('docker transport', reason, () => {
     expect((await runArgv(asNobody, ['id', '-un'])).stdout).toBe('nobody\n');
     expect((await runArgv(t, ['id', '-un'])).stdout).toBe('root\n');
     await asNobody.close();
+  });
+
+  it('a session over it becomes that user without sudo (the image has none), env values included', async () => {
+    const asNobody = createDockerTransport(dockerHost('box-nobody', { container: CONTAINER, become: 'nobody' }), { runId: RUN_ID });
+    const s = await openSession(asNobody, { name: 'box-nobody' }, { defaultBecome: 'nobody' });
+    try {
+      const r = await s.run(['sh', '-c', 'id -un; printf "%s" "$X"'], { env: { X: 'x y' } });
+      expect(r).toEqual({ rc: 0, stdout: 'nobody\nx y', stderr: '' });
+    } finally {
+      await s.close();
+    }
   });
 
   it('missing container is unreachable with a clear message', async () => {

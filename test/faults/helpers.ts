@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { HostError } from '../../src/errors.js';
 import type { DockerHost, SshHost } from '../../src/model/playbook.js';
-import { createDockerTransport } from '../../src/transports/docker.js';
+import { createDockerTransport } from '../../src/transports/docker/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 import { createSshTransport } from '../../src/transports/ssh/index.js';

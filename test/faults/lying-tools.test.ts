@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostError } from '../../src/errors.js';
-import { LocalTransport } from '../../src/transports/local.js';
+import { LocalTransport } from '../../src/transports/local/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 

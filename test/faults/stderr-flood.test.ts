@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_STDERR_LINE, StderrLines } from '../../src/transports/shell-session.js';
+import { MAX_STDERR_LINE, StderrLines } from '../../src/transports/stderr-lines.js';
 import { cleanup, ensureBuilt, readReport, startCli, tempDir, writePlaybook } from '../cli/helpers.js';
 
 beforeAll(() => ensureBuilt(), 240_000);

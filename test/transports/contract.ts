@@ -158,7 +158,7 @@ export function transportContract(
         expect(elapsed).toBeGreaterThanOrEqual(450);
         expect(elapsed).toBeLessThan(4000 + slack);
         expect(err.message).toContain(hostName);
-        expect(err.message).toContain('timed out after 500 ms');
+        expect(err.message).toContain('timed out after 500ms');
         const pids = (await remoteText(pidFile)).trim().split('\n');
         expect(pids.length).toBe(2);
         let alive = '';

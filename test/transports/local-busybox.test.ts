@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { LocalTransport } from '../../src/transports/local.js';
+import { LocalTransport } from '../../src/transports/local/index.js';
+import { ENV_READER, envHeader } from '../../src/transports/become-env.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import type { HostSession } from '../../src/transports/session.js';
 import { describeIntegration } from '../support/integration.js';
@@ -47,6 +48,20 @@ describeIntegration('local transport with busybox only', bin === undefined ? 'bu
       expect(f).toMatchObject({ exists: true, type: 'symlink' });
       const ip = await call(s, 'facts.ip');
       expect(ip === null || typeof ip === 'string').toBe(true);
+    });
+
+    // With become, env values reach the program through this reader under sudo; here busybox's
+    // sh runs it (no sudo needed to check that its `read` leaves the program's input whole).
+    it('the become env reader: exports the values and leaves the input after them untouched', async () => {
+      const env: Array<[string, string]> = [
+        ['A', `it's\n\n"q" $x`],
+        ['n', '7'],
+      ];
+      const prog = ['sh', '-c', 'printf "%s|%s|" "$A" "$n"; cat'];
+      const r = await s.run(['sh', '-c', ENV_READER, 'sh', ...prog], { stdin: `${envHeader(env, true)}in\0put\n` });
+      expect(r).toEqual({ rc: 0, stdout: `${env[0]![1]}|7|in\0put\n`, stderr: '' });
+      const none = await s.run(['sh', '-c', ENV_READER, 'sh', 'sh', '-c', 'readlink /proc/$$/fd/0; echo "$A"'], { stdin: envHeader([['A', 'a']], false) });
+      expect(none).toEqual({ rc: 0, stdout: '/dev/null\na\n', stderr: '' });
     });
   });
 });

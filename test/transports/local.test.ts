@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
-import { LocalTransport } from '../../src/transports/local.js';
+import { LocalTransport } from '../../src/transports/local/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import { transportContract } from './contract.js';
 

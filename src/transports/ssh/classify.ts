@@ -3,6 +3,7 @@
  * what our own host key check said, never from a remote exit code.
  */
 import { HostError } from '../../errors.js';
+import { formatDuration } from '../../lang/durations.js';
 import type { HostKeyVerdict } from './known-hosts.js';
 
 export interface ConnectFacts {
@@ -87,7 +88,7 @@ export function authError(f: ConnectFacts): HostError {
 export function timeoutError(f: ConnectFacts): HostError {
   return new HostError(
     'timeout',
-    `${f.label}: no ssh connection to ${f.address}${via(f)} within ${f.timeoutMs} ms (TCP connect, handshake and login); ` +
+    `${f.label}: no ssh connection to ${f.address}${via(f)} within ${formatDuration(f.timeoutMs)} (TCP connect, handshake and login); ` +
       `check that the host is up and the port is not filtered, or raise connect_timeout.`,
   );
 }

@@ -4,6 +4,7 @@
  */
 import type { Client } from 'ssh2';
 import { HostError } from '../../errors.js';
+import { formatDuration } from '../../lang/durations.js';
 import type { SshHost } from '../../model/playbook.js';
 import type { RemoteProcess, SpawnOptions, Transport } from '../types.js';
 import { connectionLost } from './classify.js';
@@ -84,7 +85,7 @@ class SshTransport implements Transport {
     this.client = client;
     let cause: string | undefined;
     client.on('error', (err: Error & { level?: string }) => {
-      cause = err.level === 'client-timeout' ? `no answer to ${this.endpoint!.keepaliveCount} keepalives ${this.endpoint!.keepaliveMs} ms apart` : err.message;
+      cause = err.level === 'client-timeout' ? `no answer to ${this.endpoint!.keepaliveCount} keepalives ${formatDuration(this.endpoint!.keepaliveMs)} apart` : err.message;
     });
     client.on('close', () => {
       if (this.closing) return;

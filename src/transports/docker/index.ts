@@ -7,17 +7,18 @@
  * exec's User for every process this transport starts (see `execUser`).
  */
 import Docker from 'dockerode';
-import { HostError } from '../errors.js';
-import type { DockerHost } from '../model/playbook.js';
-import type { RemoteProcess, SpawnOptions, Transport } from './types.js';
-import { dockerodeOptions, parseDockerEndpoint } from './docker/endpoint.js';
-import type { DockerEndpoint } from './docker/endpoint.js';
-import { createEphemeralContainer, reapStaleEphemeral, statusOf } from './docker/ephemeral.js';
-import { spawnExec } from './docker/exec-process.js';
-import { onUrgentExit } from './urgent-exit.js';
+import { HostError } from '../../errors.js';
+import { formatDuration } from '../../lang/durations.js';
+import type { DockerHost } from '../../model/playbook.js';
+import type { RemoteProcess, SpawnOptions, Transport } from '../types.js';
+import { dockerodeOptions, parseDockerEndpoint } from './endpoint.js';
+import type { DockerEndpoint } from './endpoint.js';
+import { createEphemeralContainer, reapStaleEphemeral, statusOf } from './ephemeral.js';
+import { spawnExec } from './exec-process.js';
+import { onUrgentExit } from '../urgent-exit.js';
 
-export { reapStaleEphemeral } from './docker/ephemeral.js';
-export { parseDockerEndpoint } from './docker/endpoint.js';
+export { reapStaleEphemeral } from './ephemeral.js';
+export { parseDockerEndpoint } from './endpoint.js';
 
 export interface DockerContext {
   /** Identifies the run in ephemeral containers' labels (`chopsticks.run`). */
@@ -33,8 +34,6 @@ export interface DockerContext {
 }
 
 export interface DockerTransport extends Transport {
-  /** User every exec runs as (the host's `become`), so the session layer must not add sudo. */
-  readonly execUser: string | undefined;
   /** Id of the container in use once connected (ephemeral or existing). */
   readonly containerId: string | undefined;
 }
@@ -164,7 +163,7 @@ class DockerTransportImpl implements DockerTransport {
   ): HostError {
     if (signal?.aborted === true) return new HostError('cancelled', `${this.hostName}: connect cancelled`);
     if (timeout.aborted) {
-      return new HostError('timeout', `${this.hostName}: Docker engine at ${ep.url} did not answer within ${timeoutMs} ms`);
+      return new HostError('timeout', `${this.hostName}: Docker engine at ${ep.url} did not answer within ${formatDuration(timeoutMs)}`);
     }
     if (stage === 'engine') {
       return new HostError('unreachable', `${this.hostName}: Docker engine at ${ep.url} is not answering: is dockerd running? (${messageOf(err)})`);

@@ -2,14 +2,19 @@
  * The local transport: processes on this machine, started without a shell.
  */
 import { spawn as spawnChild } from 'node:child_process';
-import { HostError } from '../errors.js';
-import type { RemoteProcess, SpawnOptions, Transport } from './types.js';
+import { HostError } from '../../errors.js';
+import type { LocalHost } from '../../model/playbook.js';
+import type { RemoteProcess, SpawnOptions, Transport } from '../types.js';
 
 export interface LocalTransportOptions {
   hostName: string;
   cwd?: string;
   /** Merged over process.env. */
   env?: Record<string, string>;
+}
+
+export function createLocalTransport(host: LocalHost): Transport {
+  return new LocalTransport({ hostName: host.name, cwd: host.cwd, env: host.env });
 }
 
 export class LocalTransport implements Transport {

@@ -1,0 +1,96 @@
+/**
+ * The shell scripts the session layer runs on a host (shell-session.ts): the wrapper, watcher
+ * and shell of the long-lived session, the kill sweep, and stat. Each is passed as one argv word
+ * to `sh -c` and takes its values as positional arguments, never spliced into its text.
+ */
+
+/** Children of $1: pgrep, or /proc where busybox lacks it. */
+const KIDS_FN = `
+kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
+  for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
+`;
+
+/**
+ * $1 pid, $2 grace in tenths of a second. Freezes the tree first (a stopped process cannot
+ * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
+ * TERM + CONT, then KILL after the grace. It says when it starts (the session takes that as the
+ * host answering), and neither a TERM of its own session nor a reader gone away (PIPE) stops
+ * it half way, which would leave a frozen or TERM-proof tree behind.
+ */
+export const KILL_SCRIPT = `${KIDS_FN}
+tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
+# A dead child that nobody has reaped yet (no init in a container) still answers kill -0.
+zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
+trap : TERM INT HUP; trap '' PIPE
+echo stopping
+kill -STOP "$1" 2>/dev/null || exit 0
+all=$1; n=0
+while :; do
+  now=$(tree "$1"); kill -STOP $now 2>/dev/null
+  c=$(echo $now | wc -w); [ "$c" = "$n" ] && break; n=$c; all=$now
+done
+all=$now
+kill -TERM $all 2>/dev/null; kill -CONT $all 2>/dev/null
+i=0
+while [ "$i" -lt "$2" ]; do
+  alive=; for q in $all; do kill -0 "$q" 2>/dev/null && ! zombie "$q" && alive=1; done
+  [ -z "$alive" ] && exit 0
+  sleep 0.1 2>/dev/null || sleep 1
+  i=$((i+1))
+done
+kill -KILL $all 2>/dev/null
+exit 0
+`;
+
+/**
+ * The session's shell runs under this wrapper ($1 SESSION_WATCH, $2 SESSION_SHELL, $3 KILL_SCRIPT). Commands reach
+ * the shell through `dd`, so the end of the session's stdin is seen even while a command runs
+ * (the shell itself only reads between commands): the connection died, sshd ended the session,
+ * the controller was killed. Without a pty nothing else tells the host, and the command would
+ * run on with nobody to report to. Then the shell and everything under it are stopped, as a
+ * terminal hangup would. Processes a command left running on purpose (`nohup … &`) are no longer
+ * under the shell and are left alone. The wrapper and the watcher outlive a TERM sent to the
+ * whole session (their trap), so the clean-up still runs.
+ */
+export const SESSION_WRAPPER = `command -v dd >/dev/null 2>&1 || exec sh
+trap : TERM INT HUP; sh -c "$1" watch $$ "$3" | sh -c "$2" shell $$`;
+
+/**
+ * $1 the wrapper's pid, $2 KILL_SCRIPT. Its stdout is the shell's stdin: nothing else may go
+ * there. `dd`, not `cat`: busybox's cat copies a socket (the local transport's stdin) with
+ * sendfile, which holds the data back until the end.
+ */
+export const SESSION_WATCH = `trap : TERM INT HUP
+dd bs=65536 2>/dev/null
+{ ${KIDS_FN}
+  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1
+`;
+
+/** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd is ended so the wrapper exits too. */
+export const SESSION_SHELL = `sh; r=$?
+{ ${KIDS_FN}
+  for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1
+exit $r
+`;
+
+/** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */
+export const STAT_SCRIPT = `
+p=$1
+if [ ! -e "$p" ] && { [ -n "$3" ] || [ ! -L "$p" ]; }; then
+  d=\${p%/*}; [ "$d" != "$p" ] && [ -n "$d" ] && [ -d "$d" ] && [ ! -x "$d" ] && { echo "$p: Permission denied" >&2; exit 1; }
+  echo "STAT 0 - - - -"; exit 0; fi
+if [ -L "$p" ] && [ -z "$3" ]; then t=symlink; elif [ -d "$p" ]; then t=directory; elif [ -f "$p" ]; then t=file; else t=other; fi
+s=-; h=-
+if [ -n "$3" ]; then m=$(stat -L -c %a "$p" 2>/dev/null) || m=-; else m=$(stat -c %a "$p" 2>/dev/null) || m=-; fi
+if [ "$t" = file ]; then
+  s=$(wc -c < "$p") || exit 1
+  s=$(echo $s)
+  if [ -n "$2" ]; then
+    if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$p") || exit 1
+    elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha1sum < "$p") || exit 1
+    else h=$(openssl sha1 -r < "$p") || exit 1; fi
+    h=\${h%% *}
+  fi
+fi
+echo "STAT 1 $t $s $m $h"
+`;
