@@ -81,6 +81,9 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
     const ended = streamEnded(sock);
     // EPIPE on stdin after the process exited is normal; the outcome is decided below.
     sock.on('error', () => undefined);
+    sock.once('end', () => {
+      if (exec !== null && sock !== null && !sock.writableFinished) void closeOnceExited(exec, sock);
+    });
     stdin.pipe(sock);
     sock.pipe(demux);
     const clean = await ended;
@@ -100,6 +103,25 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
   });
 
   return { stdin, stdout: demux.stdout, stderr: demux.stderr, exit, kill };
+}
+
+/**
+ * The engine ends its half of the stream when the output is over, but closes the connection
+ * only once our half ends too, and a writer still feeding stdin to a process that has exited
+ * (a put whose `cat` hit a full disk) never gets there: the engine no longer reads, the write
+ * blocks, and the exit waited minutes. Once the exec is over, nothing more can arrive: close.
+ * (A process that closed its output but still reads stdin is left alone until it exits.)
+ */
+async function closeOnceExited(exec: Docker.Exec, sock: Duplex): Promise<void> {
+  for (let delay = 5; !sock.destroyed; delay = Math.min(delay * 2, 200)) {
+    try {
+      if (!(await exec.inspect()).Running) break;
+    } catch {
+      break; // the engine is gone: settle() says so
+    }
+    await sleep(delay);
+  }
+  sock.destroy();
 }
 
 /** true when the engine closed the stream normally (end of output), false on reset/destroy. */
