@@ -137,6 +137,8 @@ function streamEnded(sock: Duplex): Promise<boolean> {
 
 const POLL_LIMIT_MS = 5_000;
 const SIGNAL_DEATH_WINDOW_MS = 1_000;
+/** Docker's exit code for an exec its runtime could not start (also the shell's "cannot execute"). */
+const EXEC_FAILED = 126;
 
 /**
  * The stream has ended; the exec's exit code shows up in inspect a moment later. A
@@ -152,12 +154,15 @@ async function settle(target: ExecTarget, exec: Docker.Exec, cleanEnd: boolean):
       throw await lostError(target, err);
     }
     if (!info.Running && typeof info.ExitCode === 'number') {
-      // 128+n (a signal, such as the SIGKILL of `docker kill`) or a torn stream: was it the container?
-      if (!cleanEnd || info.ExitCode >= 128 || info.ExitCode < 0) {
-        // `docker kill` ends the exec (128+9) a moment before the engine marks the container
-        // stopped: a signal death is checked again for a short while before it counts as the
-        // command's own exit code.
-        const until = Date.now() + (info.ExitCode >= 128 ? SIGNAL_DEATH_WINDOW_MS : 0);
+      // 128+n (a signal, such as the SIGKILL of `docker kill`), 126 (the runtime could not start
+      // the process: "OCI runtime exec failed", as when the container is being killed) or a torn
+      // stream: was it the container?
+      const signalled = info.ExitCode >= 128 || info.ExitCode === EXEC_FAILED;
+      if (!cleanEnd || signalled || info.ExitCode < 0) {
+        // `docker kill` ends the exec (128+9, or 126 when it lands as the exec starts) a moment
+        // before the engine marks the container stopped: such an end is checked again for a
+        // short while before it counts as the command's own exit code.
+        const until = Date.now() + (signalled ? SIGNAL_DEATH_WINDOW_MS : 0);
         for (;;) {
           await assertContainerRunning(target);
           if (Date.now() >= until) break;
