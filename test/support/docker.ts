@@ -53,7 +53,7 @@ export function ensureTestImage(): Promise<string> {
 const started = new Set<string>();
 
 /** Starts a named, labelled test container that idles until removed. */
-export async function startTestContainer(name: string, opts: { image?: string } = {}): Promise<Docker.Container> {
+export async function startTestContainer(name: string, opts: { image?: string; binds?: string[] } = {}): Promise<Docker.Container> {
   const docker = testDocker();
   await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
   const c = await docker.createContainer({
@@ -62,7 +62,7 @@ export async function startTestContainer(name: string, opts: { image?: string } 
     Entrypoint: ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done'],
     Labels: { [TEST_LABEL]: '1' },
     NetworkDisabled: true,
-    HostConfig: { NetworkMode: 'none' },
+    HostConfig: { NetworkMode: 'none', Binds: opts.binds },
   });
   started.add(name);
   await c.start();

@@ -81,6 +81,9 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
     const ended = streamEnded(sock);
     // EPIPE on stdin after the process exited is normal; the outcome is decided below.
     sock.on('error', () => undefined);
+    sock.once('end', () => {
+      if (exec !== null && sock !== null && !sock.writableFinished) void closeOnceExited(exec, sock);
+    });
     stdin.pipe(sock);
     sock.pipe(demux);
     const clean = await ended;
@@ -102,6 +105,25 @@ export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions
   return { stdin, stdout: demux.stdout, stderr: demux.stderr, exit, kill };
 }
 
+/**
+ * The engine ends its half of the stream when the output is over, but closes the connection
+ * only once our half ends too, and a writer still feeding stdin to a process that has exited
+ * (a put whose `cat` hit a full disk) never gets there: the engine no longer reads, the write
+ * blocks, and the exit waited minutes. Once the exec is over, nothing more can arrive: close.
+ * (A process that closed its output but still reads stdin is left alone until it exits.)
+ */
+async function closeOnceExited(exec: Docker.Exec, sock: Duplex): Promise<void> {
+  for (let delay = 5; !sock.destroyed; delay = Math.min(delay * 2, 200)) {
+    try {
+      if (!(await exec.inspect()).Running) break;
+    } catch {
+      break; // the engine is gone: settle() says so
+    }
+    await sleep(delay);
+  }
+  sock.destroy();
+}
+
 /** true when the engine closed the stream normally (end of output), false on reset/destroy. */
 function streamEnded(sock: Duplex): Promise<boolean> {
   return new Promise((resolve) => {
@@ -115,6 +137,8 @@ function streamEnded(sock: Duplex): Promise<boolean> {
 
 const POLL_LIMIT_MS = 5_000;
 const SIGNAL_DEATH_WINDOW_MS = 1_000;
+/** Docker's exit code for an exec its runtime could not start (also the shell's "cannot execute"). */
+const EXEC_FAILED = 126;
 
 /**
  * The stream has ended; the exec's exit code shows up in inspect a moment later. A
@@ -130,12 +154,15 @@ async function settle(target: ExecTarget, exec: Docker.Exec, cleanEnd: boolean):
       throw await lostError(target, err);
     }
     if (!info.Running && typeof info.ExitCode === 'number') {
-      // 128+n (a signal, such as the SIGKILL of `docker kill`) or a torn stream: was it the container?
-      if (!cleanEnd || info.ExitCode >= 128 || info.ExitCode < 0) {
-        // `docker kill` ends the exec (128+9) a moment before the engine marks the container
-        // stopped: a signal death is checked again for a short while before it counts as the
-        // command's own exit code.
-        const until = Date.now() + (info.ExitCode >= 128 ? SIGNAL_DEATH_WINDOW_MS : 0);
+      // 128+n (a signal, such as the SIGKILL of `docker kill`), 126 (the runtime could not start
+      // the process: "OCI runtime exec failed", as when the container is being killed) or a torn
+      // stream: was it the container?
+      const signalled = info.ExitCode >= 128 || info.ExitCode === EXEC_FAILED;
+      if (!cleanEnd || signalled || info.ExitCode < 0) {
+        // `docker kill` ends the exec (128+9, or 126 when it lands as the exec starts) a moment
+        // before the engine marks the container stopped: such an end is checked again for a
+        // short while before it counts as the command's own exit code.
+        const until = Date.now() + (signalled ? SIGNAL_DEATH_WINDOW_MS : 0);
         for (;;) {
           await assertContainerRunning(target);
           if (Date.now() >= until) break;
