@@ -46,15 +46,17 @@ sha() { h=$(sin < "$1") || return 1; h=\${h%% *}; }
 
 /**
  * $1 to ('' = fresh temp path), $2 mode as `stat -c %a` prints it, $3 local sha1,
- * $4 file name, $5 '1' = check only, $6 random suffix, $7 size in bytes. Speaks records on
- * stdout, each ended by a NUL (a path may hold a newline, never a NUL):
- * SAME dest | DIFF dest | SEND tmp (then reads the bytes) → DONE dest | MISMATCH sha.
+ * $4 file name, $5 '1' = check only, $6 random value, $7 size in bytes. Speaks records on
+ * stdout, each `$6 WORD rest` ended by a NUL (a path may hold a newline, never a NUL):
+ * SAME dest | DIFF dest | SEND tmp (then reads the bytes) → DONE dest | MISMATCH sha. The random
+ * value anchors each record: whatever else the host prints (a login banner before every
+ * command) is not a record and is skipped.
  */
 const PUT_SCRIPT = `${SHA1_FN}
 to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6; size=$7
 if [ -z "$to" ]; then
   d=\${TMPDIR:-/tmp}/chopsticks-$rnd
-  if [ -n "$check" ]; then printf 'DIFF %s\\0' "$d/$base"; exit 0; fi
+  if [ -n "$check" ]; then printf '%s DIFF %s\\0' "$rnd" "$d/$base"; exit 0; fi
   mkdir -m 700 "$d" || exit 1
   dest=$d/$base
 else
@@ -65,9 +67,9 @@ dir=\${dest%/*}; [ -z "$dir" ] && dir=/
 if [ -d "$dest" ]; then echo "$dest: Is a directory" >&2; exit 1; fi
 if [ -f "$dest" ]; then
   cm=$(stat -c %a "$dest" 2>/dev/null) || cm=
-  if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then printf 'SAME %s\\0' "$dest"; exit 0; fi
+  if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then printf '%s SAME %s\\0' "$rnd" "$dest"; exit 0; fi
 fi
-if [ -n "$check" ]; then printf 'DIFF %s\\0' "$dest"; exit 0; fi
+if [ -n "$check" ]; then printf '%s DIFF %s\\0' "$rnd" "$dest"; exit 0; fi
 mkdir -p "$dir" || exit 1
 # Leftovers of uploads that died with their connection: the name holds the pid of the shell
 # that wrote it (this one's $$), so a file whose writer is gone is stale, however fresh.
@@ -83,7 +85,7 @@ fi
 find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {} + 2>/dev/null
 tmp=$dir/${TEMP_PREFIX}$$-$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
-printf 'SEND %s\\0' "$tmp"
+printf '%s SEND %s\\0' "$rnd" "$tmp"
 # One pass: tee writes the file and feeds the hash. What comes back is tee's status (printed
 # before the hash, which only ends once tee's side of the pipe is closed), then the hash.
 set -- $( { { tee "$tmp"; echo "$?" >&3; } | sin; } 3>&1 )
@@ -92,19 +94,20 @@ h=$2
 # A connection that dies mid-upload looks like a clean EOF to tee: a short file is never kept.
 got=$(stat -c %s "$tmp" 2>/dev/null) || got=$(wc -c < "$tmp"); got=$(echo $got)
 if [ "$got" != "$size" ]; then rm -f "$tmp"; echo "upload cut short: $got of $size bytes arrived" >&2; exit 1; fi
-if [ "$h" != "$want" ]; then rm -f "$tmp"; printf 'MISMATCH %s\\0' "$h"; exit 3; fi
+if [ "$h" != "$want" ]; then rm -f "$tmp"; printf '%s MISMATCH %s\\0' "$rnd" "$h"; exit 3; fi
 chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }
 mv -f "$tmp" "$dest" || { rm -f "$tmp"; exit 1; }
-printf 'DONE %s\\0' "$dest"
+printf '%s DONE %s\\0' "$rnd" "$dest"
 `;
 
 /**
- * $1 path. Prints `INFO size pwd` and a NUL (pwd may hold a newline), the raw bytes, then
+ * $1 path, $2 random value. Prints `$2 INFO size pwd` and a NUL (pwd may hold a newline; output
+ * before the random value, such as a login banner, is skipped), the raw bytes, then
  * `SHA1 digest` and a NUL. One pass: tee sends the bytes and feeds the hash through a FIFO; a
  * host without mkfifo hashes the file first, then sends it.
  */
 const FETCH_SCRIPT = `${SHA1_FN}
-p=$1
+p=$1; rnd=$2
 if [ ! -e "$p" ]; then echo "$p: No such file or directory" >&2; exit 2; fi
 if [ -d "$p" ]; then echo "$p: Is a directory, not a file" >&2; exit 1; fi
 if [ ! -r "$p" ]; then echo "$p: Permission denied" >&2; exit 1; fi
@@ -112,14 +115,14 @@ s=$(stat -L -c %s "$p" 2>/dev/null) || s=$(wc -c < "$p") || exit 1; s=$(echo $s)
 if d=$(mktemp -d 2>/dev/null) && mkfifo "$d/f" 2>/dev/null; then
   trap 'rm -rf "$d"' EXIT
   sin < "$d/f" > "$d/h" & w=$!
-  printf 'INFO %s %s\\0' "$s" "$(pwd)"
+  printf '%s INFO %s %s\\0' "$rnd" "$s" "$(pwd)"
   tee "$d/f" < "$p" || { kill $w 2>/dev/null; exit 1; }
   wait $w || exit 1
   read -r h _ < "$d/h" || exit 1
 else
   [ -n "$d" ] && rmdir "$d"
   sha "$p" || exit 1
-  printf 'INFO %s %s\\0' "$s" "$(pwd)"
+  printf '%s INFO %s %s\\0' "$rnd" "$s" "$(pwd)"
   cat "$p" || exit 1
 fi
 printf 'SHA1 %s\\0' "\${h%% *}"
@@ -159,7 +162,10 @@ export async function putFile(
     let dest: string | null = null;
     let changed = true;
     let mismatch: string | null = null;
-    for await (const line of lines) {
+    for await (const record of lines) {
+      const at = record.lastIndexOf(`${rnd} `);
+      if (at < 0) continue; // not ours: what the host's shell printed around the script
+      const line = record.slice(at + rnd.length + 1);
       const sp = line.indexOf(' ');
       const word = sp < 0 ? line : line.slice(0, sp);
       const rest = sp < 0 ? '' : line.slice(sp + 1);
@@ -222,8 +228,9 @@ export async function fetchFile(
     throw localError(ctx.hostName, what, e, dest);
   }
   const dropUrgent = onUrgentExit(() => unlinkSync(tmp));
-  const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath], opts);
-  const splitter = new FetchFramer(opts.onProgress);
+  const rnd = randomBytes(8).toString('hex');
+  const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath, rnd], opts);
+  const splitter = new FetchFramer(rnd, opts.onProgress);
   const file = fh.createWriteStream({ highWaterMark: 1024 * 1024 });
   let stderrText = '';
   proc.stderr.setEncoding('utf8');
@@ -242,6 +249,7 @@ export async function fetchFile(
       return ex;
     });
     await piped.catch((e: unknown) => {
+      if (e instanceof HostOutputError) throw new HostError('failed', `${ctx.hostName}: ${what}: ${e.message}`);
       throw localError(ctx.hostName, what, e, dest);
     });
     if (outcome.code !== 0 || splitter.header === null) throw remoteError(ctx.hostName, what, stderrText, opts.become);
@@ -269,6 +277,9 @@ export async function fetchFile(
   }
 }
 
+/** What the host printed is not what FETCH_SCRIPT prints (an error of the host's, not of this machine). */
+class HostOutputError extends Error {}
+
 /** `INFO size pwd`: the pwd may hold spaces. */
 function parseHeader(line: string): { size: number; pwd: string } | null {
   const m = /^INFO (\d+) ([^]*)$/.exec(line);
@@ -291,23 +302,32 @@ class FetchFramer extends Transform {
   private readonly hash = createHash('sha1');
   private digest: string | null = null;
 
-  constructor(private readonly onProgress?: (bytes: number, total: number | null) => void) {
+  private readonly anchor: Buffer;
+
+  constructor(
+    rnd: string,
+    private readonly onProgress?: (bytes: number, total: number | null) => void,
+  ) {
     super({ highWaterMark: 1024 * 1024 });
+    this.anchor = Buffer.from(`${rnd} INFO `);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     if (this.header === null) {
       this.headBuf = this.headBuf.length === 0 ? chunk : Buffer.concat([this.headBuf, chunk]);
-      const nul = this.headBuf.indexOf(0x00);
+      // Whatever precedes the anchor (a login banner) is not ours and is dropped.
+      const start = this.headBuf.indexOf(this.anchor);
+      const nul = start < 0 ? -1 : this.headBuf.indexOf(0x00, start);
       if (nul < 0) {
-        if (this.headBuf.length > 8192) cb(new Error('the remote side sent no header'));
-        else cb();
+        if (this.headBuf.length > 65536) {
+          cb(new HostOutputError(`the host sent no file header; its output starts ${JSON.stringify(this.headBuf.subarray(0, 100).toString('utf8'))}`));
+        } else cb();
         return;
       }
-      const line = this.headBuf.subarray(0, nul).toString('utf8');
+      const line = this.headBuf.subarray(start + this.anchor.length - 5, nul).toString('utf8');
       this.header = parseHeader(line);
       if (this.header === null) {
-        cb(new Error(`unexpected remote output: ${line.slice(0, 100)}`));
+        cb(new HostOutputError(`unexpected file header from the host: ${line.slice(0, 100)}`));
         return;
       }
       chunk = this.headBuf.subarray(nul + 1);
