@@ -42,18 +42,51 @@ kill -KILL $all 2>/dev/null
 exit 0
 `;
 
+/** `ppid PID` sets q to the parent of PID (the name in /proc/PID/stat may hold spaces and parentheses). */
+const PPID_FN = `
+ppid() { q=; l=; read -r l < "/proc/$1/stat" 2>/dev/null || return 1; l=\${l##*) }; l=\${l#* }; q=\${l%% *}; }
+`;
+
 /**
- * The session's shell runs under this wrapper ($1 SESSION_WATCH, $2 SESSION_SHELL, $3 KILL_SCRIPT). Commands reach
- * the shell through `dd`, so the end of the session's stdin is seen even while a command runs
- * (the shell itself only reads between commands): the connection died, sshd ended the session,
- * the controller was killed. Without a pty nothing else tells the host, and the command would
- * run on with nobody to report to. Then the shell and everything under it are stopped, as a
- * terminal hangup would. Processes a command left running on purpose (`nohup … &`) are no longer
- * under the shell and are left alone. The wrapper and the watcher outlive a TERM sent to the
- * whole session (their trap), so the clean-up still runs.
+ * The session's shell runs under this wrapper ($1 SESSION_POLL, $2 SESSION_SHELL, $3 KILL_SCRIPT,
+ * $4 SESSION_WATCH, $5 how many of its ancestors are the transport's: Transport.sessionAncestors).
+ * When the session ends underneath a running command (the connection died, sshd ended the
+ * session, the controller was killed), nothing tells the host without a pty, and the command
+ * would run on with nobody to report to. So a watcher stops the shell and everything under it,
+ * as a terminal hangup would. Processes a command left running on purpose (`nohup … &`) are no
+ * longer under the shell and are left alone. The wrapper and the watcher outlive a TERM sent to
+ * the whole session (their trap), so the clean-up still runs.
+ *
+ * Two ways to see the end. Where the transport's own processes are ancestors of the wrapper (ssh:
+ * the login shell and sshd's session process; local: the controller), SESSION_POLL checks once a
+ * second that they are still there, and the shell reads the session's stdin itself. Otherwise
+ * (docker exec: its parent is outside the container), commands reach the shell through SESSION_WATCH's
+ * `dd`, which sees the end of stdin even while a command runs; that relay wakes one more process
+ * for every command, which costs a busy host several milliseconds per step, so it is the fallback.
  */
-export const SESSION_WRAPPER = `command -v dd >/dev/null 2>&1 || exec sh
-trap : TERM INT HUP; sh -c "$1" watch $$ "$3" | sh -c "$2" shell $$`;
+export const SESSION_WRAPPER = `trap : TERM INT HUP
+${PPID_FN}
+a=; p=$$; n=0
+while [ "$n" -lt "$5" ] && ppid "$p" && [ "$q" -gt 1 ] 2>/dev/null; do a="$a $p:$q"; p=$q; n=$((n+1)); done
+if [ -n "$a" ]; then
+  sh -c "$1" watch $$ "$3" "$a" </dev/null >/dev/null 2>&1 &
+  sh -c "$2" shell $$
+else
+  command -v dd >/dev/null 2>&1 || exec sh
+  sh -c "$4" watch $$ "$3" | sh -c "$2" shell $$
+fi`;
+
+/** $1 the wrapper's pid, $2 KILL_SCRIPT, $3 the ancestors as "pid:parent ...". */
+const STOP_SHELL = `{ ${KIDS_FN}
+  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1`;
+
+export const SESSION_POLL = `trap : TERM INT HUP
+${PPID_FN}
+chain=$3
+alive() { for link in $chain; do ppid "\${link%%:*}" && [ "$q" = "\${link#*:}" ] || return 1; done; }
+while alive; do sleep 1; done
+${STOP_SHELL}
+`;
 
 /**
  * $1 the wrapper's pid, $2 KILL_SCRIPT. Its stdout is the shell's stdin: nothing else may go
@@ -62,11 +95,10 @@ trap : TERM INT HUP; sh -c "$1" watch $$ "$3" | sh -c "$2" shell $$`;
  */
 export const SESSION_WATCH = `trap : TERM INT HUP
 dd bs=65536 2>/dev/null
-{ ${KIDS_FN}
-  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1
+${STOP_SHELL}
 `;
 
-/** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd is ended so the wrapper exits too. */
+/** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd (or sleep) is ended so the wrapper exits too. */
 export const SESSION_SHELL = `sh; r=$?
 { ${KIDS_FN}
   for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1

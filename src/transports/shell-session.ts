@@ -21,7 +21,7 @@ import { MarkerScanner } from './markers.js';
 import { shJoin, shQuote } from '../lang/shell-quote.js';
 import { ENV_READER, envHeader } from './become-env.js';
 import { charBoundary, remoteError, strictUtf8, truncate } from './remote-error.js';
-import { KILL_SCRIPT, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
+import { KILL_SCRIPT, SESSION_POLL, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
 import { StderrLines } from './stderr-lines.js';
 import type {
   FetchValue,
@@ -124,7 +124,7 @@ export class ShellSession implements HostSession {
     this.name = host.name;
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
     this.defaultBecome = opts.defaultBecome;
-    this.proc = transport.spawn(['sh', '-c', SESSION_WRAPPER, 'sh', SESSION_WATCH, SESSION_SHELL, KILL_SCRIPT]);
+    this.proc = transport.spawn(['sh', '-c', SESSION_WRAPPER, 'sh', SESSION_POLL, SESSION_SHELL, KILL_SCRIPT, SESSION_WATCH, String(transport.sessionAncestors ?? 0)]);
     const prefix = Buffer.from(`${this.token}:`);
     const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
     const err = new MarkerScanner(prefix, (d) => this.onStderrData(d), (m) => this.onMarker(m, 'err'));

@@ -37,6 +37,13 @@ export interface Transport {
    */
   readonly execUser?: string | undefined;
   /**
+   * How many ancestors of a process this transport starts are the transport's own (ssh: the
+   * login shell and sshd's session process; local: the controller). The session's watcher on the
+   * host stops the session's commands once one of them is gone (session-scripts.ts). 0 (the
+   * default): none is visible from the host (docker exec), so the watcher relays stdin instead.
+   */
+  readonly sessionAncestors?: number;
+  /**
    * Connect (ssh handshake, docker engine + container checks, nothing for local).
    * Rejects with a HostError of kind unreachable, timeout, auth_failed, hostkey_*.
    * Idempotent.

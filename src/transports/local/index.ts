@@ -20,6 +20,8 @@ export function createLocalTransport(host: LocalHost): Transport {
 export class LocalTransport implements Transport {
   readonly hostName: string;
   readonly address = 'local';
+  /** The controller itself is the session's parent. */
+  readonly sessionAncestors = 1;
   onLost?: (err: Error) => void;
   private readonly cwd: string | undefined;
   private readonly env: NodeJS.ProcessEnv;

@@ -24,6 +24,8 @@ const CLOSE_GRACE_MS = 500;
 class SshTransport implements Transport {
   readonly hostName: string;
   readonly address: string;
+  /** The login shell (unless it execs the command) and sshd's process for this connection. */
+  readonly sessionAncestors = 2;
   onLost?: (err: Error) => void;
 
   private endpoint: Endpoint | undefined;
