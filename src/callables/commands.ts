@@ -167,7 +167,7 @@ const scriptCallable: BuiltinCallable = {
     const skip = await guard(ctx, 'script');
     if (skip) return skip;
     const local = resolve(ctx.baseDir, path);
-    const put = await ctx.session.put(local, undefined, 0o700, { become: ctx.become, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+    const put = await ctx.session.put(local, undefined, 0o700, { become: ctx.become, signal: ctx.signal });
     const remote = put.remote_path;
     let r: RunResult;
     try {

@@ -10,7 +10,7 @@ import type { CallContext } from './types.js';
 
 export function makeHostHandle(ctx: CallContext): HostHandle {
   const runOpts = (opts: RunOptions = {}): RunOptions => baseRunOptions(ctx, stripUndefined(opts));
-  const transferOpts = { become: ctx.become, signal: ctx.signal, timeoutMs: ctx.timeoutMs };
+  const transferOpts = { become: ctx.become, signal: ctx.signal };
   return Object.freeze({
     name: ctx.hostName,
     vars: ctx.hostVars,

@@ -73,7 +73,7 @@ export async function writeText(ctx: CallContext, path: string, text: string, mo
   try {
     const file = join(dir, 'content');
     await writeFile(file, text, { mode: 0o600 });
-    await ctx.session.put(file, path, mode, { become: ctx.become, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+    await ctx.session.put(file, path, mode, { become: ctx.become, signal: ctx.signal });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,11 +1,10 @@
 import type { RunOptions } from '../transports/session.js';
 import type { CallContext } from './types.js';
 
-/** The step's become, timeout, cancellation, stderr echo and result limit, for one command. */
+/** The step's become, cancellation (its deadline included), stderr echo and result limit, for one command. */
 export function baseRunOptions(ctx: CallContext, extra: RunOptions = {}): RunOptions {
   return {
     become: ctx.become,
-    timeoutMs: ctx.timeoutMs,
     signal: ctx.signal,
     onStderr: ctx.onStderr,
     maxStdout: ctx.maxResult,

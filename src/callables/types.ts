@@ -9,7 +9,7 @@ export interface CallContext {
   /** Folder relative local paths (script) are resolved against. */
   baseDir: string;
   become?: string;
-  timeoutMs?: number;
+  /** The run's interrupt and the step's timeout, one deadline: its reason is the HostError to report. */
   signal: AbortSignal;
   onStderr?: (text: string) => void;
   /** Byte limit for results (`max_result`, 1 MiB by default: docs/language.md#steps). */

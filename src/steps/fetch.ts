@@ -82,7 +82,7 @@ export const fetchKind: StepKindDef<FetchStep, PlanFetch> = {
       }
       return { value: { remote_path: src, size: info.size, sha1sum: info.sha1sum }, changed: false };
     }
-    const v = await session.fetch(src, to, { become, signal, timeoutMs: step.policy.timeout_ms, onProgress: ctx.onProgress });
+    const v = await session.fetch(src, to, { become, signal, onProgress: ctx.onProgress });
     // Fetch changes the controller, not the host.
     return { value: { ...v }, changed: false };
   },

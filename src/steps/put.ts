@@ -80,7 +80,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
     const local = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'put'));
     const to = step.to === undefined ? undefined : renderPath(step.to, ctx, 'to');
     const session = await ctx.session();
-    const opts = { become: step.policy.become, signal, timeoutMs: step.policy.timeout_ms, onProgress: ctx.onProgress };
+    const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress };
     // --diff reads the host's file before it is replaced; only a file that will change has a diff.
     const diff = ctx.diff && to !== undefined ? await diffBefore(session, local, to, step, signal) : undefined;
     const v = ctx.check ? await session.putCheck(local, to, step.mode, opts) : await session.put(local, to, step.mode, opts);
@@ -117,7 +117,7 @@ function checkSource(src: Located<string>, ctx: CheckContext): void {
  */
 async function diffBefore(session: HostSession, local: string, to: string, step: PlanPut, signal: AbortSignal): Promise<string | undefined> {
   const become = step.policy.become;
-  const probe = await session.putCheck(local, to, step.mode, { become, signal, timeoutMs: step.policy.timeout_ms });
+  const probe = await session.putCheck(local, to, step.mode, { become, signal });
   if (!probe.changed) return undefined;
   const path = probe.remote_path;
   const info = await session.stat(path, { become, signal, withSha1: false, follow: true });

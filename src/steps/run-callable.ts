@@ -76,7 +76,6 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
     args: rendered.value,
     baseDir: ctx.baseDir,
     become: step.policy.become,
-    timeoutMs: step.policy.timeout_ms,
     signal,
     onStderr: ctx.onStderr,
     maxResult: ctx.maxResult,

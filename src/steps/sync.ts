@@ -217,7 +217,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
       throw new HostError('not_found', `${ctx.host}: sync: cannot read ${root}: ${(e as Error).message}`);
     });
     const session = await ctx.session();
-    const runOpts = { become: step.policy.become, signal, ...(step.policy.timeout_ms !== undefined ? { timeoutMs: step.policy.timeout_ms } : {}) };
+    const runOpts = { become: step.policy.become, signal };
     const remote = await listRemote(session, to, runOpts, ctx.host);
     const want = (e: LocalEntry) => (e.type === 'file' ? (step.mode ?? e.mode) : e.mode);
     const send = local.filter((e) => {

@@ -147,7 +147,7 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       const file = join(dir, outputName(local));
       await writeFile(file, rendered, { mode: 0o600 });
       const session = await ctx.session();
-      const opts = { become: step.policy.become, signal, timeoutMs: step.policy.timeout_ms, onProgress: ctx.onProgress };
+      const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress };
       const before = ctx.diff ? await remoteContent(session, to.endsWith('/') ? to + outputName(local) : to, { become: step.policy.become, signal }) : undefined;
       const v = ctx.check ? await session.putCheck(file, to, step.mode, opts) : await session.put(file, to, step.mode, opts);
       const value: Record<string, Json> = { ...v };

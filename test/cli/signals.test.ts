@@ -50,8 +50,11 @@ function slowCatHosts(dir: string): { stall: string; hostsYaml: string } {
   const bin = join(dir, 'slowbin');
   mkdirSync(bin);
   const stall = uniqueSleep();
-  writeFileSync(join(bin, 'cat'), `#!/bin/sh\nsleep ${stall}\nexec /bin/cat "$@"\n`);
-  chmodSync(join(bin, 'cat'), 0o755);
+  // Transfers stream through tee (cat where a host lacks mkfifo): both stall before the first byte.
+  for (const tool of ['cat', 'tee']) {
+    writeFileSync(join(bin, tool), `#!/bin/sh\nsleep ${stall}\nexec /usr/bin/${tool} "$@"\n`);
+    chmodSync(join(bin, tool), 0o755);
+  }
   const hostsYaml = HOSTS.map((h) => `  ${h}: { transport: local, env: { PATH: "${bin}:/usr/local/bin:/usr/bin:/bin" } }`).join('\n');
   return { stall, hostsYaml };
 }
