@@ -56,6 +56,9 @@ await esbuild.build({
   // ASCII only: bin/chopsticks.js reads it as latin1, the cheapest decoding.
   charset: 'ascii',
   legalComments: 'none',
+  // Smaller to read and to hash; names are kept, so stack traces of an internal error still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
 console.log(`bundle-cli: ${outfile} (${Math.round(statSync(outfile).size / 1024)} KiB)`);
