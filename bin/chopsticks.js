@@ -64,7 +64,10 @@ function compileCacheFile(stat) {
   if (!d || !d.isDirectory() || d.uid !== process.getuid() || (d.mode & 0o077) !== 0) return undefined;
   // One cache per command: each holds the functions its command runs (validate's has no executor).
   const cmd = ['validate', 'plan', 'run', 'exec', 'hosts', 'report'].includes(process.argv[2]) ? process.argv[2] : 'other';
-  return join(dir, `cli-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}-${cmd}.v8`);
+  // cli-WHERE-BUILD-CMD.v8: WHERE tells installs apart, so one does not prune another's caches.
+  let where = 0x811c9dc5;
+  for (let i = 0; i < bundle.length; i++) where = Math.imul(where ^ bundle.charCodeAt(i), 0x01000193) >>> 0;
+  return join(dir, `cli-${where.toString(16)}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}-${cmd}.v8`);
 }
 
 function runCached(cacheFile) {
@@ -89,8 +92,10 @@ function runCached(cacheFile) {
         renameSync(`${cacheFile}.${process.pid}`, cacheFile);
         // Caches of earlier builds are dead weight.
         const dir = dirname(cacheFile);
-        const build = cacheFile.slice(dir.length + 1, cacheFile.lastIndexOf('-') + 1);
-        for (const f of readdirSync(dir)) if (f.startsWith('cli-') && f.endsWith('.v8') && !f.startsWith(build)) unlinkSync(join(dir, f));
+        const name = cacheFile.slice(dir.length + 1);
+        const where = name.slice(0, name.indexOf('-', 4) + 1);
+        const build = name.slice(0, name.lastIndexOf('-') + 1);
+        for (const f of readdirSync(dir)) if (f.startsWith(where) && f.endsWith('.v8') && !f.startsWith(build)) unlinkSync(join(dir, f));
       } catch {
         // A cache is an optimisation: a full disk or a read-only tmp costs speed, nothing else.
       }
