@@ -67,7 +67,10 @@ function compileCacheFile(stat) {
   // cli-WHERE-BUILD-CMD.v8: WHERE tells installs apart, so one does not prune another's caches.
   let where = 0x811c9dc5;
   for (let i = 0; i < bundle.length; i++) where = Math.imul(where ^ bundle.charCodeAt(i), 0x01000193) >>> 0;
-  return join(dir, `cli-${where.toString(16)}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}-${cmd}.v8`);
+  return join(
+    dir,
+    `cli-${where.toString(16)}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}-${process.version}-${process.arch}-${cmd}.v8`,
+  );
 }
 
 function runCached(cacheFile) {

@@ -68,7 +68,18 @@ function loadedBy(args: string[], env: Record<string, string> = {}): Loaded {
 }
 
 // What validate and plan never need: transports, reporters, template engines, rule engines.
-const HEAVY = ['ssh2', 'dockerode', 'cpu-features', 'liquidjs', 'json-logic-engine', 'junit-report-builder', 'tar-stream', 'ssh-config', 'minimatch', 'diff'];
+const HEAVY = [
+  'ssh2',
+  'dockerode',
+  'cpu-features',
+  'liquidjs',
+  'json-logic-engine',
+  'junit-report-builder',
+  'tar-stream',
+  'ssh-config',
+  'minimatch',
+  'diff',
+];
 const heavyIn = (files: string[]): string[] => HEAVY.filter((p) => files.some((f) => f.includes(`/node_modules/${p}/`)));
 
 describe('start-up', () => {
@@ -83,10 +94,16 @@ describe('start-up', () => {
       const { files, builtins } = loadedBy(args, env);
       expect(heavyIn(files), args.join(' ')).toEqual([]);
       // The schema validators are the generated ones: ajv's compiler is not loaded.
-      expect(files.filter((f) => /\/node_modules\/ajv\/dist\/(2020|core|ajv)\.js$/.test(f)), args.join(' ')).toEqual([]);
+      expect(
+        files.filter((f) => /\/node_modules\/ajv\/dist\/(2020|core|ajv)\.js$/.test(f)),
+        args.join(' '),
+      ).toEqual([]);
       expect(files.some((f) => f.includes('/dist/transports/') || f.includes('/dist/report/') || f.includes('/dist/run/'))).toBe(false);
       // (node:net is there for stdout when it is a pipe.)
-      expect(builtins.filter((b) => /^NativeModule (tls|http|https|child_process)$/.test(b)), args.join(' ')).toEqual([]);
+      expect(
+        builtins.filter((b) => /^NativeModule (tls|http|https|child_process)$/.test(b)),
+        args.join(' '),
+      ).toEqual([]);
     }
   });
 

@@ -115,7 +115,13 @@ steps:
     const json = await runCli(['plan', pb, '--json'], { cwd: dir, env, report: false });
     expect(json.code, explain(json)).toBe(0);
     const plan = JSON.parse(json.stdout) as {
-      hosts: Array<{ name: string; container?: string; docker_host?: string; vars: Record<string, unknown>; sources?: Record<string, string> }>;
+      hosts: Array<{
+        name: string;
+        container?: string;
+        docker_host?: string;
+        vars: Record<string, unknown>;
+        sources?: Record<string, string>;
+      }>;
       steps: Array<{ name: string; hosts: string[]; origin?: string }>;
     };
     expect(plan.hosts.map((h) => [h.name, h.container])).toEqual([
