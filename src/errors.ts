@@ -101,7 +101,19 @@ export interface ErrorResult {
  * The executor turns it into an ErrorResult; anything else thrown is a bug (kind `failed`,
  * with the stack in `tb`).
  */
+const HOST_ERROR = Symbol.for('chopsticks.HostError');
+
 export class HostError extends Error {
+  /**
+   * The CLI runs from its bundle (dist/bundle/cli.cjs) while a custom callable imports
+   * HostError from the package (dist/index.js): two copies of this class. A brand keeps
+   * `instanceof` true across them, so a callable's kind (timeout, ...) is kept.
+   */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[HOST_ERROR] === true;
+  }
+  readonly [HOST_ERROR] = true;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,

@@ -4,6 +4,7 @@
  * JSON guard). A module may export `schema` and `readonly: true`.
  */
 import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../model/user-module.js';
 import { HostError } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { makeHostHandle } from './host-handle.js';
@@ -17,7 +18,7 @@ export async function loadCustomCallable(modulePath: string, exportName = 'defau
   const label = name ?? `${modulePath}#${exportName}`;
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
+    mod = await importUserModule(pathToFileURL(modulePath).href);
   } catch (e) {
     throw new CallableLoadError(`callable ${label}: cannot load ${modulePath}: ${(e as Error).message}`);
   }

@@ -9,7 +9,7 @@
  *
  * Variables resolve as Ansible does for one host: `all` vars, then groups from parent to child
  * (then by name), then the host's own. `ansible_host`, `ansible_port`, `ansible_user`,
- * `ansible_ssh_private_key_file`, `ansible_connection` (ssh, local, docker) and
+ * `ansible_ssh_private_key_file`, `ansible_connection` (ssh, local, docker, by short or full name) and
  * `ansible_become_user` become host fields; other `ansible_*` keys are warnings; every other
  * var is a host var.
  */
@@ -284,6 +284,21 @@ export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem
 }
 
 /** Ansible names that become host fields; any other `ansible_*` is a warning. */
+/** ansible_connection values we run, by short and full plugin name (docs/ansible.md). */
+const CONNECTIONS = new Map<string, 'ssh' | 'local' | 'docker'>([
+  ['ssh', 'ssh'],
+  ['paramiko', 'ssh'],
+  ['smart', 'ssh'],
+  ['ansible.builtin.ssh', 'ssh'],
+  ['ansible.builtin.paramiko_ssh', 'ssh'],
+  ['ansible.netcommon.paramiko_ssh', 'ssh'],
+  ['local', 'local'],
+  ['ansible.builtin.local', 'local'],
+  ['docker', 'docker'],
+  ['community.docker.docker', 'docker'],
+  ['community.docker.docker_api', 'docker'],
+]);
+
 const FIELD_VARS = new Set(['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_connection', 'ansible_become_user', 'ansible_become']);
 
 function finish(file: string, text: string, lineCounter: LineCounter, c: Collected): Converted {
@@ -326,9 +341,10 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
     for (const [k, v] of h.vars) vars.set(k, v);
     const get = (k: string): At<Json> | undefined => vars.get(k);
     const conn = get('ansible_connection');
-    const connection = conn?.value === 'local' || conn?.value === 'docker' ? conn.value : 'ssh';
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
-    if (conn && !['ssh', 'local', 'docker', 'paramiko', 'smart'].includes(String(conn.value))) {
+    const connection = conn === undefined ? 'ssh' : (CONNECTIONS.get(String(conn.value)) ?? 'ssh');
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
+    if (conn && !CONNECTIONS.has(String(conn.value))) {
       // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
       warnings.push({ code: 'schema', message: `ansible_connection=${String(conn.value)} is not supported here; host '${name}' is reached over ssh`, pos: pos(conn.at) });
     }

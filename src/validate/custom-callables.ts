@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../model/user-module.js';
 
 export interface CustomCallableInfo {
   module: string;
@@ -29,7 +30,7 @@ export async function loadCustomCallableInfo(name: string, spec: string, baseDir
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(module).href)) as Record<string, unknown>;
+    mod = await importUserModule(pathToFileURL(module).href);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     return { ok: false, message: `callable '${name}': importing ${module} failed: ${why}` };

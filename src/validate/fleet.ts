@@ -107,11 +107,11 @@ export function withDefaults(h: RawHost, d: HostDefaults, problems: PlaybookProb
     // A docker host naming its container does not take a default image, and the reverse.
     if (t === 'docker' && ((k === 'image' || k === 'ephemeral') && own.container !== undefined)) continue;
     if (t === 'docker' && k === 'container' && own.image !== undefined) continue;
-    raw[k] = v;
+    raw[k] = fillHostPlaceholder(v, h.name);
     sources[k] = 'host_defaults';
   }
   if (d.become !== undefined) {
-    raw.become = d.become;
+    raw.become = fillHostPlaceholder(d.become, h.name);
     sources.become = 'host_defaults';
   }
   for (const [k, v] of Object.entries(own)) {
@@ -125,23 +125,26 @@ export function withDefaults(h: RawHost, d: HostDefaults, problems: PlaybookProb
 /**
  * Host vars in precedence order: host_defaults.vars, then group_vars of each group the host is
  * in (`all` first, then groups in definition order), then the host's own vars. `sources` gets
- * `vars.NAME` → `host_defaults` | `group_vars.GROUP` | `host`.
+ * `vars.NAME` → `host_defaults` | `group_vars.GROUP` | `host`. `{host}` in what defaults and
+ * group_vars give is this host's name, as in a range's own strings (withDefaults does the same
+ * for fields): they are written once for many hosts.
  */
 export function mergeVars(
+  host: string,
   own: Record<string, Json>,
   defaults: Record<string, Json>,
   groupVars: ReadonlyArray<{ group: string; vars: Record<string, Json> }>,
   sources: Record<string, string>,
 ): Record<string, Json> {
   const out: Record<string, Json> = {};
-  const set = (vars: Record<string, Json>, from: string): void => {
+  const set = (vars: Record<string, Json>, from: string, fill: boolean): void => {
     for (const [k, v] of Object.entries(vars)) {
-      out[k] = v;
+      out[k] = fill ? fillHostPlaceholder(v, host) : v;
       sources[`vars.${k}`] = from;
     }
   };
-  set(defaults, 'host_defaults');
-  for (const g of groupVars) set(g.vars, `group_vars.${g.group}`);
-  set(own, 'host');
+  set(defaults, 'host_defaults', true);
+  for (const g of groupVars) set(g.vars, `group_vars.${g.group}`, true);
+  set(own, 'host', false);
   return out;
 }

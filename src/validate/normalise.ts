@@ -134,7 +134,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       const spec = buildHost(name, filled.raw, pos, (sub, which) => findPos(doc, ['hosts', key, ...sub], which ?? 'value'), problems);
       if (!spec) continue;
       const own = isObj(h.raw) && isObj(h.raw.vars) ? (h.raw.vars as Record<string, Json>) : {};
-      spec.vars = mergeVars(own, defaults.vars, [], filled.sources);
+      spec.vars = mergeVars(name, own, defaults.vars, [], filled.sources);
       if (Object.values(filled.sources).some((s) => s !== 'host')) spec.sources = filled.sources;
       const prev = hosts.get(name);
       if (!prev) {
@@ -167,7 +167,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       if (layers.length === 0) continue;
       const own = ownVars.get(spec.name) ?? {};
       const sources = { ...(spec.sources ?? {}) };
-      spec.vars = mergeVars(own, defaults.vars, layers, sources);
+      spec.vars = mergeVars(spec.name, own, defaults.vars, layers, sources);
       spec.sources = sources;
     }
   }

@@ -41,12 +41,23 @@ export function loadPlaybookSchema(): SchemaJson {
 
 let pre: Record<string, ValidateFunction> | null | undefined;
 
+let loadGenerated = (): Record<string, unknown> =>
+  createRequire(import.meta.url)(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as Record<string, unknown>;
+
+/**
+ * The CLI bundle (scripts/bundle-cli.mjs) carries the generated validators inside itself and
+ * says so here, so they are read and compiled with the rest of it, from its code cache.
+ */
+export function setGeneratedValidators(load: () => Record<string, unknown>): void {
+  loadGenerated = load;
+  pre = undefined;
+}
+
 /** The generated validators module (schema/playbook.validate.cjs), or null when it is absent. */
 export function precompiled(): Record<string, ValidateFunction> | null {
   if (pre !== undefined) return pre;
   try {
-    const require = createRequire(import.meta.url);
-    const mod = require(fileURLToPath(new URL('../../schema/playbook.validate.cjs', import.meta.url))) as Record<string, unknown>;
+    const mod = loadGenerated();
     // A module generated from another schema would check the wrong rules: compile instead.
     pre = mod.sourceHash === validatorSourceHash() ? (mod as Record<string, ValidateFunction>) : null;
   } catch {

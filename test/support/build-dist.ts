@@ -1,7 +1,7 @@
 /**
  * The CLI tests spawn `node bin/chopsticks.js`, which runs from dist/. `npm test` builds first;
  * a bare `vitest run test/cli` on a fresh or edited checkout builds here, once per run (this
- * module is vitest's globalSetup), and test files may call `ensureBuilt()` again safely: a lock
+ * module is vitest's globalSetup; tsc, then the CLI bundle), and test files may call `ensureBuilt()` again safely: a lock
  * folder makes parallel callers wait for one build.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +23,10 @@ function newestMtime(dir: string): number {
 
 function distIsFresh(): boolean {
   const main = join(ROOT, 'dist', 'cli', 'main.js');
-  return existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'));
+  const bundle = join(ROOT, 'dist', 'bundle', 'cli.cjs');
+  if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(ROOT, 'src'))) return false;
+  // The CLI tests run what users run: the bundle (bin/chopsticks.js falls back when it is stale).
+  return existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(main).mtimeMs;
 }
 
 /** Build dist/ if it is older than src/. */
@@ -49,6 +52,7 @@ export function ensureBuilt(): void {
       stdio: 'ignore',
     });
     if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('the build did not produce dist/cli/main.js');
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs')], { cwd: ROOT, stdio: 'ignore' });
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

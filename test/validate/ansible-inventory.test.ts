@@ -20,6 +20,18 @@ const byName = (r: Awaited<ReturnType<typeof withInventory>>) => new Map(r.playb
 const fmt = (ps: Array<Parameters<typeof formatProblem>[0]>) => ps.map((p) => formatProblem(p).replace(`${FIX}/`, ''));
 
 describe('Ansible INI inventory', () => {
+  it("docker hosts through the community.docker connection plugins' full names; a range of containers", async () => {
+    const r = await withInventory('docker-fleet.ini');
+    expect(fmt(r.problems)).toEqual([]);
+    expect(fmt(r.warnings)).toEqual([]);
+    const h = byName(r);
+    expect([...h.keys()]).toEqual(['app1', 'app2', 'app3', 'worker1', 'worker2']);
+    // No ansible_host: the container is the host's name, as for `docker://NAME`.
+    expect(h.get('app2')).toMatchObject({ transport: 'docker', container: 'app2', vars: { service: 'shop' } });
+    expect(h.get('worker1')).toMatchObject({ transport: 'docker', container: 'shop-worker-1' });
+    expect(h.get('worker2')).toMatchObject({ transport: 'docker', container: 'worker2' });
+  });
+
   it('sections, children, group vars, ranges, host:port, ansible_* fields, quoted values', async () => {
     const r = await withInventory('docs-example.ini');
     expect(r.problems).toEqual([]);

@@ -111,6 +111,35 @@ describe('host_defaults and group_vars', () => {
     expect(formatPlanText(plan)).toContain('vars: tier="canary" (group_vars.canary), region="eu" (host_defaults), everyone=true (group_vars.all), port=80 (group_vars.web)');
   });
 
+  it('{host} in host_defaults and group_vars is each host\'s name; a host\'s own {{host}} stays literal', async () => {
+    const r = await load({
+      'pb.yaml': [
+        'version: 1',
+        'host_defaults:',
+        '  docker: { container: "app-{host}" }',
+        '  ssh: { host: "{host}.lan", known_hosts: "kh/{host}" }',
+        '  vars: { label: "box-{host}", keep: "{{host}}" }',
+        '  become: "svc-{host}"',
+        'hosts:',
+        '  c[1-2]: { transport: docker }',
+        '  solo: { transport: docker, vars: { own: "{host}" } }',
+        '  web1: { transport: ssh }',
+        'groups: { boxes: [c1, c2, solo] }',
+        'group_vars:',
+        '  boxes: { greet: "hi-{host}" }',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
+    });
+    expect(r.text).toEqual([]);
+    const [c1, c2, solo, web1] = r.playbook!.hosts;
+    expect(c1).toMatchObject({ container: 'app-c1', become: 'svc-c1', vars: { label: 'box-c1', keep: '{{host}}', greet: 'hi-c1' } });
+    expect(c2).toMatchObject({ container: 'app-c2', vars: { label: 'box-c2', greet: 'hi-c2' } });
+    // Only a range's own strings are templates of {host} (docs/language.md#host-ranges).
+    expect(solo).toMatchObject({ container: 'app-solo', vars: { label: 'box-solo', greet: 'hi-solo', own: '{host}' } });
+    expect(web1).toMatchObject({ host: 'web1.lan', known_hosts: join(r.dir, 'kh/web1') });
+    expect(formatPlanText(compile(r.playbook!))).toMatch(/^ {2}c\[1-2\] +docker container app-\{host\}, become svc-\{host\}$/m);
+  });
+
   it('group_vars naming no group is a problem at its key', async () => {
     const r = await load({ 'pb.yaml': ['version: 1', 'hosts: { a: local }', 'groups: { web: [a] }', 'group_vars:', '  wbe: { x: 1 }', 'steps: [ { call: ping } ]'].join('\n') });
     expect(r.text).toEqual(["pb.yaml:5:3: group_vars: 'wbe' is not a group; did you mean 'web'? (group_vars apply to groups defined under groups:)"]);
