@@ -20,7 +20,12 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--no-third-party') o.thirdParty = false;
-    else if (a === '--only') o.only = new Set(String(argv[++i] ?? '').toUpperCase().split(','));
+    else if (a === '--only')
+      o.only = new Set(
+        String(argv[++i] ?? '')
+          .toUpperCase()
+          .split(','),
+      );
     else if (a === '--reps') o.reps = Number(argv[++i]);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--help' || a === '-h') {
@@ -40,8 +45,40 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv.slice(2));
 const mode = args.quick
-  ? { name: 'quick', reps: 3, slowReps: 1, bigReps: 2, startupReps: 5, w1: [10], w2: [10, 10], transfer: [10, 16], w5: [2, 128], w6: [4, 10], w8: [4, 200, 2, 1], w9: 10, ansibleReps: 1, ansibleMaxHosts: 10, thirdPartyIn: new Set(['W1', 'W9']) }
-  : { name: 'full', reps: 5, slowReps: 3, bigReps: 3, startupReps: 10, w1: [10, 50, 200], w2: [50, 20], transfer: [10, 64], w5: [2, 1024], w6: [10, 50], w8: [10, 2000, 10, 8], w9: 50, ansibleReps: 2, ansibleMaxHosts: 50, thirdPartyIn: new Set(['W1', 'W2', 'W3', 'W4', 'W9']) };
+  ? {
+      name: 'quick',
+      reps: 3,
+      slowReps: 1,
+      bigReps: 2,
+      startupReps: 5,
+      w1: [10],
+      w2: [10, 10],
+      transfer: [10, 16],
+      w5: [2, 128],
+      w6: [4, 10],
+      w8: [4, 200, 2, 1],
+      w9: 10,
+      ansibleReps: 1,
+      ansibleMaxHosts: 10,
+      thirdPartyIn: new Set(['W1', 'W9']),
+    }
+  : {
+      name: 'full',
+      reps: 5,
+      slowReps: 3,
+      bigReps: 3,
+      startupReps: 10,
+      w1: [10, 50, 200],
+      w2: [50, 20],
+      transfer: [10, 64],
+      w5: [2, 1024],
+      w6: [10, 50],
+      w8: [10, 2000, 10, 8],
+      w9: 50,
+      ansibleReps: 2,
+      ansibleMaxHosts: 50,
+      thirdPartyIn: new Set(['W1', 'W2', 'W3', 'W4', 'W9']),
+    };
 if (args.reps) {
   mode.reps = args.reps;
   mode.slowReps = Math.min(mode.slowReps, args.reps);
@@ -95,7 +132,10 @@ function machineInfo() {
     kernel,
     node: process.version,
     // Other work on the machine skews every figure; the load average says how much there was.
-    'load average at start (1, 5, 15 min)': os.loadavg().map((l) => l.toFixed(1)).join(', '),
+    'load average at start (1, 5, 15 min)': os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', '),
   };
 }
 
@@ -119,7 +159,16 @@ async function main() {
   const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || NaN);
 
   const sshWorkloads = ['W1', 'W2', 'W3', 'W4', 'W5', 'W8', 'W9', 'TTY'].filter(want);
-  const hostsNeeded = Math.max(0, ...(want('W1') ? mode.w1 : []), want('W2') ? mode.w2[0] : 0, want('W3') || want('W4') ? mode.transfer[0] : 0, want('W5') ? mode.w5[0] : 0, want('W8') ? mode.w8[0] : 0, want('W9') ? mode.w9 : 0, want('TTY') ? Math.max(mode.w2[0], mode.transfer[0]) : 0);
+  const hostsNeeded = Math.max(
+    0,
+    ...(want('W1') ? mode.w1 : []),
+    want('W2') ? mode.w2[0] : 0,
+    want('W3') || want('W4') ? mode.transfer[0] : 0,
+    want('W5') ? mode.w5[0] : 0,
+    want('W8') ? mode.w8[0] : 0,
+    want('W9') ? mode.w9 : 0,
+    want('TTY') ? Math.max(mode.w2[0], mode.transfer[0]) : 0,
+  );
   let fleet;
   if (sshWorkloads.length) {
     log(`starting sshd test bed for ${hostsNeeded} hosts`);
@@ -199,12 +248,24 @@ async function main() {
     );
     sections.push(await w7(ctx, pb));
   }
-  if (tools.ansible) notes.push(`ansible-core runs with gather_facts: false and forks = number of hosts; it is measured only up to ${mode.ansibleMaxHosts} hosts, ${mode.ansibleReps} repetition(s) per figure.`);
-  notes.push(`pssh, clush and ansible-core are measured in ${[...mode.thirdPartyIn].join(', ')} in this mode; OpenSSH in every ssh workload but W5.`);
-  notes.push('pssh and clush put (W3): every host is this same machine, so each connection writes `$(mktemp)` under one folder; they are fed the file on stdin (`pssh -I`, clush stdin).');
-  notes.push('OpenSSH with ControlMaster: the first ssh to each host in a run is its master, so a run pays every connect; masters are closed after each run.');
+  if (tools.ansible)
+    notes.push(
+      `ansible-core runs with gather_facts: false and forks = number of hosts; it is measured only up to ${mode.ansibleMaxHosts} hosts, ${mode.ansibleReps} repetition(s) per figure.`,
+    );
+  notes.push(
+    `pssh, clush and ansible-core are measured in ${[...mode.thirdPartyIn].join(', ')} in this mode; OpenSSH in every ssh workload but W5.`,
+  );
+  notes.push(
+    'pssh and clush put (W3): every host is this same machine, so each connection writes `$(mktemp)` under one folder; they are fed the file on stdin (`pssh -I`, clush stdin).',
+  );
+  notes.push(
+    'OpenSSH with ControlMaster: the first ssh to each host in a run is its master, so a run pays every connect; masters are closed after each run.',
+  );
 
-  machine['load average at end (1, 5, 15 min)'] = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+  machine['load average at end (1, 5, 15 min)'] = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ');
   machine['bench duration'] = `${((Date.now() - started) / 60_000).toFixed(1)} min`;
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;

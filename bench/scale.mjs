@@ -45,7 +45,15 @@ function playbook(n) {
     };
   }
   const file = join(scratch, `pb-${n}.yaml`);
-  writeFileSync(file, YAML.stringify({ version: 1, name: `scale ${n}`, hosts, steps: [{ call: 'facts.hostname' }, { call: 'command', args: { argv: ['true'] } }] }));
+  writeFileSync(
+    file,
+    YAML.stringify({
+      version: 1,
+      name: `scale ${n}`,
+      hosts,
+      steps: [{ call: 'facts.hostname' }, { call: 'command', args: { argv: ['true'] } }],
+    }),
+  );
   return file;
 }
 
@@ -56,11 +64,15 @@ function measure(n) {
   const t0 = performance.now();
   let code = 0;
   try {
-    execFileSync('/usr/bin/time', ['-f', '%M %U %S', '-o', timeFile, process.execPath, BIN, 'run', pb, '--output', 'quiet', '--json', report], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, HOME: scratch },
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    execFileSync(
+      '/usr/bin/time',
+      ['-f', '%M %U %S', '-o', timeFile, process.execPath, BIN, 'run', pb, '--output', 'quiet', '--json', report],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, HOME: scratch },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
   } catch (e) {
     code = e.status ?? -1;
   }
@@ -70,11 +82,20 @@ function measure(n) {
   const ok = Object.values(r.hosts).filter((s) => s === 'ok').length;
   // What went wrong where, in a few words (e.g. handshake timeouts when the machine is saturated).
   const errors = new Map();
-  for (const st of r.steps) for (const res of Object.values(st.results)) if (!res.ok) errors.set(res.error.kind, (errors.get(res.error.kind) ?? 0) + 1);
+  for (const st of r.steps)
+    for (const res of Object.values(st.results)) if (!res.ok) errors.set(res.error.kind, (errors.get(res.error.kind) ?? 0) + 1);
   const firstError = r.steps.flatMap((st) => Object.values(st.results)).find((res) => !res.ok)?.error.msg;
   if (firstError) log(`${n} hosts: first error: ${firstError}`);
   const errText = [...errors].map(([k, c]) => `${c} ${k}`).join(', ');
-  return { n, code, wallS: wall / 1000, rssMiB: rssKiB / 1024, cpuS: user + sys, ok, status: errText ? `${r.status}: ${errText}` : r.status };
+  return {
+    n,
+    code,
+    wallS: wall / 1000,
+    rssMiB: rssKiB / 1024,
+    cpuS: user + sys,
+    ok,
+    status: errText ? `${r.status}: ${errText}` : r.status,
+  };
 }
 
 const best = (list) => list.reduce((a, b) => (b.cpuS < a.cpuS ? b : a));
@@ -86,7 +107,9 @@ try {
     const runs = [];
     for (let i = 0; i < reps; i++) {
       const m = measure(n);
-      log(`${n} hosts: ${m.status} (${m.ok} ok), ${m.wallS.toFixed(1)} s wall, ${m.rssMiB.toFixed(0)} MiB peak, ${m.cpuS.toFixed(2)} s CPU`);
+      log(
+        `${n} hosts: ${m.status} (${m.ok} ok), ${m.wallS.toFixed(1)} s wall, ${m.rssMiB.toFixed(0)} MiB peak, ${m.cpuS.toFixed(2)} s CPU`,
+      );
       runs.push(m);
     }
     const m = best(runs);
@@ -99,7 +122,10 @@ try {
 }
 
 const date = new Date().toISOString().slice(0, 10);
-const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ');
 const md = [
   `# Controller cost per host (${date})`,
   '',

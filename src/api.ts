@@ -65,7 +65,9 @@ export async function planPlaybook(path: string, opts: PlanOptions = {}): Promis
   if (!playbook || problems.length) throw new PlaybookInvalidError(problems);
   const plan = compile(playbook, opts.shard ? { shard: opts.shard } : {});
   if (playbook.limit && limitSelectsNothing(plan, playbook.limit.expr)) {
-    throw new UsageError(`--limit '${playbook.limit.text}' selects no host of the playbook; nothing would run (\`chopsticks hosts PLAYBOOK EXPR\` lists what an expression selects)`);
+    throw new UsageError(
+      `--limit '${playbook.limit.text}' selects no host of the playbook; nothing would run (\`chopsticks hosts PLAYBOOK EXPR\` lists what an expression selects)`,
+    );
   }
   return plan;
 }
@@ -74,13 +76,22 @@ export async function planPlaybook(path: string, opts: PlanOptions = {}): Promis
 function limitSelectsNothing(plan: Plan, expr: GroupExpr): boolean {
   const groups = new Map(plan.groups.map((g) => [g.name, g.hosts.upper]));
   const hosts = plan.hosts.map((h) => h.name);
-  return evalGroupExpr(expr, { all: hosts, resolve: (n) => groups.get(n) ?? (hosts.includes(n) ? [n] : undefined), outcome: () => [] }).length === 0;
+  return (
+    evalGroupExpr(expr, { all: hosts, resolve: (n) => groups.get(n) ?? (hosts.includes(n) ? [n] : undefined), outcome: () => [] })
+      .length === 0
+  );
 }
 
 /** Run a compiled plan against its hosts; resolves with the run report (docs/cli.md#the-run-report---json). */
 export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<RunOutcome> {
   // Transports, callables and the executor are loaded only when something runs.
-  const [{ execute }, { openHostSession }, { builtinCallables, loadCustomCallable }, { ReportBuilder }, { readSecrets, makeMasker, maskEvent }] = await Promise.all([
+  const [
+    { execute },
+    { openHostSession },
+    { builtinCallables, loadCustomCallable },
+    { ReportBuilder },
+    { readSecrets, makeMasker, maskEvent },
+  ] = await Promise.all([
     import('./run/executor.js'),
     import('./transports/index.js'),
     import('./callables/index.js'),
@@ -121,7 +132,8 @@ export async function runPlan(plan: Plan, opts: RunPlanOptions = {}): Promise<Ru
     ...(Object.keys(secrets).length ? { secrets } : {}),
     emit,
     signal: opts.signal ?? new AbortController().signal,
-    openSession: (host, signal) => openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),
+    openSession: (host, signal) =>
+      openHostSession(host, { plan, signal, warn: (message) => emit({ type: 'warning', message, host: host.name }) }),
     resolveCallable,
   });
   return { status: result.status, report: builder.report() };

@@ -10,7 +10,10 @@ describe('library API', () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-api-'));
     try {
       const file = join(dir, 'p.yaml');
-      writeFileSync(file, 'version: 1\nvars: { who: world }\nhosts: { a: local, b: local }\nsteps:\n  - call: command\n    args: { argv: [echo, "hello {vars.who} from {host}"] }\n    on: all - b\n');
+      writeFileSync(
+        file,
+        'version: 1\nvars: { who: world }\nhosts: { a: local, b: local }\nsteps:\n  - call: command\n    args: { argv: [echo, "hello {vars.who} from {host}"] }\n    on: all - b\n',
+      );
       const events: Array<RunEvent['type']> = [];
       const { status, report } = await runPlaybook(file, { vars: { who: 'you' }, onEvent: (ev) => events.push(ev.type) });
       expect(status).toBe('ok');

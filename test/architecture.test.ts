@@ -57,7 +57,10 @@ const RULES: Record<string, Rule> = {
   validate: { imports: ['errors', 'model', 'lang', 'parse', 'steps', 'callables'], only: { callables: ['builtins.ts'] } },
   // Pure: it gets a validated playbook (its type lives in validate/model.ts) and never calls back
   // into validation.
-  compile: { imports: ['errors', 'model', 'lang', 'steps', 'callables', 'validate'], only: { validate: ['model.ts'], callables: ['builtins.ts'] } },
+  compile: {
+    imports: ['errors', 'model', 'lang', 'steps', 'callables', 'validate'],
+    only: { validate: ['model.ts'], callables: ['builtins.ts'] },
+  },
   transports: { imports: ['errors', 'model', 'lang'] },
   run: { imports: ['errors', 'model', 'lang', 'steps', 'compile', 'transports', 'callables'] },
   // Reporters consume RunEvents and nothing else of the run.

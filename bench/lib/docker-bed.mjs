@@ -46,7 +46,11 @@ export async function startDockerBed({ count, image, repo, scratch, log }) {
     execFileSync('sh', [join(repo, 'scripts/make-test-image.sh'), image], { stdio: 'pipe' });
   } catch (e) {
     await stopEngine();
-    return { skipped: `could not make image ${image}: ${String(e.stderr ?? e).trim().slice(-300)}` };
+    return {
+      skipped: `could not make image ${image}: ${String(e.stderr ?? e)
+        .trim()
+        .slice(-300)}`,
+    };
   }
   const names = Array.from({ length: count }, (_, i) => `chopsticks-bench-${process.pid}-${i + 1}`);
   const made = [];
@@ -67,7 +71,11 @@ export async function startDockerBed({ count, image, repo, scratch, log }) {
   } catch (e) {
     removeAll();
     await stopEngine();
-    return { skipped: `could not start containers: ${String(e.stderr ?? e).trim().slice(-300)}` };
+    return {
+      skipped: `could not start containers: ${String(e.stderr ?? e)
+        .trim()
+        .slice(-300)}`,
+    };
   }
   let serverVersion = 'unknown';
   try {

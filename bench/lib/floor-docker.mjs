@@ -24,9 +24,7 @@ async function execOnce(name, cmd) {
 }
 
 async function openShell(name) {
-  const exec = await docker
-    .getContainer(name)
-    .exec({ Cmd: ['sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
+  const exec = await docker.getContainer(name).exec({ Cmd: ['sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: true });
   const out = new PassThrough();
   const err = new PassThrough();

@@ -108,7 +108,13 @@ try {
       const want = cfg.verify ? await sha1Local(cfg.file) : '';
       const check = (f) => (cfg.verify ? ` && [ "$(sha1sum < ${f} | cut -d' ' -f1)" = ${want} ]` : '');
       await Promise.all(
-        clients.map((c, i) => execCollect(c, `mkdir -p ${cfg.remoteDir}/${i} && cat > ${cfg.remoteDir}/${i}/blob${check(`${cfg.remoteDir}/${i}/blob`)}`, cfg.file)),
+        clients.map((c, i) =>
+          execCollect(
+            c,
+            `mkdir -p ${cfg.remoteDir}/${i} && cat > ${cfg.remoteDir}/${i}/blob${check(`${cfg.remoteDir}/${i}/blob`)}`,
+            cfg.file,
+          ),
+        ),
       );
       break;
     }

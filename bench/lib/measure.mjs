@@ -20,7 +20,9 @@ export function runTimed(argv, { env, cwd, stdinFile, timeoutMs = 600_000, scrat
       stdio: [stdinFile ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     if (stdinFile) {
-      createReadStream(stdinFile).pipe(child.stdin).on('error', () => {});
+      createReadStream(stdinFile)
+        .pipe(child.stdin)
+        .on('error', () => {});
     }
     let stdout = '';
     let stderr = '';

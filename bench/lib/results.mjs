@@ -53,7 +53,9 @@ export function renderResults({ date, command, machine, versions, mode, sections
   const out = [];
   out.push(`# Chopsticks benchmark — ${date}`);
   out.push('');
-  out.push(`Command: \`${command}\` (${mode.name} mode: ${mode.reps} interleaved repetitions per figure, median; slow third-party tools ${mode.slowReps}).`);
+  out.push(
+    `Command: \`${command}\` (${mode.name} mode: ${mode.reps} interleaved repetitions per figure, median; slow third-party tools ${mode.slowReps}).`,
+  );
   out.push('');
   out.push('## Machine');
   out.push('');
@@ -79,7 +81,9 @@ export function renderResults({ date, command, machine, versions, mode, sections
   for (const s of sections) {
     out.push(`## ${s.id}: ${s.title}`);
     out.push('');
-    out.push(`Metric: ${s.metric}. Target: ${s.target} — ${metText(s.met)}${s.note ? ` (${s.note})` : s.achieved !== undefined ? ` (${fmt(s.achieved, 2)})` : ''}.`);
+    out.push(
+      `Metric: ${s.metric}. Target: ${s.target} — ${metText(s.met)}${s.note ? ` (${s.note})` : s.achieved !== undefined ? ` (${fmt(s.achieved, 2)})` : ''}.`,
+    );
     out.push('');
     out.push(sectionTable(s));
     out.push('');
@@ -106,9 +110,14 @@ function summaryTable(sections) {
   for (const s of sections) {
     const chop = s.rows.find((r) => /chopsticks/.test(r.id) && !/w7-node/.test(r.id));
     let fig;
-    if (s.id === 'W7') fig = s.rows.filter((r) => r.id !== 'w7-node').map((r) => `${r.label.replace('Chopsticks: ', '')} ${fmt(r.value)} ms`).join(', ');
+    if (s.id === 'W7')
+      fig = s.rows
+        .filter((r) => r.id !== 'w7-node')
+        .map((r) => `${r.label.replace('Chopsticks: ', '')} ${fmt(r.value)} ms`)
+        .join(', ');
     else if (s.id === 'W5') fig = `${fmt(chop?.value)} MiB peak RSS (floor ${fmt(s.rows.find((r) => r.id === 'w5-floor')?.value)} MiB)`;
-    else if (s.ttyView) fig = `${fmt(chop?.value)} ms against plain ${fmt(s.rows.find((r) => r !== chop)?.value)} ms (${fmt(chop?.ratio, 2)}×)`;
+    else if (s.ttyView)
+      fig = `${fmt(chop?.value)} ms against plain ${fmt(s.rows.find((r) => r !== chop)?.value)} ms (${fmt(chop?.ratio, 2)}×)`;
     else if (s.id === 'W6') fig = `${fmt(chop?.value)} ms/step/container (${fmt(chop?.ratio, 2)}× floor)`;
     else if (s.higherIsBetter) fig = `${fmt(chop?.value)} MiB/s (${s.note ?? `${fmt(chop?.ratio, 2)}× floor`})`;
     else fig = `${fmt(chop?.value)} ms (${fmt(chop?.ratio, 2)}× floor)`;

@@ -29,7 +29,9 @@ function ensureTestUser() {
       if (e.status !== 9) throw e; // 9: created by someone else meanwhile
     }
   }
-  const line = readFileSync('/etc/shadow', 'utf8').split('\n').find((l) => l.startsWith(`${TEST_USER}:`));
+  const line = readFileSync('/etc/shadow', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${TEST_USER}:`));
   // useradd leaves the account locked, which sshd refuses with PAM off.
   if ((line?.split(':')[1] ?? '').startsWith('!')) execFileSync('usermod', ['-p', '*', TEST_USER]);
 }

@@ -35,7 +35,10 @@ export function toolVersions(tools) {
       const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       v[name] = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0].trim() || 'unknown';
     } catch (e) {
-      v[name] = String(e.stderr ?? '').split('\n')[0].trim() || 'unknown';
+      v[name] =
+        String(e.stderr ?? '')
+          .split('\n')[0]
+          .trim() || 'unknown';
     }
   };
   if (tools.ssh) tryRun('openssh', [tools.ssh, '-V']);
@@ -73,7 +76,20 @@ function underPty(argv) {
  * steps: array of playbook steps; hosts: fleet hosts or docker container names.
  * output: the human output mode (quiet by default); pty: run it on a pseudo-terminal.
  */
-export function chopsticksContender({ id, label, scratch, fleet, hosts, containers, steps, reps, before, after, output = 'quiet', pty = false }) {
+export function chopsticksContender({
+  id,
+  label,
+  scratch,
+  fleet,
+  hosts,
+  containers,
+  steps,
+  reps,
+  before,
+  after,
+  output = 'quiet',
+  pty = false,
+}) {
   const dir = join(scratch, id);
   mkdirSync(dir, { recursive: true });
   const playbook = join(dir, 'playbook.yaml');
@@ -189,9 +205,7 @@ function closeMasters(controlDir) {
   return Promise.all(
     socks.map(
       (s) =>
-        new Promise((resolve) =>
-          execFile('ssh', ['-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'unused'], () => resolve()),
-        ),
+        new Promise((resolve) => execFile('ssh', ['-o', `ControlPath=${join(controlDir, s)}`, '-O', 'exit', 'unused'], () => resolve())),
     ),
   ).then(() => rmSync(controlDir, { recursive: true, force: true }));
 }
@@ -309,6 +323,11 @@ export function dockerCliContender({ id, label, scratch, containers, steps, cmd,
   const dir = join(scratch, id);
   mkdirSync(dir, { recursive: true });
   const script = join(dir, 'run.sh');
-  parallelScript(script, containers.map((c) => ({ name: c })), steps, (h) => `${tools.docker} exec ${h.name} ${cmd}`);
+  parallelScript(
+    script,
+    containers.map((c) => ({ name: c })),
+    steps,
+    (h) => `${tools.docker} exec ${h.name} ${cmd}`,
+  );
   return { id, label, reps, command: () => ({ argv: ['/bin/sh', script] }) };
 }

@@ -36,13 +36,33 @@ function thirdParty(ctx, base, opForTool, sfx = '') {
   const out = [];
   const { tools, mode } = ctx;
   const others = mode.thirdPartyIn.has(base.workload);
-  if (tools.ssh) out.push(opensshContender({ ...base, id: `${base.id}-openssh${sfx}`, label: 'OpenSSH, ControlMaster', op: opForTool('openssh') }));
-  if (others && tools.pssh && opForTool('pssh')) out.push(psshContender({ ...base, id: `${base.id}-pssh${sfx}`, label: 'pssh', op: opForTool('pssh'), tools, reps: mode.slowReps }));
-  if (others && tools.clush && opForTool('clush')) out.push(clushContender({ ...base, id: `${base.id}-clush${sfx}`, label: 'clush', op: opForTool('clush'), tools, reps: mode.slowReps }));
+  if (tools.ssh)
+    out.push(opensshContender({ ...base, id: `${base.id}-openssh${sfx}`, label: 'OpenSSH, ControlMaster', op: opForTool('openssh') }));
+  if (others && tools.pssh && opForTool('pssh'))
+    out.push(psshContender({ ...base, id: `${base.id}-pssh${sfx}`, label: 'pssh', op: opForTool('pssh'), tools, reps: mode.slowReps }));
+  if (others && tools.clush && opForTool('clush'))
+    out.push(clushContender({ ...base, id: `${base.id}-clush${sfx}`, label: 'clush', op: opForTool('clush'), tools, reps: mode.slowReps }));
   if (others && tools.ansible && (base.hosts?.length ?? 0) <= mode.ansibleMaxHosts && opForTool('ansible')) {
-    out.push(ansibleContender({ ...base, id: `${base.id}-ansible${sfx}`, label: 'ansible-core (default)', op: opForTool('ansible'), tools, reps: mode.ansibleReps }));
     out.push(
-      ansibleContender({ ...base, id: `${base.id}-ansible-tuned${sfx}`, label: 'ansible-core (pipelining, ControlPersist)', op: opForTool('ansible'), tuned: true, tools, reps: mode.ansibleReps }),
+      ansibleContender({
+        ...base,
+        id: `${base.id}-ansible${sfx}`,
+        label: 'ansible-core (default)',
+        op: opForTool('ansible'),
+        tools,
+        reps: mode.ansibleReps,
+      }),
+    );
+    out.push(
+      ansibleContender({
+        ...base,
+        id: `${base.id}-ansible-tuned${sfx}`,
+        label: 'ansible-core (pipelining, ControlPersist)',
+        op: opForTool('ansible'),
+        tuned: true,
+        tools,
+        reps: mode.ansibleReps,
+      }),
     );
   }
   return out;
@@ -51,7 +71,17 @@ function thirdParty(ctx, base, opForTool, sfx = '') {
 function row(rec, value, unit, floorValue, higherIsBetter) {
   const ok = value !== undefined && floorValue !== undefined;
   const ratio = ok ? (higherIsBetter ? value / floorValue : value / floorValue) : undefined;
-  return { label: rec.label, id: rec.id, value, unit, ratio, runs: rec.ms.length, failures: failuresOf(rec), rssKiB: rec.medianRssKiB, samples: rec.ms };
+  return {
+    label: rec.label,
+    id: rec.id,
+    value,
+    unit,
+    ratio,
+    runs: rec.ms.length,
+    failures: failuresOf(rec),
+    rssKiB: rec.medianRssKiB,
+    samples: rec.ms,
+  };
 }
 
 // ---------------------------------------------------------------- W1
@@ -61,8 +91,18 @@ export async function w1(ctx, n) {
   const hosts = fleet.hosts.slice(0, n);
   const base = { id: `w1-${n}`, workload: 'W1', scratch, fleet, hosts };
   const contenders = [
-    floorContender({ ...base, id: `w1-${n}-floor-shell`, label: 'ssh2 floor: long-lived shell', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps: 1, cmd: 'hostname' }) }),
-    floorContender({ ...base, id: `w1-${n}-floor-exec`, label: 'ssh2: exec channel per step', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps: 1, cmd: 'hostname' }) }),
+    floorContender({
+      ...base,
+      id: `w1-${n}-floor-shell`,
+      label: 'ssh2 floor: long-lived shell',
+      config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps: 1, cmd: 'hostname' }),
+    }),
+    floorContender({
+      ...base,
+      id: `w1-${n}-floor-exec`,
+      label: 'ssh2: exec channel per step',
+      config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps: 1, cmd: 'hostname' }),
+    }),
     chopsticksContender({ ...base, id: `w1-${n}-chopsticks`, label: 'Chopsticks', steps: [{ call: 'facts.hostname' }] }),
     ...thirdParty(ctx, base, () => ({ kind: 'cmd', cmd: 'hostname', steps: 1 })),
   ];
@@ -90,7 +130,12 @@ export async function w9(ctx, n) {
   const hosts = fleet.hosts.slice(0, n);
   const base = { id: `w9-${n}`, workload: 'W9', scratch, fleet, hosts };
   const contenders = [
-    floorContender({ ...base, id: `w8-${n}-floor-exec`, label: 'ssh2 floor: exec channel', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps: 1, cmd: 'uptime' }) }),
+    floorContender({
+      ...base,
+      id: `w8-${n}-floor-exec`,
+      label: 'ssh2 floor: exec channel',
+      config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps: 1, cmd: 'uptime' }),
+    }),
     chopsticksExecContender({ ...base, id: `w8-${n}-chopsticks`, label: 'Chopsticks exec', argv: ['uptime'] }),
     ...thirdParty(ctx, base, () => ({ kind: 'cmd', cmd: 'uptime', steps: 1 })),
   ];
@@ -125,7 +170,18 @@ function warmRows(res, pairs, k, perUnit) {
     // A difference at or below zero is noise, not a speed: report it as not measured.
     const diff = t1 !== undefined && tk !== undefined ? tk - t1 : undefined;
     const warm = diff !== undefined && diff > 0 ? diff / (k - 1) / perUnit : undefined;
-    return { id, label, value: warm, unit: 'ms', totalMs: tk, oneMs: t1, runs: Math.min(one.ms.length, many.ms.length), failures: [...one.failures, ...many.failures], samples: many.ms, samplesOne: one.ms };
+    return {
+      id,
+      label,
+      value: warm,
+      unit: 'ms',
+      totalMs: tk,
+      oneMs: t1,
+      runs: Math.min(one.ms.length, many.ms.length),
+      failures: [...one.failures, ...many.failures],
+      samples: many.ms,
+      samplesOne: one.ms,
+    };
   });
 }
 
@@ -144,9 +200,24 @@ export async function w2(ctx, nHosts, k) {
     const base = { id: `w2`, scratch, fleet, hosts };
     const sfx = `-${steps}`;
     const list = [
-      floorContender({ ...base, id: `w2-floor-shell${sfx}`, label: 'ssh2 floor: long-lived shell', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps, cmd: TRUE_PROGRAM }) }),
-      floorContender({ ...base, id: `w2-floor-exec${sfx}`, label: 'ssh2: exec channel per step', config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps, cmd: TRUE_PROGRAM }) }),
-      chopsticksContender({ ...base, id: `w2-chopsticks${sfx}`, label: 'Chopsticks', steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) }),
+      floorContender({
+        ...base,
+        id: `w2-floor-shell${sfx}`,
+        label: 'ssh2 floor: long-lived shell',
+        config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'shell', steps, cmd: TRUE_PROGRAM }),
+      }),
+      floorContender({
+        ...base,
+        id: `w2-floor-exec${sfx}`,
+        label: 'ssh2: exec channel per step',
+        config: sshFloorConfig(fleet, hosts, { op: 'cmd', mode: 'exec', steps, cmd: TRUE_PROGRAM }),
+      }),
+      chopsticksContender({
+        ...base,
+        id: `w2-chopsticks${sfx}`,
+        label: 'Chopsticks',
+        steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })),
+      }),
       ...thirdParty(ctx, { ...base, id: 'w2', workload: 'W2' }, () => ({ kind: 'cmd', cmd: TRUE_PROGRAM, steps }), sfx),
     ];
     contenders.push(...list);
@@ -180,11 +251,34 @@ export async function w3(ctx, nHosts, sizeMiB, blob) {
     resetDir(root, uid, gid);
     for (const d of ['chop', 'floor', 'floor-sha1', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(root, d), uid, gid);
   };
-  const base = { id: 'w3', workload: 'W3', scratch, fleet, hosts, before: reset, after: () => rmSync(root, { recursive: true, force: true }) };
+  const base = {
+    id: 'w3',
+    workload: 'W3',
+    scratch,
+    fleet,
+    hosts,
+    before: reset,
+    after: () => rmSync(root, { recursive: true, force: true }),
+  };
   const contenders = [
-    floorContender({ ...base, id: 'w3-floor', label: 'ssh2 floor: `cat >` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'put', file: blob, remoteDir: join(root, 'floor') }) }),
-    floorContender({ ...base, id: 'w3-floor-sha1', label: 'ssh2 + sha1 (local once, remote after writing): the checksum cost alone', config: sshFloorConfig(fleet, hosts, { op: 'put', verify: true, file: blob, remoteDir: join(root, 'floor-sha1') }) }),
-    chopsticksContender({ ...base, id: 'w3-chopsticks', label: 'Chopsticks', steps: [{ put: blob, to: `${root}/chop/{host}.blob`, mode: '0644' }] }),
+    floorContender({
+      ...base,
+      id: 'w3-floor',
+      label: 'ssh2 floor: `cat >` over one exec channel per host',
+      config: sshFloorConfig(fleet, hosts, { op: 'put', file: blob, remoteDir: join(root, 'floor') }),
+    }),
+    floorContender({
+      ...base,
+      id: 'w3-floor-sha1',
+      label: 'ssh2 + sha1 (local once, remote after writing): the checksum cost alone',
+      config: sshFloorConfig(fleet, hosts, { op: 'put', verify: true, file: blob, remoteDir: join(root, 'floor-sha1') }),
+    }),
+    chopsticksContender({
+      ...base,
+      id: 'w3-chopsticks',
+      label: 'Chopsticks',
+      steps: [{ put: blob, to: `${root}/chop/{host}.blob`, mode: '0644' }],
+    }),
     ...thirdParty(ctx, base, (tool) => {
       if (tool === 'openssh') return { kind: 'put', file: blob, dest: (h) => `${root}/ssh/${h.name}.blob` };
       if (tool === 'ansible') return { kind: 'put', file: blob, dest: `${root}/ans/{{ inventory_hostname }}.blob` };
@@ -208,10 +302,33 @@ export async function w4(ctx, nHosts, sizeMiB, blob) {
     resetDir(local);
     for (const d of ['chop', 'floor', 'floor-sha1', 'ssh', 'pssh', 'clush', 'ans']) resetDir(join(local, d));
   };
-  const base = { id: 'w4', workload: 'W4', scratch, fleet, hosts, before: reset, after: () => rmSync(local, { recursive: true, force: true }) };
+  const base = {
+    id: 'w4',
+    workload: 'W4',
+    scratch,
+    fleet,
+    hosts,
+    before: reset,
+    after: () => rmSync(local, { recursive: true, force: true }),
+  };
   const contenders = [
-    floorContender({ ...base, id: 'w4-floor', label: 'ssh2 floor: `cat` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'fetch', remoteDir: join(remoteRoot, 'w4'), localDir: join(local, 'floor') }) }),
-    floorContender({ ...base, id: 'w4-floor-sha1', label: 'ssh2 + sha1 (remote first, local while streaming): the checksum cost alone', config: sshFloorConfig(fleet, hosts, { op: 'fetch', verify: true, remoteDir: join(remoteRoot, 'w4'), localDir: join(local, 'floor-sha1') }) }),
+    floorContender({
+      ...base,
+      id: 'w4-floor',
+      label: 'ssh2 floor: `cat` over one exec channel per host',
+      config: sshFloorConfig(fleet, hosts, { op: 'fetch', remoteDir: join(remoteRoot, 'w4'), localDir: join(local, 'floor') }),
+    }),
+    floorContender({
+      ...base,
+      id: 'w4-floor-sha1',
+      label: 'ssh2 + sha1 (remote first, local while streaming): the checksum cost alone',
+      config: sshFloorConfig(fleet, hosts, {
+        op: 'fetch',
+        verify: true,
+        remoteDir: join(remoteRoot, 'w4'),
+        localDir: join(local, 'floor-sha1'),
+      }),
+    }),
     chopsticksContender({ ...base, id: 'w4-chopsticks', label: 'Chopsticks', steps: [{ fetch: src, to: `${local}/chop/{host}.blob` }] }),
     ...thirdParty(ctx, base, (tool) => {
       if (tool === 'openssh') return { kind: 'fetch', src, dest: (h) => `${local}/ssh/${h.name}.blob` };
@@ -238,13 +355,30 @@ function transferSection(res, id, title, floorId, chopId, totalMiB) {
   const floor = thr(res.get(floorId));
   const rows = [...res.values()].map((rec) => {
     const v = thr(rec);
-    return { id: rec.id, label: rec.label, value: v, unit: 'MiB/s', totalMs: rec.medianMs, ratio: v !== undefined && floor ? v / floor : undefined, runs: rec.ms.length, failures: rec.failures, rssKiB: rec.medianRssKiB, samples: rec.ms };
+    return {
+      id: rec.id,
+      label: rec.label,
+      value: v,
+      unit: 'MiB/s',
+      totalMs: rec.medianMs,
+      ratio: v !== undefined && floor ? v / floor : undefined,
+      runs: rec.ms.length,
+      failures: rec.failures,
+      rssKiB: rec.medianRssKiB,
+      samples: rec.ms,
+    };
   });
   const chop = rows.find((r) => r.id === chopId);
   // The targets compare like with like: the floor that also checks sha1, and scp through a
   // ControlMaster connection (the fastest way users copy a file with OpenSSH).
-  const vsSha1 = ratioOf(chop, rows.find((r) => r.id === `${floorId}-sha1`));
-  const vsScp = ratioOf(chop, rows.find((r) => r.id === `${id.toLowerCase()}-openssh`));
+  const vsSha1 = ratioOf(
+    chop,
+    rows.find((r) => r.id === `${floorId}-sha1`),
+  );
+  const vsScp = ratioOf(
+    chop,
+    rows.find((r) => r.id === `${id.toLowerCase()}-openssh`),
+  );
   return {
     id,
     title,
@@ -270,8 +404,18 @@ export async function w5(ctx, nHosts, sizeMiB, blob) {
   };
   const base = { scratch, fleet, hosts, before: reset, after: () => rmSync(root, { recursive: true, force: true }) };
   const contenders = [
-    floorContender({ ...base, id: 'w5-floor', label: 'ssh2 floor: `cat >` over one exec channel per host', config: sshFloorConfig(fleet, hosts, { op: 'put', file: blob, remoteDir: join(root, 'floor') }) }),
-    chopsticksContender({ ...base, id: 'w5-chopsticks', label: 'Chopsticks', steps: [{ put: blob, to: `${root}/chop/{host}.blob`, mode: '0644' }] }),
+    floorContender({
+      ...base,
+      id: 'w5-floor',
+      label: 'ssh2 floor: `cat >` over one exec channel per host',
+      config: sshFloorConfig(fleet, hosts, { op: 'put', file: blob, remoteDir: join(root, 'floor') }),
+    }),
+    chopsticksContender({
+      ...base,
+      id: 'w5-chopsticks',
+      label: 'Chopsticks',
+      steps: [{ put: blob, to: `${root}/chop/{host}.blob`, mode: '0644' }],
+    }),
   ];
   log(`W5 put ${sizeMiB} MiB to ${nHosts} hosts (controller RSS)`);
   const res = await interleave(contenders, mode.bigReps, ctx);
@@ -309,11 +453,41 @@ export async function w6(ctx, containers, k) {
   for (const steps of [1, k]) {
     const sfx = `-${steps}`;
     const list = [
-      floorContender({ id: `w6-floor-shell${sfx}`, label: 'dockerode floor: long-lived sh exec', scratch, script: 'floor-docker.mjs', config: { containers, mode: 'shell', steps, cmd: TRUE_PROGRAM } }),
-      floorContender({ id: `w6-floor-exec${sfx}`, label: 'dockerode: one exec per step', scratch, script: 'floor-docker.mjs', config: { containers, mode: 'exec', steps, cmd: TRUE_PROGRAM } }),
-      chopsticksContender({ id: `w6-chopsticks${sfx}`, label: 'Chopsticks', scratch, containers, steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) }),
+      floorContender({
+        id: `w6-floor-shell${sfx}`,
+        label: 'dockerode floor: long-lived sh exec',
+        scratch,
+        script: 'floor-docker.mjs',
+        config: { containers, mode: 'shell', steps, cmd: TRUE_PROGRAM },
+      }),
+      floorContender({
+        id: `w6-floor-exec${sfx}`,
+        label: 'dockerode: one exec per step',
+        scratch,
+        script: 'floor-docker.mjs',
+        config: { containers, mode: 'exec', steps, cmd: TRUE_PROGRAM },
+      }),
+      chopsticksContender({
+        id: `w6-chopsticks${sfx}`,
+        label: 'Chopsticks',
+        scratch,
+        containers,
+        steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })),
+      }),
     ];
-    if (tools.docker) list.push(dockerCliContender({ id: `w6-docker-cli${sfx}`, label: '`docker exec` CLI per step', scratch, containers, steps, cmd: TRUE_PROGRAM, tools, reps: mode.slowReps }));
+    if (tools.docker)
+      list.push(
+        dockerCliContender({
+          id: `w6-docker-cli${sfx}`,
+          label: '`docker exec` CLI per step',
+          scratch,
+          containers,
+          steps,
+          cmd: TRUE_PROGRAM,
+          tools,
+          reps: mode.slowReps,
+        }),
+      );
     contenders.push(...list);
     if (steps === 1) for (const c of list) pairs.push({ id: c.id.slice(0, -sfx.length), label: c.label });
   }
@@ -347,7 +521,16 @@ export async function w7(ctx, playbook) {
   log('W7 start-up');
   const res = await interleave(contenders, mode.startupReps, ctx);
   const node = res.get('w7-node').medianMs;
-  const rows = [...res.values()].map((rec) => ({ id: rec.id, label: rec.label, value: rec.medianMs, unit: 'ms', ratio: node ? rec.medianMs / node : undefined, runs: rec.ms.length, failures: rec.failures, samples: rec.ms }));
+  const rows = [...res.values()].map((rec) => ({
+    id: rec.id,
+    label: rec.label,
+    value: rec.medianMs,
+    unit: 'ms',
+    ratio: node ? rec.medianMs / node : undefined,
+    runs: rec.ms.length,
+    failures: rec.failures,
+    samples: rec.ms,
+  }));
   const worst = Math.max(...rows.filter((r) => r.id !== 'w7-node').map((r) => r.value ?? Infinity));
   const validate = rows.find((r) => r.id === 'w7-validate');
   return {
@@ -356,7 +539,10 @@ export async function w7(ctx, playbook) {
     metric: 'wall time of the whole command, median; ratio column is to bare `node -e 0`',
     rows,
     target: '`validate` ≤ 100 ms and ≤ 1.3× bare node; both < 300 ms',
-    met: Number.isFinite(worst) && validate?.value !== undefined ? worst < 300 && validate.value <= 100 && validate.value <= 1.3 * node : undefined,
+    met:
+      Number.isFinite(worst) && validate?.value !== undefined
+        ? worst < 300 && validate.value <= 100 && validate.value <= 1.3 * node
+        : undefined,
     achieved: worst,
   };
 }
@@ -372,7 +558,12 @@ export async function wTty(ctx, [nHosts, k], [putHosts, sizeMiB], blob) {
   const { fleet, scratch, log, mode, remoteRoot, uid, gid } = ctx;
   const sections = [];
   const shapes = [
-    { id: 'W2', hosts: fleet.hosts.slice(0, nHosts), what: `${nHosts} hosts × ${k} steps of \`command true\``, steps: () => Array.from({ length: k }, () => ({ call: 'command', args: { argv: ['true'] } })) },
+    {
+      id: 'W2',
+      hosts: fleet.hosts.slice(0, nHosts),
+      what: `${nHosts} hosts × ${k} steps of \`command true\``,
+      steps: () => Array.from({ length: k }, () => ({ call: 'command', args: { argv: ['true'] } })),
+    },
   ];
   if (blob) {
     const root = join(remoteRoot, 'tty');
@@ -392,8 +583,22 @@ export async function wTty(ctx, [nHosts, k], [putHosts, sizeMiB], blob) {
     const base = { scratch, fleet, hosts: shape.hosts, before: shape.before, after: shape.after };
     const id = `tty-${shape.id.toLowerCase()}`;
     const contenders = [
-      chopsticksContender({ ...base, id: `${id}-plain`, label: 'Chopsticks --output plain, on a pty', output: 'plain', pty: true, steps: shape.steps('plain') }),
-      chopsticksContender({ ...base, id: `${id}-chopsticks-tty`, label: 'Chopsticks --output tty, on a pty', output: 'tty', pty: true, steps: shape.steps('tty') }),
+      chopsticksContender({
+        ...base,
+        id: `${id}-plain`,
+        label: 'Chopsticks --output plain, on a pty',
+        output: 'plain',
+        pty: true,
+        steps: shape.steps('plain'),
+      }),
+      chopsticksContender({
+        ...base,
+        id: `${id}-chopsticks-tty`,
+        label: 'Chopsticks --output tty, on a pty',
+        output: 'tty',
+        pty: true,
+        steps: shape.steps('tty'),
+      }),
     ];
     log(`TTY view on the ${shape.id} shape: ${shape.what}`);
     const res = await interleave(contenders, mode.reps, ctx);
@@ -462,11 +667,36 @@ export async function w8(ctx, nHosts, nSmall, nBig, bigMiB) {
   once('chop-warm');
   once('rsync-warm');
   const contenders = [
-    chopsticksContender({ ...base, id: 'w8-chopsticks-cold', label: 'Chopsticks sync, cold', before: cold('chop-cold'), steps: [{ sync: tree, to: `${dest('chop-cold')}/{host}` }] }),
-    chopsticksContender({ ...base, id: 'w8-chopsticks-same', label: 'Chopsticks sync, unchanged', steps: [{ sync: tree, to: `${dest('chop-warm')}/{host}` }] }),
-    { id: 'w8-rsync-cold', label: 'rsync -a over ssh, cold', before: cold('rsync-cold'), command: script('w8-rsync-cold', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-cold')}/${h.name}/`) },
-    { id: 'w8-rsync-same', label: 'rsync -a over ssh, unchanged', command: script('w8-rsync-same', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-warm')}/${h.name}/`) },
-    { id: 'w8-scp', label: 'scp -r (always copies everything)', before: cold('scp'), command: script('w8-scp', (h) => `scp -q -r -F ${fleet.sshConfig} ${tree} ${h.name}:${dest('scp')}/${h.name}`) },
+    chopsticksContender({
+      ...base,
+      id: 'w8-chopsticks-cold',
+      label: 'Chopsticks sync, cold',
+      before: cold('chop-cold'),
+      steps: [{ sync: tree, to: `${dest('chop-cold')}/{host}` }],
+    }),
+    chopsticksContender({
+      ...base,
+      id: 'w8-chopsticks-same',
+      label: 'Chopsticks sync, unchanged',
+      steps: [{ sync: tree, to: `${dest('chop-warm')}/{host}` }],
+    }),
+    {
+      id: 'w8-rsync-cold',
+      label: 'rsync -a over ssh, cold',
+      before: cold('rsync-cold'),
+      command: script('w8-rsync-cold', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-cold')}/${h.name}/`),
+    },
+    {
+      id: 'w8-rsync-same',
+      label: 'rsync -a over ssh, unchanged',
+      command: script('w8-rsync-same', (h) => `rsync -a -e "${ssh}" ${tree}/ ${h.name}:${dest('rsync-warm')}/${h.name}/`),
+    },
+    {
+      id: 'w8-scp',
+      label: 'scp -r (always copies everything)',
+      before: cold('scp'),
+      command: script('w8-scp', (h) => `scp -q -r -F ${fleet.sshConfig} ${tree} ${h.name}:${dest('scp')}/${h.name}`),
+    },
   ];
   const totalMiB = ((nSmall * 4096 + nBig * bigMiB * MiB) / MiB).toFixed(1);
   log(`W8 sync ${nSmall} × 4 KiB + ${nBig} × ${bigMiB} MiB (${totalMiB} MiB) to ${nHosts} hosts`);

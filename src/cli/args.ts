@@ -43,7 +43,17 @@ export type Command =
       resume?: string;
       shard?: Shard;
     }
-  | { cmd: 'plan'; playbook: string; inventory: string[]; limit?: string; vars: Record<string, string>; varFiles: string[]; json: boolean; resume?: string; shard?: Shard }
+  | {
+      cmd: 'plan';
+      playbook: string;
+      inventory: string[];
+      limit?: string;
+      vars: Record<string, string>;
+      varFiles: string[];
+      json: boolean;
+      resume?: string;
+      shard?: Shard;
+    }
   | { cmd: 'report'; report: string; format: 'markdown' | 'html'; out?: string }
   | { cmd: 'report-merge'; reports: string[]; out: string; junit?: string }
   | { cmd: 'validate'; playbooks: string[]; inventory: string[] }
@@ -164,14 +174,19 @@ export function commandHelp(cmd: string): string {
   const rows = Object.entries(options)
     .sort(([a], [b]) => Number(a === 'help') - Number(b === 'help'))
     .map(([name, o]) => {
-    const [arg, line] = FLAG_HELP[name] ?? ['', ''];
-    // `plan --json` is a switch, `run --json FILE` takes a file.
-    const shown = o.type === 'boolean' ? '' : arg;
-    const flag = `--${name}${shown ? ` ${shown}` : ''}${o.short ? `, -${o.short}` : ''}`;
-    return [flag, name === 'json' && o.type === 'boolean' ? 'print the plan as JSON' : line] as const;
-  });
+      const [arg, line] = FLAG_HELP[name] ?? ['', ''];
+      // `plan --json` is a switch, `run --json FILE` takes a file.
+      const shown = o.type === 'boolean' ? '' : arg;
+      const flag = `--${name}${shown ? ` ${shown}` : ''}${o.short ? `, -${o.short}` : ''}`;
+      return [flag, name === 'json' && o.type === 'boolean' ? 'print the plan as JSON' : line] as const;
+    });
   const width = Math.max(...rows.map(([f]) => f.length));
-  return [`Usage: chopsticks ${cmd}${args ? ` ${args}` : ''}${rows.length > 1 ? ' [flags]' : ''}`, text, '', ...rows.map(([f, l]) => `  ${f.padEnd(width)}  ${l}`)].join('\n');
+  return [
+    `Usage: chopsticks ${cmd}${args ? ` ${args}` : ''}${rows.length > 1 ? ' [flags]' : ''}`,
+    text,
+    '',
+    ...rows.map(([f, l]) => `  ${f.padEnd(width)}  ${l}`),
+  ].join('\n');
 }
 
 /** `--lmit` → `; did you mean '--limit'?` for an unknown flag of `cmd`. */
@@ -189,7 +204,8 @@ export function parseCommandLine(argv: string[]): Command {
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-V') return { cmd: 'version' };
   const options = OPTIONS[cmd];
-  if (!options) throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, exec, validate, hosts, schema, report, cleanup`);
+  if (!options)
+    throw new UsageError(`unknown command '${cmd}'; expected one of: run, plan, exec, validate, hosts, schema, report, cleanup`);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -275,18 +291,22 @@ export function parseCommandLine(argv: string[]): Command {
       if (pos.length < 2) throw new UsageError('exec: needs FILE and EXPR, then -- ARGV... or --shell CMD');
       const [file, expr, ...cmdArgv] = pos as [string, string, ...string[]];
       const shell = v.shell as string | undefined;
-      if ((shell === undefined) === (cmdArgv.length === 0)) throw new UsageError('exec: give the command as -- ARGV... or as --shell CMD (one of them)');
+      if ((shell === undefined) === (cmdArgv.length === 0))
+        throw new UsageError('exec: give the command as -- ARGV... or as --shell CMD (one of them)');
       let timeout: number | undefined;
       if (v.timeout !== undefined) {
         timeout = parseDuration(v.timeout as string);
-        if (timeout === undefined || timeout === 0) throw new UsageError(`exec: --timeout must be a duration such as 30s, not '${String(v.timeout)}'`);
+        if (timeout === undefined || timeout === 0)
+          throw new UsageError(`exec: --timeout must be a duration such as 30s, not '${String(v.timeout)}'`);
       }
       const output = (v.output as string | undefined) ?? 'auto';
-      if (!['auto', 'tty', 'plain', 'quiet'].includes(output)) throw new UsageError(`exec: --output must be auto, tty, plain or quiet, not '${output}'`);
+      if (!['auto', 'tty', 'plain', 'quiet'].includes(output))
+        throw new UsageError(`exec: --output must be auto, tty, plain or quiet, not '${output}'`);
       let concurrency: number | undefined;
       if (v.concurrency !== undefined) {
         concurrency = Number(v.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`exec: --concurrency must be a whole number of at least 1, not '${String(v.concurrency)}'`);
+        if (!Number.isInteger(concurrency) || concurrency < 1)
+          throw new UsageError(`exec: --concurrency must be a whole number of at least 1, not '${String(v.concurrency)}'`);
       }
       return {
         cmd: 'exec',
@@ -316,7 +336,8 @@ export function parseCommandLine(argv: string[]): Command {
       return reportCommand(pos, v);
     case 'cleanup':
       noMore(0);
-      if (!v.docker) throw new UsageError('cleanup: say what to clean up: --docker (ephemeral containers of dead runs; add --all for every one)');
+      if (!v.docker)
+        throw new UsageError('cleanup: say what to clean up: --docker (ephemeral containers of dead runs; add --all for every one)');
       return { cmd: 'cleanup', docker: true, all: Boolean(v.all) };
   }
   throw new UsageError(`unknown command '${cmd}'`);
@@ -340,12 +361,19 @@ function reportCommand(pos: string[], v: Record<string, string | string[] | bool
   if (pos[0] === 'merge') {
     const reports = pos.slice(1);
     if (reports.length === 0) throw new UsageError('report merge: missing the shard reports (report merge A.json B.json ... -o OUT.json)');
-    if (out === undefined) throw new UsageError('report merge: missing -o OUT.json (where to write the merged report; - for standard output)');
-    if (v.format !== undefined) throw new UsageError('report merge: --format is for rendering one report; merge writes JSON (then: chopsticks report OUT.json --format markdown)');
+    if (out === undefined)
+      throw new UsageError('report merge: missing -o OUT.json (where to write the merged report; - for standard output)');
+    if (v.format !== undefined)
+      throw new UsageError(
+        'report merge: --format is for rendering one report; merge writes JSON (then: chopsticks report OUT.json --format markdown)',
+      );
     return { cmd: 'report-merge', reports, out, junit: v.junit as string | undefined };
   }
   if (pos.length === 0) throw new UsageError('report: missing REPORT.json (a report written by run --json)');
-  if (pos.length > 1) throw new UsageError(`report: unexpected argument '${pos[1]}' (to merge shard reports: chopsticks report merge A.json B.json -o OUT.json)`);
+  if (pos.length > 1)
+    throw new UsageError(
+      `report: unexpected argument '${pos[1]}' (to merge shard reports: chopsticks report merge A.json B.json -o OUT.json)`,
+    );
   if (v.junit !== undefined) throw new UsageError('report: --junit goes with report merge');
   const format = v.format as string | undefined;
   if (format !== 'markdown' && format !== 'html') {

@@ -25,6 +25,8 @@ export async function cleanupDocker(all: boolean, io: Io): Promise<number> {
     return EXIT.hostsFailed;
   }
   for (const id of removed) io.stdout.write(`removed ${id.slice(0, 12)}\n`);
-  io.stdout.write(`${removed.length} ephemeral container${removed.length === 1 ? '' : 's'} removed from ${parsed.endpoint.url}${all ? '' : ' (left by dead runs of this machine; --all removes every one)'}\n`);
+  io.stdout.write(
+    `${removed.length} ephemeral container${removed.length === 1 ? '' : 's'} removed from ${parsed.endpoint.url}${all ? '' : ' (left by dead runs of this machine; --all removes every one)'}\n`,
+  );
   return EXIT.ok;
 }

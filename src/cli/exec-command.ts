@@ -52,11 +52,23 @@ export async function execPlan(c: ExecCmd, io: Io): Promise<Plan> {
   const on = checkCommandLineExpr('exec', text, base, problems);
   if (!on) throw new UsageError(problems.map((p) => `${p.message} (at column ${p.pos.col} of '${text}')`).join('\n'));
   // --shard keeps this shard's hosts, as for run (lang/shard.ts).
-  const inShard = c.shard ? new Set(hostsInShard(base.hosts.map((h) => h.name), c.shard)) : undefined;
+  const inShard = c.shard
+    ? new Set(
+        hostsInShard(
+          base.hosts.map((h) => h.name),
+          c.shard,
+        ),
+      )
+    : undefined;
   const targets = selectHosts(base, text)
     .map((h) => h.name)
     .filter((h) => !inShard || inShard.has(h));
-  const policy: StepPolicy = { on_failure: 'continue', retries: 0, retry_delay_ms: 1000, ...(c.become !== undefined ? { become: c.become } : {}) };
+  const policy: StepPolicy = {
+    on_failure: 'continue',
+    retries: 0,
+    retry_delay_ms: 1000,
+    ...(c.become !== undefined ? { become: c.become } : {}),
+  };
   if (c.timeout !== undefined) policy.timeout_ms = c.timeout;
   const shown = c.shell ?? c.argv.join(' ');
   const step = {

@@ -12,5 +12,9 @@ export interface Io {
  */
 export function warnTo(io: Io): (w: PlaybookProblem) => void {
   return (w) =>
-    io.stderr.write(w.pos.file.startsWith('--') ? `chopsticks: warning: ${w.message}\n` : `${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}\n`);
+    io.stderr.write(
+      w.pos.file.startsWith('--')
+        ? `chopsticks: warning: ${w.message}\n`
+        : `${w.pos.file}:${w.pos.line}:${w.pos.col}: warning: ${w.message}\n`,
+    );
 }

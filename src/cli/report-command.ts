@@ -43,17 +43,23 @@ function readReportFile(path: string): RunReport {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`report: cannot read '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new UsageError(
+      `report: cannot read '${path}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`report: '${path}' is not JSON (${(e as Error).message}); expected a report written by 'chopsticks run --json FILE'`);
+    throw new UsageError(
+      `report: '${path}' is not JSON (${(e as Error).message}); expected a report written by 'chopsticks run --json FILE'`,
+    );
   }
   const problem = reportSchemaError(data);
   if (problem !== undefined) {
-    throw new UsageError(`report: '${path}' is not a chopsticks run report (${problem}); expected one written by 'chopsticks run --json FILE'`);
+    throw new UsageError(
+      `report: '${path}' is not a chopsticks run report (${problem}); expected one written by 'chopsticks run --json FILE'`,
+    );
   }
   return data as RunReport;
 }

@@ -28,7 +28,9 @@ export function loadResume(plan: Plan, reportPath: string): { plan: Plan; seed: 
 function reportSchemaErrors(report: unknown): string | undefined {
   const require = createRequire(import.meta.url);
   const Ajv2020 = require('ajv/dist/2020.js') as {
-    default: new (opts: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null } };
+    default: new (opts: object) => {
+      compile(s: object): ((d: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string }> | null };
+    };
   };
   const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../../schema/report.schema.json', import.meta.url)), 'utf8')) as object;
   const validate = new Ajv2020.default({ allErrors: false, strict: false }).compile(schema);

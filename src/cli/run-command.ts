@@ -42,7 +42,9 @@ export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<nu
   let closed: Promise<unknown> | undefined;
   // Once: a second signal and the end of the run may both want the reports written.
   const closeReporters = () =>
-    (closed ??= Promise.all(reporters.map((r) => r.close().catch((e: unknown) => io.stderr.write(`chopsticks: ${e instanceof Error ? e.message : String(e)}\n`)))));
+    (closed ??= Promise.all(
+      reporters.map((r) => r.close().catch((e: unknown) => io.stderr.write(`chopsticks: ${e instanceof Error ? e.message : String(e)}\n`))),
+    ));
 
   const interrupt = new AbortController();
   // Every host's operation listens on this one signal; hundreds of listeners are expected, not a leak.
@@ -70,7 +72,14 @@ export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<nu
   process.on('SIGTERM', onTerm);
 
   try {
-    const result = await runPlan(plan, { check: c.check, diff: c.diff, concurrency: c.concurrency, resume: seed, signal: interrupt.signal, onEvent: emit });
+    const result = await runPlan(plan, {
+      check: c.check,
+      diff: c.diff,
+      concurrency: c.concurrency,
+      resume: seed,
+      signal: interrupt.signal,
+      onEvent: emit,
+    });
     return exitCodeForRun(result.status, signalName);
   } finally {
     process.off('SIGINT', onInt);

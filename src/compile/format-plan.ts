@@ -71,7 +71,12 @@ function hostRows(hosts: readonly HostSpec[]): Array<{ names: string; text: stri
     else rows.push({ names: [h.name], key, text, ...(vars !== undefined ? { vars } : {}) });
   }
   return rows.map((r) => {
-    if (r.names.length === 1) return { names: r.names[0]!, text: describeHost(hosts.find((h) => h.name === r.names[0])!), ...(r.vars !== undefined ? { vars: r.vars } : {}) };
+    if (r.names.length === 1)
+      return {
+        names: r.names[0]!,
+        text: describeHost(hosts.find((h) => h.name === r.names[0])!),
+        ...(r.vars !== undefined ? { vars: r.vars } : {}),
+      };
     const vars = r.vars === undefined ? undefined : r.vars.split(r.names[0]!).join('{host}');
     return { names: foldHostNames(r.names), text: r.text, ...(vars !== undefined ? { vars } : {}) };
   });

@@ -22,12 +22,27 @@ export function planAsData(plan: Plan): Json {
     strategy: plan.strategy,
     serial: plan.serial ? plan.serial.map((s) => ('count' in s ? s.count : `${s.percent}%`)) : null,
     limit: plan.limit ?? null,
-    ...(plan.shard ? { shard: { index: plan.shard.index, count: plan.shard.count, hosts: plan.groups.find((g) => g.name === shardLabel(plan.shard!))?.hosts.upper ?? [] } } : {}),
+    ...(plan.shard
+      ? {
+          shard: {
+            index: plan.shard.index,
+            count: plan.shard.count,
+            hosts: plan.groups.find((g) => g.name === shardLabel(plan.shard!))?.hosts.upper ?? [],
+          },
+        }
+      : {}),
     ...(plan.resume ? { resume: { report: plan.resume.report, from: plan.resume.from } } : {}),
     vars: plan.vars,
     hosts: plan.hosts.map(hostData),
     groups: [
-      { name: 'all', source: 'static', step: null, hosts: plan.hosts.map((h) => h.name), decided_at_run_time: false, upper: plan.hosts.map((h) => h.name) },
+      {
+        name: 'all',
+        source: 'static',
+        step: null,
+        hosts: plan.hosts.map((h) => h.name),
+        decided_at_run_time: false,
+        upper: plan.hosts.map((h) => h.name),
+      },
       ...plan.groups.map((g) => ({
         name: g.name,
         source: g.source,
@@ -43,7 +58,10 @@ export function planAsData(plan: Plan): Json {
           return [k, { module: c.module, export: c.exportName, readonly: c.readonly }];
         }),
     ),
-    steps: plan.steps.map((s) => ({ ...(stepData(s, plan.vars) as Record<string, Json>), ...(s.pos.file !== plan.playbook ? { origin: `${s.pos.file}:${s.pos.line}` } : {}) })),
+    steps: plan.steps.map((s) => ({
+      ...(stepData(s, plan.vars) as Record<string, Json>),
+      ...(s.pos.file !== plan.playbook ? { origin: `${s.pos.file}:${s.pos.line}` } : {}),
+    })),
   };
 }
 

@@ -39,4 +39,3 @@ export interface Plan {
   /** Custom callables: name → module path#export. */
   callables: Record<string, { module: string; exportName: string; readonly: boolean }>;
 }
-

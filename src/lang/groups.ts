@@ -59,7 +59,7 @@ function tokenize(text: string): Token[] {
       const end = text.indexOf(c, i + 1);
       if (end < 0) throw new ExprSyntaxError(`unclosed quote ${c} in glob; close it with ${c}`, i);
       const pattern = text.slice(i + 1, end);
-      if (pattern === '') throw new ExprSyntaxError('empty glob: write a pattern such as \'web*\'', i);
+      if (pattern === '') throw new ExprSyntaxError("empty glob: write a pattern such as 'web*'", i);
       tokens.push({ kind: 'glob', pattern, pos: i });
       i = end + 1;
     } else if (c === '+' || c === '-' || c === '&' || c === '^' || c === '|') {
@@ -119,7 +119,8 @@ class Parser {
   private missingOperator(t: Token): ExprSyntaxError {
     const prev = this.tokens[this.i - 1];
     let hint = '';
-    if (prev?.kind === 'name' && prev.text.endsWith('-')) hint = `; for a difference put spaces around '-': '${prev.text.slice(0, -1)} - ...'`;
+    if (prev?.kind === 'name' && prev.text.endsWith('-'))
+      hint = `; for a difference put spaces around '-': '${prev.text.slice(0, -1)} - ...'`;
     const after = prev ? ` after ${describe(prev)}` : '';
     return new ExprSyntaxError(`expected an operator (+ - & ^ |) before ${describe(t)}${after}${hint}`, t.pos);
   }
@@ -255,11 +256,7 @@ function walk(expr: GroupExpr, visit: (e: GroupExpr) => void): void {
 // Matched by a two-pointer wildcard walk, not a RegExp: `'*a*a*a*a*b'` would make a
 // backtracking regex exponential; this is O(pattern × name) whatever the pattern.
 
-type GlobToken =
-  | { t: 'star' }
-  | { t: 'any' }
-  | { t: 'class'; negate: boolean; ranges: Array<[string, string]> }
-  | { t: 'char'; c: string };
+type GlobToken = { t: 'star' } | { t: 'any' } | { t: 'class'; negate: boolean; ranges: Array<[string, string]> } | { t: 'char'; c: string };
 
 const globCache = new Map<string, GlobToken[]>();
 

@@ -120,7 +120,11 @@ export function expandHostRange(text: string): ExpandResult {
       if (to < from) return { ok: false, message: `range ${a}-${b} goes down; write ${b}-${a}`, offset: at };
       const count = to - from + 1n;
       if ((BigInt(values.length) + count) * BigInt(total) > BigInt(MAX_RANGE_NAMES)) {
-        return { ok: false, message: `the range ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit); split the fleet or narrow the range`, offset: at };
+        return {
+          ok: false,
+          message: `the range ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit); split the fleet or narrow the range`,
+          offset: at,
+        };
       }
       const width = a.length > 1 && a.startsWith('0') ? a.length : 0;
       for (let n = from; n <= to; n++) values.push(padded(n, width));
@@ -128,7 +132,11 @@ export function expandHostRange(text: string): ExpandResult {
     }
     total *= values.length;
     if (total > MAX_RANGE_NAMES) {
-      return { ok: false, message: `the range ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit); split the fleet or narrow the range`, offset: open };
+      return {
+        ok: false,
+        message: `the range ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit); split the fleet or narrow the range`,
+        offset: open,
+      };
     }
     pieces.push(values);
     i = close + 1;

@@ -173,7 +173,8 @@ export function parseJsonLimited(text: string, limits?: JsonLimits): JsonGuardRe
   const { maxBytes, maxDepth } = limitsOf(limits);
   // UTF-8 is at most 3 bytes per UTF-16 unit: skip the exact count when clearly within limits.
   const size = text.length * 3 <= maxBytes ? text.length : utf8Length(text);
-  if (size > maxBytes) return { ok: false, message: `$: JSON text of ${size} bytes is larger than the limit of ${describeBytes(maxBytes)}` };
+  if (size > maxBytes)
+    return { ok: false, message: `$: JSON text of ${size} bytes is larger than the limit of ${describeBytes(maxBytes)}` };
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {

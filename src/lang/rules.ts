@@ -70,7 +70,10 @@ export function checkRule(rule: Json, known: RuleKnown): RuleProblem[] {
     if (!isObj(v)) return;
     const keys = Object.keys(v);
     if (keys.length !== 1) {
-      problems.push({ message: `a rule object has exactly one operator key, such as {"==": [...]}; this one has ${keys.length} (${keys.join(', ') || 'none'})`, path });
+      problems.push({
+        message: `a rule object has exactly one operator key, such as {"==": [...]}; this one has ${keys.length} (${keys.join(', ') || 'none'})`,
+        path,
+      });
       return;
     }
     const op = keys[0]!;
@@ -98,7 +101,11 @@ function checkVarPath(p: string, known: RuleKnown, roots: string[]): string[] {
   const [root, first] = segs as [string, string | undefined];
   if (!roots.includes(root)) {
     const why =
-      root === 'item' ? "'item' exists only in a step with loop:" : root === 'result' ? "'result' exists only in changed_when" : `unknown name '${root}'`;
+      root === 'item'
+        ? "'item' exists only in a step with loop:"
+        : root === 'result'
+          ? "'result' exists only in changed_when"
+          : `unknown name '${root}'`;
     const hint = closest(root, roots);
     return [`var "${p}": ${why}; use ${roots.join(', ')}${hint && hint !== root ? ` (did you mean '${hint}'?)` : ''}`];
   }

@@ -50,7 +50,10 @@ export function parseShard(text: string): { ok: true; shard: Shard } | { ok: fal
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(count)) return { ok: false, message: `--shard '${text}': numbers too large` };
   if (count < 1) return { ok: false, message: `--shard '${text}': N (the number of shards) must be at least 1` };
   if (index >= count) {
-    return { ok: false, message: `--shard '${text}': I must be less than N (shards are numbered 0 to ${count - 1}); for a CI matrix of ${count} jobs use 0/${count} … ${count - 1}/${count}` };
+    return {
+      ok: false,
+      message: `--shard '${text}': I must be less than N (shards are numbered 0 to ${count - 1}); for a CI matrix of ${count} jobs use 0/${count} … ${count - 1}/${count}`,
+    };
   }
   return { ok: true, shard: { index, count } };
 }

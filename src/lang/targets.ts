@@ -63,7 +63,11 @@ export function resolveTargets(input: TargetsInput): Targets {
 
   const deps = (g: string): string[] => {
     const e = exprs.get(g);
-    return e ? namesIn(e).map((n) => n.name).filter((n) => exprs.has(n) && n !== 'all') : [];
+    return e
+      ? namesIn(e)
+          .map((n) => n.name)
+          .filter((n) => exprs.has(n) && n !== 'all')
+      : [];
   };
   const { order, cycles } = dependencyOrder(exprs.keys(), deps);
   const inCycle = new Set(cycles.flat());

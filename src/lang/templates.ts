@@ -151,13 +151,14 @@ function resolveRef(path: readonly string[], env: TemplateEnv): { ok: true; valu
       r = follow(env.results, path.slice(1), 'results');
       break;
     case 'item':
-      if (env.item === undefined) return fail("{item} exists only in a step with loop:");
+      if (env.item === undefined) return fail('{item} exists only in a step with loop:');
       r = follow(env.item, path.slice(1), 'item');
       break;
     case 'secrets': {
       const name = path[1];
       if (env.secrets === undefined) return fail('secrets are read only when a run starts');
-      if (name === undefined || path.length > 2 || !hasOwn(env.secrets, name)) return fail(`no secret '${path.slice(1).join('.')}' is declared`);
+      if (name === undefined || path.length > 2 || !hasOwn(env.secrets, name))
+        return fail(`no secret '${path.slice(1).join('.')}' is declared`);
       return { ok: true, value: env.secrets[name]! };
     }
     default:
@@ -307,12 +308,13 @@ export function checkTemplate(text: string, known: TemplateKnown): TemplateProbl
         break;
       }
       case 'item':
-        if (!known.item) add("{item} exists only in a step with loop:");
+        if (!known.item) add('{item} exists only in a step with loop:');
         break;
       case 'secrets': {
         const first = rest[0];
         if (first === undefined || rest.length > 1) add('a secret is {secrets.NAME}: a string, it has no keys');
-        else if (known.secrets && !known.secrets.has(first)) add(`no secret '${first}' is declared under secrets:${hint(first, known.secrets)}`);
+        else if (known.secrets && !known.secrets.has(first))
+          add(`no secret '${first}' is declared under secrets:${hint(first, known.secrets)}`);
         break;
       }
       default:

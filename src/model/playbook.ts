@@ -112,4 +112,3 @@ export type SecretSource = { env: string } | { file: string } | { command: strin
 
 export type Strategy = 'linear' | 'free';
 export type SerialSpec = Array<{ count: number } | { percent: number }>;
-

@@ -64,7 +64,11 @@ export function parseYaml(file: string, text: string): ParsedYaml {
 
   for (const err of doc.errors) {
     const hint = unquotedTemplateHint(text, err.pos[0]);
-    problems.push({ code: 'yaml_syntax', message: `YAML syntax error: ${err.message}${hint ? `; ${hint}` : ''}`, pos: posAt(parsed, err.pos[0]) });
+    problems.push({
+      code: 'yaml_syntax',
+      message: `YAML syntax error: ${err.message}${hint ? `; ${hint}` : ''}`,
+      pos: posAt(parsed, err.pos[0]),
+    });
   }
   const unsafe = new Structure(parsed).check(doc.contents);
   if (doc.errors.length === 0 && !unsafe) {
@@ -88,7 +92,13 @@ function compose(tokens: CST.Token[], length: number): Document.Parsed {
   for (const d of composer.compose(tokens, true, length)) {
     if (!doc) doc = d;
     else {
-      doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+      doc.errors.push(
+        new YAMLParseError(
+          [d.range[0], d.range[1]],
+          'MULTIPLE_DOCS',
+          'Source contains multiple documents; please use YAML.parseAllDocuments()',
+        ),
+      );
       break;
     }
   }
@@ -206,7 +216,11 @@ class Structure {
     const key = pair.key;
     const at = (key as YamlNode | null)?.range?.[0] ?? (pair.value as YamlNode | null)?.range?.[0] ?? 0;
     const resolved = isAlias(key) ? this.anchors.get(key.source) : key;
-    if (resolved !== null && resolved !== undefined && !(isScalar(resolved) && (resolved.value === null || typeof resolved.value !== 'object'))) {
+    if (
+      resolved !== null &&
+      resolved !== undefined &&
+      !(isScalar(resolved) && (resolved.value === null || typeof resolved.value !== 'object'))
+    ) {
       this.unsafe = true;
       this.problem('yaml_syntax', 'mapping keys must be plain strings, not a list or mapping; write this key as a string', at);
       return;

@@ -4,7 +4,8 @@
  * (docs/language.md#templates).
  */
 
-const UNQUOTED_TEMPLATE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]*):\s+(\{(?:host|vars|hostvars|results|secrets|item)(?:\.[\w-]+)*\}[^#]*?)\s*(?:#.*)?$/;
+const UNQUOTED_TEMPLATE =
+  /^\s*(?:-\s+)?([A-Za-z_][\w.-]*):\s+(\{(?:host|vars|hostvars|results|secrets|item)(?:\.[\w-]+)*\}[^#]*?)\s*(?:#.*)?$/;
 
 /** The hint for a YAML error at `offset` of `text`, or undefined when the line is not such a case. */
 export function unquotedTemplateHint(text: string, offset: number): string | undefined {

@@ -19,7 +19,16 @@ export interface FoldedResult {
   detail: string;
 }
 
-const LABEL_ORDER: Record<FoldLabel, number> = { ok: 0, changed: 1, would_change: 2, skipped: 3, unknown: 4, failed: 5, unreachable: 6, cancelled: 7 };
+const LABEL_ORDER: Record<FoldLabel, number> = {
+  ok: 0,
+  changed: 1,
+  would_change: 2,
+  skipped: 3,
+  unknown: 4,
+  failed: 5,
+  unreachable: 6,
+  cancelled: 7,
+};
 
 /**
  * Error messages start with their host's name (`web3: ...`), so they are compared without that
@@ -35,10 +44,7 @@ function errorKey(host: string, kind: string, msg: string): string {
  * Groups results by outcome. Biggest successful group first, so the odd ones come after it;
  * failures last. Within a group, hosts keep the order given (the step's target order).
  */
-export function foldResults(
-  entries: Array<{ host: string; result: HostResult }>,
-  hostOrder?: readonly string[],
-): FoldedResult[] {
+export function foldResults(entries: Array<{ host: string; result: HostResult }>, hostOrder?: readonly string[]): FoldedResult[] {
   if (hostOrder) {
     // Results arrive in completion order; show hosts in definition order, never arrival order.
     const rank = new Map(hostOrder.map((h, i) => [h, i]));

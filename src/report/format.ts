@@ -91,7 +91,13 @@ const LABEL_TEXT: Record<FoldedResult['label'], string> = {
  */
 export function formatFolded(f: FoldedResult, paint: Paint): string[] {
   const style =
-    f.label === 'ok' ? 'green' : f.label === 'changed' || f.label === 'would_change' ? 'yellow' : f.label === 'skipped' || f.label === 'unknown' ? 'cyan' : 'red';
+    f.label === 'ok'
+      ? 'green'
+      : f.label === 'changed' || f.label === 'would_change'
+        ? 'yellow'
+        : f.label === 'skipped' || f.label === 'unknown'
+          ? 'cyan'
+          : 'red';
   const head = `${paint(style, LABEL_TEXT[f.label])} ${f.hostText}`;
   if (f.label === 'skipped') return [`${head} (${f.detail === 'when' ? 'when is false' : 'check mode'})`];
   if (f.label === 'unknown') return [`${head} (may depend on a change not made): ${shortenValue(f.detail)}`];

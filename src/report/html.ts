@@ -59,7 +59,9 @@ function headerHtml(v: ReportView): string {
     `<span class="chip failed">${c.failed} failed</span>`,
     `<span class="chip unreachable">${c.unreachable} unreachable</span>`,
     c.cancelled ? `<span class="chip cancelled">${c.cancelled} cancelled</span>` : '',
-    r.check ? `<span class="chip changed">${v.changedHosts.length} would change</span>` : `<span class="chip changed">${c.changed} changed</span>`,
+    r.check
+      ? `<span class="chip changed">${v.changedHosts.length} would change</span>`
+      : `<span class="chip changed">${c.changed} changed</span>`,
   ].join(' ');
   const shard = r.shard ? `<p>Shard ${r.shard.index} of ${r.shard.count}: this report covers that shard's hosts only.</p>` : '';
   const merged = r.merged_from
@@ -82,7 +84,10 @@ function timelineHtml(v: ReportView): string {
   const total = maxOf.reduce((a, b) => a + b, 0);
   const cols = maxOf.map((m) => `minmax(3.5rem, ${Math.max(1, Math.round((m / total) * 1000))}fr)`).join(' ');
   const head = steps
-    .map((s) => `<div class="th" title="${esc(`step ${s.number}: ${s.step.name} (${s.step.status})`)}">${s.number}. ${esc(s.step.name)}<small>${s.duration ? `≤ ${durationText(s.duration.max)}` : 'not run'}</small></div>`)
+    .map(
+      (s) =>
+        `<div class="th" title="${esc(`step ${s.number}: ${s.step.name} (${s.step.status})`)}">${s.number}. ${esc(s.step.name)}<small>${s.duration ? `≤ ${durationText(s.duration.max)}` : 'not run'}</small></div>`,
+    )
     .join('');
   const rows: string[] = [];
   for (const host of v.hostOrder) {
@@ -139,8 +144,11 @@ function changesHtml(v: ReportView): string {
     const c = s.changes!;
     const lines: string[] = [];
     if (c.wouldChange.length) lines.push(`<li>would change: ${hostsText(c.wouldChange, foldHostNames(c.wouldChange))}</li>`);
-    if (c.wouldRun.length) lines.push(`<li>would run (a mutating step that check mode does not run): ${hostsText(c.wouldRun, foldHostNames(c.wouldRun))}</li>`);
-    const diffs = c.diffs.map((d) => `<details><summary>diff on ${hostsText(d.hosts, d.hostText)}</summary>${pre(d.diff, 'diff')}</details>`);
+    if (c.wouldRun.length)
+      lines.push(`<li>would run (a mutating step that check mode does not run): ${hostsText(c.wouldRun, foldHostNames(c.wouldRun))}</li>`);
+    const diffs = c.diffs.map(
+      (d) => `<details><summary>diff on ${hostsText(d.hosts, d.hostText)}</summary>${pre(d.diff, 'diff')}</details>`,
+    );
     return `<article><h3>Step ${s.number} · ${esc(s.step.name)}</h3><ul>${lines.join('')}</ul>${diffs.join('\n')}</article>`;
   });
   return `<section id="changes"><h2>What would change (${plural(v.changedHosts.length, 'host')})</h2>\n${items.join('\n')}\n</section>`;
@@ -153,7 +161,8 @@ function stepsHtml(v: ReportView): string {
 function stepHtml(s: StepView, check: boolean): string {
   const items: string[] = [];
   const missing = s.step.targets.filter((h) => !s.step.results[h]);
-  if (missing.length) items.push(`<li class="l-none"><b>not reached</b> (the run stopped first) on ${hostsText(missing, foldHostNames(missing))}</li>`);
+  if (missing.length)
+    items.push(`<li class="l-none"><b>not reached</b> (the run stopped first) on ${hostsText(missing, foldHostNames(missing))}</li>`);
   for (const f of s.folds) {
     const detail = f.label === 'skipped' ? ' not run in check mode' : valueHtml(f.detail, f.label, check);
     items.push(`<li class="l-${f.label}"><b>${esc(f.label)}</b> on ${hostsText(f.hosts, f.hostText)}${detail}</li>`);
@@ -185,7 +194,9 @@ function valueHtml(canonical: string, cls: string, check: boolean): string {
 function pre(text: string, cls: string): string {
   const cut = text.length > VALUE_LIMIT;
   const shown = cut ? text.slice(0, VALUE_LIMIT) : text;
-  const note = cut ? `<p class="note">(cut at ${VALUE_LIMIT.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters; the JSON report holds it whole)</p>` : '';
+  const note = cut
+    ? `<p class="note">(cut at ${VALUE_LIMIT.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters; the JSON report holds it whole)</p>`
+    : '';
   return `<pre class="${esc(cls)}">${esc(shown)}</pre>${note}`;
 }
 

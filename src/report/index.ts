@@ -50,7 +50,13 @@ export async function createReporters(opts: CreateReportersOptions): Promise<Rep
   return reporters;
 }
 
-function humanReporter(output: OutputMode, out: NodeJS.WriteStream, stderr: NodeJS.WriteStream, color: boolean, env: NodeJS.ProcessEnv): Reporter {
+function humanReporter(
+  output: OutputMode,
+  out: NodeJS.WriteStream,
+  stderr: NodeJS.WriteStream,
+  color: boolean,
+  env: NodeJS.ProcessEnv,
+): Reporter {
   switch (output) {
     case 'tty':
       return new TtyReporter({ out, stderr, color });

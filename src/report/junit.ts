@@ -17,7 +17,10 @@ const junitRoot = ((junitModule as unknown as { default?: Builder }).default ?? 
 export function junitXml(report: RunReport): string {
   const builder = junitRoot.newBuilder().name(report.playbook);
   for (const step of report.steps) {
-    const suite = builder.testSuite().name(`${step.index + 1}. ${step.name}`).timestamp(report.started_at);
+    const suite = builder
+      .testSuite()
+      .name(`${step.index + 1}. ${step.name}`)
+      .timestamp(report.started_at);
     suite.property('kind', step.kind).property('status', step.status);
     let total = 0;
     for (const host of step.targets) {

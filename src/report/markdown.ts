@@ -49,13 +49,15 @@ export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): s
   out.section(
     '',
     stepTable(view),
-    (n) => `\n_${n} more step rows not shown: this text is limited to ${max.toLocaleString('en-US')} characters; every step is in ${where}._\n`,
+    (n) =>
+      `\n_${n} more step rows not shown: this text is limited to ${max.toLocaleString('en-US')} characters; every step is in ${where}._\n`,
   );
   if (view.failures.length) {
     out.section(
       `\n### ❌ Failures (${failureCount(view.failures)} host${failureCount(view.failures) === 1 ? '' : 's'})\n`,
       view.failures.map(failureBlock),
-      (n) => `\n**${n} more failure group${n === 1 ? '' : 's'} not shown**: this text is limited to ${max.toLocaleString('en-US')} characters. Every failure is in ${where} (render it whole with \`chopsticks report … --format html\`).\n`,
+      (n) =>
+        `\n**${n} more failure group${n === 1 ? '' : 's'} not shown**: this text is limited to ${max.toLocaleString('en-US')} characters. Every failure is in ${where} (render it whole with \`chopsticks report … --format html\`).\n`,
     );
   }
   if (report.check) {
@@ -87,8 +89,16 @@ function header(v: ReportView): string {
   lines.push(
     `**${c.hosts} host${c.hosts === 1 ? '' : 's'}**: ${parts.join(' · ')} (${changed}) — ${r.steps.length} step${r.steps.length === 1 ? '' : 's'} in ${durationText(r.duration_ms)}, started ${r.started_at}`,
   );
-  if (r.shard) lines.push('', `Shard ${r.shard.index} of ${r.shard.count} (\`--shard ${r.shard.index}/${r.shard.count}\`): this report covers that shard's hosts only.`);
-  if (r.merged_from) lines.push('', `Merged from ${r.merged_from.length} shard reports (${r.merged_from.map((m) => `${m.index}/${m.count} ${m.status}`).join(', ')}).`);
+  if (r.shard)
+    lines.push(
+      '',
+      `Shard ${r.shard.index} of ${r.shard.count} (\`--shard ${r.shard.index}/${r.shard.count}\`): this report covers that shard's hosts only.`,
+    );
+  if (r.merged_from)
+    lines.push(
+      '',
+      `Merged from ${r.merged_from.length} shard reports (${r.merged_from.map((m) => `${m.index}/${m.count} ${m.status}`).join(', ')}).`,
+    );
   return lines.join('\n') + '\n';
 }
 
@@ -96,9 +106,12 @@ function stepTable(v: ReportView): string[] {
   if (!v.steps.length) return ['\n_No steps._\n'];
   const rows = ['\n| # | Step | Status | Hosts | Results | Time (median / max) |', '|---:|---|---|---|---|---|'];
   for (const s of v.steps) {
-    const hosts = s.targetText.length > CELL_HOSTS ? `${s.targetText.slice(0, CELL_HOSTS)}… (${s.step.targets.length} hosts)` : s.targetText;
+    const hosts =
+      s.targetText.length > CELL_HOSTS ? `${s.targetText.slice(0, CELL_HOSTS)}… (${s.step.targets.length} hosts)` : s.targetText;
     const time = s.duration ? `${durationText(s.duration.median)} / ${durationText(s.duration.max)}` : '—';
-    rows.push(`| ${s.number} | ${cell(s.step.name)} | ${STEP_ICON[s.step.status]} ${s.step.status} | \`${hosts}\` | ${countsText(s, v.report.check)} | ${time} |`);
+    rows.push(
+      `| ${s.number} | ${cell(s.step.name)} | ${STEP_ICON[s.step.status]} ${s.step.status} | \`${hosts}\` | ${countsText(s, v.report.check)} | ${time} |`,
+    );
   }
   // The table is one piece: a table cut in the middle would lose its header.
   return [rows.join('\n') + '\n'];
@@ -108,7 +121,11 @@ function countsText(s: StepView, check: boolean): string {
   const c = s.counts;
   const parts: string[] = [];
   // In a check run nothing changed: `changed` there means the step would change the host.
-  const words = { not_reached: 'not reached', changed: check ? 'would change' : 'changed', skipped: check ? 'would run' : 'skipped' } as Record<string, string>;
+  const words = {
+    not_reached: 'not reached',
+    changed: check ? 'would change' : 'changed',
+    skipped: check ? 'would run' : 'skipped',
+  } as Record<string, string>;
   for (const k of ['ok', 'changed', 'skipped', 'failed', 'unreachable', 'cancelled', 'not_reached'] as const) {
     if (c[k]) parts.push(`${c[k]} ${words[k] ?? k}`);
   }
@@ -121,7 +138,12 @@ function failureCount(fs: FailureView[]): number {
 
 function failureBlock(f: FailureView): string {
   const hosts = f.hosts.length === 1 ? `\`${f.hostText}\`` : `${f.hosts.length} hosts: \`${f.hostText}\``;
-  const lines = [``, `**Step ${f.stepNumber} · ${mdText(f.stepName)}** — ${LABEL_ICON[f.label]} ${f.label} on ${hosts}`, '', fenced(f.detail, 'text')];
+  const lines = [
+    ``,
+    `**Step ${f.stepNumber} · ${mdText(f.stepName)}** — ${LABEL_ICON[f.label]} ${f.label} on ${hosts}`,
+    '',
+    fenced(f.detail, 'text'),
+  ];
   if (f.tb) lines.push('', details('traceback', fenced(f.tb, 'text')));
   return lines.join('\n') + '\n';
 }
@@ -133,7 +155,10 @@ function changeBlock(s: StepView): string {
   if (c.wouldRun.length) lines.push(`- would run (a mutating step that check mode does not run): \`${foldHostNames(c.wouldRun)}\``);
   for (const d of c.diffs) {
     const { text, note } = cut(d.diff);
-    lines.push('', details(`diff on ${htmlText(d.hostText)} (${d.hosts.length} host${d.hosts.length === 1 ? '' : 's'})`, fenced(text, 'diff') + note));
+    lines.push(
+      '',
+      details(`diff on ${htmlText(d.hostText)} (${d.hosts.length} host${d.hosts.length === 1 ? '' : 's'})`, fenced(text, 'diff') + note),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -178,7 +203,10 @@ function valueBlock(canonical: string, check: boolean): string {
 
 function cut(text: string): { text: string; note: string } {
   if (text.length <= VALUE_LIMIT) return { text, note: '' };
-  return { text: text.slice(0, VALUE_LIMIT), note: `\n_(cut at ${VALUE_LIMIT.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters; the whole value is in the JSON report)_` };
+  return {
+    text: text.slice(0, VALUE_LIMIT),
+    note: `\n_(cut at ${VALUE_LIMIT.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters; the whole value is in the JSON report)_`,
+  };
 }
 
 // ---- Markdown helpers --------------------------------------------------------------------

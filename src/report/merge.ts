@@ -25,17 +25,24 @@ export function mergeShardReports(inputs: Array<{ name: string; report: RunRepor
   for (const { name, report } of inputs) {
     const s = report.shard!;
     if (report.playbook_sha256 !== first.report.playbook_sha256) {
-      problems.push(`${name}: playbook sha256 ${report.playbook_sha256.slice(0, 12)}… differs from ${first.name}'s ${first.report.playbook_sha256.slice(0, 12)}… (the shards ran different playbooks)`);
+      problems.push(
+        `${name}: playbook sha256 ${report.playbook_sha256.slice(0, 12)}… differs from ${first.name}'s ${first.report.playbook_sha256.slice(0, 12)}… (the shards ran different playbooks)`,
+      );
     }
     if (s.count !== count) problems.push(`${name}: shard ${s.index}/${s.count}, but ${first.name} is one of ${count} shards`);
-    if (report.check !== first.report.check) problems.push(`${name}: ${report.check ? 'a check run' : 'a real run'}, but ${first.name} is ${first.report.check ? 'a check run' : 'a real run'}`);
+    if (report.check !== first.report.check)
+      problems.push(
+        `${name}: ${report.check ? 'a check run' : 'a real run'}, but ${first.name} is ${first.report.check ? 'a check run' : 'a real run'}`,
+      );
     const seen = byIndex.get(s.index);
     if (seen !== undefined) problems.push(`${name}: shard ${s.index}/${s.count} was given twice (also ${seen})`);
     else byIndex.set(s.index, name);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
   if (missing.length && !problems.length) {
-    problems.push(`missing shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')} (each of the ${count} shards must be given once)`);
+    problems.push(
+      `missing shard${missing.length === 1 ? '' : 's'} ${missing.map((i) => `${i}/${count}`).join(', ')} (each of the ${count} shards must be given once)`,
+    );
   }
   if (problems.length) return { ok: false, problems };
 
@@ -56,7 +63,10 @@ export function mergeShardReports(inputs: Array<{ name: string; report: RunRepor
     for (const h of targets) if (all.has(h)) results[h] = all.get(h)!;
     // A shard none of whose hosts the step targets reports it ok with no targets: that says nothing.
     const telling = parts.filter((p) => p.targets.length > 0 || p.status !== 'ok');
-    const status = telling.reduce<StepStatus>((w, p) => (STEP_RANK[p.status] > STEP_RANK[w] ? p.status : w), telling.length ? 'not_run' : base.status);
+    const status = telling.reduce<StepStatus>(
+      (w, p) => (STEP_RANK[p.status] > STEP_RANK[w] ? p.status : w),
+      telling.length ? 'not_run' : base.status,
+    );
     steps.push({ ...base, status, targets, results });
   }
 
@@ -80,7 +90,13 @@ export function mergeShardReports(inputs: Array<{ name: string; report: RunRepor
     check: first.report.check,
     started_at: new Date(start).toISOString(),
     duration_ms: Math.max(0, end - start),
-    merged_from: reports.map((r) => ({ index: r.shard!.index, count: r.shard!.count, started_at: r.started_at, duration_ms: r.duration_ms, status: r.status })),
+    merged_from: reports.map((r) => ({
+      index: r.shard!.index,
+      count: r.shard!.count,
+      started_at: r.started_at,
+      duration_ms: r.duration_ms,
+      status: r.status,
+    })),
     groups,
     steps,
     hosts,

@@ -68,7 +68,9 @@ export class PlainReporter implements Reporter {
         if (quiet) return;
         const title = ev.plan.name ? `${ev.plan.name} (${ev.plan.playbook})` : ev.plan.playbook;
         const n = ev.plan.hosts.length;
-        this.write(`${p('bold', `== ${title}`)}: ${n} host${n === 1 ? '' : 's'}, ${ev.plan.steps.length} step${ev.plan.steps.length === 1 ? '' : 's'}${ev.check ? ', check mode' : ''}`);
+        this.write(
+          `${p('bold', `== ${title}`)}: ${n} host${n === 1 ? '' : 's'}, ${ev.plan.steps.length} step${ev.plan.steps.length === 1 ? '' : 's'}${ev.check ? ', check mode' : ''}`,
+        );
         return;
       }
       case 'batch_started':
@@ -88,7 +90,8 @@ export class PlainReporter implements Reporter {
         return;
       case 'host_stderr':
         if (quiet) return;
-        for (const line of this.lines.push(stderrKey(ev.step, ev.host), ev.text)) this.write(`${p('dim', `${ev.host} |`)} ${escapeControls(line)}`);
+        for (const line of this.lines.push(stderrKey(ev.step, ev.host), ev.text))
+          this.write(`${p('dim', `${ev.host} |`)} ${escapeControls(line)}`);
         return;
       case 'host_result': {
         this.echoRest(stderrKey(ev.step, ev.host));
@@ -105,7 +108,9 @@ export class PlainReporter implements Reporter {
         if (!quiet) this.write(`  group ${ev.group} = ${ev.hosts.length > 0 ? foldHostNames(ev.hosts) : '(empty)'}`);
         return;
       case 'warning':
-        this.write(`${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`);
+        this.write(
+          `${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`,
+        );
         return;
       case 'run_finished':
         for (const step of [...this.pending.keys()]) this.flushStep(step);
@@ -122,7 +127,10 @@ export class PlainReporter implements Reporter {
     const list = this.pending.get(step);
     this.pending.delete(step);
     if (!list || list.length === 0) return;
-    for (const f of foldResults(list.map((e) => ({ host: e.host, result: withoutDiff(e.result) })), this.hostOrder)) {
+    for (const f of foldResults(
+      list.map((e) => ({ host: e.host, result: withoutDiff(e.result) })),
+      this.hostOrder,
+    )) {
       if (this.opts.quiet && !isErrorLabel(f.label)) continue;
       const prefix = this.opts.quiet ? `[${step + 1}/${this.stepCount}] ` : '  ';
       const [first, ...rest] = formatFolded(f, this.paint);
@@ -131,7 +139,8 @@ export class PlainReporter implements Reporter {
     }
     if (!this.opts.quiet) {
       const rank = new Map(this.hostOrder.map((h, i) => [h, i]));
-      for (const line of diffLines([...list].sort((a, b) => (rank.get(a.host) ?? 0) - (rank.get(b.host) ?? 0)))) this.write(escapeControls(line));
+      for (const line of diffLines([...list].sort((a, b) => (rank.get(a.host) ?? 0) - (rank.get(b.host) ?? 0))))
+        this.write(escapeControls(line));
     }
   }
 

@@ -59,7 +59,17 @@ export function buildView(report: RunReport): ReportView {
   const changed = new Set<string>();
   const steps: StepView[] = report.steps.map((step) => {
     const entries = step.targets.flatMap((host) => (step.results[host] ? [{ host, result: step.results[host] }] : []));
-    const counts: Counts = { ok: 0, changed: 0, would_change: 0, unknown: 0, skipped: 0, failed: 0, unreachable: 0, cancelled: 0, not_reached: 0 };
+    const counts: Counts = {
+      ok: 0,
+      changed: 0,
+      would_change: 0,
+      unknown: 0,
+      skipped: 0,
+      failed: 0,
+      unreachable: 0,
+      cancelled: 0,
+      not_reached: 0,
+    };
     for (const host of step.targets) {
       const r = step.results[host];
       if (!r) counts.not_reached++;
@@ -82,7 +92,15 @@ export function buildView(report: RunReport): ReportView {
     for (const f of s.folds) {
       if (!isErrorLabel(f.label)) continue;
       const first = s.step.results[f.hosts[0]!] as Extract<HostResult, { ok: false }>;
-      failures.push({ stepNumber: s.number, stepName: s.step.name, label: f.label, hosts: f.hosts, hostText: f.hostText, detail: f.detail, tb: first.error.tb });
+      failures.push({
+        stepNumber: s.number,
+        stepName: s.step.name,
+        label: f.label,
+        hosts: f.hosts,
+        hostText: f.hostText,
+        detail: f.detail,
+        tb: first.error.tb,
+      });
     }
   }
   const c = { hosts: 0, ok: 0, failed: 0, unreachable: 0, cancelled: 0, changed: 0 };
@@ -140,7 +158,12 @@ export function hostOrderOf(report: RunReport): string[] {
   return out;
 }
 
-export const STATUS_WORD: Record<RunReport['status'], string> = { ok: 'ok', failed: 'failed', aborted: 'aborted', interrupted: 'interrupted' };
+export const STATUS_WORD: Record<RunReport['status'], string> = {
+  ok: 'ok',
+  failed: 'failed',
+  aborted: 'aborted',
+  interrupted: 'interrupted',
+};
 
 /** A whole-number duration in words a CI log reader scans: 850 ms, 3.4 s, 2 min 05 s. */
 export function durationText(ms: number): string {

@@ -120,7 +120,9 @@ export class TtyReporter implements Reporter {
         const title = ev.plan.name ? `${ev.plan.name} (${ev.plan.playbook})` : ev.plan.playbook;
         const n = ev.plan.hosts.length;
         const s = ev.plan.steps.length;
-        this.pending.push(`${p('bold', title)}: ${n} host${n === 1 ? '' : 's'}, ${s} step${s === 1 ? '' : 's'}${ev.check ? ', check mode' : ''}`);
+        this.pending.push(
+          `${p('bold', title)}: ${n} host${n === 1 ? '' : 's'}, ${s} step${s === 1 ? '' : 's'}${ev.check ? ', check mode' : ''}`,
+        );
         this.timer = setInterval(() => this.frame(), this.opts.frameMs ?? FRAME_MS);
         // Never what keeps the process alive: the run is.
         this.timer.unref();
@@ -193,7 +195,9 @@ export class TtyReporter implements Reporter {
         return;
       }
       case 'warning':
-        this.pending.push(`${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`);
+        this.pending.push(
+          `${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`,
+        );
         return;
       case 'run_finished':
         this.finish(ev);
@@ -262,16 +266,26 @@ export class TtyReporter implements Reporter {
     let moved = 0;
     for (const b of sv.bytes.values()) moved += b;
     const facts = [humanDuration(ms), moved > 0 ? `${humanBytes(moved)} at ${humanRate(moved, ms) || '—'}` : ''].filter(Boolean).join(', ');
-    const notes = [sv.failed > 0 ? `${sv.failed} failed` : '', cut ? 'did not finish' : status === 'aborted' ? 'aborted the run' : '', status === 'not_run' ? 'not run' : '']
+    const notes = [
+      sv.failed > 0 ? `${sv.failed} failed` : '',
+      cut ? 'did not finish' : status === 'aborted' ? 'aborted the run' : '',
+      status === 'not_run' ? 'not run' : '',
+    ]
       .filter(Boolean)
       .join(', ');
     this.pending.push(`${ind}${mark} ${this.stepLabel(index, sv.name)}${on} ${p('dim', facts)}${notes ? `: ${p('red', notes)}` : ''}`);
     const order = this.plan?.hosts.map((h) => h.name);
-    for (const f of foldResults(sv.results.map((e) => ({ host: e.host, result: withoutDiff(e.result) })), order)) {
+    for (const f of foldResults(
+      sv.results.map((e) => ({ host: e.host, result: withoutDiff(e.result) })),
+      order,
+    )) {
       for (const line of formatFolded(f, p)) this.pending.push(`${ind}    ${line}`);
     }
     const rank = new Map((order ?? []).map((h, i) => [h, i]));
-    const diffs = diffLines([...sv.results].sort((a, b) => (rank.get(a.host) ?? 0) - (rank.get(b.host) ?? 0)), `${ind}    `);
+    const diffs = diffLines(
+      [...sv.results].sort((a, b) => (rank.get(a.host) ?? 0) - (rank.get(b.host) ?? 0)),
+      `${ind}    `,
+    );
     for (const line of diffs) this.pending.push(escapeControls(line));
     for (const line of sv.extra) this.pending.push(`${ind}    ${line}`);
   }
@@ -301,13 +315,16 @@ export class TtyReporter implements Reporter {
       if (lines.length >= room) break;
       const done = sv.results.length;
       const failed = sv.failed > 0 ? `, ${p('red', `${sv.failed} failed`)}` : '';
-      lines.push(`${this.indent}${spin} ${this.stepLabel(sv.index, sv.name)}  ${p('dim', `${done}/${sv.targets.length} hosts done`)}${failed}  ${p('dim', humanDuration(now - sv.started))}`);
+      lines.push(
+        `${this.indent}${spin} ${this.stepLabel(sv.index, sv.name)}  ${p('dim', `${done}/${sv.targets.length} hosts done`)}${failed}  ${p('dim', humanDuration(now - sv.started))}`,
+      );
       // Leave a row for each step still to list.
       const hostRoom = room - lines.length - (steps.length - i - 1);
       const running = [...sv.running.entries()];
       const shown = running.length > hostRoom ? Math.max(0, hostRoom - 1) : running.length;
       for (const [host, hl] of running.slice(0, shown)) lines.push(`${this.indent}    ${this.hostLive(host, hl, now, width)}`);
-      if (shown < running.length && hostRoom > 0) lines.push(`${this.indent}    ${p('dim', `… and ${running.length - shown} more running`)}`);
+      if (shown < running.length && hostRoom > 0)
+        lines.push(`${this.indent}    ${p('dim', `… and ${running.length - shown} more running`)}`);
     }
     return lines;
   }
@@ -346,8 +363,13 @@ export class TtyReporter implements Reporter {
       const notStarted = Object.entries(ev.hosts)
         .filter(([h, s]) => s === 'cancelled' && !this.batchHosts.has(h))
         .map(([h]) => h);
-      if (notStarted.length > 0) this.pending.push(`${p('yellow', '↓')} not started: ${foldHostNames(notStarted)} ${p('dim', '(cancelled: the run stopped before their batch)')}`);
-      this.pending.push(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()));
+      if (notStarted.length > 0)
+        this.pending.push(
+          `${p('yellow', '↓')} not started: ${foldHostNames(notStarted)} ${p('dim', '(cancelled: the run stopped before their batch)')}`,
+        );
+      this.pending.push(
+        formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()),
+      );
     }
     this.done = true;
     this.live.frame(this.pending.splice(0), []);

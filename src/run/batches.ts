@@ -13,8 +13,7 @@ export function computeBatches(hosts: readonly string[], serial: SerialSpec | un
   let i = 0;
   while (start < hosts.length) {
     const spec = serial[Math.min(i, serial.length - 1)]!;
-    const size =
-      'count' in spec ? spec.count : Math.floor((hosts.length * spec.percent) / 100);
+    const size = 'count' in spec ? spec.count : Math.floor((hosts.length * spec.percent) / 100);
     const n = Math.max(1, size);
     batches.push(hosts.slice(start, start + n));
     start += n;

@@ -153,9 +153,7 @@ class Executor {
       if (o.outcome === 'failed' || o.outcome === 'unreachable') for (const h of this.state.outcome(o.outcome, o.register)) asked.add(h);
     }
     const from = this.opts.resume?.from;
-    return new Set(
-      batch.filter((h) => (!this.state.dropped.has(h) || asked.has(h)) && (!from || (from.get(h) ?? Infinity) <= step.index)),
-    );
+    return new Set(batch.filter((h) => (!this.state.dropped.has(h) || asked.has(h)) && (!from || (from.get(h) ?? Infinity) <= step.index)));
   }
 
   private targetsOf(step: PlanStep, batch: readonly string[]): string[] {
@@ -209,7 +207,10 @@ class Executor {
       const inSet = new Set(evalGroupExpr(step.on, this.setEnv()));
       const before = this.aborted;
       this.aborted = false;
-      await this.runStepOn(step, touched.filter((h) => inSet.has(h)));
+      await this.runStepOn(
+        step,
+        touched.filter((h) => inSet.has(h)),
+      );
       stop = this.aborted;
       this.aborted ||= before;
     }

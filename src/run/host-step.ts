@@ -23,7 +23,8 @@ export interface HostStepContext extends PerformContext {
 export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise<HostResult> {
   if (!ctx.check) return runAttempts(step, ctx);
   // Check mode (docs/language.md#check-mode): `check_mode` on the step overrides the callable's flag.
-  if (step.policy.check_mode === 'skip') return { ok: true, value: null, changed: false, duration_ms: 0, skipped: true, outcome: 'skipped' };
+  if (step.policy.check_mode === 'skip')
+    return { ok: true, value: null, changed: false, duration_ms: 0, skipped: true, outcome: 'skipped' };
   const vouched = step.policy.check_mode === 'run';
   const r = await runAttempts(step, vouched ? { ...ctx, check: false } : ctx);
   if (!r.ok) return { ...r, outcome: 'failed' };
@@ -42,7 +43,8 @@ async function runAttempts(step: PlanStep, ctx: HostStepContext): Promise<HostRe
   // `when` without a loop is decided once, before any attempt (a loop decides it per item).
   if (step.when !== undefined && step.loop === undefined) {
     try {
-      if (!whenHolds(step, ctx, undefined)) return { ok: true, value: null, changed: false, duration_ms: since(started), skipped: true, skip_reason: 'when' };
+      if (!whenHolds(step, ctx, undefined))
+        return { ok: true, value: null, changed: false, duration_ms: since(started), skipped: true, skip_reason: 'when' };
     } catch (e) {
       return { ok: false, error: toErrorResult(e, ctx.host), duration_ms: since(started) };
     }
@@ -135,11 +137,7 @@ async function performItems(step: PlanStep, ctx: PerformContext, signal: AbortSi
  * (the session stops the remote command); we also stop waiting at once, so a stuck transport
  * cannot hold the run past its deadline.
  */
-async function withTimeout(
-  step: PlanStep,
-  ctx: HostStepContext,
-  op: (signal: AbortSignal) => Promise<StepOutcome>,
-): Promise<StepOutcome> {
+async function withTimeout(step: PlanStep, ctx: HostStepContext, op: (signal: AbortSignal) => Promise<StepOutcome>): Promise<StepOutcome> {
   const ac = new AbortController();
   const onRunAbort = () => ac.abort(new HostError('cancelled', `${ctx.host}: cancelled: the run was interrupted`));
   if (ctx.runSignal.aborted) onRunAbort();
@@ -150,7 +148,12 @@ async function withTimeout(
       ? undefined
       : setTimeout(
           () =>
-            ac.abort(new HostError('timeout', `${ctx.host}: '${step.name}' timed out after ${formatDuration(timeoutMs)}; raise the step's timeout or check the host`)),
+            ac.abort(
+              new HostError(
+                'timeout',
+                `${ctx.host}: '${step.name}' timed out after ${formatDuration(timeoutMs)}; raise the step's timeout or check the host`,
+              ),
+            ),
           timeoutMs,
         );
   const stopped = new Promise<never>((_, reject) => {

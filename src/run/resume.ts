@@ -44,7 +44,8 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
   if (report.check) {
     return {
       ok: false,
-      message: 'that is the report of a --check run: it changed nothing, so there is nothing to resume; run the playbook (without --check), or resume from the report of a real run',
+      message:
+        'that is the report of a --check run: it changed nothing, so there is nothing to resume; run the playbook (without --check), or resume from the report of a real run',
     };
   }
   if (report.playbook_sha256 !== plan.playbook_sha256) {
@@ -87,7 +88,10 @@ export function planForResume(plan: Plan, reportPath: string, from: ReadonlyMap<
   const keep = (step: number) => (h: string) => (from.get(h) ?? Infinity) <= step;
   return {
     ...plan,
-    resume: { report: reportPath, from: Object.fromEntries(plan.hosts.filter((h) => from.has(h.name)).map((h) => [h.name, from.get(h.name)!])) },
+    resume: {
+      report: reportPath,
+      from: Object.fromEntries(plan.hosts.filter((h) => from.has(h.name)).map((h) => [h.name, from.get(h.name)!])),
+    },
     steps: plan.steps.map((s) => ({
       ...s,
       targets: { lower: s.targets.lower.filter(keep(s.index)), upper: s.targets.upper.filter(keep(s.index)) },
@@ -105,7 +109,7 @@ export function rewindToFilters(plan: Plan, from: number): number {
   const madeBy = new Map<string, number>();
   for (const s of plan.steps) if (s.group) madeBy.set(s.group.name, s.index);
   let start = from;
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false;
     for (const s of plan.steps.slice(start)) {
       for (const { name } of namesIn(s.on)) {

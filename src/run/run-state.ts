@@ -78,8 +78,7 @@ export class RunState {
   markFailed(host: string, result: HostResult): void {
     if (result.ok) return;
     const kind = result.error.kind;
-    const state: HostEndState =
-      kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(kind) ? 'unreachable' : 'failed';
+    const state: HostEndState = kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(kind) ? 'unreachable' : 'failed';
     this.endState.set(host, state);
   }
 

@@ -72,7 +72,10 @@ export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {
   // templates and secret sources, never values.
   switch (ev.type) {
     case 'host_result':
-      return { ...ev, result: ev.result.ok ? { ...ev.result, value: mask(ev.result.value) } : { ...ev.result, error: mask(ev.result.error) } };
+      return {
+        ...ev,
+        result: ev.result.ok ? { ...ev.result, value: mask(ev.result.value) } : { ...ev.result, error: mask(ev.result.error) },
+      };
     case 'host_stderr':
       return { ...ev, text: mask(ev.text) };
     case 'warning':

@@ -30,7 +30,11 @@ export const assertKind: StepKindDef<AssertStep, PlanAssert> = {
       description: 'A JSON Logic rule (jsonlogic.com) over host, vars.*, hostvars.*, results.R.*: the hosts where it is false fail.',
     },
     props: {
-      msg: { type: 'string', minLength: 1, description: 'Message of the failure (a template), e.g. "{host} runs {results.os.id}, not debian".' },
+      msg: {
+        type: 'string',
+        minLength: 1,
+        description: 'Message of the failure (a template), e.g. "{host} runs {results.os.id}, not debian".',
+      },
     },
     required: [],
   },
@@ -58,7 +62,13 @@ export const assertKind: StepKindDef<AssertStep, PlanAssert> = {
   async perform(step, ctx) {
     let v: Json;
     try {
-      v = evalRule(step.rule, { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results, ...(ctx.item !== undefined ? { item: ctx.item } : {}) });
+      v = evalRule(step.rule, {
+        host: ctx.host,
+        vars: ctx.vars,
+        hostvars: ctx.hostVars,
+        results: ctx.results,
+        ...(ctx.item !== undefined ? { item: ctx.item } : {}),
+      });
     } catch (e) {
       throw new HostError('failed', `${ctx.host}: assert: ${e instanceof Error ? e.message : String(e)}`);
     }

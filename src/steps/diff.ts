@@ -71,11 +71,7 @@ export function unifiedDiff(path: string, before: Content, after: Content): stri
  * a file over the diff limit comes back as its size and sha1 only, so we never
  * read more than 64 KiB over the wire.
  */
-export async function remoteContent(
-  session: HostSession,
-  path: string,
-  opts: { become?: string; signal?: AbortSignal },
-): Promise<Content> {
+export async function remoteContent(session: HostSession, path: string, opts: { become?: string; signal?: AbortSignal }): Promise<Content> {
   const st = await session.stat(path, { ...opts, withSha1: false });
   if (!st.exists || st.type !== 'file') return null;
   if ((st.size ?? 0) > DIFF_LIMIT) {

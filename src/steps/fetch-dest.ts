@@ -17,7 +17,10 @@ export function dotDotAfterPlaceholder(template: string): boolean {
   if (!r.ok) return false;
   const first = r.parts.findIndex((p) => p.type === 'ref');
   if (first < 0) return false;
-  const rest = r.parts.slice(first + 1).map((p) => (p.type === 'text' ? p.text : 'x')).join('');
+  const rest = r.parts
+    .slice(first + 1)
+    .map((p) => (p.type === 'text' ? p.text : 'x'))
+    .join('');
   return rest.split(/[\\/]/).includes('..');
 }
 
@@ -46,7 +49,10 @@ export function checkFetchDestination(template: string, final: string, env: Temp
   const fixed = prefixOf(r.parts, hostControlled);
   if (fixed.cut) {
     const rendered = renderTemplate(fixed.text, env);
-    const root = folderOf(baseDir, !rendered.ok ? '' : typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value));
+    const root = folderOf(
+      baseDir,
+      !rendered.ok ? '' : typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value),
+    );
     const rel = relative(root, final);
     if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
       throw new HostError(
@@ -71,7 +77,10 @@ export function checkFetchDestination(template: string, final: string, env: Temp
       return; // not made yet: fetch makes it as a real folder
     }
     if (isLink) {
-      throw new HostError('failed', `${host}: fetch to ${final}: ${d} is a symlink; fetch does not write through symlinked folders (replace it with a real folder)`);
+      throw new HostError(
+        'failed',
+        `${host}: fetch to ${final}: ${d} is a symlink; fetch does not write through symlinked folders (replace it with a real folder)`,
+      );
     }
   }
 }

@@ -50,7 +50,11 @@ export const fetchKind: StepKindDef<FetchStep, PlanFetch> = {
     if (step.to) {
       ctx.checkTemplate(step.to.value, ['to']);
       if (dotDotAfterPlaceholder(step.to.value)) {
-        ctx.add('template', `fetch to '${step.to.value}': '..' after a placeholder would leave the folder the path names; write the destination without '..'`, step.to.pos);
+        ctx.add(
+          'template',
+          `fetch to '${step.to.value}': '..' after a placeholder would leave the folder the path names; write the destination without '..'`,
+          step.to.pos,
+        );
       }
       checkUniquePaths(step.to, ctx);
     }

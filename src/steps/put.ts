@@ -65,14 +65,20 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
     const to = s.to === undefined ? '(temporary path)' : fillVarsText(s.to, vars);
     const lines: Array<[string, string]> = [['put', `${fillVarsText(s.src, vars)} → ${to}, mode ${modeString(s.mode)}`]];
     if (s.local) {
-      lines.push(['local', 'error' in s.local ? `${s.local.path}: ${s.local.error}` : `${s.local.path}, ${s.local.size} bytes, sha1 ${s.local.sha1sum}`]);
+      lines.push([
+        'local',
+        'error' in s.local ? `${s.local.path}: ${s.local.error}` : `${s.local.path}, ${s.local.size} bytes, sha1 ${s.local.sha1sum}`,
+      ]);
     }
     return lines;
   },
   data(s, vars) {
     let local: Json = null;
     if (s.local) {
-      local = 'error' in s.local ? { path: s.local.path, error: s.local.error } : { path: s.local.path, size: s.local.size, sha1sum: s.local.sha1sum };
+      local =
+        'error' in s.local
+          ? { path: s.local.path, error: s.local.error }
+          : { path: s.local.path, size: s.local.size, sha1sum: s.local.sha1sum };
     }
     return { src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to ?? null, mode: modeString(s.mode), local };
   },
@@ -102,11 +108,19 @@ function checkSource(src: Located<string>, ctx: CheckContext): void {
   const kind = ctx.localPath(abs);
   // A file an earlier step on the controller makes (a build) does not exist yet: checked when the step runs.
   if (kind === 'missing' && !ctx.localStepBefore) {
-    ctx.add('file_not_found', `put: local file ${filled.value} (${abs}) does not exist; paths are relative to the playbook's folder`, src.pos);
+    ctx.add(
+      'file_not_found',
+      `put: local file ${filled.value} (${abs}) does not exist; paths are relative to the playbook's folder`,
+      src.pos,
+    );
   } else if (kind === 'folder') {
     ctx.add('file_not_found', `put: ${filled.value} (${abs}) is a folder; put copies one file: use sync for a folder`, src.pos);
   } else if (kind === 'other') {
-    ctx.add('file_not_found', `put: ${filled.value} (${abs}) is not a regular file (a device, socket or broken link); put copies one file`, src.pos);
+    ctx.add(
+      'file_not_found',
+      `put: ${filled.value} (${abs}) is not a regular file (a device, socket or broken link); put copies one file`,
+      src.pos,
+    );
   }
 }
 
@@ -115,7 +129,13 @@ function checkSource(src: Located<string>, ctx: CheckContext): void {
  * when nothing would change (same content: a mode change has no text diff). The host's file
  * is read only when it is small enough to diff.
  */
-async function diffBefore(session: HostSession, local: string, to: string, step: PlanPut, signal: AbortSignal): Promise<string | undefined> {
+async function diffBefore(
+  session: HostSession,
+  local: string,
+  to: string,
+  step: PlanPut,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const become = step.policy.become;
   const probe = await session.putCheck(local, to, step.mode, { become, signal });
   if (!probe.changed) return undefined;

@@ -58,7 +58,11 @@ export function callableData(s: PlanCallableFields, vars: Record<string, Json>):
  * would change) when it has one, and is skipped otherwise. `changed_when` (a rule, never
  * rendered as a template) decides `changed` from the command's result.
  */
-export async function performCallable(step: PlanStepBase & PlanCallableFields, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome> {
+export async function performCallable(
+  step: PlanStepBase & PlanCallableFields,
+  ctx: PerformContext,
+  signal: AbortSignal,
+): Promise<StepOutcome> {
   const callable = await ctx.callable(step.callable);
   const env: TemplateEnv = templateEnv(ctx);
   const { changed_when: changedWhen, ...templated } = step.args;
@@ -93,7 +97,16 @@ export async function performCallable(step: PlanStepBase & PlanCallableFields, c
   const out = await callable.invoke(callCtx);
   if (changedWhen !== undefined && out.result) {
     try {
-      out.changed = truthy(evalRule(changedWhen, { host: ctx.host, vars: ctx.vars, hostvars: ctx.hostVars, results: ctx.results, ...(ctx.item !== undefined ? { item: ctx.item } : {}), result: out.result }));
+      out.changed = truthy(
+        evalRule(changedWhen, {
+          host: ctx.host,
+          vars: ctx.vars,
+          hostvars: ctx.hostVars,
+          results: ctx.results,
+          ...(ctx.item !== undefined ? { item: ctx.item } : {}),
+          result: out.result,
+        }),
+      );
     } catch (e) {
       throw new HostError('failed', `${ctx.host}: changed_when: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -101,15 +101,20 @@ async function walkLocal(root: string, exclude: readonly string[], host: string)
       const abs = join(dir, name);
       const rel = relative(root, abs).split(/[\\/]/).join('/');
       if (isExcluded(rel, exclude)) continue;
-      if (/[\n\\]/.test(rel)) throw new HostError('failed', `${host}: sync: ${rel}: names holding a newline or a backslash are not supported`);
+      if (/[\n\\]/.test(rel))
+        throw new HostError('failed', `${host}: sync: ${rel}: names holding a newline or a backslash are not supported`);
       const st = await lstat(abs);
       if (st.isDirectory()) await walk(abs);
-      else if (st.isFile()) out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size, sha1: await fileSha1(abs, st.size, st.mtimeMs) });
+      else if (st.isFile())
+        out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size, sha1: await fileSha1(abs, st.size, st.mtimeMs) });
       else if (st.isSymbolicLink()) {
         const target = await readlink(abs);
         const inside = !posix.isAbsolute(target) && !posix.normalize(posix.join(posix.dirname(rel), target)).startsWith('..');
         if (!inside) {
-          throw new HostError('failed', `${host}: sync: ${rel} is a symlink to ${target}, outside the folder; only relative links inside the tree are copied (exclude it, or copy what it points to)`);
+          throw new HostError(
+            'failed',
+            `${host}: sync: ${rel} is a symlink to ${target}, outside the folder; only relative links inside the tree are copied (exclude it, or copy what it points to)`,
+          );
         }
         out.push({ rel, abs, type: 'link', mode: 0o777, size: 0, sha1: '', target });
       }
@@ -126,7 +131,12 @@ find . -type f -exec stat -c 'M %a %n' {} +
 find . -type l | while IFS= read -r f; do printf 'L %s\\t%s\\n' "$(readlink "$f")" "$f"; done
 `;
 
-async function listRemote(session: HostSession, to: string, opts: { become?: string; signal: AbortSignal; timeoutMs?: number }, host: string): Promise<Map<string, RemoteEntry>> {
+async function listRemote(
+  session: HostSession,
+  to: string,
+  opts: { become?: string; signal: AbortSignal; timeoutMs?: number },
+  host: string,
+): Promise<Map<string, RemoteEntry>> {
   const r = await session.run(['sh', '-c', LIST_SCRIPT, 'sh', to], { ...opts, maxStdout: 256 * 1024 * 1024 });
   if (r.rc !== 0) throw new HostError('failed', `${host}: sync: cannot list ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
   const m = new Map<string, RemoteEntry>();
@@ -171,12 +181,28 @@ for f in "$@"; do rm -f "$to/$f"; done
 export const syncKind: StepKindDef<SyncStep, PlanSync> = {
   kind: 'sync',
   schema: {
-    key: { type: 'string', minLength: 1, description: 'Local folder (relative to the playbook) whose tree the remote folder `to` must hold.' },
+    key: {
+      type: 'string',
+      minLength: 1,
+      description: 'Local folder (relative to the playbook) whose tree the remote folder `to` must hold.',
+    },
     props: {
       to: { type: 'string', minLength: 1, description: 'Remote folder (made when missing).' },
-      delete: { type: 'boolean', description: 'Remove remote files that are not in the local tree (false); excluded paths are never removed.' },
-      exclude: { type: 'array', items: { type: 'string', minLength: 1 }, description: 'Globs of relative paths left out on both sides ("*.tmp", "cache/**"); a pattern without / matches a name at any depth.' },
-      mode: { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'One mode for every file, as a QUOTED octal string; by default each file keeps its local mode.' },
+      delete: {
+        type: 'boolean',
+        description: 'Remove remote files that are not in the local tree (false); excluded paths are never removed.',
+      },
+      exclude: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        description:
+          'Globs of relative paths left out on both sides ("*.tmp", "cache/**"); a pattern without / matches a name at any depth.',
+      },
+      mode: {
+        type: 'string',
+        pattern: '^0?[0-7]{3,4}$',
+        description: 'One mode for every file, as a QUOTED octal string; by default each file keeps its local mode.',
+      },
     },
     required: ['to'],
   },
@@ -195,18 +221,41 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
     if (typeof filled !== 'string' || isTemplate(filled.replace(/\{\{|\}\}/g, ''))) return;
     const what = ctx.localPath(resolvePath(ctx.baseDir, filled));
     if (what === 'missing') ctx.add('file_not_found', `sync: ${filled} does not exist`, step.src.pos);
-    else if (what !== 'folder') ctx.add('file_not_found', `sync: ${filled} is not a folder; use put: or template: for one file`, step.src.pos);
+    else if (what !== 'folder')
+      ctx.add('file_not_found', `sync: ${filled} is not a folder; use put: or template: for one file`, step.src.pos);
   },
   compile(step, base) {
-    return { ...base, kind: 'sync', src: step.src.value, to: step.to.value, delete: step.delete, exclude: step.exclude, ...(step.mode !== undefined ? { mode: step.mode } : {}) };
+    return {
+      ...base,
+      kind: 'sync',
+      src: step.src.value,
+      to: step.to.value,
+      delete: step.delete,
+      exclude: step.exclude,
+      ...(step.mode !== undefined ? { mode: step.mode } : {}),
+    };
   },
   describe(s, vars) {
-    const extra = [s.delete ? 'delete' : '', s.exclude.length ? `exclude ${s.exclude.join(', ')}` : '', s.mode !== undefined ? `mode ${modeString(s.mode)}` : ''].filter(Boolean);
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- plan display keeps String() of the filled value, as before
-    return [['sync', `${String(fillVarsOnly(s.src, vars))}/ → ${String(fillVarsOnly(s.to, vars))}${extra.length ? `, ${extra.join(', ')}` : ''}`]];
+    const extra = [
+      s.delete ? 'delete' : '',
+      s.exclude.length ? `exclude ${s.exclude.join(', ')}` : '',
+      s.mode !== undefined ? `mode ${modeString(s.mode)}` : '',
+    ].filter(Boolean);
+    return [
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- plan display keeps String() of the filled value, as before
+      ['sync', `${String(fillVarsOnly(s.src, vars))}/ → ${String(fillVarsOnly(s.to, vars))}${extra.length ? `, ${extra.join(', ')}` : ''}`],
+    ];
   },
   data(s, vars) {
-    return { src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to, to_filled: fillVarsOnly(s.to, vars), delete: s.delete, exclude: s.exclude, mode: s.mode === undefined ? null : modeString(s.mode) };
+    return {
+      src: s.src,
+      src_filled: fillVarsOnly(s.src, vars),
+      to: s.to,
+      to_filled: fillVarsOnly(s.to, vars),
+      delete: s.delete,
+      exclude: s.exclude,
+      mode: s.mode === undefined ? null : modeString(s.mode),
+    };
   },
   async perform(step, ctx, signal) {
     const root = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'sync'));
@@ -226,7 +275,9 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
       return e.type === 'link' ? r.target !== e.target : r.sha1 !== e.sha1 || r.mode !== want(e);
     });
     const inLocal = new Set(local.map((e) => e.rel));
-    const deleted = step.delete ? [...remote.keys()].filter((p) => !inLocal.has(p) && !isExcluded(p, step.exclude) && !p.startsWith('.chopsticks-sync.')).sort() : [];
+    const deleted = step.delete
+      ? [...remote.keys()].filter((p) => !inLocal.has(p) && !isExcluded(p, step.exclude) && !p.startsWith('.chopsticks-sync.')).sort()
+      : [];
     const bytes = send.reduce((n, e) => n + e.size, 0);
     const value: Record<string, Json> = {
       remote_path: to,
@@ -249,11 +300,18 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
         remoteTar = put.remote_path;
       }
       const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', to, remoteTar, ...deleted], runOpts);
-      if (r.rc !== 0) throw new HostError(r.stderr.includes('Permission denied') ? 'permission_denied' : 'remote_io', `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+      if (r.rc !== 0)
+        throw new HostError(
+          r.stderr.includes('Permission denied') ? 'permission_denied' : 'remote_io',
+          `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`,
+        );
     } finally {
       await rm(dir, { recursive: true, force: true });
       // put without a destination made a private folder for the archive: remove both.
-      if (remoteTar) await session.run(['rm', '-rf', '--', remoteTar.slice(0, remoteTar.lastIndexOf('/'))], { become: step.policy.become, timeoutMs: 30_000 }).catch(() => {});
+      if (remoteTar)
+        await session
+          .run(['rm', '-rf', '--', remoteTar.slice(0, remoteTar.lastIndexOf('/'))], { become: step.policy.become, timeoutMs: 30_000 })
+          .catch(() => {});
     }
     return { value, changed: true };
   },
@@ -278,7 +336,13 @@ async function writeTar(file: string, entries: LocalEntry[], mode: (e: LocalEntr
 }
 
 /** Per changed file, capped: the first 20 files' diffs, then a count of the rest. */
-async function syncDiff(session: HostSession, to: string, send: LocalEntry[], deleted: string[], opts: { become?: string; signal: AbortSignal }): Promise<string> {
+async function syncDiff(
+  session: HostSession,
+  to: string,
+  send: LocalEntry[],
+  deleted: string[],
+  opts: { become?: string; signal: AbortSignal },
+): Promise<string> {
   const parts: string[] = [];
   const MAX = 20;
   for (const e of send.slice(0, MAX)) {
@@ -290,7 +354,8 @@ async function syncDiff(session: HostSession, to: string, send: LocalEntry[], de
     const after = e.size > DIFF_LIMIT ? { size: e.size, sha1sum: e.sha1 } : await readFile(e.abs);
     parts.push(unifiedDiff(`${to}/${e.rel}`, before, after) || `mode of ${to}/${e.rel} changes\n`);
   }
-  for (const d of deleted.slice(0, Math.max(0, MAX - parts.length))) parts.push(unifiedDiff(`${to}/${d}`, await remoteContent(session, `${to}/${d}`, opts), null));
+  for (const d of deleted.slice(0, Math.max(0, MAX - parts.length)))
+    parts.push(unifiedDiff(`${to}/${d}`, await remoteContent(session, `${to}/${d}`, opts), null));
   const rest = send.length + deleted.length - parts.length;
   if (rest > 0) parts.push(`... and ${rest} more file(s)\n`);
   return parts.join('');

@@ -71,7 +71,11 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       description: 'Local template file (Liquid/Jinja-style: {{ vars.x }}, {% if %}, {% for %}), rendered per host on the controller.',
     },
     props: {
-      to: { type: 'string', minLength: 1, description: 'Remote path; ending in / means a folder (the file keeps the template\'s name less .j2/.liquid).' },
+      to: {
+        type: 'string',
+        minLength: 1,
+        description: "Remote path; ending in / means a folder (the file keeps the template's name less .j2/.liquid).",
+      },
       mode: { type: 'string', pattern: '^0?[0-7]{3,4}$', description: 'File mode as a QUOTED octal string ("0644" by default).' },
     },
     required: ['to'],
@@ -148,7 +152,9 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       await writeFile(file, rendered, { mode: 0o600 });
       const session = await ctx.session();
       const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress };
-      const before = ctx.diff ? await remoteContent(session, to.endsWith('/') ? to + outputName(local) : to, { become: step.policy.become, signal }) : undefined;
+      const before = ctx.diff
+        ? await remoteContent(session, to.endsWith('/') ? to + outputName(local) : to, { become: step.policy.become, signal })
+        : undefined;
       const v = ctx.check ? await session.putCheck(file, to, step.mode, opts) : await session.put(file, to, step.mode, opts);
       const value: Record<string, Json> = { ...v };
       if (before !== undefined) value.diff = unifiedDiff(v.remote_path, before, rendered);

@@ -61,10 +61,14 @@ export async function openHostSession(host: HostSpec, opts: OpenHostOptions = {}
   };
   const transport = await createTransport(host, ctx);
   try {
-    return await openSession(transport, { name: host.name, vars: host.vars }, {
-      signal: opts.signal,
-      defaultBecome: host.become,
-    });
+    return await openSession(
+      transport,
+      { name: host.name, vars: host.vars },
+      {
+        signal: opts.signal,
+        defaultBecome: host.become,
+      },
+    );
   } catch (e) {
     await transport.close().catch(() => {});
     throw e;

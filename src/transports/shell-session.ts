@@ -23,15 +23,7 @@ import { ENV_READER, envHeader } from './become-env.js';
 import { charBoundary, remoteError, strictUtf8, truncate } from './remote-error.js';
 import { KILL_SCRIPT, SESSION_POLL, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
 import { StderrLines } from './stderr-lines.js';
-import type {
-  FetchValue,
-  HostSession,
-  PutValue,
-  RemoteFileInfo,
-  RunOptions,
-  RunResult,
-  TransferOptions,
-} from './session.js';
+import type { FetchValue, HostSession, PutValue, RemoteFileInfo, RunOptions, RunResult, TransferOptions } from './session.js';
 import { fetchFile, putFile, type TransferContext } from './transfer.js';
 import type { RemoteProcess, Transport } from './types.js';
 
@@ -58,11 +50,7 @@ function sleepMs(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-export async function openSession(
-  transport: Transport,
-  host: SessionHost,
-  opts: SessionOptions = {},
-): Promise<HostSession> {
+export async function openSession(transport: Transport, host: SessionHost, opts: SessionOptions = {}): Promise<HostSession> {
   await transport.connect(opts.signal);
   const session = new ShellSession(transport, host, opts);
   // Proves the shell answers before any step relies on it.
@@ -124,10 +112,28 @@ export class ShellSession implements HostSession {
     this.name = host.name;
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
     this.defaultBecome = opts.defaultBecome;
-    this.proc = transport.spawn(['sh', '-c', SESSION_WRAPPER, 'sh', SESSION_POLL, SESSION_SHELL, KILL_SCRIPT, SESSION_WATCH, String(transport.sessionAncestors ?? 0)]);
+    this.proc = transport.spawn([
+      'sh',
+      '-c',
+      SESSION_WRAPPER,
+      'sh',
+      SESSION_POLL,
+      SESSION_SHELL,
+      KILL_SCRIPT,
+      SESSION_WATCH,
+      String(transport.sessionAncestors ?? 0),
+    ]);
     const prefix = Buffer.from(`${this.token}:`);
-    const out = new MarkerScanner(prefix, (d) => this.onStdout(d), (m) => this.onMarker(m, 'out'));
-    const err = new MarkerScanner(prefix, (d) => this.onStderrData(d), (m) => this.onMarker(m, 'err'));
+    const out = new MarkerScanner(
+      prefix,
+      (d) => this.onStdout(d),
+      (m) => this.onMarker(m, 'out'),
+    );
+    const err = new MarkerScanner(
+      prefix,
+      (d) => this.onStderrData(d),
+      (m) => this.onMarker(m, 'err'),
+    );
     this.proc.stdout.on('data', (c: Buffer) => {
       this.lastHeard = Date.now();
       out.feed(c);
@@ -148,11 +154,7 @@ export class ShellSession implements HostSession {
           ),
         ),
       (e: unknown) =>
-        this.die(
-          e instanceof HostError
-            ? e
-            : new HostError('connection_lost', `${this.name}: connection lost: ${(e as Error).message}`),
-        ),
+        this.die(e instanceof HostError ? e : new HostError('connection_lost', `${this.name}: connection lost: ${(e as Error).message}`)),
     );
     const prevLost = transport.onLost;
     transport.onLost = (e) => {

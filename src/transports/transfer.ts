@@ -154,7 +154,12 @@ export async function putFile(
   });
   const rnd = randomBytes(8).toString('hex');
   const modeText = (mode & 0o7777).toString(8);
-  const proc = spawnScript(ctx, PUT_SCRIPT, [remotePath ?? '', modeText, sha1sum, basename(local), checkOnly ? '1' : '', rnd, String(size)], opts);
+  const proc = spawnScript(
+    ctx,
+    PUT_SCRIPT,
+    [remotePath ?? '', modeText, sha1sum, basename(local), checkOnly ? '1' : '', rnd, String(size)],
+    opts,
+  );
 
   return supervise(ctx, proc, what, opts, async (lines, stderr) => {
     let tmp: string | null = null;
@@ -185,9 +190,10 @@ export async function putFile(
       }
     }
     const { code } = await proc.exit;
-    if (sent !== null) await sent.catch((e: unknown) => {
-      if (code === 0) throw localError(ctx.hostName, what, e);
-    });
+    if (sent !== null)
+      await sent.catch((e: unknown) => {
+        if (code === 0) throw localError(ctx.hostName, what, e);
+      });
     if (tmp !== null && (code === 0 || mismatch !== null || code === 1)) ctx.unregisterTemp(tmp);
     if (mismatch !== null) {
       throw new HostError(
@@ -320,7 +326,11 @@ class FetchFramer extends Transform {
       const nul = start < 0 ? -1 : this.headBuf.indexOf(0x00, start);
       if (nul < 0) {
         if (this.headBuf.length > 65536) {
-          cb(new HostOutputError(`the host sent no file header; its output starts ${JSON.stringify(this.headBuf.subarray(0, 100).toString('utf8'))}`));
+          cb(
+            new HostOutputError(
+              `the host sent no file header; its output starts ${JSON.stringify(this.headBuf.subarray(0, 100).toString('utf8'))}`,
+            ),
+          );
         } else cb();
         return;
       }
@@ -487,13 +497,11 @@ function localError(host: string, what: string, e: unknown, path?: string): Host
   const io = err.code !== undefined ? LOCAL_WRITE_ERRORS[err.code] : undefined;
   if (io !== undefined) {
     const where = path ?? err.path ?? 'a local file';
-    return new HostError('remote_io', `${host}: ${what}: cannot write ${where} on this machine: ${io} (${err.code}); nothing was kept. Free space there or choose another destination.`);
+    return new HostError(
+      'remote_io',
+      `${host}: ${what}: cannot write ${where} on this machine: ${io} (${err.code}); nothing was kept. Free space there or choose another destination.`,
+    );
   }
-  const kind =
-    err.code === 'ENOENT'
-      ? 'not_found'
-      : err.code === 'EACCES' || err.code === 'EPERM'
-        ? 'permission_denied'
-        : 'failed';
+  const kind = err.code === 'ENOENT' ? 'not_found' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission_denied' : 'failed';
   return new HostError(kind, `${host}: ${what}: local ${err.message ?? String(e)}`);
 }

@@ -104,7 +104,12 @@ export function expandAnsiblePattern(text: string): { ok: true; names: string[] 
     if (close < 0) return { ok: false, message: "'[' is not closed; write a range such as web[01:40]", offset: open };
     const prefix = text.slice(i, open);
     const m = /^([0-9]+|[a-zA-Z]):([0-9]+|[a-zA-Z])(?::([0-9]+))?$/.exec(text.slice(open + 1, close));
-    if (!m) return { ok: false, message: `'[${text.slice(open + 1, close)}]' is not a range; write [START:END] or [START:END:STEP], e.g. [01:40] or [a:f]`, offset: open };
+    if (!m)
+      return {
+        ok: false,
+        message: `'[${text.slice(open + 1, close)}]' is not a range; write [START:END] or [START:END:STEP], e.g. [01:40] or [a:f]`,
+        offset: open,
+      };
     const [, a, b, stepText] = m as unknown as [string, string, string, string | undefined];
     const step = stepText === undefined ? 1 : Number(stepText);
     const values: string[] = [];
@@ -113,7 +118,8 @@ export function expandAnsiblePattern(text: string): { ok: true; names: string[] 
       const to = Number(b);
       if (to < from) return { ok: false, message: `range ${a}:${b} goes down; write ${b}:${a}`, offset: open };
       if (step < 1) return { ok: false, message: 'a range step must be at least 1', offset: open };
-      if ((to - from) / step + 1 > MAX_RANGE_NAMES) return { ok: false, message: `range [${a}:${b}] makes more than ${MAX_RANGE_NAMES} hosts (the limit)`, offset: open };
+      if ((to - from) / step + 1 > MAX_RANGE_NAMES)
+        return { ok: false, message: `range [${a}:${b}] makes more than ${MAX_RANGE_NAMES} hosts (the limit)`, offset: open };
       const width = a.length > 1 && a.startsWith('0') ? a.length : 0;
       for (let n = from; n <= to; n += step) values.push(String(n).padStart(width, '0'));
     } else if (/^[a-zA-Z]$/.test(a) && /^[a-zA-Z]$/.test(b)) {
@@ -123,7 +129,8 @@ export function expandAnsiblePattern(text: string): { ok: true; names: string[] 
       return { ok: false, message: `range [${a}:${b}] mixes letters and numbers`, offset: open };
     }
     names = names.flatMap((n) => values.map((v) => n + prefix + v));
-    if (names.length > MAX_RANGE_NAMES) return { ok: false, message: `the pattern ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit)`, offset: open };
+    if (names.length > MAX_RANGE_NAMES)
+      return { ok: false, message: `the pattern ${text} makes more than ${MAX_RANGE_NAMES} hosts (the limit)`, offset: open };
     i = close + 1;
   }
   return { ok: true, names };
@@ -256,13 +263,17 @@ export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem
       bad(`group '${name}' must be a mapping with hosts, children and vars`, off(path));
       return;
     }
-    for (const k of Object.keys(raw)) if (!GROUP_KEYS.has(k)) bad(`unknown key '${k}' in Ansible group '${name}'; expected hosts, children or vars`, off([...path, k], 'key'));
-    if (isObj(raw.vars)) for (const [k, v] of Object.entries(raw.vars)) g.vars.set(k, { value: v as Json, at: off([...path, 'vars', k], 'key') });
+    for (const k of Object.keys(raw))
+      if (!GROUP_KEYS.has(k))
+        bad(`unknown key '${k}' in Ansible group '${name}'; expected hosts, children or vars`, off([...path, k], 'key'));
+    if (isObj(raw.vars))
+      for (const [k, v] of Object.entries(raw.vars)) g.vars.set(k, { value: v as Json, at: off([...path, 'vars', k], 'key') });
     if (isObj(raw.hosts)) {
       for (const [pattern, hv] of Object.entries(raw.hosts)) {
         const at = off([...path, 'hosts', pattern], 'key');
         const vars = new Map<string, At<Json>>();
-        if (isObj(hv)) for (const [k, v] of Object.entries(hv)) vars.set(k, { value: v as Json, at: off([...path, 'hosts', pattern, k], 'key') });
+        if (isObj(hv))
+          for (const [k, v] of Object.entries(hv)) vars.set(k, { value: v as Json, at: off([...path, 'hosts', pattern, k], 'key') });
         else if (hv !== null) bad(`host '${pattern}' must be empty or a mapping of variables`, off([...path, 'hosts', pattern]));
         const r = expandAnsiblePattern(pattern);
         if (!r.ok) {
@@ -299,7 +310,15 @@ const CONNECTIONS = new Map<string, 'ssh' | 'local' | 'docker'>([
   ['community.docker.docker_api', 'docker'],
 ]);
 
-const FIELD_VARS = new Set(['ansible_host', 'ansible_port', 'ansible_user', 'ansible_ssh_private_key_file', 'ansible_connection', 'ansible_become_user', 'ansible_become']);
+const FIELD_VARS = new Set([
+  'ansible_host',
+  'ansible_port',
+  'ansible_user',
+  'ansible_ssh_private_key_file',
+  'ansible_connection',
+  'ansible_become_user',
+  'ansible_become',
+]);
 
 function finish(file: string, text: string, lineCounter: LineCounter, c: Collected): Converted {
   const warnings: PlaybookProblem[] = [];
@@ -329,7 +348,9 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
     memberOf.set(g.name, out);
     return out;
   };
-  const ordered = [...c.groups.values()].filter((g) => g.name !== 'all').sort((a, b) => depth(a.name) - depth(b.name) || (a.name < b.name ? -1 : 1));
+  const ordered = [...c.groups.values()]
+    .filter((g) => g.name !== 'all')
+    .sort((a, b) => depth(a.name) - depth(b.name) || (a.name < b.name ? -1 : 1));
   for (const g of ordered) collect(g, new Set());
 
   const hosts: Record<string, Record<string, Json>> = {};
@@ -345,8 +366,12 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
     const connection = conn === undefined ? 'ssh' : (CONNECTIONS.get(String(conn.value)) ?? 'ssh');
     // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
     if (conn && !CONNECTIONS.has(String(conn.value))) {
-      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
-      warnings.push({ code: 'schema', message: `ansible_connection=${String(conn.value)} is not supported here; host '${name}' is reached over ssh`, pos: pos(conn.at) });
+      warnings.push({
+        code: 'schema',
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
+        message: `ansible_connection=${String(conn.value)} is not supported here; host '${name}' is reached over ssh`,
+        pos: pos(conn.at),
+      });
     }
     const spec: Record<string, Json> = { transport: connection };
     const field = (k: string, target: string, want: 'string' | 'number' = 'string') => {
@@ -365,8 +390,10 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
       field('ansible_host', 'container');
     }
     const becomeFlag = get('ansible_become');
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
-    const becomeOff = becomeFlag !== undefined && (becomeFlag.value === false || String(becomeFlag.value).toLowerCase() === 'false' || becomeFlag.value === 'no');
+    const becomeOff =
+      becomeFlag !== undefined &&
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
+      (becomeFlag.value === false || String(becomeFlag.value).toLowerCase() === 'false' || becomeFlag.value === 'no');
     if (!becomeOff) {
       if (get('ansible_become_user')) field('ansible_become_user', 'become');
       else if (becomeFlag) {
@@ -404,7 +431,15 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
   for (const r of ranges) setRange(doc, r.path, r.at, r.key === true);
   // The document's own range, for problems about the whole file.
   (doc.contents as { range?: [number, number, number] }).range = [0, 0, 0];
-  const parsedDoc: ParsedYaml = { file, text, doc: doc as unknown as ParsedYaml['doc'], lineCounter, value, problems: [], aliasTargets: new Map() };
+  const parsedDoc: ParsedYaml = {
+    file,
+    text,
+    doc: doc as unknown as ParsedYaml['doc'],
+    lineCounter,
+    value,
+    problems: [],
+    aliasTargets: new Map(),
+  };
   return { doc: parsedDoc, warnings };
 }
 

@@ -61,7 +61,13 @@ export function checkArgs(callable: string, cacheKey: string, schema: object, ar
 }
 
 function translate(callable: string, schema: object, e: ErrorObject, args: Record<string, Json>): ArgProblem | undefined {
-  const path = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path =
+    e.instancePath === ''
+      ? []
+      : e.instancePath
+          .slice(1)
+          .split('/')
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (templated(args, path)) return undefined;
   const where = path.length ? `arg '${path.join('.')}'` : 'args';
   switch (e.keyword) {
@@ -77,7 +83,11 @@ function translate(callable: string, schema: object, e: ErrorObject, args: Recor
       return { path, which: 'value', message: `${callable} needs arg '${[...path, missing].join('.')}'` };
     }
     case 'type':
-      return { path, which: 'value', message: `${callable}: ${where} must be ${typeWords((e.params as { type: string | string[] }).type)}` };
+      return {
+        path,
+        which: 'value',
+        message: `${callable}: ${where} must be ${typeWords((e.params as { type: string | string[] }).type)}`,
+      };
     case 'enum':
       return {
         path,
@@ -99,7 +109,8 @@ function nulProblems(callable: string, args: Record<string, Json>): ArgProblem[]
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, String(i)]));
     else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (k.includes('\0')) out.push({ path: [...path, k], which: 'key', message: `${callable}: arg name '${[...path, k].join('.')}' ${NUL_MESSAGE}` });
+        if (k.includes('\0'))
+          out.push({ path: [...path, k], which: 'key', message: `${callable}: arg name '${[...path, k].join('.')}' ${NUL_MESSAGE}` });
         walk(x, [...path, k]);
       }
     }

@@ -64,7 +64,8 @@ export function addDefaults(into: HostDefaults, raw: unknown, file: string): voi
     const sec = raw[t];
     if (!isObj(sec)) continue;
     for (const [k, v] of Object.entries(sec)) {
-      into.fields[t][k] = PATH_FIELDS.has(k) && typeof v === 'string' && !isAbsolute(v) && v !== '~' && !v.startsWith('~/') ? resolve(dirname(file), v) : v;
+      into.fields[t][k] =
+        PATH_FIELDS.has(k) && typeof v === 'string' && !isAbsolute(v) && v !== '~' && !v.startsWith('~/') ? resolve(dirname(file), v) : v;
     }
   }
   if (isObj(raw.vars)) Object.assign(into.vars, raw.vars);
@@ -96,7 +97,11 @@ function ownFields(h: RawHost, problems: PlaybookProblem[]): Obj | undefined {
  * The host's definition with host_defaults filled in, and where each field came from
  * (`host` or `host_defaults`); vars are merged later, once groups are known (applyGroupVars).
  */
-export function withDefaults(h: RawHost, d: HostDefaults, problems: PlaybookProblem[]): { raw: Obj; sources: Record<string, string> } | undefined {
+export function withDefaults(
+  h: RawHost,
+  d: HostDefaults,
+  problems: PlaybookProblem[],
+): { raw: Obj; sources: Record<string, string> } | undefined {
   const own = ownFields(h, problems);
   if (!own) return undefined;
   const t = own.transport;
@@ -105,7 +110,7 @@ export function withDefaults(h: RawHost, d: HostDefaults, problems: PlaybookProb
   const raw: Obj = {};
   for (const [k, v] of Object.entries(defaults)) {
     // A docker host naming its container does not take a default image, and the reverse.
-    if (t === 'docker' && ((k === 'image' || k === 'ephemeral') && own.container !== undefined)) continue;
+    if (t === 'docker' && (k === 'image' || k === 'ephemeral') && own.container !== undefined) continue;
     if (t === 'docker' && k === 'container' && own.image !== undefined) continue;
     raw[k] = fillHostPlaceholder(v, h.name);
     sources[k] = 'host_defaults';

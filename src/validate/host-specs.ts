@@ -44,13 +44,7 @@ function sshFrom(name: string, vars: Record<string, Json>, pos: SourcePos, host:
   };
 }
 
-export function buildHost(
-  name: string,
-  raw: unknown,
-  pos: SourcePos,
-  blame: Blame,
-  problems: PlaybookProblem[],
-): HostSpec | undefined {
+export function buildHost(name: string, raw: unknown, pos: SourcePos, blame: Blame, problems: PlaybookProblem[]): HostSpec | undefined {
   if (typeof raw === 'string') return hostFromString(name, raw, pos, blame, problems);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const o = raw as Record<string, unknown>;
@@ -147,13 +141,7 @@ export function buildHost(
   }
 }
 
-function hostFromString(
-  name: string,
-  raw: string,
-  pos: SourcePos,
-  blame: Blame,
-  problems: PlaybookProblem[],
-): HostSpec | undefined {
+function hostFromString(name: string, raw: string, pos: SourcePos, blame: Blame, problems: PlaybookProblem[]): HostSpec | undefined {
   const s = raw.trim();
   if (s === 'local') return { transport: 'local', name, vars: {}, pos };
   if (s.startsWith('docker://')) {

@@ -59,7 +59,11 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
       };
       if (chain.includes(abs)) {
         const cycle = [...chain.slice(chain.indexOf(abs)), abs].map(shown).join(' -> ');
-        problems.push({ code: 'cycle', message: `include cycle: ${cycle}; a file cannot include itself, directly or through others`, pos: at });
+        problems.push({
+          code: 'cycle',
+          message: `include cycle: ${cycle}; a file cannot include itself, directly or through others`,
+          pos: at,
+        });
         continue;
       }
       if (chain.length > MAX_INCLUDE_DEPTH) {
@@ -69,7 +73,11 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
       const inc = await readSource(shown(abs), problems, at, 'included file');
       if (inc?.value === undefined) continue;
       if (!isObj(inc.value)) {
-        problems.push({ code: 'schema', message: 'an included file is a mapping with steps: [...] and optional vars:', pos: findPos(inc, []) });
+        problems.push({
+          code: 'schema',
+          message: 'an included file is a mapping with steps: [...] and optional vars:',
+          pos: findPos(inc, []),
+        });
         continue;
       }
       problems.push(...checkSchema(inc, inc.value, 'include'));

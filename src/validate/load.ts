@@ -50,7 +50,6 @@ export interface Loaded {
 
 const at = (file: string): SourcePos => ({ file, line: 1, col: 1 });
 
-
 export async function loadSources(
   file: string,
   inventory: readonly string[],
@@ -133,7 +132,12 @@ export async function loadSources(
 }
 
 /** An inventory file: ours, or Ansible's INI or YAML (told apart by content, ./ansible-inventory.ts). */
-async function readInventory(path: string, problems: PlaybookProblem[], warnings: PlaybookProblem[], blame: SourcePos): Promise<ParsedYaml | undefined> {
+async function readInventory(
+  path: string,
+  problems: PlaybookProblem[],
+  warnings: PlaybookProblem[],
+  blame: SourcePos,
+): Promise<ParsedYaml | undefined> {
   const own: PlaybookProblem[] = [];
   const parsed = await readSource(path, own, blame, 'inventory file');
   if (!parsed) {
@@ -161,7 +165,11 @@ async function readVarsFile(path: string, blame: SourcePos, problems: PlaybookPr
   }
   for (const k of Object.keys(doc.value)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      problems.push({ code: 'schema', message: `'${k}' is not a valid variable name: use letters, digits and '_'`, pos: findPos(doc, [k], 'key') });
+      problems.push({
+        code: 'schema',
+        message: `'${k}' is not a valid variable name: use letters, digits and '_'`,
+        pos: findPos(doc, [k], 'key'),
+      });
     }
   }
   return doc.value as Record<string, Json>;

@@ -9,7 +9,17 @@ import { parseDuration, parseSize } from '../lang/durations.js';
 import type { GroupExpr } from '../lang/group-expr.js';
 import { parseGroupExpr } from '../lang/groups.js';
 import { resolve } from 'node:path';
-import type { CallableRef, GroupDef, HostSpec, Json, Located, MaxFailures, SecretSource, SerialSpec, StepPolicy } from '../model/playbook.js';
+import type {
+  CallableRef,
+  GroupDef,
+  HostSpec,
+  Json,
+  Located,
+  MaxFailures,
+  SecretSource,
+  SerialSpec,
+  StepPolicy,
+} from '../model/playbook.js';
 import type { Playbook, Step } from './model.js';
 import { findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { STEP_KINDS } from '../steps/index.js';
@@ -150,13 +160,21 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
   function applyGroupVars(): void {
     if (groupVars.size === 0) return;
     const names = [...hosts.keys()];
-    const resolved = resolveTargets({ hosts: names, groups: [...groups.values()].map((g) => ({ name: g.def.name, expr: g.def.parsed })), steps: [] });
+    const resolved = resolveTargets({
+      hosts: names,
+      groups: [...groups.values()].map((g) => ({ name: g.def.name, expr: g.def.parsed })),
+      steps: [],
+    });
     const order = ['all', ...groups.keys()];
     const members = new Map([...resolved.groups].map(([g, b]) => [g, new Set(b.upper)]));
     for (const [g, { doc }] of groupVars) {
       if (!order.includes(g)) {
         const hint = closest(g, order);
-        add('unknown_name', `group_vars: '${g}' is not a group${hint ? `; did you mean '${hint}'?` : ''} (group_vars apply to groups defined under groups:)`, findPos(doc, ['group_vars', g], 'key'));
+        add(
+          'unknown_name',
+          `group_vars: '${g}' is not a group${hint ? `; did you mean '${hint}'?` : ''} (group_vars apply to groups defined under groups:)`,
+          findPos(doc, ['group_vars', g], 'key'),
+        );
       }
     }
     for (const entry of hosts.values()) {
@@ -230,7 +248,11 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       const s = one(v);
       if (!s) return;
       if ('percent' in s && (s.percent <= 0 || s.percent > 100)) {
-        add('schema', `serial: ${String(v)} must be a percentage above 0% and at most 100%`, findPos(src, Array.isArray(raw) ? ['serial', i] : ['serial']));
+        add(
+          'schema',
+          `serial: ${String(v)} must be a percentage above 0% and at most 100%`,
+          findPos(src, Array.isArray(raw) ? ['serial', i] : ['serial']),
+        );
       }
       out.push(s);
     });
@@ -252,7 +274,12 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     };
     const timeout = dur('timeout');
     if (timeout !== undefined) {
-      if (timeout === 0) add('schema', 'timeout: 0 would fail every host at once; give a duration such as "60s" or leave it out', findPos(docOf('timeout'), where('timeout')));
+      if (timeout === 0)
+        add(
+          'schema',
+          'timeout: 0 would fail every host at once; give a duration such as "60s" or leave it out',
+          findPos(docOf('timeout'), where('timeout')),
+        );
       out.timeout_ms = timeout;
     }
     const mf = pick('max_failures');
@@ -260,7 +287,8 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     if (typeof mf === 'number') max = { count: mf };
     else if (typeof mf === 'string' && /^[0-9]+(\.[0-9]+)?%$/.test(mf)) {
       max = { percent: Number(mf.slice(0, -1)) };
-      if (max.percent > 100) add('schema', `max_failures: "${mf}" is more than 100%; use at most "100%"`, findPos(docOf('max_failures'), where('max_failures')));
+      if (max.percent > 100)
+        add('schema', `max_failures: "${mf}" is more than 100%; use at most "100%"`, findPos(docOf('max_failures'), where('max_failures')));
     }
     if (max) out.max_failures = max;
     if (typeof pick('become') === 'string') out.become = pick('become') as string;
@@ -270,7 +298,12 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     const mr = pick('max_result');
     if (typeof mr === 'number' || typeof mr === 'string') {
       const bytes = parseSize(mr);
-      if (bytes === undefined) add('schema', `max_result: ${JSON.stringify(mr)} is not a size; give bytes (1048576) or a size such as "4MiB"`, findPos(docOf('max_result'), where('max_result')));
+      if (bytes === undefined)
+        add(
+          'schema',
+          `max_result: ${JSON.stringify(mr)} is not a size; give bytes (1048576) or a size such as "4MiB"`,
+          findPos(docOf('max_result'), where('max_result')),
+        );
       else out.max_result = bytes;
     }
     return out;
@@ -315,7 +348,9 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
         if (parsed.ok) parsed = { ok: true, expr: { type: 'binary', op: '&', left: p.expr, right: parsed.expr, pos: 0 } };
       }
       const register = loc('register');
-      const ownName = loc('name')?.value ?? `${def.kind} ${typeof raw[def.kind] === 'string' ? (raw[def.kind] as string) : JSON.stringify(raw[def.kind])}`;
+      const ownName =
+        loc('name')?.value ??
+        `${def.kind} ${typeof raw[def.kind] === 'string' ? (raw[def.kind] as string) : JSON.stringify(raw[def.kind])}`;
       const common: StepCommon = {
         index,
         name: [...names, ownName].join(': '),

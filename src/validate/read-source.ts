@@ -6,7 +6,12 @@ import { parseYaml, type ParsedYaml } from '../parse/parse-yaml.js';
 export type Obj = Record<string, unknown>;
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-export async function readSource(file: string, problems: PlaybookProblem[], blame: SourcePos, what: string): Promise<ParsedYaml | undefined> {
+export async function readSource(
+  file: string,
+  problems: PlaybookProblem[],
+  blame: SourcePos,
+  what: string,
+): Promise<ParsedYaml | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

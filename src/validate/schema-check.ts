@@ -147,22 +147,11 @@ function stepKindsPresent(step: unknown): string[] {
 
 const DURATION_KEYS = new Set(['timeout', 'retry_delay', 'connect_timeout', 'keepalive']);
 
-function translateErrors(
-  parsed: ParsedYaml,
-  value: unknown,
-  errors: ErrorObject[],
-  schema: SchemaJson,
-  kind: DocKind,
-): PlaybookProblem[] {
+function translateErrors(parsed: ParsedYaml, value: unknown, errors: ErrorObject[], schema: SchemaJson, kind: DocKind): PlaybookProblem[] {
   // anyOf/oneOf report their branches' failures too; keep only the combined error.
   const combined = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   const covered = (e: ErrorObject): boolean =>
-    combined.some(
-      (c) =>
-        c !== e &&
-        e.instancePath.startsWith(c.instancePath) &&
-        e.schemaPath.startsWith(c.schemaPath + '/'),
-    );
+    combined.some((c) => c !== e && e.instancePath.startsWith(c.instancePath) && e.schemaPath.startsWith(c.schemaPath + '/'));
 
   const out: PlaybookProblem[] = [];
   const seen = new Set<string>();
@@ -231,7 +220,12 @@ function translateErrors(
         if (key === 'mode' && typeof data === 'number') {
           push(path, 'value', 'octal_mode', octalModeMessage(parsed, path, data));
         } else if (isHostPath(path)) {
-          push(path, 'value', 'schema', `host '${String(key)}' must be a string like ssh://user@host, docker://name or local, or an object with 'transport'`);
+          push(
+            path,
+            'value',
+            'schema',
+            `host '${String(key)}' must be a string like ssh://user@host, docker://name or local, or an object with 'transport'`,
+          );
         } else if (path.length === 2 && path[0] === 'groups') {
           push(path, 'value', 'schema', `group '${String(key)}' must be a list of names or an expression string`);
         } else {
@@ -247,22 +241,28 @@ function translateErrors(
       case 'enum': {
         const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
         const hint = typeof data === 'string' ? closest(data, allowed) : undefined;
-        push(
-          path,
-          'value',
-          'schema',
-          `${describe(path)} must be one of ${allowed.join(', ')}${hint ? `; did you mean '${hint}'?` : ''}`,
-        );
+        push(path, 'value', 'schema', `${describe(path)} must be one of ${allowed.join(', ')}${hint ? `; did you mean '${hint}'?` : ''}`);
         break;
       }
       case 'const': {
         if (path.length === 1 && key === 'version') push(path, 'value', 'schema', 'version must be 1 (the only playbook format version)');
-        else push(path, 'value', 'schema', `${describe(path)} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`);
+        else
+          push(
+            path,
+            'value',
+            'schema',
+            `${describe(path)} must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`,
+          );
         break;
       }
       case 'minItems': {
         const n = (e.params as { limit: number }).limit;
-        push(path, 'value', 'schema', `${describe(path)} needs at least ${n} ${path[0] === 'steps' && path.length === 1 ? 'step' : 'item'}${n === 1 ? '' : 's'}`);
+        push(
+          path,
+          'value',
+          'schema',
+          `${describe(path)} needs at least ${n} ${path[0] === 'steps' && path.length === 1 ? 'step' : 'item'}${n === 1 ? '' : 's'}`,
+        );
         break;
       }
       case 'minLength':
@@ -346,7 +346,8 @@ function patternMessage(path: JsonPath, data: unknown): string {
   if (key === 'register') return `register: ${shown} must be a plain identifier (letters, digits, _), usable as {results.NAME}`;
   if (key === 'as') return `as: ${shown} is not a valid group name: use letters, digits, '_', '.', '-'`;
   if (key === 'password_env') return `password_env must name an environment variable (like DEPLOY_PASSWORD), never hold the password`;
-  if (path.length === 2 && path[0] === 'callables') return `callable '${key}': ${shown} must be a module path with an optional #export, like "./callables/deploy.mjs#deploy"`;
+  if (path.length === 2 && path[0] === 'callables')
+    return `callable '${key}': ${shown} must be a module path with an optional #export, like "./callables/deploy.mjs#deploy"`;
   return `${describe(path)}: ${shown} has the wrong format`;
 }
 
@@ -363,7 +364,12 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
   let where = '';
   if (path.length === 0) {
     allowed = Object.keys(kind === 'playbook' ? schema.properties : (schema.$defs.inventory?.properties ?? {}));
-    where = kind === 'playbook' ? ' at the top of the playbook' : (kind === 'include' ? ' in an included file (it may hold steps, vars)' : ' in an inventory file (it may hold hosts, groups, host_defaults, group_vars, vars)');
+    where =
+      kind === 'playbook'
+        ? ' at the top of the playbook'
+        : kind === 'include'
+          ? ' in an included file (it may hold steps, vars)'
+          : ' in an inventory file (it may hold hosts, groups, host_defaults, group_vars, vars)';
   } else if (isStepPath(path, kind)) {
     const step = get(value, path);
     const present = stepKindsPresent(step);
@@ -386,7 +392,8 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
     const branch = branches.find((b) => b.if.properties.transport.const === transport);
     allowed = [...base, ...Object.keys(branch?.then.properties ?? {})];
     const elsewhere = branches.filter((b) => bad in b.then.properties).map((b) => b.if.properties.transport.const);
-    if (transport && elsewhere.length > 0) return `'${bad}' is not a setting of ${article(transport)} ${transport} host (it is one for ${elsewhere.join('/')} hosts)`;
+    if (transport && elsewhere.length > 0)
+      return `'${bad}' is not a setting of ${article(transport)} ${transport} host (it is one for ${elsewhere.join('/')} hosts)`;
     where = transport ? ` for ${article(transport)} ${transport} host` : ' in a host';
   } else if (path.length === 1 && path[0] === 'defaults') {
     allowed = Object.keys((schema.properties.defaults as { properties: object }).properties);

@@ -23,7 +23,11 @@ export function generatePlaybookValidatorSource(): string {
   const schema = loadPlaybookSchema();
   const ajv = new Ajv2020.default({ ...AJV_OPTIONS, code: { source: true } });
   ajv.addSchema(schema);
-  const refs: Record<string, string> = { playbook: schema.$id, inventory: `${schema.$id}#/$defs/inventory`, include: `${schema.$id}#/$defs/include` };
+  const refs: Record<string, string> = {
+    playbook: schema.$id,
+    inventory: `${schema.$id}#/$defs/inventory`,
+    include: `${schema.$id}#/$defs/include`,
+  };
   // Built-in callables' arg schemas too: checking `args` must not compile anything either.
   for (const sig of BUILTIN_SIGNATURES) {
     const id = `https://chopsticks.dev/schema/builtin/${sig.name}`;

@@ -10,7 +10,6 @@ import { findPos, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js'
 
 export type DocKind = 'playbook' | 'inventory' | 'include';
 
-
 const STEP_DURATIONS = ['timeout', 'retry_delay'];
 const HOST_DURATIONS = ['connect_timeout', 'keepalive'];
 
@@ -32,7 +31,11 @@ export function checkValues(parsed: ParsedYaml, value: unknown, kind: DocKind): 
       const shown = JSON.stringify(v);
       // Badly written strings are the schema's (pattern); numbers it lets through (NaN) are ours.
       if (r.reason === 'format' && typeof v === 'number') {
-        out.push({ code: 'schema', message: `${k}: ${String(v)} is not a duration; write e.g. "60s" or a number of seconds`, pos: findPos(parsed, [...path, k]) });
+        out.push({
+          code: 'schema',
+          message: `${k}: ${String(v)} is not a duration; write e.g. "60s" or a number of seconds`,
+          pos: findPos(parsed, [...path, k]),
+        });
       } else if (r.reason === 'too_long') {
         const hint = k === 'timeout' ? ' or leave timeout out for no limit' : '';
         out.push({

@@ -181,7 +181,9 @@ describe('built-in callables', () => {
 
 describe('fact parsers (busybox and older kernels)', () => {
   it('parses ip -o addr, hostname -I and fib_trie', () => {
-    expect(parseIpFacts('#@ip\n2: eth0    inet 10.1.2.3/24 brd 10.1.2.255 scope global eth0\\       valid_lft forever\n#@hostnameI\n#@fib\n')).toBe('10.1.2.3');
+    expect(
+      parseIpFacts('#@ip\n2: eth0    inet 10.1.2.3/24 brd 10.1.2.255 scope global eth0\\       valid_lft forever\n#@hostnameI\n#@fib\n'),
+    ).toBe('10.1.2.3');
     expect(parseIpFacts('#@ip\n#@hostnameI\n127.0.0.1 172.17.0.5 \n#@fib\n')).toBe('172.17.0.5');
     const fib = 'Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 127.0.0.1\n        /32 host LOCAL\n     |-- 172.18.0.2\n        /32 host LOCAL\n';
     expect(parseIpFacts(`#@ip\n#@hostnameI\n#@fib\n${fib}`)).toBe('172.18.0.2');
@@ -189,29 +191,47 @@ describe('fact parsers (busybox and older kernels)', () => {
   });
 
   it('parses os-release, or falls back to uname without one', () => {
-    expect(parseOsFacts('#@release\nID=alpine\nVERSION_ID="3.20.1"\nPRETTY_NAME="Alpine Linux v3.20"\n#@uname\nLinux\n6.1.0\nx86_64\n')).toEqual({
+    expect(
+      parseOsFacts('#@release\nID=alpine\nVERSION_ID="3.20.1"\nPRETTY_NAME="Alpine Linux v3.20"\n#@uname\nLinux\n6.1.0\nx86_64\n'),
+    ).toEqual({
       id: 'alpine',
       version: '3.20.1',
       name: 'Alpine Linux v3.20',
       kernel: '6.1.0',
       arch: 'x86_64',
     });
-    expect(parseOsFacts('#@release\n#@uname\nLinux\n6.1.0\naarch64\n')).toEqual({ id: 'linux', version: null, name: null, kernel: '6.1.0', arch: 'aarch64' });
+    expect(parseOsFacts('#@release\n#@uname\nLinux\n6.1.0\naarch64\n')).toEqual({
+      id: 'linux',
+      version: null,
+      name: null,
+      kernel: '6.1.0',
+      arch: 'aarch64',
+    });
   });
 
   it('parses cpuinfo on x86 and on ARM', () => {
-    expect(parseCpuFacts('#@cpuinfo\nprocessor\t: 0\nmodel name\t: Intel X\nprocessor\t: 1\nmodel name\t: Intel X\n#@online\n2\n')).toEqual({ count: 2, model: 'Intel X' });
+    expect(parseCpuFacts('#@cpuinfo\nprocessor\t: 0\nmodel name\t: Intel X\nprocessor\t: 1\nmodel name\t: Intel X\n#@online\n2\n')).toEqual(
+      { count: 2, model: 'Intel X' },
+    );
     expect(parseCpuFacts('#@cpuinfo\nprocessor : 0\nBogoMIPS : 50\n#@online\n4\n')).toEqual({ count: 1, model: null });
     expect(parseCpuFacts('#@cpuinfo\n#@online\n4\n')).toEqual({ count: 4, model: null });
   });
 
   it('parses meminfo with and without MemAvailable', () => {
-    expect(parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 500 kB\n')).toEqual({ total_bytes: 1024000, available_bytes: 512000 });
-    expect(parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 10 kB\nCached: 40 kB\n')).toEqual({ total_bytes: 1024000, available_bytes: 153600 });
+    expect(parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nMemAvailable: 500 kB\n')).toEqual({
+      total_bytes: 1024000,
+      available_bytes: 512000,
+    });
+    expect(parseMeminfo('MemTotal: 1000 kB\nMemFree: 100 kB\nBuffers: 10 kB\nCached: 40 kB\n')).toEqual({
+      total_bytes: 1024000,
+      available_bytes: 153600,
+    });
   });
 
   it('parses df -Pk with spaces in the mount point', () => {
-    expect(parseDf('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 100 40 60 40% /mnt/my disk\n', '/mnt/my disk')).toEqual({
+    expect(
+      parseDf('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/sda1 100 40 60 40% /mnt/my disk\n', '/mnt/my disk'),
+    ).toEqual({
       path: '/mnt/my disk',
       filesystem: '/dev/sda1',
       mount: '/mnt/my disk',

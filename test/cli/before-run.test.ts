@@ -59,7 +59,7 @@ describe('mistakes found before the run', () => {
     expect(r.stderr).toMatch(/run: unknown option '--lmit'; did you mean '--limit'\?/);
   });
 
-  it('CMD --help lists that command\'s flags, one line each', async () => {
+  it("CMD --help lists that command's flags, one line each", async () => {
     const run = await runCli(['run', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: chopsticks run PLAYBOOK/);
@@ -75,7 +75,10 @@ describe('mistakes found before the run', () => {
   it('a YAML error from an unquoted template says to quote it', async () => {
     dir = tempDir();
     mkdirSync(join(dir, 'files'));
-    const pb = writePlaybook(dir, 'version: 1\nvars: { base: /srv }\nhosts: { a: local }\nsteps:\n  - put: files/x\n    to: {vars.base}/x\n');
+    const pb = writePlaybook(
+      dir,
+      'version: 1\nvars: { base: /srv }\nhosts: { a: local }\nsteps:\n  - put: files/x\n    to: {vars.base}/x\n',
+    );
     const r = await runCli(['validate', pb]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('to use a template, quote the value: to: "{vars.base}/x"');

@@ -54,7 +54,12 @@ describe('run --check', () => {
     expect(rep.status).toBe('ok');
     const [upload, unpack, health] = rep.steps;
     for (const h of ['a', 'b', 'c']) {
-      expect(upload!.results[h]).toMatchObject({ ok: true, changed: true, outcome: 'would_change', value: { remote_path: join(dir, 'srv', h, 'app.tar') } });
+      expect(upload!.results[h]).toMatchObject({
+        ok: true,
+        changed: true,
+        outcome: 'would_change',
+        value: { remote_path: join(dir, 'srv', h, 'app.tar') },
+      });
       expect(unpack!.results[h]).toMatchObject({ ok: true, changed: true, outcome: 'would_change' });
       expect(JSON.stringify(unpack!.results[h])).toContain(join(dir, 'srv', h, 'app.tar'));
       expect(health!.results[h]).toMatchObject({ ok: false, outcome: 'unknown' });

@@ -66,7 +66,10 @@ steps:
     expect(put!.results.b).toMatchObject({ ok: true, changed: false, outcome: 'ok' });
     expect(existsSync(join(dir, 'put', 'a'))).toBe(false);
     for (const h of ['a', 'b']) {
-      expect(fetch!.results[h]).toMatchObject({ ok: true, value: { size: 9, sha1sum: sha1('log line\n'), remote_path: join(dir, 'remote.log') } });
+      expect(fetch!.results[h]).toMatchObject({
+        ok: true,
+        value: { size: 9, sha1sum: sha1('log line\n'), remote_path: join(dir, 'remote.log') },
+      });
     }
     expect(existsSync(join(dir, 'fetched'))).toBe(false);
     // Filters are read-only and still decide their groups.
@@ -154,7 +157,11 @@ steps:
 `,
       'bad.yaml',
     );
-    const good = writePlaybook(dir, `version: 1\nhosts:\n  a: local\nsteps:\n  - call: shell\n    args: { cmd: 'touch ${marker}' }\n`, 'good.yaml');
+    const good = writePlaybook(
+      dir,
+      `version: 1\nhosts:\n  a: local\nsteps:\n  - call: shell\n    args: { cmd: 'touch ${marker}' }\n`,
+      'good.yaml',
+    );
     const r = await runCli(['validate', good, bad]);
     expect(r.code).toBe(4);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith(bad));

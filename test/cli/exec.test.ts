@@ -39,7 +39,19 @@ steps:
     const inv = join(dir, 'hosts.ini');
     writeFileSync(inv, '[web]\nw[1:3] ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
     const junit = join(dir, 'j.xml');
-    const r = await runCli(['exec', inv, 'web', '--limit', 'all - w3', '-o', 'plain', '--junit', junit, '--shell', 'test "$(hostname)" && [ {{}} ] && exit 4']);
+    const r = await runCli([
+      'exec',
+      inv,
+      'web',
+      '--limit',
+      'all - w3',
+      '-o',
+      'plain',
+      '--junit',
+      junit,
+      '--shell',
+      'test "$(hostname)" && [ {{}} ] && exit 4',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/FAILED w\[1-2\]: .*exited 4/);
     expect(r.stdout).not.toContain('w3');

@@ -102,7 +102,7 @@ describe('a hostile host cannot take over the terminal', () => {
         'steps:',
         '  - name: value with escapes',
         '    call: shell',
-        "    args: { cmd: 'printf \"v \\033[2J \\302\\233H \\342\\200\\256x\"' }",
+        '    args: { cmd: \'printf "v \\033[2J \\302\\233H \\342\\200\\256x"\' }',
         '  - name: hostile',
         '    call: script',
         '    args: { path: hostile.sh }',

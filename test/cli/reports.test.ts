@@ -55,16 +55,16 @@ describe('exit codes', () => {
     const rep = readReport(join(dir, 'r.json'));
     expect(rep.status).toBe('ok');
     expect(rep.hosts).toEqual({ a: 'ok', b: 'ok', c: 'ok' });
-    expect(rep.steps.map((s) => s.targets)).toEqual([['a', 'b', 'c'], ['a', 'c']]);
+    expect(rep.steps.map((s) => s.targets)).toEqual([
+      ['a', 'b', 'c'],
+      ['a', 'c'],
+    ]);
     expect(rep.steps[0]!.results.b).toMatchObject({ ok: true, value: 'pong', changed: false });
   });
 
   it('2 when a host failed and the run went on; the failed host is "failed" in hosts', async () => {
     dir = tempDir();
-    const pb = writePlaybook(
-      dir,
-      `${THREE}steps:\n  - call: shell\n    args: { cmd: 'test {host} != b' }\n  - call: ping\n`,
-    );
+    const pb = writePlaybook(dir, `${THREE}steps:\n  - call: shell\n    args: { cmd: 'test {host} != b' }\n  - call: ping\n`);
     const r = await runCli(['run', pb, '--json', join(dir, 'r.json')]);
     expect(r.code).toBe(2);
     const rep = readReport(join(dir, 'r.json'));
@@ -95,7 +95,10 @@ describe('exit codes', () => {
   it('4 for an invalid playbook, and nothing runs', async () => {
     dir = tempDir();
     const marker = join(dir, 'ran');
-    const pb = writePlaybook(dir, `${THREE}steps:\n  - call: shell\n    args: { cmd: 'touch ${marker}' }\n  - call: ping\n    on: nosuchgroup\n`);
+    const pb = writePlaybook(
+      dir,
+      `${THREE}steps:\n  - call: shell\n    args: { cmd: 'touch ${marker}' }\n  - call: ping\n    on: nosuchgroup\n`,
+    );
     const r = await runCli(['run', pb, '--json', join(dir, 'r.json')]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/playbook\.yaml:\d+:\d+: .*nosuchgroup/);
@@ -106,7 +109,13 @@ describe('exit codes', () => {
   it('5 for a wrong command line', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, `${THREE}steps:\n  - call: ping\n`);
-    for (const args of [['run', pb, '--no-such-flag'], ['frobnicate'], ['run'], ['run', pb, '--output', 'fancy'], ['run', pb, '--concurrency', '0']]) {
+    for (const args of [
+      ['run', pb, '--no-such-flag'],
+      ['frobnicate'],
+      ['run'],
+      ['run', pb, '--output', 'fancy'],
+      ['run', pb, '--concurrency', '0'],
+    ]) {
       const r = await runCli(args);
       expect(r.code, args.join(' ')).toBe(5);
       expect(r.stderr).toMatch(/chopsticks: /);
@@ -117,7 +126,10 @@ describe('exit codes', () => {
 describe('reports', () => {
   it('--json - prints the report alone on stdout and human output on stderr', async () => {
     dir = tempDir();
-    const pb = writePlaybook(dir, `${THREE}groups:\n  ab: [a, b]\nsteps:\n  - call: ping\n    on: ab\n  - filter: test\n    args: { cmd: 'test {host} = c' }\n    as: only_c\n`);
+    const pb = writePlaybook(
+      dir,
+      `${THREE}groups:\n  ab: [a, b]\nsteps:\n  - call: ping\n    on: ab\n  - filter: test\n    args: { cmd: 'test {host} = c' }\n    as: only_c\n`,
+    );
     const r = await runCli(['run', pb, '--json', '-', '--output', 'plain']);
     expect(r.code).toBe(0);
     const rep = parseReport(r.stdout);
@@ -217,8 +229,15 @@ describe('reports', () => {
 describe('inventory and --var', () => {
   it('hosts, groups and vars come from --inventory; --var overrides a var', async () => {
     dir = tempDir();
-    const inv = writePlaybook(dir, `hosts:\n  i1: local\n  i2: { transport: local, vars: { role: db } }\ngroups:\n  inv: [i1, i2]\nvars:\n  release: "1.0"\n  greeting: hello\n`, 'inv.yaml');
-    const pb = writePlaybook(dir, `version: 1\nsteps:\n  - call: command\n    args: { argv: [echo, "{vars.greeting} {vars.release} {host}"] }\n    on: inv\n`);
+    const inv = writePlaybook(
+      dir,
+      `hosts:\n  i1: local\n  i2: { transport: local, vars: { role: db } }\ngroups:\n  inv: [i1, i2]\nvars:\n  release: "1.0"\n  greeting: hello\n`,
+      'inv.yaml',
+    );
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nsteps:\n  - call: command\n    args: { argv: [echo, "{vars.greeting} {vars.release} {host}"] }\n    on: inv\n`,
+    );
     const r = await runCli(['run', pb, '--inventory', inv, '--var', 'release=2.0', '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const rep = parseReport(r.stdout);

@@ -116,7 +116,9 @@ steps:
     for (const cmd of ['run', 'plan']) {
       const r = await runCli([cmd, pb, '--resume', join(dir, 'check.json')]);
       expect(r.code).toBe(5);
-      expect(r.stderr).toMatch(/--resume: .*check\.json: that is the report of a --check run: it changed nothing, so there is nothing to resume/);
+      expect(r.stderr).toMatch(
+        /--resume: .*check\.json: that is the report of a --check run: it changed nothing, so there is nothing to resume/,
+      );
     }
     expect(lines(join(dir, 'deploy.log'))).toEqual([]);
   });

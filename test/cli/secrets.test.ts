@@ -62,14 +62,22 @@ describe('secrets', () => {
     // The commands really ran with the values (masked on the way out).
     expect(r.stdout).toContain('token=*** pw=***');
     expect(r.stdout).toMatch(/FAILED a,b: .*bad \*\*\* \*\*\*/);
-    const outputs = { stdout: r.stdout, stderr: r.stderr, ...Object.fromEntries(Object.entries(files).map(([k, f]) => [k, readFileSync(f, 'utf8')])) };
+    const outputs = {
+      stdout: r.stdout,
+      stderr: r.stderr,
+      ...Object.fromEntries(Object.entries(files).map(([k, f]) => [k, readFileSync(f, 'utf8')])),
+    };
     for (const [where, text] of Object.entries(outputs)) {
       for (const v of [TOKEN, PW, GEN]) expect(text.includes(v), `${v} in ${where}`).toBe(false);
     }
     expect((outputs as Record<string, string>).json).toContain('***');
     expect(samples.length).toBeGreaterThan(5);
     expect(samples.join('\n')).toContain('CHOPSTICKS_SECRET_token');
-    for (const v of [TOKEN, PW, GEN]) expect(samples.some((s) => s.includes(v)), `${v} in ps`).toBe(false);
+    for (const v of [TOKEN, PW, GEN])
+      expect(
+        samples.some((s) => s.includes(v)),
+        `${v} in ps`,
+      ).toBe(false);
   }, 60_000);
 
   it('plan and validate never read them: plan shows the placeholder even when the source is missing', async () => {
@@ -106,6 +114,8 @@ steps:
     const r = await runCli(['validate', pb]);
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("playbook.yaml:6:32: a secret cannot be in command's argv");
-    expect(r.stderr).toContain("playbook.yaml:8:25: template {secrets.tokn}: no secret 'tokn' is declared under secrets: (did you mean 'token'?)");
+    expect(r.stderr).toContain(
+      "playbook.yaml:8:25: template {secrets.tokn}: no secret 'tokn' is declared under secrets: (did you mean 'token'?)",
+    );
   });
 });

@@ -173,7 +173,12 @@ steps:
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('web3\tlocal\nweb1\tlocal\n');
     const all = await runCli(['hosts', pb]);
-    expect(all.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['web3', 'web1', 'web2', 'db1']);
+    expect(
+      all.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['web3', 'web1', 'web2', 'db1']);
     expect(all.stdout).toContain('web2\tssh\tdeploy@10.0.0.12:2222');
     const notWeb = await runCli(['hosts', pb, 'all - web']);
     expect(notWeb.code, notWeb.stderr).toBe(0);

@@ -48,7 +48,10 @@ describe('--shard I/N', () => {
       expect(text.stdout).toMatch(new RegExp(`^  shard: ${i}/3: ${mine.length} of 13 hosts: `, 'm'));
       expect(text.stdout).toContain(`on       all & shard(${i}/3)`);
       const json = await runCli(['plan', pb, '--shard', `${i}/3`, '--json']);
-      const data = JSON.parse(json.stdout) as { shard: { index: number; count: number; hosts: string[] }; steps: Array<{ targets: { upper: string[] } | string[] }> };
+      const data = JSON.parse(json.stdout) as {
+        shard: { index: number; count: number; hosts: string[] };
+        steps: Array<{ targets: { upper: string[] } | string[] }>;
+      };
       expect(data.shard).toEqual({ index: i, count: 3, hosts: mine });
       seen.push(...data.shard.hosts);
     }
@@ -145,7 +148,18 @@ describe('--shard I/N', () => {
       ),
     );
     const events = join(dir, 'events.jsonl');
-    const r = await runCli(['run', pb, '--shard', `${shard.index}/${shard.count}`, '--json', join(dir, 's.json'), '--events', events, '--output', 'quiet']);
+    const r = await runCli([
+      'run',
+      pb,
+      '--shard',
+      `${shard.index}/${shard.count}`,
+      '--json',
+      join(dir, 's.json'),
+      '--events',
+      events,
+      '--output',
+      'quiet',
+    ]);
     expect(r.code, r.stderr).toBe(3);
     const batches = readFileSync(events, 'utf8')
       .trim()

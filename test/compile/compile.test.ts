@@ -98,7 +98,9 @@ describe('compile', () => {
     expect(norm(planToJson(a), a)).toBe(norm(planToJson(b), b));
     expect(planToJson(a)).toBe(planToJson(compile(await loadAgain(a))));
     expect(formatPlanText(a)).toBe(formatPlanText(a));
-    expect((JSON.parse(planToJson(a)) as { steps: Array<{ args_filled: unknown }> }).steps[0]!.args_filled).toEqual({ cmd: 'deploy 2.4.1 on {host}' });
+    expect((JSON.parse(planToJson(a)) as { steps: Array<{ args_filled: unknown }> }).steps[0]!.args_filled).toEqual({
+      cmd: 'deploy 2.4.1 on {host}',
+    });
   });
 
   it('fills vars-only templates in plan output and leaves host templates', async () => {
@@ -130,7 +132,9 @@ steps:
     const { playbook, problems } = await loadWith(putFirst, {});
     expect(playbook).toBeUndefined();
     expect(problems.map((p) => `${p.pos.line}:${p.pos.col}: ${p.message}`)).toEqual([
-      expect.stringMatching(/^12:10: put: local file app-2\.4\.1\.txt \(.*app-2\.4\.1\.txt\) does not exist; paths are relative to the playbook's folder$/),
+      expect.stringMatching(
+        /^12:10: put: local file app-2\.4\.1\.txt \(.*app-2\.4\.1\.txt\) does not exist; paths are relative to the playbook's folder$/,
+      ),
     ]);
   });
 
@@ -153,9 +157,14 @@ steps:
 
 describe('compile: list groups', () => {
   it('a list member may be a glob or an expression', async () => {
-    const pb = await load("version: 1\nhosts: { web1: local, web2: local, db1: local }\ngroups:\n  g: ['web*', 'db1 - web1']\n  e: []\nsteps:\n  - call: ping\n    on: g - e\n");
+    const pb = await load(
+      "version: 1\nhosts: { web1: local, web2: local, db1: local }\ngroups:\n  g: ['web*', 'db1 - web1']\n  e: []\nsteps:\n  - call: ping\n    on: g - e\n",
+    );
     const plan = compile(pb);
-    expect(plan.groups.map((g) => [g.name, g.hosts.upper])).toEqual([['g', ['web1', 'web2', 'db1']], ['e', []]]);
+    expect(plan.groups.map((g) => [g.name, g.hosts.upper])).toEqual([
+      ['g', ['web1', 'web2', 'db1']],
+      ['e', []],
+    ]);
     expect(pb.groups[0]!.expr.value).toBe("'web*' | (db1 - web1)");
   });
 });

@@ -46,7 +46,9 @@ describeIntegration('docker transport: engine lost', reason, () => {
     await p.exit.catch((e: unknown) => (err = e));
     expect(err).toBeInstanceOf(HostError);
     expect((err as HostError).kind).toBe('connection_lost');
-    expect((err as HostError).message).toMatch(/^victim: (lost the Docker engine at unix:\/\/.* is dockerd still running\?|container victim stopped)/);
+    expect((err as HostError).message).toMatch(
+      /^victim: (lost the Docker engine at unix:\/\/.* is dockerd still running\?|container victim stopped)/,
+    );
     expect((await out).toString()).toBe('started\n');
     expect(lost).toHaveLength(1);
     // With the engine gone, a new connect says so plainly.

@@ -67,7 +67,13 @@ function tarHeader(name: string, size: number): Buffer {
   put('0000000\0', 108, 8);
   put('0000000\0', 116, 8);
   put(size.toString(8).padStart(11, '0') + '\0', 124, 12);
-  put(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136, 12);
+  put(
+    Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, '0') + '\0',
+    136,
+    12,
+  );
   put('        ', 148, 8);
   put('0', 156, 1);
   put('ustar\0', 257, 6);
@@ -133,7 +139,8 @@ export async function measure(container: string): Promise<Record<string, string>
       await p2.exit;
       return (await o).toString().split(' ')[0];
     };
-    out['sha1 ok (cat / archive)'] = `${(await check('/tmp/bench-cat.bin')) === localSha} / ${(await check('/tmp/bench-archive.bin')) === localSha}`;
+    out['sha1 ok (cat / archive)'] =
+      `${(await check('/tmp/bench-cat.bin')) === localSha} / ${(await check('/tmp/bench-archive.bin')) === localSha}`;
 
     t0 = performance.now();
     const f = t.spawn(['cat', '/tmp/bench-cat.bin']);

@@ -165,7 +165,9 @@ describeIntegration('docker transport', reason, () => {
   });
 
   it('engine down (dead socket path) is unreachable and asks whether dockerd runs', async () => {
-    const tr = createDockerTransport(dockerHost('far', { container: 'x', docker_host: 'unix:///tmp/chopsticks-no-engine.sock' }), { runId: RUN_ID });
+    const tr = createDockerTransport(dockerHost('far', { container: 'x', docker_host: 'unix:///tmp/chopsticks-no-engine.sock' }), {
+      runId: RUN_ID,
+    });
     const err = await rejection(tr.connect());
     expect(err.kind).toBe('unreachable');
     expect(err.message).toMatch(/^far: Docker engine at unix:\/\/\/tmp\/chopsticks-no-engine\.sock is not answering: is dockerd running\?/);
@@ -214,7 +216,10 @@ describeIntegration('docker transport', reason, () => {
     expect((await runArgv(tr, ['cat', '/etc/os-release'])).stdout).toContain('ID=busybox');
     await Promise.all([tr.close(), tr.close()]);
     await tr.close();
-    const err = await testDocker().getContainer(id).inspect().catch((e: unknown) => e);
+    const err = await testDocker()
+      .getContainer(id)
+      .inspect()
+      .catch((e: unknown) => e);
     expect((err as { statusCode?: number }).statusCode).toBe(404);
   });
 
@@ -231,7 +236,10 @@ describeIntegration('docker transport', reason, () => {
       const got = await s.fetch('/srv/app/a.txt', join(dir, 'back.txt'));
       expect(readFileSync(got.local_path, 'utf8')).toBe('payload\n');
       await s.close();
-      const gone = await testDocker().getContainer(id).inspect().catch((e: unknown) => e);
+      const gone = await testDocker()
+        .getContainer(id)
+        .inspect()
+        .catch((e: unknown) => e);
       expect((gone as { statusCode?: number }).statusCode).toBe(404);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -279,7 +287,11 @@ describeIntegration('docker transport', reason, () => {
       reusedPid: await mkLabelled(process.pid, { 'chopsticks.pid_start': '1' }),
       live: await mkLabelled(process.pid),
       otherMachine: await mkLabelled(dead, { 'chopsticks.machine_id': 'another-machine-sharing-the-engine' }),
-      oldStyle: await mkLabelled(dead, { 'chopsticks.machine_id': undefined, 'chopsticks.boot_id': undefined, 'chopsticks.pid_start': undefined }),
+      oldStyle: await mkLabelled(dead, {
+        'chopsticks.machine_id': undefined,
+        'chopsticks.boot_id': undefined,
+        'chopsticks.pid_start': undefined,
+      }),
     };
     try {
       const removed = await reapStaleEphemeral(docker);
@@ -313,7 +325,9 @@ describeIntegration('docker transport', reason, () => {
     const stale = await mkLabelled(dead, { 'chopsticks.pid_start': '1' });
     try {
       // Another spelling of the same socket is another engine key, so reaping runs again here.
-      const tr = createDockerTransport(dockerHost('reaper', { container: CONTAINER, docker_host: 'unix:///run/docker.sock' }), { runId: RUN_ID });
+      const tr = createDockerTransport(dockerHost('reaper', { container: CONTAINER, docker_host: 'unix:///run/docker.sock' }), {
+        runId: RUN_ID,
+      });
       await tr.connect();
       const err = await stale.inspect().catch((e: unknown) => e);
       expect((err as { statusCode?: number }).statusCode).toBe(404);

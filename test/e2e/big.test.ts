@@ -68,7 +68,9 @@ describeBig('e2e big: memory and per-step cost through the CLI', () => {
         assertReportValid(r);
         expect(r.report!.steps[0]!.results[name]).toMatchObject({ ok: true, value: { size: GiB, sha1sum: sha, changed: true } });
         const mib = r.peakRssKiB! / 1024;
-        console.log(`[e2e big] 1 GiB put over ${name}: peak RSS ${mib.toFixed(0)} MiB, ${(r.wallMs / 1000).toFixed(1)} s (${(1024 / (r.wallMs / 1000)).toFixed(0)} MiB/s)`);
+        console.log(
+          `[e2e big] 1 GiB put over ${name}: peak RSS ${mib.toFixed(0)} MiB, ${(r.wallMs / 1000).toFixed(1)} s (${(1024 / (r.wallMs / 1000)).toFixed(0)} MiB/s)`,
+        );
         return mib;
       };
       const sshMiB = await measure('ssh1', sshEntry(), `${remote}/big.bin`);
@@ -80,12 +82,19 @@ describeBig('e2e big: memory and per-step cost through the CLI', () => {
       expect(dockerMiB).toBeLessThan(200);
 
       // Both at once, as one playbook: still flat.
-      const both = writePlaybook(dir, {
-        version: 1,
-        hosts: { ssh1: sshEntry(), docker1: { transport: 'docker', container: containers[0] } },
-        steps: [{ put: 'big.bin', to: '/tmp/chopsticks-e2e-big.bin', on: 'docker1' }, { put: 'big.bin', to: `${remote}/big.bin`, on: 'ssh1' }],
-        strategy: 'free',
-      }, 'both.yaml');
+      const both = writePlaybook(
+        dir,
+        {
+          version: 1,
+          hosts: { ssh1: sshEntry(), docker1: { transport: 'docker', container: containers[0] } },
+          steps: [
+            { put: 'big.bin', to: '/tmp/chopsticks-e2e-big.bin', on: 'docker1' },
+            { put: 'big.bin', to: `${remote}/big.bin`, on: 'ssh1' },
+          ],
+          strategy: 'free',
+        },
+        'both.yaml',
+      );
       const r = await runPlaybook(both, [], { measureRss: true, timeoutMs: 600_000 });
       expect(r.code, explain(r)).toBe(0);
       const mib = r.peakRssKiB! / 1024;
@@ -106,7 +115,11 @@ describeBig('e2e big: memory and per-step cost through the CLI', () => {
         containers.map((c, i) => [`${transport}${i}`, transport === 'ssh' ? sshEntry() : { transport: 'docker', container: c }]),
       );
       const book = (steps: number, name: string) =>
-        writePlaybook(dir, { version: 1, hosts, steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) }, name);
+        writePlaybook(
+          dir,
+          { version: 1, hosts, steps: Array.from({ length: steps }, () => ({ call: 'command', args: { argv: ['true'] } })) },
+          name,
+        );
       const one = await runPlaybook(book(1, `${transport}-1.yaml`));
       expect(one.code, explain(one)).toBe(0);
       const many = await runPlaybook(book(51, `${transport}-51.yaml`));

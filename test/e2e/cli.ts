@@ -4,7 +4,18 @@
  * code, output and JSON report read back. The report is checked against the published schema.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -177,7 +188,6 @@ export function writeRandomFile(path: string, size: number, seed = 1): void {
     closeSync(fd);
   }
 }
-
 
 /** Throws with the schema errors and the report when the run's report is missing or invalid. */
 export function assertReportValid(r: CliRun): void {

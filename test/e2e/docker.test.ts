@@ -26,7 +26,15 @@ async function dockerExec(container: string, argv: string[]): Promise<string> {
 
 /** Ephemeral containers made for playbook host `hostName` (names are unique per test). */
 async function ephemeralsOf(hostName: string): Promise<string[]> {
-  const { stdout } = await run('docker', ['ps', '-a', '-q', '--filter', 'label=chopsticks.ephemeral', '--filter', `label=chopsticks.host=${hostName}`]);
+  const { stdout } = await run('docker', [
+    'ps',
+    '-a',
+    '-q',
+    '--filter',
+    'label=chopsticks.ephemeral',
+    '--filter',
+    `label=chopsticks.host=${hostName}`,
+  ]);
   return stdout.split('\n').filter(Boolean);
 }
 
@@ -81,7 +89,11 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
     expect(new Set(names).size).toBe(3);
     for (const h of ['d1', 'd2', eph]) {
       expect(os!.results[h]).toMatchObject({ ok: true });
-      expect(put!.results[h]).toMatchObject({ ok: true, changed: true, value: { remote_path: '/srv/drop/blob.bin', size: 3 * 1024 * 1024 + 17, sha1sum: localSha } });
+      expect(put!.results[h]).toMatchObject({
+        ok: true,
+        changed: true,
+        value: { remote_path: '/srv/drop/blob.bin', size: 3 * 1024 * 1024 + 17, sha1sum: localSha },
+      });
       expect(fetch!.results[h]).toMatchObject({ ok: true, value: { local_path: join(dir, 'fetched', `${h}.bin`), sha1sum: localSha } });
       expect(await sha1File(join(dir, 'fetched', `${h}.bin`))).toBe(localSha);
     }
@@ -101,7 +113,18 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
       hosts: { d1: `docker://${c1}`, [eph]: ephemeral },
       steps: [
         { call: 'command', args: { argv: ['printf', '%s', literal(METACHAR_STRING)] } },
-        { call: 'command', args: { argv: ['sh', '-c', 'for a in "$@"; do printf "%s" "$a" | od -An -v -tx1 | tr -d " \\n"; echo; done', 'sh', ...METACHAR_ARGS.map(literal)] } },
+        {
+          call: 'command',
+          args: {
+            argv: [
+              'sh',
+              '-c',
+              'for a in "$@"; do printf "%s" "$a" | od -An -v -tx1 | tr -d " \\n"; echo; done',
+              'sh',
+              ...METACHAR_ARGS.map(literal),
+            ],
+          },
+        },
         { call: 'command', args: { argv: ['cat'], stdin: literal(METACHAR_STRING) } },
       ],
     });
@@ -123,10 +146,7 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
     const file = writePlaybook(dir, {
       version: 1,
       hosts: { d2: `docker://${c2}`, [eph]: ephemeral },
-      steps: [
-        { call: 'command', args: { argv: ['sh', '-c', 'echo doomed >&2; exit 7'] }, on: eph },
-        { call: 'ping' },
-      ],
+      steps: [{ call: 'command', args: { argv: ['sh', '-c', 'echo doomed >&2; exit 7'] }, on: eph }, { call: 'ping' }],
     });
     const r = await runPlaybook(file);
     expect(r.code, explain(r)).toBe(2);
@@ -165,21 +185,25 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
         // One probe at a time: overlapping async probes could each see the sleeps and send
         // SIGINT twice, and a second SIGINT means "exit at once", not what this test checks.
         let probing = false;
-        const t = setInterval(() => void (async () => {
-          if (probing || sentAt) return;
-          probing = true;
-          try {
-            const [top, ephs] = await Promise.all([processesIn(c1).catch(() => ''), ephemeralsOf(eph)]);
-            if (sentAt || !top.includes(marker) || ephs.length !== 1) return;
-            if (!(await processesIn(ephs[0]!).catch(() => '')).includes(marker)) return;
-            if (sentAt) return;
-            clearInterval(t);
-            sentAt = performance.now();
-            child.kill('SIGINT');
-          } finally {
-            probing = false;
-          }
-        })(), 100);
+        const t = setInterval(
+          () =>
+            void (async () => {
+              if (probing || sentAt) return;
+              probing = true;
+              try {
+                const [top, ephs] = await Promise.all([processesIn(c1).catch(() => ''), ephemeralsOf(eph)]);
+                if (sentAt || !top.includes(marker) || ephs.length !== 1) return;
+                if (!(await processesIn(ephs[0]!).catch(() => '')).includes(marker)) return;
+                if (sentAt) return;
+                clearInterval(t);
+                sentAt = performance.now();
+                child.kill('SIGINT');
+              } finally {
+                probing = false;
+              }
+            })(),
+          100,
+        );
         child.once('exit', () => clearInterval(t));
       },
     });
@@ -215,16 +239,20 @@ describeIntegration('e2e: chopsticks run over a real Docker engine', reason, () 
       timeoutMs: 60_000,
       onSpawn: (child) => {
         let probing = false;
-        const t = setInterval(() => void (async () => {
-          if (probing || killed) return;
-          probing = true;
-          const seen = (await processesIn(victim).catch(() => '')).includes(marker);
-          probing = false;
-          if (!seen) return;
-          killed = true;
-          clearInterval(t);
-          await run('docker', ['kill', victim]);
-        })(), 100);
+        const t = setInterval(
+          () =>
+            void (async () => {
+              if (probing || killed) return;
+              probing = true;
+              const seen = (await processesIn(victim).catch(() => '')).includes(marker);
+              probing = false;
+              if (!seen) return;
+              killed = true;
+              clearInterval(t);
+              await run('docker', ['kill', victim]);
+            })(),
+          100,
+        );
         child.once('exit', () => clearInterval(t));
       },
     });

@@ -52,7 +52,9 @@ steps:
     const r = await runPlaybook(pb, [], { env: { ...process.env, FLEET_TEST_TOKEN: 'fleet-s3cret-991' }, timeoutMs: 120_000 });
     expect(r.code, explain(r)).toBe(0);
     const results = r.report!.steps[0]!.results;
-    const out = Object.fromEntries(Object.entries(results).map(([h, v]) => [h, v.ok ? (v.value as { stdout: string }).stdout : v.error.msg]));
+    const out = Object.fromEntries(
+      Object.entries(results).map(([h, v]) => [h, v.ok ? (v.value as { stdout: string }).stdout : v.error.msg]),
+    );
     expect(out).toEqual({ web01: 'web01 canary ***\n', web02: 'web02 web ***\n', web03: 'web03 web ***\n' });
     expect(r.stdout + r.stderr + JSON.stringify(r.report)).not.toContain('fleet-s3cret-991');
   }, 150_000);

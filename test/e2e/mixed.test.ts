@@ -55,7 +55,13 @@ describeIntegration('e2e: one playbook over ssh, docker and local hosts', reason
       known_hosts: known,
       vars: { dest },
     });
-    const dests: Record<string, string> = { web1: sshDest('web1'), web2: sshDest('web2'), w1: '/srv/app', [eph]: '/srv/app', builder: localDest };
+    const dests: Record<string, string> = {
+      web1: sshDest('web1'),
+      web2: sshDest('web2'),
+      w1: '/srv/app',
+      [eph]: '/srv/app',
+      builder: localDest,
+    };
     const file = writePlaybook(dir, {
       version: 1,
       name: 'mixed fleet',

@@ -53,7 +53,11 @@ describeIntegration('e2e: sharded runs over real sshd, merged', sshdUnavailableR
       steps: [
         { call: 'shell', args: { cmd: 'echo {host}' } },
         { filter: 'test', args: { cmd: 'case {host} in *[02468]) true;; *) false;; esac' }, as: 'even' },
-        { call: 'shell', args: { cmd: 'if [ {host} = node22 ]; then echo node22 is broken >&2; exit 4; fi; echo even {host}' }, on: 'even' },
+        {
+          call: 'shell',
+          args: { cmd: 'if [ {host} = node22 ]; then echo node22 is broken >&2; exit 4; fi; echo even {host}' },
+          on: 'even',
+        },
         { call: 'facts.os', on: 'rest | failed(deploy)' },
       ].map((s, i) => (i === 2 ? { ...s, register: 'deploy' } : s)),
     });

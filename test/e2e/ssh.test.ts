@@ -126,7 +126,10 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
       expect(await sha1File(remotePath)).toBe(localSha);
       expect(statSync(remotePath).uid).toBe(testUid());
       const fetched = join(dir, 'fetched', h, 'payload.bin');
-      expect(fetch!.results[h]).toMatchObject({ ok: true, value: { local_path: fetched, remote_path: remotePath, size: 10 * 1024 * 1024, sha1sum: localSha } });
+      expect(fetch!.results[h]).toMatchObject({
+        ok: true,
+        value: { local_path: fetched, remote_path: remotePath, size: 10 * 1024 * 1024, sha1sum: localSha },
+      });
       expect(await sha1File(fetched)).toBe(localSha);
       expect(st!.results[h]).toMatchObject({ ok: true, value: { stdout: `640 ${TEST_USER}\n` } });
       // Nothing of the transfer is left beside the destination.
@@ -149,7 +152,18 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
       steps: [
         { call: 'command', args: { argv: ['printf', '%s', literal(METACHAR_STRING)] } },
         // One line per argument, hex-dumped remotely: argument boundaries and empty args survive too.
-        { call: 'command', args: { argv: ['sh', '-c', 'for a in "$@"; do printf "%s" "$a" | od -An -v -tx1 | tr -d " \\n"; echo; done', 'sh', ...METACHAR_ARGS.map(literal)] } },
+        {
+          call: 'command',
+          args: {
+            argv: [
+              'sh',
+              '-c',
+              'for a in "$@"; do printf "%s" "$a" | od -An -v -tx1 | tr -d " \\n"; echo; done',
+              'sh',
+              ...METACHAR_ARGS.map(literal),
+            ],
+          },
+        },
         { call: 'command', args: { argv: ['cat'], stdin: literal(METACHAR_STRING) } },
       ],
     });
@@ -230,32 +244,40 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
       });
     }
 
-    it.skipIf(!sudoAvailable)('without sudo rights: permission_denied that says what to configure', async () => {
-      rmSync(sudoers, { force: true });
-      const r = await runPlaybook(becomePlaybook(tempDir()));
-      expect(r.code, explain(r)).toBe(2);
-      const res = r.report!.steps[0]!.results.s1!;
-      expect(res.ok).toBe(false);
-      if (!res.ok) {
-        expect(res.error.kind).toBe('permission_denied');
-        expect(res.error.msg).toContain('s1');
-        expect(res.error.msg).toMatch(/sudo/);
-        expect(res.error.msg).toMatch(/NOPASSWD|password/);
-      }
-      expect(r.report!.hosts.s1).toBe('failed');
-    }, 60_000);
-
-    it.skipIf(!sudoAvailable)('with NOPASSWD sudo: become root makes `id -u` print 0', async () => {
-      writeFileSync(sudoers, `${TEST_USER} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
-      try {
-        execFileSync('visudo', ['-c', '-f', sudoers], { stdio: 'pipe' });
-        const r = await runPlaybook(becomePlaybook(tempDir()));
-        expect(r.code, explain(r)).toBe(0);
-        expect(r.report!.steps[0]!.results.s1).toMatchObject({ ok: true, value: { stdout: '0\n', rc: 0 } });
-      } finally {
+    it.skipIf(!sudoAvailable)(
+      'without sudo rights: permission_denied that says what to configure',
+      async () => {
         rmSync(sudoers, { force: true });
-      }
-    }, 60_000);
+        const r = await runPlaybook(becomePlaybook(tempDir()));
+        expect(r.code, explain(r)).toBe(2);
+        const res = r.report!.steps[0]!.results.s1!;
+        expect(res.ok).toBe(false);
+        if (!res.ok) {
+          expect(res.error.kind).toBe('permission_denied');
+          expect(res.error.msg).toContain('s1');
+          expect(res.error.msg).toMatch(/sudo/);
+          expect(res.error.msg).toMatch(/NOPASSWD|password/);
+        }
+        expect(r.report!.hosts.s1).toBe('failed');
+      },
+      60_000,
+    );
+
+    it.skipIf(!sudoAvailable)(
+      'with NOPASSWD sudo: become root makes `id -u` print 0',
+      async () => {
+        writeFileSync(sudoers, `${TEST_USER} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+        try {
+          execFileSync('visudo', ['-c', '-f', sudoers], { stdio: 'pipe' });
+          const r = await runPlaybook(becomePlaybook(tempDir()));
+          expect(r.code, explain(r)).toBe(0);
+          expect(r.report!.steps[0]!.results.s1).toMatchObject({ ok: true, value: { stdout: '0\n', rc: 0 } });
+        } finally {
+          rmSync(sudoers, { force: true });
+        }
+      },
+      60_000,
+    );
   });
 });
 
@@ -332,26 +354,36 @@ describeIntegration('e2e: sshd killed in the middle of a 200 MiB put', sshdUnava
 
     const small = join(bigDir, 'small.txt');
     writeFileSync(small, 'after the crash\n');
-    const file2 = writePlaybook(bigDir, {
-      version: 1,
-      hosts: { s1: sshEntry(sshd, '127.0.0.1', known) },
-      steps: [{ put: 'small.txt', to: `${remote}/` }],
-    }, 'second.yaml');
+    const file2 = writePlaybook(
+      bigDir,
+      {
+        version: 1,
+        hosts: { s1: sshEntry(sshd, '127.0.0.1', known) },
+        steps: [{ put: 'small.txt', to: `${remote}/` }],
+      },
+      'second.yaml',
+    );
     const r2 = await runPlaybook(file2);
     expect(r2.code, explain(r2)).toBe(0);
     expect(readdirSync(remote).sort()).toEqual(['small.txt']);
     expect(sha1(Buffer.from('after the crash\n'))).toBe(await sha1File(join(remote, 'small.txt')));
-    console.log(`[e2e ssh] killed sshd sessions at ${(killedAt / 1048576).toFixed(1)} MiB of 200; leftover temp files: ${leftovers.length}`);
+    console.log(
+      `[e2e ssh] killed sshd sessions at ${(killedAt / 1048576).toFixed(1)} MiB of 200; leftover temp files: ${leftovers.length}`,
+    );
   }, 150_000);
 
   it('SIGINT in the middle of the put: exit 130, report written, the remote temp file removed', async () => {
     const remote = remoteDir();
     const dest = join(remote, 'big.bin');
-    const file = writePlaybook(bigDir, {
-      version: 1,
-      hosts: { s1: sshEntry(sshd, '127.0.0.1', known) },
-      steps: [{ put: 'big.bin', to: dest }, { call: 'ping' }],
-    }, 'interrupted.yaml');
+    const file = writePlaybook(
+      bigDir,
+      {
+        version: 1,
+        hosts: { s1: sshEntry(sshd, '127.0.0.1', known) },
+        steps: [{ put: 'big.bin', to: dest }, { call: 'ping' }],
+      },
+      'interrupted.yaml',
+    );
     let sentAt = -1;
     const r = await runPlaybook(file, [], {
       timeoutMs: 90_000,

@@ -11,7 +11,7 @@ import { processesMatching, waitFor } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-it('a local host\'s command stops within seconds of the controller being killed', async () => {
+it("a local host's command stops within seconds of the controller being killed", async () => {
   const sleep = `37.${process.pid}${Math.floor(Math.random() * 1000)}`;
   // The controller is a child process (dist/, which vitest's globalSetup builds) that opens a
   // session and starts the command.

@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { describeIntegration } from '../support/integration.js';
-import { dockerUnavailableReason, removeAllTestContainers, removeTestContainer, startTestContainer, testDocker } from '../support/docker.js';
+import {
+  dockerUnavailableReason,
+  removeAllTestContainers,
+  removeTestContainer,
+  startTestContainer,
+  testDocker,
+} from '../support/docker.js';
 import { dockerSession, failure, processesMatching, signalPids } from './helpers.js';
 
 const run = promisify(execFile);
@@ -74,27 +80,32 @@ describeIntegration('faults: docker kill in the middle of a fetch', reason, () =
             killTime = Date.now();
             killing = container.kill();
           }
-          const watcher = setInterval(() => {
-            if (killedAt !== null) return;
-            const size = localSize();
-            if (moment === 'mid-stream') {
-              if (size >= 8 * MiB) kill();
-            } else {
-              // Freeze the sender at the mark, then kill: bytes in flight still drain, none follow.
-              if (size < (moment === 'first byte' ? 0 : SIZE * 0.85)) return;
-              const pids = processesMatching(`cat ${remote}`);
-              if (pids.length === 0) return;
-              signalPids(pids, 'SIGSTOP');
-              frozen.push(...pids);
-              kill();
-            }
-          }, moment === 'first byte' || moment === 'near the end' ? 1 : 2);
+          const watcher = setInterval(
+            () => {
+              if (killedAt !== null) return;
+              const size = localSize();
+              if (moment === 'mid-stream') {
+                if (size >= 8 * MiB) kill();
+              } else {
+                // Freeze the sender at the mark, then kill: bytes in flight still drain, none follow.
+                if (size < (moment === 'first byte' ? 0 : SIZE * 0.85)) return;
+                const pids = processesMatching(`cat ${remote}`);
+                if (pids.length === 0) return;
+                signalPids(pids, 'SIGSTOP');
+                frozen.push(...pids);
+                kill();
+              }
+            },
+            moment === 'first byte' || moment === 'near the end' ? 1 : 2,
+          );
           const { err } = await fetching;
           const settleMs = Date.now() - killTime;
           clearInterval(watcher);
           await killing.catch(() => undefined);
           expect(killedAt, 'the fetch ended before the kill').not.toBeNull();
-          console.log(`[faults] docker kill ${moment} (${attempt}) at ${(killedAt! / MiB).toFixed(1)} MiB: ${err.kind} ${settleMs} ms after the kill began: ${err.message}`);
+          console.log(
+            `[faults] docker kill ${moment} (${attempt}) at ${(killedAt! / MiB).toFixed(1)} MiB: ${err.kind} ${settleMs} ms after the kill began: ${err.message}`,
+          );
           expect(err.kind, err.message).toBe('connection_lost');
           expect(err.message).toContain('victim');
           expect(readFileSync(dest, 'utf8'), 'the old local file was touched').toBe(OLD);

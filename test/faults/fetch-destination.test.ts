@@ -41,7 +41,10 @@ steps:
 
   it("a literal '..' after a placeholder is a validation error", async () => {
     dir = tempDir();
-    const pb = writePlaybook(dir, 'version: 1\nhosts: { h1: local, h2: local }\nsteps:\n  - fetch: /etc/hostname\n    to: out/{host}/../../x-{host}\n');
+    const pb = writePlaybook(
+      dir,
+      'version: 1\nhosts: { h1: local, h2: local }\nsteps:\n  - fetch: /etc/hostname\n    to: out/{host}/../../x-{host}\n',
+    );
     const r = await runCli(['validate', pb]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/playbook\.yaml:5:9: fetch to 'out\/\{host\}\/\.\.\/\.\.\/x-\{host\}': '\.\.' after a placeholder/);
@@ -53,7 +56,10 @@ steps:
     mkdirSync(join(dir, 'out'));
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'out', 'h1'));
     writeFileSync(join(dir, 'src.txt'), 'payload\n');
-    const pb = writePlaybook(dir, `version: 1\nhosts: { h1: local }\nsteps:\n  - fetch: ${join(dir, 'src.txt')}\n    to: out/{host}/copy.txt\n`);
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nhosts: { h1: local }\nsteps:\n  - fetch: ${join(dir, 'src.txt')}\n    to: out/{host}/copy.txt\n`,
+    );
     const r = await runCli(['run', pb, '--json', '-', '--output', 'quiet']);
     expect(r.code).toBe(2);
     const res = parseReport(r.stdout).steps[0]!.results.h1!;

@@ -8,7 +8,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIntegration } from '../support/integration.js';
 import { startSshd, sshdUnavailableReason, type SshdHandle } from '../support/sshd.js';
-import { after, failure, processesMatching, signalPids, sshdChildrenOfMyConnections, sshFixture, waitFor, type SshFixture } from './helpers.js';
+import {
+  after,
+  failure,
+  processesMatching,
+  signalPids,
+  sshdChildrenOfMyConnections,
+  sshFixture,
+  waitFor,
+  type SshFixture,
+} from './helpers.js';
 
 function uniqueSleep(): string {
   return `40.${process.pid}${Math.floor(Math.random() * 1000)}`;
@@ -48,7 +57,9 @@ describeIntegration('faults: a frozen ssh host', sshdUnavailableReason(), () => 
       signalPids(pids, 'SIGCONT');
     }
     // Back: sshd sees the connection is gone and ends the session; the command goes with it.
-    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 6_000), 'the remote command outlived its connection').toBe(true);
+    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 6_000), 'the remote command outlived its connection').toBe(
+      true,
+    );
   }, 30_000);
 
   it('a step timeout on a frozen host: closing takes at most a second or two; the command is stopped once the host is back', async () => {
@@ -62,7 +73,15 @@ describeIntegration('faults: a frozen ssh host', sshdUnavailableReason(), () => 
     signalPids(pids, 'SIGSTOP');
     try {
       // The executor stops waiting at the step timeout (the session cannot: the host is silent).
-      expect(await Promise.race([running.then(() => 'ok', () => 'failed'), after(1_500)])).toBe('hung');
+      expect(
+        await Promise.race([
+          running.then(
+            () => 'ok',
+            () => 'failed',
+          ),
+          after(1_500),
+        ]),
+      ).toBe('hung');
       const t0 = Date.now();
       await s.close();
       const took = Date.now() - t0;
@@ -71,6 +90,8 @@ describeIntegration('faults: a frozen ssh host', sshdUnavailableReason(), () => 
     } finally {
       signalPids(pids, 'SIGCONT');
     }
-    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 6_000), 'the remote command outlived its session').toBe(true);
+    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length === 0, 6_000), 'the remote command outlived its session').toBe(
+      true,
+    );
   }, 30_000);
 });

@@ -73,7 +73,14 @@ export function sshFixture(sshd: SshdHandle): SshFixture {
 }
 
 export function dockerSession(name: string, fields: Partial<DockerHost>, runId = `faults-${process.pid}`): Promise<HostSession> {
-  const host: DockerHost = { name, transport: 'docker', vars: {}, ephemeral: false, pos: { file: 'faults.yaml', line: 1, col: 1 }, ...fields };
+  const host: DockerHost = {
+    name,
+    transport: 'docker',
+    vars: {},
+    ephemeral: false,
+    pos: { file: 'faults.yaml', line: 1, col: 1 },
+    ...fields,
+  };
   return openSession(createDockerTransport(host, { runId }), { name, vars: {} });
 }
 
@@ -101,7 +108,10 @@ export function after(ms: number): Promise<'hung'> {
 export function sshdChildrenOfMyConnections(port: number): number[] {
   const out = execFileSync('ss', ['-tnpH', 'state', 'established'], { encoding: 'utf8' });
   const mine = new Set<string>();
-  const rows = out.split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/));
+  const rows = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.trim().split(/\s+/));
   // Columns: Recv-Q Send-Q Local Peer Process
   for (const r of rows) {
     const [, , local, peer, proc] = r;

@@ -55,7 +55,14 @@ describeIntegration('faults: hostile output from a host', sshdUnavailableReason(
     const dir = tempDir();
     const known = join(dir, 'known_hosts');
     writeFileSync(known, `${sshd.knownHostsLine()}\n`);
-    const entry = { transport: 'ssh', host: sshd.host, port: sshd.port, user: sshd.user, identity_file: sshd.identityFile, known_hosts: known };
+    const entry = {
+      transport: 'ssh',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      identity_file: sshd.identityFile,
+      known_hosts: known,
+    };
     const pb = writePlaybook(dir, {
       version: 1,
       hosts: { evil: entry, good: entry },
@@ -73,7 +80,9 @@ describeIntegration('faults: hostile output from a host', sshdUnavailableReason(
       ],
     });
     const r = await runPlaybook(pb, [], { timeoutMs: 90_000, measureRss: true });
-    console.log(`[faults] forged markers + endless stdout: exit ${r.code} in ${(r.wallMs / 1000).toFixed(1)} s, controller peak RSS ${((r.peakRssKiB ?? 0) / 1024).toFixed(0)} MiB`);
+    console.log(
+      `[faults] forged markers + endless stdout: exit ${r.code} in ${(r.wallMs / 1000).toFixed(1)} s, controller peak RSS ${((r.peakRssKiB ?? 0) / 1024).toFixed(0)} MiB`,
+    );
     expect(r.code, explain(r)).toBe(0);
     const [forge, flood, afterStep] = r.report!.steps;
     for (const h of ['evil', 'good']) {
@@ -115,7 +124,13 @@ describeIntegration('faults: hostile output from a host', sshdUnavailableReason(
 
     /** Settles within 5 s, and works: the banner is skipped, never taken for the transfer's own output. */
     async function quickAndClear<T>(p: Promise<T>): Promise<{ ok: true; value: T }> {
-      const r = await Promise.race([p.then((value) => ({ ok: true as const, value }), (err: unknown) => ({ ok: false as const, err: err as HostError })), after(5_000)]);
+      const r = await Promise.race([
+        p.then(
+          (value) => ({ ok: true as const, value }),
+          (err: unknown) => ({ ok: false as const, err: err as HostError }),
+        ),
+        after(5_000),
+      ]);
       expect(r, 'it hung').not.toBe('hung');
       const out = r as Exclude<typeof r, 'hung'>;
       if (!out.ok) expect.fail(`${out.err.kind}: ${out.err.message}`);

@@ -31,9 +31,16 @@ const SHIMS: Record<string, { tools: Record<string, string>; put?: 'caught' | 'o
     fetch: 'caught',
   },
   'a tee that corrupts what it reads': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; ${FLIP} | tee "$@"\n` }, put: 'caught' },
-  'a tee that corrupts what it sends': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; tee "$@" | ${FLIP}\n` }, put: 'caught', fetch: 'caught' },
+  'a tee that corrupts what it sends': {
+    tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; tee "$@" | ${FLIP}\n` },
+    put: 'caught',
+    fetch: 'caught',
+  },
   // As if the file grew or shrank while it was sent: more or fewer bytes than announced.
-  'a file that grows while it is sent': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; tee "$@"; printf 'more bytes'\n` }, fetch: 'caught' },
+  'a file that grows while it is sent': {
+    tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; tee "$@"; printf 'more bytes'\n` },
+    fetch: 'caught',
+  },
   'a file that shrinks while it is sent': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; head -c 1000 | tee "$@"\n` }, fetch: 'caught' },
   // Without mkfifo, fetch falls back to hashing first and then sending with cat.
   'no mkfifo and a cat that corrupts': {

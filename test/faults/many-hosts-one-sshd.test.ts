@@ -30,7 +30,14 @@ describeIntegration('faults: 150 hosts on one sshd with its default limits', ssh
     const known = join(dir, 'known_hosts');
     writeFileSync(known, `${sshd.knownHostsLine()}\n`);
     const names = Array.from({ length: HOSTS }, (_, i) => `node${String(i + 1).padStart(3, '0')}`);
-    const entry = { transport: 'ssh', host: sshd.host, port: sshd.port, user: sshd.user, identity_file: sshd.identityFile, known_hosts: known };
+    const entry = {
+      transport: 'ssh',
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      identity_file: sshd.identityFile,
+      known_hosts: known,
+    };
     const pb = writePlaybook(dir, {
       version: 1,
       hosts: Object.fromEntries(names.map((n) => [n, entry])),
@@ -41,7 +48,14 @@ describeIntegration('faults: 150 hosts on one sshd with its default limits', ssh
     // The yardstick on this machine, under its load of the moment: OpenSSH's own client making
     // the same 150 logins, 8 at a time (Chopsticks' handshakes per address).
     const t0 = Date.now();
-    const yard = spawnSync('sh', ['-c', `seq ${HOSTS} | xargs -P8 -I{} ssh -q -o BatchMode=yes -o UserKnownHostsFile=${known} -i ${sshd.identityFile} -p ${sshd.port} ${sshd.user}@${sshd.host} echo {}`], { stdio: 'ignore', timeout: 230_000 });
+    const yard = spawnSync(
+      'sh',
+      [
+        '-c',
+        `seq ${HOSTS} | xargs -P8 -I{} ssh -q -o BatchMode=yes -o UserKnownHostsFile=${known} -i ${sshd.identityFile} -p ${sshd.port} ${sshd.user}@${sshd.host} echo {}`,
+      ],
+      { stdio: 'ignore', timeout: 230_000 },
+    );
     const yardMs = Date.now() - t0;
     expect(yard.status, 'the OpenSSH yardstick failed').toBe(0);
     console.log(

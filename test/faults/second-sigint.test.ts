@@ -17,7 +17,15 @@ const run = promisify(execFile);
 const reason = await dockerUnavailableReason();
 
 async function ephemeralsOf(hostName: string): Promise<string[]> {
-  const { stdout } = await run('docker', ['ps', '-a', '-q', '--filter', 'label=chopsticks.ephemeral', '--filter', `label=chopsticks.host=${hostName}`]);
+  const { stdout } = await run('docker', [
+    'ps',
+    '-a',
+    '-q',
+    '--filter',
+    'label=chopsticks.ephemeral',
+    '--filter',
+    `label=chopsticks.host=${hostName}`,
+  ]);
   return stdout.split('\n').filter(Boolean);
 }
 
@@ -49,12 +57,19 @@ steps:
     );
     const report = join(dir, 'r.json');
     const { child, done } = startCli(['run', pb, '--json', report, '--output', 'plain'], { timeoutMs: 60_000 });
-    const started = await waitFor(async () => {
-      const ids = await ephemeralsOf(eph);
-      if (ids.length !== 1) return false;
-      const top = await run('docker', ['top', ids[0]!, '-o', 'pid,args']).then((r) => r.stdout, () => '');
-      return top.includes(marker);
-    }, 30_000, 200);
+    const started = await waitFor(
+      async () => {
+        const ids = await ephemeralsOf(eph);
+        if (ids.length !== 1) return false;
+        const top = await run('docker', ['top', ids[0]!, '-o', 'pid,args']).then(
+          (r) => r.stdout,
+          () => '',
+        );
+        return top.includes(marker);
+      },
+      30_000,
+      200,
+    );
     expect(started, 'the sleep never started').toBe(true);
     child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 300));
@@ -71,6 +86,8 @@ steps:
     expect(rep.steps[0]!.results[eph]).toMatchObject({ ok: true, value: 'pong' });
     expect(rep.steps[1]!.status).toBe('aborted');
     expect(rep.hosts[eph]).toBe('cancelled');
-    expect(await waitFor(async () => (await ephemeralsOf(eph)).length === 0, 3_000, 200), 'the ephemeral container outlived the run').toBe(true);
+    expect(await waitFor(async () => (await ephemeralsOf(eph)).length === 0, 3_000, 200), 'the ephemeral container outlived the run').toBe(
+      true,
+    );
   }, 90_000);
 });

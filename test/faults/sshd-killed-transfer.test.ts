@@ -109,7 +109,9 @@ describeIntegration('faults: sshd killed in the middle of a transfer', sshdUnava
         expect(settleMs, 'connection_lost took too long').toBeLessThan(3_000);
         expect(readFileSync(dest, 'utf8'), 'the old destination was touched').toBe(OLD);
         const left = temps(remote);
-        console.log(`[faults] put, ${victim} killed at ${(watch.killedAt / MiB).toFixed(1)} MiB: connection_lost after ${settleMs} ms; remote temp files right after: ${left.length}`);
+        console.log(
+          `[faults] put, ${victim} killed at ${(watch.killedAt / MiB).toFixed(1)} MiB: connection_lost after ${settleMs} ms; remote temp files right after: ${left.length}`,
+        );
       } finally {
         watch.stop();
         await s.close();

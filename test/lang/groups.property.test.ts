@@ -27,17 +27,13 @@ interface World {
   outcomes: Record<string, string[]>; // key `${outcome}(${register})`
 }
 
-const worldArb: fc.Arbitrary<World> = fc
-  .shuffledSubarray(HOST_POOL, { minLength: 1 })
-  .chain((all) =>
-    fc.record({
-      all: fc.constant(all),
-      groups: fc.record(Object.fromEntries(GROUP_NAMES.map((g) => [g, fc.shuffledSubarray(all)]))),
-      outcomes: fc.record(
-        Object.fromEntries(OUTCOMES.flatMap((o) => ['r1', 'r2'].map((r) => [`${o}(${r})`, fc.shuffledSubarray(all)]))),
-      ),
-    }),
-  );
+const worldArb: fc.Arbitrary<World> = fc.shuffledSubarray(HOST_POOL, { minLength: 1 }).chain((all) =>
+  fc.record({
+    all: fc.constant(all),
+    groups: fc.record(Object.fromEntries(GROUP_NAMES.map((g) => [g, fc.shuffledSubarray(all)]))),
+    outcomes: fc.record(Object.fromEntries(OUTCOMES.flatMap((o) => ['r1', 'r2'].map((r) => [`${o}(${r})`, fc.shuffledSubarray(all)])))),
+  }),
+);
 
 function exprArb(names: string[]): fc.Arbitrary<GroupExpr> {
   const { expr } = fc.letrec<{ expr: GroupExpr; leaf: GroupExpr; node: GroupExpr }>((tie) => ({
@@ -76,9 +72,7 @@ function reference(e: GroupExpr, w: World): string[] {
     case 'name':
       return w.all.filter((h) => env.resolve(e.name)!.includes(h));
     case 'glob': {
-      const re = new RegExp(
-        '^' + e.pattern.replace(/\./g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^') + '$',
-      );
+      const re = new RegExp('^' + e.pattern.replace(/\./g, '\\.').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^') + '$');
       return w.all.filter((h) => re.test(h));
     }
     case 'outcome':

@@ -240,7 +240,7 @@ describe('formatGroupExpr', () => {
     ['a - (b - c)', 'a - (b - c)'],
     ['(a - b) - c', 'a - b - c'],
     ['a | (b | c)', 'a | (b | c)'],
-    ["\"it's*\" ^ ok( r )", `"it's*" ^ ok(r)`],
+    ['"it\'s*" ^ ok( r )', `"it's*" ^ ok(r)`],
     ['((web))', 'web'],
   ])('%s → %s', (text, want) => {
     expect(formatGroupExpr(parse(text))).toBe(want);

@@ -32,7 +32,12 @@ describe('foldHostNames', () => {
 
   it('expands back to the same set of names', () => {
     const name = fc
-      .tuple(fc.constantFrom('web', 'db', 'n1-x', ''), fc.integer({ min: 0, max: 30 }), fc.constantFrom(0, 2, 3), fc.constantFrom('', '.lan'))
+      .tuple(
+        fc.constantFrom('web', 'db', 'n1-x', ''),
+        fc.integer({ min: 0, max: 30 }),
+        fc.constantFrom(0, 2, 3),
+        fc.constantFrom('', '.lan'),
+      )
       .map(([p, n, w, s]) => `${p || 'h'}${String(n).padStart(w, '0')}${s}`);
     fc.assert(
       fc.property(fc.array(fc.oneof(name, fc.constantFrom('cache', 'db')), { maxLength: 40 }), (names) => {
@@ -46,7 +51,12 @@ describe('foldHostNames', () => {
 
   it('folding what a folded list expands to gives the same text (fold output is canonical)', () => {
     const name = fc
-      .tuple(fc.constantFrom('web', 'db', 'rack1-n', 'h'), fc.integer({ min: 0, max: 120 }), fc.constantFrom(0, 2, 3), fc.constantFrom('', '.lan'))
+      .tuple(
+        fc.constantFrom('web', 'db', 'rack1-n', 'h'),
+        fc.integer({ min: 0, max: 120 }),
+        fc.constantFrom(0, 2, 3),
+        fc.constantFrom('', '.lan'),
+      )
       .map(([p, n, w, s]) => `${p}${String(n).padStart(w, '0')}${s}`);
     fc.assert(
       fc.property(fc.array(fc.oneof(name, fc.constantFrom('cache', 'db')), { maxLength: 60 }), (names) => {
@@ -91,12 +101,17 @@ describe('expandHostRange', () => {
   it('any range expands to names that fold to a range expanding to the same names', () => {
     const item = fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 2, 3));
     fc.assert(
-      fc.property(fc.constantFrom('web', 'db-', 'n'), fc.array(item, { minLength: 1, maxLength: 4 }), fc.constantFrom('', '.lan'), (p, items, s) => {
-        const body = items.map(([a, len, w]) => `${String(a).padStart(w, '0')}-${String(a + len).padStart(w, '0')}`).join(',');
-        const r = expandHostRange(`${p}[${body}]${s}`);
-        if (!r.ok) throw new Error(r.message);
-        expect(new Set(expand(foldHostNames(r.names)))).toEqual(new Set(r.names));
-      }),
+      fc.property(
+        fc.constantFrom('web', 'db-', 'n'),
+        fc.array(item, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('', '.lan'),
+        (p, items, s) => {
+          const body = items.map(([a, len, w]) => `${String(a).padStart(w, '0')}-${String(a + len).padStart(w, '0')}`).join(',');
+          const r = expandHostRange(`${p}[${body}]${s}`);
+          if (!r.ok) throw new Error(r.message);
+          expect(new Set(expand(foldHostNames(r.names)))).toEqual(new Set(r.names));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -15,7 +15,8 @@ function hasForbiddenKey(v: unknown): boolean {
   return Object.keys(v).some((k) => {
     const child = (v as Record<string, unknown>)[k];
     if (k === '__proto__') return true;
-    if (k === 'constructor' && child !== null && typeof child === 'object' && Object.prototype.hasOwnProperty.call(child, 'prototype')) return true;
+    if (k === 'constructor' && child !== null && typeof child === 'object' && Object.prototype.hasOwnProperty.call(child, 'prototype'))
+      return true;
     return hasForbiddenKey(child);
   });
 }
@@ -59,7 +60,11 @@ describe('checkJsonValue', () => {
     // eslint-disable-next-line no-sparse-arrays -- the hole is the hostile input
     ['hole', [1, , 3], '$[1]: a hole in an array is not JSON'],
     ['__proto__ key', JSON.parse('{"a":{"__proto__":{"polluted":1}}}'), "$.a.__proto__: a '__proto__' key is not allowed"],
-    ['constructor.prototype', JSON.parse('{"constructor":{"prototype":{"x":1}}}'), "$.constructor: a 'constructor' key holding 'prototype'"],
+    [
+      'constructor.prototype',
+      JSON.parse('{"constructor":{"prototype":{"x":1}}}'),
+      "$.constructor: a 'constructor' key holding 'prototype'",
+    ],
     ['getter', Object.defineProperty({}, 'g', { get: () => 1, enumerable: true }), '$.g: a getter/setter property is not JSON'],
   ])('rejects %s', (_name, value, message) => {
     expect(rejects(value)).toContain(message);
@@ -121,7 +126,10 @@ describe('parseJsonLimited', () => {
   });
   it('checks depth before parsing, so a million brackets cannot blow the stack', () => {
     const deep = '['.repeat(1_000_000) + ']'.repeat(1_000_000);
-    expect(parseJsonLimited(deep, { maxBytes: 10_000_000 })).toEqual({ ok: false, message: 'JSON nested deeper than 512 levels (at offset 512)' });
+    expect(parseJsonLimited(deep, { maxBytes: 10_000_000 })).toEqual({
+      ok: false,
+      message: 'JSON nested deeper than 512 levels (at offset 512)',
+    });
     expect(parseJsonLimited('['.repeat(512) + ']'.repeat(512)).ok).toBe(true);
     // brackets inside strings do not count
     expect(parseJsonLimited(JSON.stringify('['.repeat(5000))).ok).toBe(true);

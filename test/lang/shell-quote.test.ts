@@ -25,11 +25,17 @@ describe('shQuote / shJoin', () => {
 
   it('round-trips any argv through a real sh', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary' }).filter((s) => !s.includes('\0')), { minLength: 1, maxLength: 6 }), (argv) => {
-        // Lone surrogates cannot be encoded to UTF-8 argv bytes; compare what survives encoding.
-        const norm = argv.map((a) => Buffer.from(a, 'utf8').toString('utf8'));
-        expect(shWords(shJoin(norm))).toEqual(norm);
-      }),
+      fc.property(
+        fc.array(
+          fc.string({ unit: 'binary' }).filter((s) => !s.includes('\0')),
+          { minLength: 1, maxLength: 6 },
+        ),
+        (argv) => {
+          // Lone surrogates cannot be encoded to UTF-8 argv bytes; compare what survives encoding.
+          const norm = argv.map((a) => Buffer.from(a, 'utf8').toString('utf8'));
+          expect(shWords(shJoin(norm))).toEqual(norm);
+        },
+      ),
       { numRuns: 60 },
     );
   });

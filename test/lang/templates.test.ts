@@ -43,7 +43,11 @@ describe('parseTemplate', () => {
     expect(parseTemplate("awk '{{print $1}}'")).toEqual({ ok: true, parts: [{ type: 'text', text: "awk '{print $1}'" }] });
     expect(parseTemplate('{{{host}}}')).toEqual({
       ok: true,
-      parts: [{ type: 'text', text: '{' }, { type: 'ref', path: ['host'], offset: 2 }, { type: 'text', text: '}' }],
+      parts: [
+        { type: 'text', text: '{' },
+        { type: 'ref', path: ['host'], offset: 2 },
+        { type: 'text', text: '}' },
+      ],
     });
   });
   it.each([
@@ -167,7 +171,11 @@ describe('renderArgs', () => {
 });
 
 describe('checkTemplate', () => {
-  const known = { vars: { release: '1', cfg: { port: 1 }, list: [1] }, registers: new Set(['os', 'deploy']), hostvarNames: new Set(['rack']) };
+  const known = {
+    vars: { release: '1', cfg: { port: 1 }, list: [1] },
+    registers: new Set(['os', 'deploy']),
+    hostvarNames: new Set(['rack']),
+  };
   const check = (t: string) => checkTemplate(t, known);
   it('accepts what can resolve', () => {
     expect(check('{host}/{vars.release}/{vars.cfg.port}/{vars.list.0}/{hostvars.rack}/{results.os.whatever.0}/{vars}')).toEqual([]);
@@ -182,7 +190,9 @@ describe('checkTemplate', () => {
       { message: "template {results.dpeloy.rc}: no earlier step has 'register: dpeloy' (did you mean 'deploy'?)", offset: 0 },
     ]);
     expect(check('{hostvars.rak}')[0]!.message).toContain("no host defines var 'rak' (did you mean 'rack'?)");
-    expect(check('{hots}')[0]!.message).toContain("unknown name 'hots'; use host, vars, hostvars, results or secrets (did you mean 'host'?)");
+    expect(check('{hots}')[0]!.message).toContain(
+      "unknown name 'hots'; use host, vars, hostvars, results or secrets (did you mean 'host'?)",
+    );
     expect(check('{host.x}')[0]!.message).toContain("has no 'x'");
     expect(check('{vars.__proto__}')[0]!.message).toContain("no var '__proto__'");
     expect(check('a {vars.x} {results.y}').map((p) => p.offset)).toEqual([2, 11]);

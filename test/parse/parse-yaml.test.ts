@@ -13,9 +13,7 @@ describe('parseYaml', () => {
   });
 
   it('reports syntax errors with 1-based line and column', () => {
-    expect(problems('a: [1\nb: 2\n')).toEqual([
-      ['yaml_syntax', expect.stringMatching(/^f\.yaml:2:1: YAML syntax error: /)],
-    ]);
+    expect(problems('a: [1\nb: 2\n')).toEqual([['yaml_syntax', expect.stringMatching(/^f\.yaml:2:1: YAML syntax error: /)]]);
     expect(problems('a:\n\tb: 1\n')[0]).toEqual(['yaml_syntax', 'f.yaml:2:1: YAML syntax error: Tabs are not allowed as indentation']);
   });
 
@@ -27,7 +25,12 @@ describe('parseYaml', () => {
 
   it('refuses alias bombs without expanding them', () => {
     const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i++) lines.push(`${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10).fill(`*${'abcdefgh'[i - 1]}`).join(', ')}]`);
+    for (let i = 1; i < 8; i++)
+      lines.push(
+        `${'abcdefgh'[i]}: &${'abcdefgh'[i]} [${Array(10)
+          .fill(`*${'abcdefgh'[i - 1]}`)
+          .join(', ')}]`,
+      );
     const p = parseYaml('f.yaml', lines.join('\n') + '\n');
     expect(p.value).toBeUndefined();
     expect(p.problems.map((x) => x.code)).toEqual(['alias_limit']);

@@ -169,7 +169,10 @@ describe('example playbooks', () => {
   it.each(EXAMPLES.map((e) => [e.rel, e] as const))('%s: its header tells the truth about needing a server', async (_rel, ex) => {
     const res = await cli(['hosts', ex.rel]);
     expect(res.code, res.stderr).toBe(0);
-    const transports = res.stdout.trim().split('\n').map((l) => l.split('\t')[1]);
+    const transports = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t')[1]);
     expect(transports.length).toBeGreaterThan(0);
     if (ex.needsServer) expect(transports.some((t) => t !== 'local')).toBe(true);
     else expect(transports.every((t) => t === 'local')).toBe(true);
@@ -288,7 +291,8 @@ describe('what the examples demonstrate', () => {
     expect(first.report.steps.find((s) => s.name === 'collect logs')).toMatchObject({ phase: 'finally', targets: ['web1', 'web2'] });
     const second = await runExample(ex, args);
     expect(second.res.code, second.res.stderr).toBe(0);
-    for (const s of second.report.steps) for (const r of Object.values(s.results)) expect(r, s.name).toMatchObject({ ok: true, changed: false });
+    for (const s of second.report.steps)
+      for (const r of Object.values(s.results)) expect(r, s.name).toMatchObject({ ok: true, changed: false });
     expect(second.report.steps.find((s) => s.name === 'restart where the config or the site changed')!.targets).toEqual([]);
   });
 

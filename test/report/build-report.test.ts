@@ -54,9 +54,15 @@ describe('buildReport', () => {
     const evs: RunEvent[] = [
       { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
       { type: 'batch_started', batch: 0, hosts: ['h1', 'h2'] },
-      ...stepEvents(0, 'call ping', [['h1', ok('pong')], ['h2', ok('pong')]]),
+      ...stepEvents(0, 'call ping', [
+        ['h1', ok('pong')],
+        ['h2', ok('pong')],
+      ]),
       { type: 'batch_started', batch: 1, hosts: ['h3', 'h4'] },
-      ...stepEvents(0, 'call ping', [['h3', ok('pong')], ['h4', err('failed', 'h4: exit 1')]]),
+      ...stepEvents(0, 'call ping', [
+        ['h3', ok('pong')],
+        ['h4', err('failed', 'h4: exit 1')],
+      ]),
       { type: 'run_finished', status: 'failed', duration_ms: 9, hosts: endStates(hosts, { h4: 'failed' }) },
     ];
     const r = buildReport(evs);
@@ -85,7 +91,12 @@ describe('buildReport', () => {
     const evs: RunEvent[] = [
       { type: 'run_started', plan: p, check: true, started_at: '2026-01-01T00:00:00.000Z' },
       { type: 'step_started', step: 0, name: 'put x', targets: ['a', 'b'] },
-      { type: 'host_result', step: 0, host: 'a', result: { ok: true, value: { changed: true }, changed: true, duration_ms: 2, skipped: true } },
+      {
+        type: 'host_result',
+        step: 0,
+        host: 'a',
+        result: { ok: true, value: { changed: true }, changed: true, duration_ms: 2, skipped: true },
+      },
     ];
     for (const e of evs) b.onEvent(e);
     const r = b.report();

@@ -6,7 +6,10 @@ export function hostNames(prefix: string, n: number, pad = 3): string[] {
   return Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(pad, '0')}`);
 }
 
-export function reportOf(steps: Array<Omit<ReportStep, 'index' | 'kind' | 'status'> & Partial<ReportStep>>, extra: Partial<RunReport> = {}): RunReport {
+export function reportOf(
+  steps: Array<Omit<ReportStep, 'index' | 'kind' | 'status'> & Partial<ReportStep>>,
+  extra: Partial<RunReport> = {},
+): RunReport {
   const full: ReportStep[] = steps.map((s, index) => ({
     index,
     kind: 'call',
@@ -42,7 +45,12 @@ export function resultsFor(hosts: string[], f: (h: string, i: number) => HostRes
 
 export const okv = (value: HostResult extends never ? never : unknown, duration_ms = 10, changed = false): HostResult =>
   ({ ok: true, value, changed, duration_ms }) as HostResult;
-export const fail = (kind: 'failed' | 'unreachable' | 'timeout' | 'cancelled', msg: string, duration_ms = 20, tb: string | null = null): HostResult => ({
+export const fail = (
+  kind: 'failed' | 'unreachable' | 'timeout' | 'cancelled',
+  msg: string,
+  duration_ms = 20,
+  tb: string | null = null,
+): HostResult => ({
   ok: false,
   error: { kind, msg, tb },
   duration_ms,

@@ -51,7 +51,9 @@ describe('JUnit XML', () => {
     expect(suites).toEqual(['1. call ping', '2. call shell', '3. filter test', '4. put app.tgz']);
     const cases = [...xml.matchAll(/<testcase [^>]*classname="call ping" name="([^"]+)"/g)].map((m) => m[1]);
     expect(cases).toEqual(web40);
-    expect(xml).toMatch(/<testcase classname="call ping" name="web39" time="0.007">\s*<failure message="unreachable: web39: connection refused \(10.0.0.39:22\)" type="unreachable"\/>/);
+    expect(xml).toMatch(
+      /<testcase classname="call ping" name="web39" time="0.007">\s*<failure message="unreachable: web39: connection refused \(10.0.0.39:22\)" type="unreachable"\/>/,
+    );
     expect((xml.match(/<failure /g) ?? []).length).toBe(1);
     expect(xml).toMatch(/<testsuite name="1. call ping"[^>]* tests="40" failures="1" errors="0" skipped="0"/);
     // only the report file, no temp file left behind
@@ -62,7 +64,11 @@ describe('JUnit XML', () => {
     const { events } = fleetRun();
     const r = buildReport(events);
     r.steps[0]!.results.web01 = { ok: true, value: null, changed: false, duration_ms: 0, skipped: true };
-    r.steps[0]!.results.web02 = { ok: false, error: { kind: 'failed', msg: 'exit 1: <oops> & "quotes"', tb: 'line1\nline2' }, duration_ms: 1500 };
+    r.steps[0]!.results.web02 = {
+      ok: false,
+      error: { kind: 'failed', msg: 'exit 1: <oops> & "quotes"', tb: 'line1\nline2' },
+      duration_ms: 1500,
+    };
     const xml = junitXml(r);
     expect(wellFormed(xml)).toBe(true);
     expect(xml).toMatch(/name="web01" time="0">\s*<skipped\/>/);
@@ -81,7 +87,10 @@ describe('--events JSON Lines', () => {
     expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
     for (const e of events.slice(1)) r.onEvent(e);
     await r.close();
-    const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.type)).toEqual(events.map((e) => e.type));
     const first = lines[0]!;
     expect(first).not.toHaveProperty('plan');
@@ -109,7 +118,13 @@ describe('--json report', () => {
   it("with '-' puts the report alone on stdout and human output on stderr", async () => {
     const stdout = new Capture();
     const stderr = new Capture();
-    const reporters = await createReporters({ output: 'auto', json: '-', stdout: stdout.asWriteStream(), stderr: stderr.asWriteStream(), env: {} });
+    const reporters = await createReporters({
+      output: 'auto',
+      json: '-',
+      stdout: stdout.asWriteStream(),
+      stderr: stderr.asWriteStream(),
+      env: {},
+    });
     expect(reporters.some((r) => r instanceof PlainReporter)).toBe(true);
     for (const e of fleetRun().events) for (const r of reporters) r.onEvent(e);
     await Promise.all(reporters.map((r) => r.close()));
@@ -121,7 +136,9 @@ describe('--json report', () => {
 
   it('refuses a report path in a missing folder before the run', async () => {
     const io = { stdout: new Capture().asWriteStream(), stderr: new Capture().asWriteStream() };
-    await expect(createReporters({ output: 'plain', json: '/nonexistent-dir/r.json', ...io })).rejects.toThrow(/--json \/nonexistent-dir\/r.json/);
+    await expect(createReporters({ output: 'plain', json: '/nonexistent-dir/r.json', ...io })).rejects.toThrow(
+      /--json \/nonexistent-dir\/r.json/,
+    );
     await expect(createReporters({ output: 'plain', junit: '/nonexistent-dir/j.xml', ...io })).rejects.toThrow(UsageError);
     expect(existsSync('/nonexistent-dir')).toBe(false);
   });
@@ -150,7 +167,14 @@ describe('createReporters', () => {
   });
   it('adds one reporter per requested file, events first so it sees each event before the others', async () => {
     const dir = tmp();
-    const rs = await createReporters({ output: 'quiet', json: join(dir, 'r.json'), junit: join(dir, 'j.xml'), events: join(dir, 'e.jsonl'), ...streams(false), env: {} });
+    const rs = await createReporters({
+      output: 'quiet',
+      json: join(dir, 'r.json'),
+      junit: join(dir, 'j.xml'),
+      events: join(dir, 'e.jsonl'),
+      ...streams(false),
+      env: {},
+    });
     expect(rs.map((r) => r.constructor.name)).toEqual(['EventsReporter', 'PlainReporter', 'JsonReporter', 'JunitReporter']);
   });
 });

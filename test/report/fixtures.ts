@@ -55,10 +55,19 @@ export function plan(hosts: string[], steps: PlanStep[], extra: Partial<Plan> = 
 
 export const ok = (value: Json, changed = false, duration_ms = 5): HostResult => ({ ok: true, value, changed, duration_ms });
 export const skipped = (): HostResult => ({ ok: true, value: null, changed: false, duration_ms: 0, skipped: true });
-export const err = (kind: ErrorKind, msg: string, duration_ms = 7): HostResult => ({ ok: false, error: { kind, msg, tb: null }, duration_ms });
+export const err = (kind: ErrorKind, msg: string, duration_ms = 7): HostResult => ({
+  ok: false,
+  error: { kind, msg, tb: null },
+  duration_ms,
+});
 
 /** One linear step: started, a result per host (in the given order), finished. */
-export function stepEvents(index: number, name: string, results: Array<[string, HostResult]>, targets = results.map((r) => r[0])): RunEvent[] {
+export function stepEvents(
+  index: number,
+  name: string,
+  results: Array<[string, HostResult]>,
+  targets = results.map((r) => r[0]),
+): RunEvent[] {
   const evs: RunEvent[] = [{ type: 'step_started', step: index, name, targets }];
   for (const [h, r] of results) {
     evs.push({ type: 'host_started', step: index, host: h, attempt: 1 });
@@ -69,7 +78,10 @@ export function stepEvents(index: number, name: string, results: Array<[string, 
   return evs;
 }
 
-export function endStates(hosts: string[], failures: Record<string, ErrorKind>): Record<string, 'ok' | 'failed' | 'unreachable' | 'cancelled'> {
+export function endStates(
+  hosts: string[],
+  failures: Record<string, ErrorKind>,
+): Record<string, 'ok' | 'failed' | 'unreachable' | 'cancelled'> {
   const out: Record<string, 'ok' | 'failed' | 'unreachable' | 'cancelled'> = {};
   for (const h of hosts) {
     const k = failures[h];
@@ -85,23 +97,34 @@ export const web40 = Array.from({ length: 40 }, (_, i) => `web${String(i + 1).pa
  * dropped), a put skipped in check mode on web01 only... and a filter and a step not run.
  */
 export function fleetRun(): { plan: Plan; events: RunEvent[] } {
-  const p = plan(web40, [
-    step(0, 'call', 'call ping', web40),
-    step(1, 'call', 'call shell', web40),
-    step(2, 'filter', 'filter test', web40, { as: 'systemd_hosts' }),
-    step(3, 'put', 'put app.tgz', web40),
-  ], {
-    groups: [
-      { name: 'all', source: 'static', hosts: { lower: web40, upper: web40 } },
-      { name: 'web', source: 'static', hosts: { lower: web40, upper: web40 } },
-      { name: 'systemd_hosts', source: 'filter', hosts: { lower: [], upper: web40 }, step: 2 },
+  const p = plan(
+    web40,
+    [
+      step(0, 'call', 'call ping', web40),
+      step(1, 'call', 'call shell', web40),
+      step(2, 'filter', 'filter test', web40, { as: 'systemd_hosts' }),
+      step(3, 'put', 'put app.tgz', web40),
     ],
-  });
+    {
+      groups: [
+        { name: 'all', source: 'static', hosts: { lower: web40, upper: web40 } },
+        { name: 'web', source: 'static', hosts: { lower: web40, upper: web40 } },
+        { name: 'systemd_hosts', source: 'filter', hosts: { lower: [], upper: web40 }, step: 2 },
+      ],
+    },
+  );
   const rest = web40.filter((h) => h !== 'web39');
   const events: RunEvent[] = [
     { type: 'run_started', plan: p, check: false, started_at: '2026-11-23T10:00:00.000Z' },
     { type: 'batch_started', batch: 0, hosts: web40 },
-    ...stepEvents(0, 'call ping', web40.map((h): [string, HostResult] => [h, h === 'web39' ? err('unreachable', `web39: connection refused (10.0.0.39:22)`) : ok('pong')])),
+    ...stepEvents(
+      0,
+      'call ping',
+      web40.map((h): [string, HostResult] => [
+        h,
+        h === 'web39' ? err('unreachable', `web39: connection refused (10.0.0.39:22)`) : ok('pong'),
+      ]),
+    ),
   ];
   // step 1 with stderr arriving in pieces, interleaved between hosts
   events.push({ type: 'step_started', step: 1, name: 'call shell', targets: rest });
@@ -110,7 +133,13 @@ export function fleetRun(): { plan: Plan; events: RunEvent[] } {
   events.push({ type: 'host_stderr', step: 1, host: 'web07', text: 'almost full\nsecond line' });
   for (const h of rest) events.push({ type: 'host_result', step: 1, host: h, result: ok({ rc: 0, stdout: 'x' }, h === 'web01') });
   events.push({ type: 'step_finished', step: 1, status: 'ok', targets: rest });
-  events.push(...stepEvents(2, 'filter test', rest.map((h): [string, HostResult] => [h, ok(h !== 'web02')])));
+  events.push(
+    ...stepEvents(
+      2,
+      'filter test',
+      rest.map((h): [string, HostResult] => [h, ok(h !== 'web02')]),
+    ),
+  );
   events.push({ type: 'group_decided', group: 'systemd_hosts', hosts: rest.filter((h) => h !== 'web02') });
   events.push({ type: 'step_finished', step: 3, status: 'not_run', targets: [] });
   events.push({ type: 'run_finished', status: 'failed', duration_ms: 1234, hosts: endStates(web40, { web39: 'unreachable' }) });

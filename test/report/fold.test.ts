@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { foldResults } from '../../src/report/fold.js';
 import type { HostResult } from '../../src/run/events.js';
 
-const err = (kind: 'failed' | 'cancelled' | 'unreachable', msg: string): HostResult => ({ ok: false, error: { kind, msg, tb: null }, duration_ms: 1 });
+const err = (kind: 'failed' | 'cancelled' | 'unreachable', msg: string): HostResult => ({
+  ok: false,
+  error: { kind, msg, tb: null },
+  duration_ms: 1,
+});
 
 describe('foldResults', () => {
   it('folds errors that differ only in their host prefix, even for one-letter host names', () => {

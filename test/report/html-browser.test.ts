@@ -46,7 +46,7 @@ function bigReport(): RunReport {
             : okv({ out: `ok ${INJECT}`, diff: '--- a\n+++ b\n' }, 100 + (i % 50), true),
       ),
     },
-    { name: 'call ping', targets: hosts.filter((_h, i) => i % 100 !== 7 && i !== 122), results: {} , status: 'not_run' },
+    { name: 'call ping', targets: hosts.filter((_h, i) => i % 100 !== 7 && i !== 122), results: {}, status: 'not_run' },
   ]);
 }
 
@@ -128,7 +128,9 @@ describeIntegration('report --format html in chromium', browserUnavailableReason
   }, 60_000);
 
   it('the guard sees requests: a page that loads something is caught', async () => {
-    const { page, network } = await open('<!DOCTYPE html><title>x</title><img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="https://example.invalid/a.css">');
+    const { page, network } = await open(
+      '<!DOCTYPE html><title>x</title><img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="https://example.invalid/a.css">',
+    );
     expect(network.length).toBeGreaterThan(0);
     await page.close();
   }, 60_000);
@@ -136,7 +138,14 @@ describeIntegration('report --format html in chromium', browserUnavailableReason
   it('renders a small ok run and a check run with diffs', async () => {
     const hosts = ['a', 'b'];
     const check = reportOf(
-      [{ name: 'put app.conf', kind: 'put', targets: hosts, results: resultsFor(hosts, () => okv({ changed: true, diff: '-old\n+new <x>' }, 5, true)) }],
+      [
+        {
+          name: 'put app.conf',
+          kind: 'put',
+          targets: hosts,
+          results: resultsFor(hosts, () => okv({ changed: true, diff: '-old\n+new <x>' }, 5, true)),
+        },
+      ],
       { check: true },
     );
     const { page, errors, network } = await open(check);

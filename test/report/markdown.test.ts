@@ -25,7 +25,13 @@ describe('report --format markdown', () => {
       {
         name: 'call deploy',
         targets: web,
-        results: resultsFor(web, (h) => (h === 'web07' ? fail('failed', long, 20, 'Traceback: line 1') : h === 'web39' ? fail('unreachable', 'web39: connection refused') : okv('done', 10, true))),
+        results: resultsFor(web, (h) =>
+          h === 'web07'
+            ? fail('failed', long, 20, 'Traceback: line 1')
+            : h === 'web39'
+              ? fail('unreachable', 'web39: connection refused')
+              : okv('done', 10, true),
+        ),
       },
     ]);
     const md = renderMarkdown(r, { source: 'report.json' });
@@ -42,14 +48,20 @@ describe('report --format markdown', () => {
 
   it('folds identical failures of many hosts into one entry with the hosts named compactly', () => {
     const hosts = hostNames('db', 500);
-    const r = reportOf([{ name: 'call ping', targets: hosts, results: resultsFor(hosts, (h) => fail('unreachable', `${h}: connect ECONNREFUSED 10.0.0.1:22`)) }]);
+    const r = reportOf([
+      {
+        name: 'call ping',
+        targets: hosts,
+        results: resultsFor(hosts, (h) => fail('unreachable', `${h}: connect ECONNREFUSED 10.0.0.1:22`)),
+      },
+    ]);
     const md = renderMarkdown(r);
     expect(md).toContain('500 hosts: `db[001-500]`');
     expect(md.match(/ECONNREFUSED/g)).toHaveLength(1);
     expect(md.length).toBeLessThan(5000);
   });
 
-  it('stays within GitHub\'s comment limit and says in words what it left out', () => {
+  it("stays within GitHub's comment limit and says in words what it left out", () => {
     const hosts = hostNames('node', 500);
     // 500 different failures of 400 characters each: ~200 KB of messages.
     const r = reportOf([
@@ -61,7 +73,9 @@ describe('report --format markdown', () => {
     ]);
     const md = renderMarkdown(r, { source: 'out/report.json' });
     expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
-    expect(md).toMatch(/\*\*\d+ more failure groups not shown\*\*: this text is limited to 65,536 characters\. Every failure is in `out\/report\.json`/);
+    expect(md).toMatch(
+      /\*\*\d+ more failure groups not shown\*\*: this text is limited to 65,536 characters\. Every failure is in `out\/report\.json`/,
+    );
     // What is shown is whole: the first failure's message is complete.
     expect(md).toContain(`node001: error number 0: ${'y'.repeat(380)}`);
     outsideFences(md);
@@ -103,7 +117,11 @@ describe('report --format markdown', () => {
           targets: hosts,
           results: resultsFor(hosts, (h) => (h === 'web4' ? okv({ changed: false }) : okv({ changed: true, diff }, 5, true))),
         },
-        { name: 'call command', targets: hosts, results: resultsFor(hosts, () => ({ ok: true, value: null, changed: false, duration_ms: 0, skipped: true })) },
+        {
+          name: 'call command',
+          targets: hosts,
+          results: resultsFor(hosts, () => ({ ok: true, value: null, changed: false, duration_ms: 0, skipped: true })),
+        },
       ],
       { check: true },
     );

@@ -9,7 +9,11 @@ function shardReport(index: number, count: number, hosts: string[], extra: Parti
   return reportOf(
     [
       { name: 'call ping', targets: hosts, results: resultsFor(hosts, () => okv('pong')) },
-      { name: 'call deploy', targets: hosts, results: resultsFor(hosts, (h) => (h === 'db' ? fail('failed', 'db: boom') : okv(h, 5, true))) },
+      {
+        name: 'call deploy',
+        targets: hosts,
+        results: resultsFor(hosts, (h) => (h === 'db' ? fail('failed', 'db: boom') : okv(h, 5, true))),
+      },
     ],
     { shard: { index, count, host_order: ALL }, groups: { web: ['web2', 'web10'] }, ...extra },
   );
@@ -51,24 +55,63 @@ describe('report merge', () => {
     const s0 = shardReport(0, 3, ['web2']);
     const s1 = shardReport(1, 3, ['db']);
     const s2 = shardReport(2, 3, ['app1']);
-    expect(problems([['a', s0], ['b', s1]])).toEqual(['missing shard 2/3 (each of the 3 shards must be given once)']);
-    expect(problems([['a', s0], ['b', s0], ['c', s1], ['d', s2]])).toEqual(['b: shard 0/3 was given twice (also a)']);
-    expect(problems([['a', s0], ['b', { ...s1, playbook_sha256: 'c'.repeat(64) }], ['c', s2]])[0]).toMatch(/^b: playbook sha256 cccccccccccc… differs from a's bbbbbbbbbbbb…/);
-    expect(problems([['a', s0], ['b', shardReport(1, 4, ['db'])], ['c', s2]])).toEqual(['b: shard 1/4, but a is one of 3 shards']);
-    expect(problems([['a', s0], ['b', { ...s1, check: true }], ['c', s2]])).toEqual(['b: a check run, but a is a real run']);
+    expect(
+      problems([
+        ['a', s0],
+        ['b', s1],
+      ]),
+    ).toEqual(['missing shard 2/3 (each of the 3 shards must be given once)']);
+    expect(
+      problems([
+        ['a', s0],
+        ['b', s0],
+        ['c', s1],
+        ['d', s2],
+      ]),
+    ).toEqual(['b: shard 0/3 was given twice (also a)']);
+    expect(
+      problems([
+        ['a', s0],
+        ['b', { ...s1, playbook_sha256: 'c'.repeat(64) }],
+        ['c', s2],
+      ])[0],
+    ).toMatch(/^b: playbook sha256 cccccccccccc… differs from a's bbbbbbbbbbbb…/);
+    expect(
+      problems([
+        ['a', s0],
+        ['b', shardReport(1, 4, ['db'])],
+        ['c', s2],
+      ]),
+    ).toEqual(['b: shard 1/4, but a is one of 3 shards']);
+    expect(
+      problems([
+        ['a', s0],
+        ['b', { ...s1, check: true }],
+        ['c', s2],
+      ]),
+    ).toEqual(['b: a check run, but a is a real run']);
     const { shard: _s, ...plain } = s0;
     expect(problems([['plain.json', plain as RunReport]])[0]).toMatch(/^plain\.json: not a shard report/);
   });
 
   it('rebuilds definition order from groups and targets when reports predate host_order', () => {
     const strip = (r: RunReport): RunReport => ({ ...r, shard: { index: r.shard!.index, count: r.shard!.count } });
-    const a = strip(reportOf([{ name: 's', targets: ['z1', 'b7'], results: {} }], { shard: { index: 0, count: 2 }, groups: { g: ['z1', 'm', 'b7', 'a'] } }));
-    const b = strip(reportOf([{ name: 's', targets: ['m', 'a'], results: {} }], { shard: { index: 1, count: 2 }, groups: { g: ['z1', 'm', 'b7', 'a'] } }));
+    const a = strip(
+      reportOf([{ name: 's', targets: ['z1', 'b7'], results: {} }], {
+        shard: { index: 0, count: 2 },
+        groups: { g: ['z1', 'm', 'b7', 'a'] },
+      }),
+    );
+    const b = strip(
+      reportOf([{ name: 's', targets: ['m', 'a'], results: {} }], { shard: { index: 1, count: 2 }, groups: { g: ['z1', 'm', 'b7', 'a'] } }),
+    );
     expect(definitionOrder([a, b])).toEqual(['z1', 'm', 'b7', 'a']);
     // Undecided by the reports: natural order (web2 before web10).
-    expect(definitionOrder([reportOf([{ name: 's', targets: ['web10'], results: {} }]), reportOf([{ name: 's', targets: ['web2'], results: {} }])])).toEqual([
-      'web2',
-      'web10',
-    ]);
+    expect(
+      definitionOrder([
+        reportOf([{ name: 's', targets: ['web10'], results: {} }]),
+        reportOf([{ name: 's', targets: ['web2'], results: {} }]),
+      ]),
+    ).toEqual(['web2', 'web10']);
   });
 });

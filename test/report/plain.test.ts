@@ -54,7 +54,11 @@ describe('plain reporter', () => {
     const p = plan(hosts, [step(0, 'call', 'call shell', hosts)]);
     const lines = await runPlain([
       { type: 'run_started', plan: p, check: true, started_at: '2026-01-01T00:00:00.000Z' },
-      ...stepEvents(0, 'call shell', [['a1', skipped()], ['a2', skipped()], ['a3', err('timeout', 'a3: timed out after 1s')]]),
+      ...stepEvents(0, 'call shell', [
+        ['a1', skipped()],
+        ['a2', skipped()],
+        ['a3', err('timeout', 'a3: timed out after 1s')],
+      ]),
       { type: 'run_finished', status: 'failed', duration_ms: 50, hosts: endStates(hosts, { a3: 'timeout' }) },
     ]);
     expect(lines).toContain('  skipped a[1-2] (check mode)');
@@ -101,8 +105,8 @@ describe('plain reporter', () => {
 
   it('never cuts an error message: the advice at the end of a long one stays (plain and quiet)', async () => {
     const msg =
-      "web1: HOST KEY CHANGED for [127.0.0.1]:2222: server offered ssh-ed25519 SHA256:Qm9ndXNGaW5nZXJwcmludEZvclRlc3RpbmdPbmx5MDAw, " +
-      "known: ssh-ed25519 SHA256:T2xkRmluZ2VycHJpbnRGb3JUZXN0aW5nT25seTAwMDAw (/home/deploy/.ssh/known_hosts:12). This can be a " +
+      'web1: HOST KEY CHANGED for [127.0.0.1]:2222: server offered ssh-ed25519 SHA256:Qm9ndXNGaW5nZXJwcmludEZvclRlc3RpbmdPbmx5MDAw, ' +
+      'known: ssh-ed25519 SHA256:T2xkRmluZ2VycHJpbnRGb3JUZXN0aW5nT25seTAwMDAw (/home/deploy/.ssh/known_hosts:12). This can be a ' +
       "man-in-the-middle attack. If the change is expected, remove the old line (ssh-keygen -R '[127.0.0.1]:2222' -f " +
       '/home/deploy/.ssh/known_hosts) and add the new key.';
     expect(msg.length).toBeGreaterThan(300);
@@ -154,12 +158,26 @@ describe('plain reporter in check mode', () => {
   it('shows would_change and unknown hosts, not as failures, and counts them in the summary', async () => {
     const hosts = ['a1', 'a2', 'a3'];
     const p = plan(hosts, [step(0, 'call', 'unpack', hosts), step(1, 'call', 'health', hosts)]);
-    const would = { ok: true as const, value: { would_run: 'command', args: {} }, changed: true, duration_ms: 0, outcome: 'would_change' as const };
+    const would = {
+      ok: true as const,
+      value: { would_run: 'command', args: {} },
+      changed: true,
+      duration_ms: 0,
+      outcome: 'would_change' as const,
+    };
     const unknown = { ...err('failed', 'a1: test exited 2'), outcome: 'unknown' as const };
     const lines = await runPlain([
       { type: 'run_started', plan: p, check: true, started_at: '2026-01-01T00:00:00.000Z' },
-      ...stepEvents(0, 'unpack', [['a1', would], ['a2', would], ['a3', { ...ok('x'), outcome: 'ok' as const }]]),
-      ...stepEvents(1, 'health', [['a1', unknown], ['a2', { ...ok(true), outcome: 'ok' as const }], ['a3', { ...ok(true), outcome: 'ok' as const }]]),
+      ...stepEvents(0, 'unpack', [
+        ['a1', would],
+        ['a2', would],
+        ['a3', { ...ok('x'), outcome: 'ok' as const }],
+      ]),
+      ...stepEvents(1, 'health', [
+        ['a1', unknown],
+        ['a2', { ...ok(true), outcome: 'ok' as const }],
+        ['a3', { ...ok(true), outcome: 'ok' as const }],
+      ]),
       { type: 'run_finished', status: 'ok', duration_ms: 50, hosts: endStates(hosts, {}) },
     ]);
     expect(lines).toContain('  would change a[1-2]: {"args":{},"would_run":"command"}');

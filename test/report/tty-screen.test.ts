@@ -112,7 +112,8 @@ describe('terminal view on a real pseudo-terminal', () => {
     const r = await runInPty(['run', join(__dirname, '../../playbooks/serial-rolling.yaml'), '--output', 'tty'], { cols: 100, rows: 40 });
     expect(r.code, r.raw).toBe(0);
     const s = await replay(r.raw, 100, 40);
-    for (const b of ['batch 1: web01', 'batch 2: web[02-03]', 'batch 3: web[04-05]']) expect(linesWith(s, b), s.lines.join('\n')).toHaveLength(1);
+    for (const b of ['batch 1: web01', 'batch 2: web[02-03]', 'batch 3: web[04-05]'])
+      expect(linesWith(s, b), s.lines.join('\n')).toHaveLength(1);
     expect(linesWith(s, '[4/4] back into the load balancer')).toHaveLength(3);
     expect(s.lines.at(-1)).toMatch(/^run ok: 5 ok, 0 failed/);
   });
@@ -121,7 +122,10 @@ describe('terminal view on a real pseudo-terminal', () => {
     dir = tempDir();
     const blob = join(dir, 'blob.bin');
     writeFileSync(blob, Buffer.alloc(3 * 1024 * 1024, 7));
-    const pb = writePlaybook(dir, `version: 1\nhosts:\n  h1: local\n  h2: local\nsteps:\n  - put: blob.bin\n    to: ${dir}/out/{host}.bin\n`);
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nhosts:\n  h1: local\n  h2: local\nsteps:\n  - put: blob.bin\n    to: ${dir}/out/{host}.bin\n`,
+    );
     const r = await runInPty(['run', pb, '--output', 'tty'], { cols: 100, rows: 40 });
     expect(r.code, r.raw).toBe(0);
     const s = await replay(r.raw, 100, 40);

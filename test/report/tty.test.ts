@@ -36,7 +36,10 @@ describe('terminal reporter', () => {
     expect(e).toBe('');
     const i = lines.findIndex((l) => l.includes('[1/4] call ping on web[01-40]'));
     expect(lines[i]).toMatch(/^✖ \[1\/4\] call ping on web\[01-40\] \S+: 1 failed$/);
-    expect(lines.slice(i + 1, i + 3)).toEqual(['    ok web[01-38,40]: "pong"', '    UNREACHABLE web39: unreachable: web39: connection refused (10.0.0.39:22)']);
+    expect(lines.slice(i + 1, i + 3)).toEqual([
+      '    ok web[01-38,40]: "pong"',
+      '    UNREACHABLE web39: unreachable: web39: connection refused (10.0.0.39:22)',
+    ]);
     expect(lines).toContain('    web07 | warning: disk almost full');
     expect(lines).toContain('    web08 | hello from 08');
     expect(lines).toContain('    web07 | second line');
@@ -97,11 +100,18 @@ describe('terminal reporter', () => {
 
   it('serial: an aborted batch marks its step ✖, names the steps not run and the hosts whose batch never started', async () => {
     const hosts = ['h1', 'h2', 'h3', 'h4'];
-    const p = plan(hosts, [step(0, 'call', 'call ping', hosts), step(1, 'put', 'put app.tgz', hosts), step(2, 'call', 'call restart', hosts)], { serial: [{ count: 2 }] });
+    const p = plan(
+      hosts,
+      [step(0, 'call', 'call ping', hosts), step(1, 'put', 'put app.tgz', hosts), step(2, 'call', 'call restart', hosts)],
+      { serial: [{ count: 2 }] },
+    );
     const events: RunEvent[] = [
       { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
       { type: 'batch_started', batch: 0, hosts: ['h1', 'h2'] },
-      ...stepEvents(0, 'call ping', [['h1', ok('pong')], ['h2', ok('pong')]]),
+      ...stepEvents(0, 'call ping', [
+        ['h1', ok('pong')],
+        ['h2', ok('pong')],
+      ]),
       { type: 'step_started', step: 1, name: 'put app.tgz', targets: ['h1', 'h2'] },
       { type: 'host_result', step: 1, host: 'h1', result: ok({ changed: true }, true) },
       { type: 'host_result', step: 1, host: 'h2', result: err('remote_io', 'h2: disk full') },
@@ -111,11 +121,18 @@ describe('terminal reporter', () => {
       { type: 'step_finished', step: 0, status: 'not_run', targets: [] },
       { type: 'step_finished', step: 1, status: 'not_run', targets: [] },
       { type: 'step_finished', step: 2, status: 'not_run', targets: [] },
-      { type: 'run_finished', status: 'aborted', duration_ms: 70, hosts: endStates(hosts, { h2: 'remote_io', h3: 'cancelled', h4: 'cancelled' }) },
+      {
+        type: 'run_finished',
+        status: 'aborted',
+        duration_ms: 70,
+        hosts: endStates(hosts, { h2: 'remote_io', h3: 'cancelled', h4: 'cancelled' }),
+      },
     ];
     const { lines } = await runAll(events);
     expect(lines[1]).toBe('❯ batch 1: h[1-2]');
-    expect(lines.find((l) => l.includes('[2/3] put app.tgz'))).toMatch(/^ {2}✖ \[2\/3\] put app\.tgz on h\[1-2\] \S+: 1 failed, aborted the run$/);
+    expect(lines.find((l) => l.includes('[2/3] put app.tgz'))).toMatch(
+      /^ {2}✖ \[2\/3\] put app\.tgz on h\[1-2\] \S+: 1 failed, aborted the run$/,
+    );
     expect(lines).toContain('      FAILED h2: remote_io: h2: disk full');
     expect(lines.filter((l) => l.includes('not run'))).toEqual(['  ↓ [3/3] call restart: not run']);
     expect(lines).toContain('↓ not started: h[3-4] (cancelled: the run stopped before their batch)');

@@ -18,11 +18,7 @@ const HOSTS = names('h', 20, 2);
 it(`per-step overhead: ${STEPS} steps of ping on ${HOSTS.length} local hosts`, async () => {
   const hostLines = (hs: string[]) => hs.map((h) => `  ${h}: local`).join('\n');
   const one = writePlaybook(dir, `version: 1\nhosts:\n${hostLines(HOSTS.slice(0, 1))}\nsteps:\n  - call: ping\n`, 'one.yaml');
-  const many = writePlaybook(
-    dir,
-    `version: 1\nhosts:\n${hostLines(HOSTS)}\nsteps:\n${'  - call: ping\n'.repeat(STEPS)}`,
-    'many.yaml',
-  );
+  const many = writePlaybook(dir, `version: 1\nhosts:\n${hostLines(HOSTS)}\nsteps:\n${'  - call: ping\n'.repeat(STEPS)}`, 'many.yaml');
   const base = await runCli(['run', one, '--output', 'quiet']);
   expect(base.code, base.stderr).toBe(0);
   const r = await runCli(['run', many, '--output', 'quiet', '--json', '-'], { timeoutMs: 120_000 });

@@ -45,7 +45,9 @@ function kinds(rep: RunReport, step: number): Record<string, string> {
 describe('on_failure', () => {
   it('continue: the failed host is dropped from later steps, the rest go on; exit 2', async () => {
     dir = tempDir();
-    const { code, rep } = await run(`${FOUR}steps:\n${failOn('b', '    on_failure: continue\n')}  - call: ping\n  - call: ping\n    on: b | c\n`);
+    const { code, rep } = await run(
+      `${FOUR}steps:\n${failOn('b', '    on_failure: continue\n')}  - call: ping\n  - call: ping\n    on: b | c\n`,
+    );
     expect(code).toBe(2);
     expect(rep.steps.map((s) => s.targets)).toEqual([['a', 'b', 'c', 'd'], ['a', 'c', 'd'], ['c']]);
     expect(rep.hosts).toEqual({ a: 'ok', b: 'failed', c: 'ok', d: 'ok' });
@@ -87,8 +89,7 @@ describe('on_failure', () => {
 
 describe('retries and retry_delay', () => {
   // Fails on the first two attempts, succeeds on the third: a counter file per host.
-  const flaky = (d: string) =>
-    `'n=$(cat ${d}/count-{host} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${d}/count-{host}; test $n -ge 3'`;
+  const flaky = (d: string) => `'n=$(cat ${d}/count-{host} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${d}/count-{host}; test $n -ge 3'`;
 
   it('a command that fails twice then succeeds passes with retries: 2, after the delays', async () => {
     dir = tempDir();
@@ -131,7 +132,9 @@ describe('timeout', () => {
     dir = tempDir();
     const sleep = `30.${process.pid}7`;
     const t = Date.now();
-    const { code, rep } = await run(`${FOUR}steps:\n  - call: shell\n    args: { cmd: 'sleep ${sleep}' }\n    timeout: 1s\n    on: a | b\n  - call: ping\n`);
+    const { code, rep } = await run(
+      `${FOUR}steps:\n  - call: shell\n    args: { cmd: 'sleep ${sleep}' }\n    timeout: 1s\n    on: a | b\n  - call: ping\n`,
+    );
     expect(Date.now() - t).toBeLessThan(10_000); // CLI start-up included, on a loaded machine
     expect(code).toBe(2);
     expect(kinds(rep, 0)).toEqual({ a: 'timeout', b: 'timeout' });
@@ -146,7 +149,9 @@ describe('timeout', () => {
 
   it('defaults.timeout bounds steps that say nothing', async () => {
     dir = tempDir();
-    const { code, rep } = await run(`${FOUR}defaults:\n  timeout: 500ms\nsteps:\n  - call: shell\n    args: { cmd: 'sleep 20' }\n    on: a\n`);
+    const { code, rep } = await run(
+      `${FOUR}defaults:\n  timeout: 500ms\nsteps:\n  - call: shell\n    args: { cmd: 'sleep 20' }\n    on: a\n`,
+    );
     expect(code).toBe(2);
     expect(kinds(rep, 0)).toEqual({ a: 'timeout' });
   });

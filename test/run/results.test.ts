@@ -16,7 +16,7 @@ afterEach(() => cleanup(dir));
 const BAD = ['nan', 'fn', 'proto', 'ctorproto', 'big', 'cyclic', 'bigint', 'undef', 'deep'];
 
 describe('JSON-only results', () => {
-  it('each non-JSON value is its host\'s invalid_result; the run goes on for the others', async () => {
+  it("each non-JSON value is its host's invalid_result; the run goes on for the others", async () => {
     dir = tempDir();
     const pb = writePlaybook(
       dir,
@@ -57,7 +57,10 @@ steps:
   it('a remote command that passes 1 MiB of output is stopped and is invalid_result', async () => {
     dir = tempDir();
     const marker = `yes chopsticks-e2e-${process.pid}`;
-    const pb = writePlaybook(dir, `version: 1\nhosts:\n  a: local\n  b: local\nsteps:\n  - call: shell\n    args: { cmd: '${marker}' }\n    on: a\n  - call: ping\n`);
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nhosts:\n  a: local\n  b: local\nsteps:\n  - call: shell\n    args: { cmd: '${marker}' }\n    on: a\n  - call: ping\n`,
+    );
     const r = await runCli(['run', pb, '--json', '-'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(2);
     const rep = parseReport(r.stdout);

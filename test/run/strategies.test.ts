@@ -26,7 +26,9 @@ function readLogs(hosts: string[]): Record<string, Record<number, { begin: numbe
   const out: Record<string, Record<number, { begin: number; end: number }>> = {};
   for (const h of hosts) {
     out[h] = {};
-    for (const line of readFileSync(join(dir, `log-${h}`), 'utf8').trim().split('\n')) {
+    for (const line of readFileSync(join(dir, `log-${h}`), 'utf8')
+      .trim()
+      .split('\n')) {
       const [n, what, ns] = line.split(' ');
       const rec = (out[h][Number(n)] ??= { begin: NaN, end: NaN });
       rec[what as 'begin' | 'end'] = Number(BigInt(ns!) / 1000n) / 1000;
@@ -46,7 +48,9 @@ describe('strategy: linear', () => {
     const hosts = { h1: [0.6, 0, 0.2], h2: [0.3, 0.3, 0], h3: [0, 0.6, 0.1] };
     const pb = writePlaybook(
       dir,
-      `version: 1\nhosts:\n${Object.entries(hosts).map(([n, d]) => hostLine(n, d)).join('\n')}\nsteps:\n${timedStep(1)}${timedStep(2)}${timedStep(3)}`,
+      `version: 1\nhosts:\n${Object.entries(hosts)
+        .map(([n, d]) => hostLine(n, d))
+        .join('\n')}\nsteps:\n${timedStep(1)}${timedStep(2)}${timedStep(3)}`,
     );
     const r = await runCli(['run', pb, '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
@@ -104,7 +108,10 @@ describe('serial batches', () => {
   const five = ['h1', 'h2', 'h3', 'h4', 'h5'];
 
   async function batchesOf(serial: string): Promise<string[][]> {
-    const pb = writePlaybook(dir, `version: 1\nserial: ${serial}\nhosts:\n${five.map((h) => `  ${h}: local`).join('\n')}\nsteps:\n  - call: ping\n`);
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nserial: ${serial}\nhosts:\n${five.map((h) => `  ${h}: local`).join('\n')}\nsteps:\n  - call: ping\n`,
+    );
     const r = await runCli(['run', pb, '--events', join(dir, 'ev.jsonl'), '--json', '-']);
     expect(r.code, r.stderr).toBe(0);
     const rep = parseReport(r.stdout);
@@ -140,7 +147,9 @@ describe('serial batches', () => {
     const hosts = { h1: [0.3, 0.3], h2: [0, 0], h3: [0, 0] };
     const pb = writePlaybook(
       dir,
-      `version: 1\nserial: 1\nhosts:\n${Object.entries(hosts).map(([n, d]) => hostLine(n, d)).join('\n')}\nsteps:\n${timedStep(1)}${timedStep(2)}`,
+      `version: 1\nserial: 1\nhosts:\n${Object.entries(hosts)
+        .map(([n, d]) => hostLine(n, d))
+        .join('\n')}\nsteps:\n${timedStep(1)}${timedStep(2)}`,
     );
     const r = await runCli(['run', pb]);
     expect(r.code, r.stderr).toBe(0);
@@ -195,7 +204,7 @@ describe('concurrency', () => {
   }
   const six = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
 
-  it('--concurrency N bounds the hosts working at once; a step\'s concurrency bounds that step', async () => {
+  it("--concurrency N bounds the hosts working at once; a step's concurrency bounds that step", async () => {
     dir = tempDir();
     const pb = writePlaybook(
       dir,

@@ -55,7 +55,10 @@ describeIntegration('ssh transport: ssh-agent', agentUnavailableReason(), () => 
 
   it('with no identity_file, the key the agent holds logs in', async () => {
     const ctx = testCtx({ env: { PATH: process.env.PATH, SSH_AUTH_SOCK: sock } });
-    const t = createSshTransport(sshHost(sshd, { identity_file: undefined, known_hosts: knownHostsFile(ctx.home, [sshd.knownHostsLine()]) }), ctx);
+    const t = createSshTransport(
+      sshHost(sshd, { identity_file: undefined, known_hosts: knownHostsFile(ctx.home, [sshd.knownHostsLine()]) }),
+      ctx,
+    );
     open.push(t);
     expect((await run(t, ['echo', 'via agent'])).stdout.toString()).toBe('via agent\n');
   });

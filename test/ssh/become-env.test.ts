@@ -84,13 +84,21 @@ describeIntegration('ssh: env values with become never appear in an argv', reaso
   it('values are kept byte for byte (quotes, newlines, spaces), several at once, and stdin still reaches the program', async () => {
     // n, e, l: the names of the reader's own variables (become-env.ts).
     const env = { A: `it's "q" $HOME \`id\`\n\nline3\n`, B: ' lead and trail ', C: '', D: 'ünï😀\\n', n: '3', e: 'exit 9', l: 'x\ny' };
-    const r = await session.run(['sh', '-c', 'printf "%s|" "$A" "$B" "$C" "$D" "$n" "$e" "$l"; cat'], { become: BECOME, env, stdin: 'in\0put\nend' });
+    const r = await session.run(['sh', '-c', 'printf "%s|" "$A" "$B" "$C" "$D" "$n" "$e" "$l"; cat'], {
+      become: BECOME,
+      env,
+      stdin: 'in\0put\nend',
+    });
     expect(r.rc).toBe(0);
     expect(r.stdout).toBe(`${env.A}|${env.B}||${env.D}|3|exit 9|x\ny|in\0put\nend`);
   });
 
   it('without stdin the program reads /dev/null, as without env', async () => {
-    const r = await session.run(['sh', '-c', 'cat; readlink /proc/$$/fd/0; echo "end $X"'], { become: BECOME, env: { X: 'x' }, timeoutMs: 10_000 });
+    const r = await session.run(['sh', '-c', 'cat; readlink /proc/$$/fd/0; echo "end $X"'], {
+      become: BECOME,
+      env: { X: 'x' },
+      timeoutMs: 10_000,
+    });
     expect(r).toEqual({ rc: 0, stdout: '/dev/null\nend x\n', stderr: '' });
   });
 

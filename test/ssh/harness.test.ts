@@ -19,8 +19,22 @@ describeIntegration('sshd test harness', sshdUnavailableReason(), () => {
     writeFileSync(kh, `${sshd.knownHostsLine()}\n`);
     const out = execFileSync(
       'ssh',
-      ['-i', sshd.identityFile, '-p', String(sshd.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-        '-o', `UserKnownHostsFile=${kh}`, '-o', 'IdentitiesOnly=yes', `${sshd.user}@${sshd.host}`, 'id -un; getent passwd $(id -un) | cut -d: -f7'],
+      [
+        '-i',
+        sshd.identityFile,
+        '-p',
+        String(sshd.port),
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${kh}`,
+        '-o',
+        'IdentitiesOnly=yes',
+        `${sshd.user}@${sshd.host}`,
+        'id -un; getent passwd $(id -un) | cut -d: -f7',
+      ],
       { encoding: 'utf8', input: '', timeout: 10_000 },
     );
     expect(out.split('\n').slice(0, 2)).toEqual([sshd.user, '/bin/sh']);

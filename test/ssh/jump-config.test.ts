@@ -78,7 +78,10 @@ describeIntegration('ssh transport: ssh config and jump hosts', sshdUnavailableR
     ctx.sshConfigPath = cfg;
     const kh = knownHostsFile(ctx.home, [sshd.knownHostsLine()]);
     const before = logins(sshd);
-    const t = createSshTransport(sshHost(sshd, { host: 'tgt', port: undefined, user: undefined, identity_file: undefined, known_hosts: kh }), ctx);
+    const t = createSshTransport(
+      sshHost(sshd, { host: 'tgt', port: undefined, user: undefined, identity_file: undefined, known_hosts: kh }),
+      ctx,
+    );
     open.push(t);
     expect((await run(t, ['echo', 'pj'])).stdout.toString()).toBe('pj\n');
     expect(logins(sshd) - before).toBe(2);

@@ -98,7 +98,9 @@ steps:
   }
 
   it('without jump the target cannot be reached from the controller', async () => {
-    const r = await runCli(['run', writePlaybook(dir, playbook(false), 'direct.yaml'), '--json', '-', '--output', 'quiet'], { timeoutMs: 30_000 });
+    const r = await runCli(['run', writePlaybook(dir, playbook(false), 'direct.yaml'), '--json', '-', '--output', 'quiet'], {
+      timeoutMs: 30_000,
+    });
     expect(r.code, r.stderr).toBe(2);
     const res = parseReport(r.stdout).steps[0]!.results.target!;
     expect(res.ok).toBe(false);
@@ -106,7 +108,9 @@ steps:
   });
 
   it('with jump: bastion the command runs on the target, through the bastion', async () => {
-    const r = await runCli(['run', writePlaybook(dir, playbook(true), 'jump.yaml'), '--json', '-', '--output', 'quiet'], { timeoutMs: 30_000 });
+    const r = await runCli(['run', writePlaybook(dir, playbook(true), 'jump.yaml'), '--json', '-', '--output', 'quiet'], {
+      timeoutMs: 30_000,
+    });
     expect(r.code, r.stderr).toBe(0);
     const res = parseReport(r.stdout).steps[0]!.results.target!;
     expect(res.ok && (res.value as { stdout: string }).stdout).toContain('10.231.2.2');

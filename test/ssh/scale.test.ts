@@ -32,7 +32,9 @@ describeIntegration('ssh transport: many hosts', sshdUnavailableReason(), () => 
     expect(outs.every((o) => o.code === 0 && o.stdout.toString() === 'ok\n')).toBe(true);
     const lines = readFileSync(file, 'utf8').split('\n');
     expect(lines.pop()).toBe(''); // ends with a newline, no torn last line
-    const expected = addrs.map((addr) => (addrs.indexOf(addr) < 15 ? a : b).knownHostsLine(`[${addr}]:${(addrs.indexOf(addr) < 15 ? a : b).port}`));
+    const expected = addrs.map((addr) =>
+      (addrs.indexOf(addr) < 15 ? a : b).knownHostsLine(`[${addr}]:${(addrs.indexOf(addr) < 15 ? a : b).port}`),
+    );
     expect([...lines].sort()).toEqual([...expected].sort());
   });
 

@@ -52,7 +52,29 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
 
   it('passes argv with shell metacharacters byte for byte', async () => {
     const t = make();
-    const args = ['a b', '$HOME', "it's", '"q"', ';ls', '`id`', '$(id)', '*', 'x\ny', 'back\\slash', 'ünï😀', '', '-n', 'A=b', '~', '#c', '&&', '|', '>f', '{a,b}', '\t'];
+    const args = [
+      'a b',
+      '$HOME',
+      "it's",
+      '"q"',
+      ';ls',
+      '`id`',
+      '$(id)',
+      '*',
+      'x\ny',
+      'back\\slash',
+      'ünï😀',
+      '',
+      '-n',
+      'A=b',
+      '~',
+      '#c',
+      '&&',
+      '|',
+      '>f',
+      '{a,b}',
+      '\t',
+    ];
     const r = await run(t, ['printf', '%s\\0', ...args]);
     expect(r.code).toBe(0);
     expect(r.stdout.toString('utf8').split('\0').slice(0, -1)).toEqual(args);
@@ -192,7 +214,9 @@ describeIntegration('ssh transport against real sshd', sshdUnavailableReason(), 
     expect(c.warnings.join('\n')).toContain(oldFp);
     // off, and then the login fails: that is auth_failed (the key was accepted), warning kept.
     const c2 = testCtx();
-    const denied = await rejection(make({ known_hosts: file, host_key_check: 'off', identity_file: join(c2.home, 'missing_key') }, c2).connect());
+    const denied = await rejection(
+      make({ known_hosts: file, host_key_check: 'off', identity_file: join(c2.home, 'missing_key') }, c2).connect(),
+    );
     expect(denied.kind).toBe('auth_failed');
     expect(c2.warnings.join('\n')).toMatch(/CHANGED/);
   });

@@ -21,7 +21,12 @@ const hosts = `hosts:
 describe('rules (JSON Logic)', () => {
   const data = { host: 'a', vars: { n: 2 }, hostvars: { role: 'web' }, results: { r: { rc: 0 } } };
   it('evaluates over host, vars, hostvars, results', () => {
-    expect(evalRule({ and: [{ '==': [{ var: 'hostvars.role' }, 'web'] }, { '>': [{ var: 'vars.n' }, 1] }, { '==': [{ var: 'results.r.rc' }, 0] }] }, data)).toBe(true);
+    expect(
+      evalRule(
+        { and: [{ '==': [{ var: 'hostvars.role' }, 'web'] }, { '>': [{ var: 'vars.n' }, 1] }, { '==': [{ var: 'results.r.rc' }, 0] }] },
+        data,
+      ),
+    ).toBe(true);
     expect(evalRule({ '==': [{ var: 'host' }, 'b'] }, data)).toBe(false);
   });
   it('never reads a prototype', () => {
@@ -30,7 +35,10 @@ describe('rules (JSON Logic)', () => {
   });
   it('checks names before the run', () => {
     const known = { vars: { port: 1 }, registers: new Set(['os']) };
-    expect(checkRule({ '==': [{ var: 'vars.prot' }, 1] }, known)[0]).toEqual({ message: `var "vars.prot": no var 'prot' is defined (did you mean 'port'?)`, path: ['==', 0, 'var'] });
+    expect(checkRule({ '==': [{ var: 'vars.prot' }, 1] }, known)[0]).toEqual({
+      message: `var "vars.prot": no var 'prot' is defined (did you mean 'port'?)`,
+      path: ['==', 0, 'var'],
+    });
     expect(checkRule({ var: 'results.later' }, known)[0]!.message).toMatch(/no earlier step has 'register: later'/);
     expect(checkRule({ var: 'item' }, known)[0]!.message).toMatch(/'item' exists only in a step with loop:/);
     expect(checkRule({ var: 'item.x' }, { ...known, item: true })).toEqual([]);

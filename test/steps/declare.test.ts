@@ -167,7 +167,10 @@ steps:
 describe('line', () => {
   it('editLines follows lineinfile: replace the last match, add once, remove, insert_after', () => {
     const c = 'a=1\nport=1\nport=2\n';
-    expect(editLines(c, { line: 'port=80', regexp: /^port=/, state: 'present' })).toEqual({ content: 'a=1\nport=1\nport=80\n', msg: 'line replaced' });
+    expect(editLines(c, { line: 'port=80', regexp: /^port=/, state: 'present' })).toEqual({
+      content: 'a=1\nport=1\nport=80\n',
+      msg: 'line replaced',
+    });
     expect(editLines('a=1\n', { line: 'b=2', state: 'present' })).toEqual({ content: 'a=1\nb=2\n', msg: 'line added' });
     expect(editLines('a=1\nb=2\n', { line: 'b=2', state: 'present' }).msg).toBe('');
     expect(editLines(c, { line: '', regexp: /^port=/, state: 'absent' })).toEqual({ content: 'a=1\n', msg: '2 line(s) removed' });
@@ -197,7 +200,8 @@ steps:
     expect(statSync(join(dir, 'etc/app.conf')).mode & 0o777).toBe(0o600);
     expect(check.steps.map((s) => s.results.a)).toMatchObject([{ changed: true }, { changed: true }, { changed: true }]);
     // Check mode sees the file as it is (the third step's diff context differs: the run edited it first).
-    const noDiff = (r: typeof check) => r.steps.map((s) => ({ ...((s.results.a as { value: Record<string, unknown> }).value), diff: undefined }));
+    const noDiff = (r: typeof check) =>
+      r.steps.map((s) => ({ ...(s.results.a as { value: Record<string, unknown> }).value, diff: undefined }));
     expect(noDiff(check)).toEqual(noDiff(real));
     expect((values(real.steps[0]!).a as { diff: string }).diff).toContain('-port=1\n+port=80');
     const again = await run(dir, pb);
@@ -205,12 +209,15 @@ steps:
   });
 
   it('a missing file without create is not_found', async () => {
-    const r = await run(dir, `version: 1
+    const r = await run(
+      dir,
+      `version: 1
 hosts: { a: local }
 steps:
   - call: line
     args: { path: "${dir}/none", line: "x" }
-`);
+`,
+    );
     expect(values(r.steps[0]!).a).toMatchObject({ error: 'not_found' });
   });
 });
@@ -239,7 +246,10 @@ steps:
     expect(step(check, 'remove').results.a).toMatchObject({ ok: true, changed: false, value: { skipped: true } });
     const first = await run(dir, pb);
     expect(step(first, 'make').results.a).toMatchObject({ changed: true });
-    expect(step(first, 'remove').results.a).toMatchObject({ changed: false, value: { skipped: true, msg: `removes: ${dir}/gone does not exist` } });
+    expect(step(first, 'remove').results.a).toMatchObject({
+      changed: false,
+      value: { skipped: true, msg: `removes: ${dir}/gone does not exist` },
+    });
     expect(step(first, 'same').results.a).toMatchObject({ changed: false });
     expect(step(first, 'rc').results.a).toMatchObject({ changed: true });
     const second = await run(dir, pb);

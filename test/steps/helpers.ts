@@ -24,7 +24,11 @@ export function files(dir: string, map: Record<string, string>): void {
   }
 }
 
-export async function run(dir: string, yaml: string, opts: { check?: boolean; diff?: boolean; secrets?: Record<string, string> } = {}): Promise<RunReport> {
+export async function run(
+  dir: string,
+  yaml: string,
+  opts: { check?: boolean; diff?: boolean; secrets?: Record<string, string> } = {},
+): Promise<RunReport> {
   const file = join(dir, 'pb.yaml');
   writeFileSync(file, yaml);
   const out = await runPlaybook(file, opts);

@@ -1,5 +1,16 @@
 /** sync over local hosts: first copy, unchanged, changed file and mode, delete with exclude, links, check mode. */
-import { readdirSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  readdirSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, files, problems, run, tempDir, values } from './helpers.js';
@@ -17,7 +28,14 @@ steps:
     to: "${d}/out/{host}/www"
 ${extra}`;
 
-interface V { changed_files: string[]; deleted: string[]; bytes_sent: number; files: number; changed: boolean; remote_path: string }
+interface V {
+  changed_files: string[];
+  deleted: string[];
+  bytes_sent: number;
+  files: number;
+  changed: boolean;
+  remote_path: string;
+}
 
 describe('sync', () => {
   it('copies the tree, then sends nothing; a changed file or mode is sent again; check mode says what would change', async () => {
@@ -53,7 +71,13 @@ describe('sync', () => {
   });
 
   it('delete: true removes remote files not in the tree, never excluded ones; mode sets every file', async () => {
-    files(dir, { 'site/a.txt': 'a', 'site/skip.tmp': 'local tmp', 'out/a/www/stale.txt': 'old', 'out/a/www/keep.tmp': 'remote tmp', 'out/a/www/sub/old': 'o' });
+    files(dir, {
+      'site/a.txt': 'a',
+      'site/skip.tmp': 'local tmp',
+      'out/a/www/stale.txt': 'old',
+      'out/a/www/keep.tmp': 'remote tmp',
+      'out/a/www/sub/old': 'o',
+    });
     const r = await run(dir, pb(dir, '    delete: true\n    exclude: ["*.tmp"]\n    mode: "0640"\n    on: a\n'));
     expect(values(r.steps[0]!).a).toMatchObject({ changed_files: ['a.txt'], deleted: ['stale.txt', 'sub/old'], files: 1 });
     expect(existsSync(join(dir, 'out/a/www/stale.txt'))).toBe(false);
@@ -73,14 +97,17 @@ describe('sync', () => {
   it('validation: the source must be a folder', async () => {
     files(dir, { 'one.txt': 'x' });
     mkdirSync(join(dir, 'site'));
-    const p = await problems(dir, `version: 1
+    const p = await problems(
+      dir,
+      `version: 1
 hosts: { a: local }
 steps:
   - sync: nothere
     to: /tmp/x
   - sync: one.txt
     to: /tmp/x
-`);
+`,
+    );
     expect(p[0]).toMatch(/^pb\.yaml:4:\d+: sync: nothere does not exist/);
     expect(p[1]).toMatch(/^pb\.yaml:6:\d+: sync: one\.txt is not a folder/);
   });

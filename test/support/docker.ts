@@ -55,7 +55,10 @@ const started = new Set<string>();
 /** Starts a named, labelled test container that idles until removed. */
 export async function startTestContainer(name: string, opts: { image?: string; binds?: string[] } = {}): Promise<Docker.Container> {
   const docker = testDocker();
-  await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+  await docker
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined);
   const c = await docker.createContainer({
     name,
     Image: opts.image ?? (await ensureTestImage()),
@@ -122,7 +125,15 @@ export async function startPrivateEngine(tag: string): Promise<PrivateEngine> {
   const log = openSync(`${base}/dockerd.log`, 'a');
   const child = spawn(
     'dockerd',
-    ['--iptables=false', '--bridge=none', `--data-root=${base}/data`, `--exec-root=${execRoot}`, `--pidfile=${base}/dockerd.pid`, '-H', `unix://${socket}`],
+    [
+      '--iptables=false',
+      '--bridge=none',
+      `--data-root=${base}/data`,
+      `--exec-root=${execRoot}`,
+      `--pidfile=${base}/dockerd.pid`,
+      '-H',
+      `unix://${socket}`,
+    ],
     { stdio: ['ignore', log, log], detached: true },
   );
   closeSync(log);
@@ -147,7 +158,8 @@ export async function startPrivateEngine(tag: string): Promise<PrivateEngine> {
         await docker.ping();
         break;
       } catch (err) {
-        if (i > 120 || child.exitCode !== null) throw new Error(`private dockerd did not start (see ${base}/dockerd.log): ${(err as Error).message}`, { cause: err });
+        if (i > 120 || child.exitCode !== null)
+          throw new Error(`private dockerd did not start (see ${base}/dockerd.log): ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 250));
       }
     }

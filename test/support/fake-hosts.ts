@@ -101,14 +101,19 @@ export async function runFake(plan: Plan, steps: FakeStep[], opts: { signal?: Ab
 
 async function play(script: Scripted, host: string, signal: AbortSignal): Promise<Json> {
   if (script !== null && typeof script === 'object' && !Array.isArray(script)) {
-    if ('error' in script && typeof script.error === 'string') throw new HostError(script.error as ErrorKind, `${host}: scripted ${script.error}`);
+    if ('error' in script && typeof script.error === 'string')
+      throw new HostError(script.error as ErrorKind, `${host}: scripted ${script.error}`);
     if ('delay' in script && typeof script.delay === 'number') {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, script.delay as number);
-        signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          reject(new HostError('cancelled', `${host}: cancelled`));
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            reject(new HostError('cancelled', `${host}: cancelled`));
+          },
+          { once: true },
+        );
       });
       return play((script as { then: Scripted }).then, host, signal);
     }

@@ -15,7 +15,10 @@ export function comparable(r: RunReport): unknown {
       status: s.status,
       targets: s.targets,
       // Entries, so that the order of keys counts too.
-      results: Object.entries(s.results).map(([h, x]) => [h, x.ok ? { ok: true, value: x.value, changed: x.changed, skipped: x.skipped } : { ok: false, error: x.error }]),
+      results: Object.entries(s.results).map(([h, x]) => [
+        h,
+        x.ok ? { ok: true, value: x.value, changed: x.changed, skipped: x.skipped } : { ok: false, error: x.error },
+      ]),
     })),
   };
 }

@@ -114,7 +114,9 @@ function ensureTestUser(): void {
   }
   // useradd leaves the account locked ('!'), which sshd refuses with PAM off. Only unlock
   // a locked account: a password set by a concurrent password test must survive.
-  const shadow = readFileSync('/etc/shadow', 'utf8').split('\n').find((l) => l.startsWith(`${TEST_USER}:`));
+  const shadow = readFileSync('/etc/shadow', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${TEST_USER}:`));
   const hash = shadow?.split(':')[1] ?? '';
   if (hash.startsWith('!')) shadowTool('usermod', ['-p', '*', TEST_USER]);
 }
@@ -240,7 +242,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     writeFileSync(configFile, config);
     const argv = [SSHD_BIN, '-f', configFile, '-E', logFile, '-D'];
     // `ip netns exec` execs sshd in place: the child's pid is sshd's.
-    const child = opts.netns !== undefined ? spawn('ip', ['netns', 'exec', opts.netns, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const child =
+      opts.netns !== undefined
+        ? spawn('ip', ['netns', 'exec', opts.netns, ...argv], { stdio: 'ignore' })
+        : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     running.add(child);
     let exited = false as boolean; // `as`: the exit handler sets it while this waits
     child.once('exit', () => {

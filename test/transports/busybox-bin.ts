@@ -12,7 +12,10 @@ export function busyboxPath(): string | undefined {
   let list: string[];
   try {
     bb = execFileSync('sh', ['-c', 'command -v busybox']).toString().trim();
-    list = execFileSync(bb, ['--list']).toString().split('\n').filter((x) => x !== '');
+    list = execFileSync(bb, ['--list'])
+      .toString()
+      .split('\n')
+      .filter((x) => x !== '');
   } catch {
     return undefined;
   }

@@ -50,11 +50,7 @@ async function expectHostError(p: Promise<unknown>, kind: string): Promise<HostE
   throw new Error(`expected a HostError of kind ${kind}, but it succeeded`);
 }
 
-export function transportContract(
-  name: string,
-  makeTransport: () => Transport | Promise<Transport>,
-  opts: ContractOptions,
-): void {
+export function transportContract(name: string, makeTransport: () => Transport | Promise<Transport>, opts: ContractOptions): void {
   const hostName = opts.hostName ?? 'contract-host';
   const slack = opts.slackMs ?? 0;
 
@@ -164,7 +160,8 @@ export function transportContract(
         let alive = '';
         for (let i = 0; i < 30; i++) {
           // A zombie (dead, not yet reaped: containers often have no init) counts as gone.
-          const script = 'for p; do kill -0 "$p" 2>/dev/null || continue; read -r _ _ st _ < /proc/$p/stat 2>/dev/null && [ "$st" = Z ] && continue; echo "$p"; done; true';
+          const script =
+            'for p; do kill -0 "$p" 2>/dev/null || continue; read -r _ _ st _ < /proc/$p/stat 2>/dev/null && [ "$st" = Z ] && continue; echo "$p"; done; true';
           alive = (await s.run(['sh', '-c', script, 'sh', ...pids])).stdout;
           if (alive === '') break;
           await new Promise((r) => setTimeout(r, 100));
@@ -295,10 +292,7 @@ export function transportContract(
         writeFileSync(old, 'old contents\n');
         await s.put(old, dest, 0o644);
         const ac = new AbortController();
-        await expectHostError(
-          s.put(src, dest, 0o644, { signal: ac.signal, onProgress: (b) => b > 0 && ac.abort() }),
-          'cancelled',
-        );
+        await expectHostError(s.put(src, dest, 0o644, { signal: ac.signal, onProgress: (b) => b > 0 && ac.abort() }), 'cancelled');
         expect(await remoteText(dest)).toBe('old contents\n');
         // Leftover temp files are the session's to remove when it closes.
         const other = await openNew();
@@ -410,7 +404,16 @@ export function transportContract(
       });
       const call = async (name: string, args: Record<string, Json>, check = false) => {
         const c = builtinCallables.get(name)!;
-        const ctx: CallContext = { session: s, hostName, hostVars: {}, args, baseDir: local, signal: new AbortController().signal, maxResult: MiB, call: async () => null };
+        const ctx: CallContext = {
+          session: s,
+          hostName,
+          hostVars: {},
+          args,
+          baseDir: local,
+          signal: new AbortController().signal,
+          maxResult: MiB,
+          call: async () => null,
+        };
         return check ? c.check!(ctx) : c.invoke(ctx);
       };
 
@@ -445,7 +448,10 @@ export function transportContract(
       it('file and line: check mode says what the run then does; the second run changes nothing', async () => {
         const d = `${dir}/state`;
         const dirArgs = { path: `${d}/etc`, state: 'directory', mode: '0750' };
-        expect(await call('file', dirArgs, true)).toMatchObject({ would_change: true, value: { actions: ['create directory', 'chmod 0750'] } });
+        expect(await call('file', dirArgs, true)).toMatchObject({
+          would_change: true,
+          value: { actions: ['create directory', 'chmod 0750'] },
+        });
         expect(await call('file', dirArgs)).toMatchObject({ changed: true });
         expect((await s.stat(`${d}/etc`)).mode).toBe('0750');
         expect(await call('file', dirArgs)).toMatchObject({ changed: false });
@@ -458,6 +464,5 @@ export function transportContract(
         expect(await call('file', { path: `${d}/etc/l`, state: 'link', src: 'app.conf' })).toMatchObject({ changed: false });
       });
     });
-
   });
 }

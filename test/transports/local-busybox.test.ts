@@ -60,7 +60,9 @@ describeIntegration('local transport with busybox only', bin === undefined ? 'bu
       const prog = ['sh', '-c', 'printf "%s|%s|" "$A" "$n"; cat'];
       const r = await s.run(['sh', '-c', ENV_READER, 'sh', ...prog], { stdin: `${envHeader(env, true)}in\0put\n` });
       expect(r).toEqual({ rc: 0, stdout: `${env[0]![1]}|7|in\0put\n`, stderr: '' });
-      const none = await s.run(['sh', '-c', ENV_READER, 'sh', 'sh', '-c', 'readlink /proc/$$/fd/0; echo "$A"'], { stdin: envHeader([['A', 'a']], false) });
+      const none = await s.run(['sh', '-c', ENV_READER, 'sh', 'sh', '-c', 'readlink /proc/$$/fd/0; echo "$A"'], {
+        stdin: envHeader([['A', 'a']], false),
+      });
       expect(none).toEqual({ rc: 0, stdout: '/dev/null\na\n', stderr: '' });
     });
   });

@@ -49,11 +49,20 @@ describe('Ansible INI inventory', () => {
       'control',
     ]);
     // Host vars beat child group vars beat parent group vars; inline values are typed, :vars values are strings.
-    expect(h.get('foo.example.com')).toMatchObject({ transport: 'ssh', host: 'foo.example.com', user: 'ops', vars: { http_port: 80, maxRequestsPerChild: 808, ntp_server: 'ntp.atlanta.example.com' } });
+    expect(h.get('foo.example.com')).toMatchObject({
+      transport: 'ssh',
+      host: 'foo.example.com',
+      user: 'ops',
+      vars: { http_port: 80, maxRequestsPerChild: 808, ntp_server: 'ntp.atlanta.example.com' },
+    });
     expect(h.get('bar.example.com')).toMatchObject({ port: 2222, user: 'deploy', vars: { http_port: '8080' } });
     expect(h.get('control')).toMatchObject({ transport: 'local', vars: { greeting: 'hello world', quoted: 'x=y' } });
     const groups = Object.fromEntries(r.playbook!.groups.map((g) => [g.name, g.expr.value]));
-    expect(groups).toMatchObject({ webservers: expect.stringContaining('www03.example.com') as unknown, prod: 'webservers | dbservers', local: 'control' });
+    expect(groups).toMatchObject({
+      webservers: expect.stringContaining('www03.example.com') as unknown,
+      prod: 'webservers | dbservers',
+      local: 'control',
+    });
     expect(fmt(r.warnings)).toEqual(['docs-example.ini:10:22: ansible_python_interpreter has no meaning in Chopsticks and is ignored']);
   });
 
@@ -82,7 +91,13 @@ describe('Ansible YAML inventory', () => {
     expect(r.problems).toEqual([]);
     const h = byName(r);
     expect(h.get('mail.example.com')).toMatchObject({ transport: 'ssh', vars: { ntp_server: 'ntp.example.com' } });
-    expect(h.get('bar.example.com')).toMatchObject({ host: '192.0.2.50', port: 5555, user: 'deploy', identity_file: '~/.ssh/deploy', vars: { env: 'prod', http_port: 8080 } });
+    expect(h.get('bar.example.com')).toMatchObject({
+      host: '192.0.2.50',
+      port: 5555,
+      user: 'deploy',
+      identity_file: '~/.ssh/deploy',
+      vars: { env: 'prod', http_port: 8080 },
+    });
     expect(h.get('foo.example.com')!.vars).toMatchObject({ http_port: 80 });
     expect(h.get('db02.example.com')).toMatchObject({ become: 'postgres' });
     expect(h.get('control')).toMatchObject({ transport: 'local' });

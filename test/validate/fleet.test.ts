@@ -35,7 +35,18 @@ describe('host ranges', () => {
     });
     expect(r.text).toEqual([]);
     const hosts = r.playbook!.hosts;
-    expect(hosts.map((h) => h.name)).toEqual(['web01', 'web02', 'web03', 'node1', 'node2', 'node7', 'rack1-db1', 'rack1-db2', 'rack2-db1', 'rack2-db2']);
+    expect(hosts.map((h) => h.name)).toEqual([
+      'web01',
+      'web02',
+      'web03',
+      'node1',
+      'node2',
+      'node7',
+      'rack1-db1',
+      'rack1-db2',
+      'rack2-db1',
+      'rack2-db2',
+    ]);
     expect(hosts[1]).toMatchObject({ transport: 'ssh', host: 'web02.prod.example.com', vars: { id: 'web02', n: 1 } });
     expect(hosts[5]).toMatchObject({ transport: 'ssh', host: 'node7.lan', user: 'deploy' });
     const text = formatPlanText(compile(r.playbook!));
@@ -47,7 +58,14 @@ describe('host ranges', () => {
 
   it('bad ranges are problems at the key, FILE:LINE:COL', async () => {
     const r = await load({
-      'pb.yaml': ['version: 1', 'hosts:', '  web[40-01]: local', '  n[1-200000]: local', '  x[1-2: local', 'steps: [ { call: ping } ]'].join('\n'),
+      'pb.yaml': [
+        'version: 1',
+        'hosts:',
+        '  web[40-01]: local',
+        '  n[1-200000]: local',
+        '  x[1-2: local',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
     });
     expect(r.text).toEqual([
       "pb.yaml:3:7: host range 'web[40-01]': range 40-01 goes down; write 01-40",
@@ -57,7 +75,9 @@ describe('host ranges', () => {
   });
 
   it('a range that repeats a host with other settings is a conflict', async () => {
-    const r = await load({ 'pb.yaml': ['version: 1', 'hosts:', '  web[1-3]: local', '  web2: ssh://x', 'steps: [ { call: ping } ]'].join('\n') });
+    const r = await load({
+      'pb.yaml': ['version: 1', 'hosts:', '  web[1-3]: local', '  web2: ssh://x', 'steps: [ { call: ping } ]'].join('\n'),
+    });
     expect(r.text.join('\n')).toMatch(/host 'web2' is also defined at/);
   });
 });
@@ -95,7 +115,13 @@ describe('host_defaults and group_vars', () => {
     expect(web1).toMatchObject({ host: '10.0.0.1', user: 'deploy', port: 2222, identity_file: join(r.dir, 'keys/id'), become: 'app' });
     // canary comes after web in groups: order, so it wins for web1.
     expect(web1!.vars).toEqual({ tier: 'canary', region: 'eu', everyone: true, port: 80 });
-    expect(web1!.sources).toMatchObject({ user: 'host_defaults', host: 'host', 'vars.tier': 'group_vars.canary', 'vars.region': 'host_defaults', 'vars.port': 'group_vars.web' });
+    expect(web1!.sources).toMatchObject({
+      user: 'host_defaults',
+      host: 'host',
+      'vars.tier': 'group_vars.canary',
+      'vars.region': 'host_defaults',
+      'vars.port': 'group_vars.web',
+    });
     expect(web2).toMatchObject({ user: 'root', port: 2222, vars: { tier: 'mine', region: 'eu', everyone: true, port: 80 } });
     expect(web2!.sources).toMatchObject({ user: 'host', port: 'host_defaults', 'vars.tier': 'host' });
     expect(db1).toMatchObject({ user: 'admin', port: 2222, vars: { tier: 'all', region: 'eu', everyone: true } });
@@ -108,10 +134,12 @@ describe('host_defaults and group_vars', () => {
     const plan = compile(r.playbook!);
     const json = JSON.parse(planToJson(plan)) as { hosts: Array<{ name: string; sources?: Record<string, string> }> };
     expect(json.hosts[0]!.sources).toMatchObject({ user: 'host_defaults', 'vars.tier': 'group_vars.canary' });
-    expect(formatPlanText(plan)).toContain('vars: tier="canary" (group_vars.canary), region="eu" (host_defaults), everyone=true (group_vars.all), port=80 (group_vars.web)');
+    expect(formatPlanText(plan)).toContain(
+      'vars: tier="canary" (group_vars.canary), region="eu" (host_defaults), everyone=true (group_vars.all), port=80 (group_vars.web)',
+    );
   });
 
-  it('{host} in host_defaults and group_vars is each host\'s name; a host\'s own {{host}} stays literal', async () => {
+  it("{host} in host_defaults and group_vars is each host's name; a host's own {{host}} stays literal", async () => {
     const r = await load({
       'pb.yaml': [
         'version: 1',
@@ -141,12 +169,25 @@ describe('host_defaults and group_vars', () => {
   });
 
   it('group_vars naming no group is a problem at its key', async () => {
-    const r = await load({ 'pb.yaml': ['version: 1', 'hosts: { a: local }', 'groups: { web: [a] }', 'group_vars:', '  wbe: { x: 1 }', 'steps: [ { call: ping } ]'].join('\n') });
-    expect(r.text).toEqual(["pb.yaml:5:3: group_vars: 'wbe' is not a group; did you mean 'web'? (group_vars apply to groups defined under groups:)"]);
+    const r = await load({
+      'pb.yaml': [
+        'version: 1',
+        'hosts: { a: local }',
+        'groups: { web: [a] }',
+        'group_vars:',
+        '  wbe: { x: 1 }',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
+    });
+    expect(r.text).toEqual([
+      "pb.yaml:5:3: group_vars: 'wbe' is not a group; did you mean 'web'? (group_vars apply to groups defined under groups:)",
+    ]);
   });
 
   it('host_defaults fields are checked like host fields', async () => {
-    const r = await load({ 'pb.yaml': ['version: 1', 'host_defaults:', '  ssh: { usr: x }', 'hosts: { a: local }', 'steps: [ { call: ping } ]'].join('\n') });
+    const r = await load({
+      'pb.yaml': ['version: 1', 'host_defaults:', '  ssh: { usr: x }', 'hosts: { a: local }', 'steps: [ { call: ping } ]'].join('\n'),
+    });
     expect(r.text).toEqual([expect.stringMatching(/^pb\.yaml:3:10: unknown key 'usr'/)]);
   });
 });
@@ -171,7 +212,15 @@ describe('YAML merge keys', () => {
     expect(ok.playbook!.steps[0]!.policy).toMatchObject({ on_failure: 'ignore', timeout_ms: 5000 });
 
     const bad = await load({
-      'pb.yaml': ['version: 1', 'x-ssh: &ssh', '  transport: ssh', '  porrt: 2222', 'hosts:', '  a: { <<: *ssh, host: h }', 'steps: [ { call: ping } ]'].join('\n'),
+      'pb.yaml': [
+        'version: 1',
+        'x-ssh: &ssh',
+        '  transport: ssh',
+        '  porrt: 2222',
+        'hosts:',
+        '  a: { <<: *ssh, host: h }',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
     });
     expect(bad.text).toEqual(["pb.yaml:4:3: unknown key 'porrt' for an ssh host; did you mean 'port'?"]);
   });
@@ -181,7 +230,13 @@ describe('vars_files and --var @FILE', () => {
   it('typed vars from YAML and JSON files; order: vars, vars_files, --var @FILE, --var K=V', async () => {
     const r = await load(
       {
-        'pb.yaml': ['version: 1', 'vars: { a: 0, b: 0, c: 0, d: 0 }', 'vars_files: [common.yaml, more.json]', 'hosts: { h: local }', 'steps: [ { call: ping } ]'].join('\n'),
+        'pb.yaml': [
+          'version: 1',
+          'vars: { a: 0, b: 0, c: 0, d: 0 }',
+          'vars_files: [common.yaml, more.json]',
+          'hosts: { h: local }',
+          'steps: [ { call: ping } ]',
+        ].join('\n'),
         'common.yaml': 'a: 1\nb: 1\nc: 1\nlist: [1, 2]\n',
         'more.json': '{"b": 2, "c": 2, "nested": {"x": true}}',
       },
@@ -196,7 +251,12 @@ describe('vars_files and --var @FILE', () => {
   });
 
   it('a missing or broken vars file is a problem with a position', async () => {
-    const r = await load({ 'pb.yaml': ['version: 1', 'vars_files:', '  - nope.yaml', '  - bad.yaml', 'hosts: { h: local }', 'steps: [ { call: ping } ]'].join('\n'), 'bad.yaml': '- 1\n- 2\n' });
+    const r = await load({
+      'pb.yaml': ['version: 1', 'vars_files:', '  - nope.yaml', '  - bad.yaml', 'hosts: { h: local }', 'steps: [ { call: ping } ]'].join(
+        '\n',
+      ),
+      'bad.yaml': '- 1\n- 2\n',
+    });
     expect(r.text).toEqual([
       expect.stringMatching(/^pb\.yaml:3:5: vars file .*nope\.yaml does not exist$/),
       'bad.yaml:1:1: a vars file is a mapping of NAME: value',

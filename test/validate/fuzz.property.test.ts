@@ -31,19 +31,95 @@ let n = 0;
 // ---------------------------------------------------------------- generators
 
 const KEYS = [
-  'version', 'name', 'vars', 'hosts', 'groups', 'defaults', 'strategy', 'serial', 'steps',
-  'call', 'filter', 'put', 'fetch', 'to', 'mode', 'args', 'on', 'register', 'as', 'exclude',
-  'timeout', 'retry_delay', 'retries', 'on_failure', 'max_failures', 'become', 'concurrency', 'max_result',
-  'transport', 'host', 'port', 'user', 'container', 'image', 'ephemeral', 'cwd', 'env', 'jump',
-  'keepalive', 'connect_timeout', 'argv', 'cmd', 'stdin', 'ok_codes', 'path', 'docker_host',
-  'host_key_check', 'known_hosts', 'identity_file', 'password_env', '__proto__', 'constructor', '',
+  'version',
+  'name',
+  'vars',
+  'hosts',
+  'groups',
+  'defaults',
+  'strategy',
+  'serial',
+  'steps',
+  'call',
+  'filter',
+  'put',
+  'fetch',
+  'to',
+  'mode',
+  'args',
+  'on',
+  'register',
+  'as',
+  'exclude',
+  'timeout',
+  'retry_delay',
+  'retries',
+  'on_failure',
+  'max_failures',
+  'become',
+  'concurrency',
+  'max_result',
+  'transport',
+  'host',
+  'port',
+  'user',
+  'container',
+  'image',
+  'ephemeral',
+  'cwd',
+  'env',
+  'jump',
+  'keepalive',
+  'connect_timeout',
+  'argv',
+  'cmd',
+  'stdin',
+  'ok_codes',
+  'path',
+  'docker_host',
+  'host_key_check',
+  'known_hosts',
+  'identity_file',
+  'password_env',
+  '__proto__',
+  'constructor',
+  '',
 ];
 // Not `inventory` or `callables`: those read or import other files, which is not this test's subject.
 
 const SPECIAL = [
-  'local', 'ssh://u@127.0.0.1:1', 'docker://c1', 'web*', 'a | b', 'all - a', 'ok(r)', '(', 'a -',
-  '{vars.x}', '{results.r.stdout}', '{host}', '{', '}}', '60s', '25d', '30d', '1e300', '0644', '-1',
-  '__proto__', 'constructor', 'a\u0000b', '\u202e', '😀', 'é', 'ﬀ', '\r\n', 'yes', 'null', '~', '.inf',
+  'local',
+  'ssh://u@127.0.0.1:1',
+  'docker://c1',
+  'web*',
+  'a | b',
+  'all - a',
+  'ok(r)',
+  '(',
+  'a -',
+  '{vars.x}',
+  '{results.r.stdout}',
+  '{host}',
+  '{',
+  '}}',
+  '60s',
+  '25d',
+  '30d',
+  '1e300',
+  '0644',
+  '-1',
+  '__proto__',
+  'constructor',
+  'a\u0000b',
+  '\u202e',
+  '😀',
+  'é',
+  'ﬀ',
+  '\r\n',
+  'yes',
+  'null',
+  '~',
+  '.inf',
 ];
 
 const scalarArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -110,7 +186,11 @@ const stepArb = fc.oneof(
     on_failure: fc.oneof(fc.constantFrom('continue', 'abort', 'ignore'), valueArb),
   }),
   objectArb({ filter: fc.constantFrom('test', 'facts.os'), args: valueArb, as: fc.oneof(hostNameArb, valueArb) }),
-  objectArb({ put: fc.constantFrom('f.txt', '/etc/hostname', '{host}.txt'), to: fc.constantFrom('/tmp/x', 'rel', '/tmp/{host}'), mode: fc.oneof(fc.constantFrom('0644', '999'), valueArb) }),
+  objectArb({
+    put: fc.constantFrom('f.txt', '/etc/hostname', '{host}.txt'),
+    to: fc.constantFrom('/tmp/x', 'rel', '/tmp/{host}'),
+    mode: fc.oneof(fc.constantFrom('0644', '999'), valueArb),
+  }),
   objectArb({ fetch: fc.constantFrom('/etc/hostname', 'rel'), to: fc.constantFrom('/tmp/f/{host}', '/tmp/f/same') }),
   valueArb,
 );
@@ -119,7 +199,12 @@ const playbookArb = objectArb({
   name: valueArb,
   vars: fc.dictionary(keyArb, valueArb, { maxKeys: 5 }),
   hosts: fc.oneof(fc.dictionary(hostNameArb, hostArb, { maxKeys: 4 }), valueArb),
-  groups: fc.oneof(fc.dictionary(hostNameArb, fc.oneof(fc.array(hostNameArb, { maxLength: 3 }), fc.constantFrom('a | b', 'g1 - a', '(', 'g0')), { maxKeys: 3 }), valueArb),
+  groups: fc.oneof(
+    fc.dictionary(hostNameArb, fc.oneof(fc.array(hostNameArb, { maxLength: 3 }), fc.constantFrom('a | b', 'g1 - a', '(', 'g0')), {
+      maxKeys: 3,
+    }),
+    valueArb,
+  ),
   defaults: objectArb({ timeout: durationArb, retry_delay: durationArb, max_failures: valueArb }),
   strategy: fc.oneof(fc.constantFrom('linear', 'free'), valueArb),
   serial: valueArb,
@@ -127,23 +212,58 @@ const playbookArb = objectArb({
 });
 
 /** Well-formed YAML; shared objects become anchors and aliases. */
-const yamlTextArb = fc
-  .tuple(playbookArb, fc.boolean())
-  .map(([pb, share]) => {
-    if (share && pb.hosts && typeof pb.hosts === 'object' && pb.steps && typeof pb.steps === 'object') {
-      pb.more = [pb.hosts, pb.steps, pb.hosts];
-    }
-    try {
-      return stringify(pb, { aliasDuplicateObjects: true, lineWidth: 0 });
-    } catch {
-      return JSON.stringify(pb);
-    }
-  });
+const yamlTextArb = fc.tuple(playbookArb, fc.boolean()).map(([pb, share]) => {
+  if (share && pb.hosts && typeof pb.hosts === 'object' && pb.steps && typeof pb.steps === 'object') {
+    pb.more = [pb.hosts, pb.steps, pb.hosts];
+  }
+  try {
+    return stringify(pb, { aliasDuplicateObjects: true, lineWidth: 0 });
+  } catch {
+    return JSON.stringify(pb);
+  }
+});
 
 const TOKENS = [
-  '&a ', '*a', '&b ', '*b', '? ', '[', ']', '{', '}', ': ', '- ', ',', '\n', '\n  ', '\n- ', '#', '"', "'", '|\n', '>-\n',
-  '!!str ', '!!binary ', '!!map ', '!foo ', '%YAML 1.1\n', '---\n', '...\n', '<<: *a\n', '\t', '\u0000', '\uFEFF', '\r',
-  '\u2028', '😀', '\ud800', 'é', '*a : 1\n', '? [a, b]\n: c\n', '{[a]: 1}', 'x: &s {y: *s}\n',
+  '&a ',
+  '*a',
+  '&b ',
+  '*b',
+  '? ',
+  '[',
+  ']',
+  '{',
+  '}',
+  ': ',
+  '- ',
+  ',',
+  '\n',
+  '\n  ',
+  '\n- ',
+  '#',
+  '"',
+  "'",
+  '|\n',
+  '>-\n',
+  '!!str ',
+  '!!binary ',
+  '!!map ',
+  '!foo ',
+  '%YAML 1.1\n',
+  '---\n',
+  '...\n',
+  '<<: *a\n',
+  '\t',
+  '\u0000',
+  '\uFEFF',
+  '\r',
+  '\u2028',
+  '😀',
+  '\ud800',
+  'é',
+  '*a : 1\n',
+  '? [a, b]\n: c\n',
+  '{[a]: 1}',
+  'x: &s {y: *s}\n',
 ];
 
 interface Edit {
@@ -176,15 +296,26 @@ function applyEdit(text: string, e: Edit): string {
 /** Hostile shapes written directly. */
 const hostileArb = fc.oneof(
   fc.integer({ min: 150, max: 400 }).map((d) => `version: 1\nvars:\n  x: ${'['.repeat(d)}1${']'.repeat(d)}\nsteps: [{call: ping}]\n`),
-  fc.integer({ min: 150, max: 400 }).map((d) => `version: 1\nvars:\n${Array.from({ length: d }, (_, i) => `${'  '.repeat(i + 1)}k:`).join('\n')} 1\n`),
+  fc
+    .integer({ min: 150, max: 400 })
+    .map((d) => `version: 1\nvars:\n${Array.from({ length: d }, (_, i) => `${'  '.repeat(i + 1)}k:`).join('\n')} 1\n`),
   fc.integer({ min: 150, max: 400 }).map((d) => `version: 1\nvars:\n  x:\n${'  ' + '- '.repeat(d)}1\nsteps: [{call: ping}]\n`),
   fc.integer({ min: 2, max: 12 }).map((k) => {
     const lines = ['version: 1', 'hosts: {a: local}', 'vars:', '  l0: &l0 [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < k; i++) lines.push(`  l${i}: &l${i} [${Array(10).fill(`*l${i - 1}`).join(', ')}]`);
+    for (let i = 1; i < k; i++)
+      lines.push(
+        `  l${i}: &l${i} [${Array(10)
+          .fill(`*l${i - 1}`)
+          .join(', ')}]`,
+      );
     return `${lines.join('\n')}\nsteps: [{call: ping}]\n`;
   }),
-  fc.integer({ min: 1, max: 5000 }).map((k) => `version: 1\nhosts: {a: local}\nvars:\n  a: &a x\n  l: [${Array(k).fill('*a').join(', ')}]\nsteps: [{call: ping}]\n`),
-  fc.integer({ min: 1, max: 100_000 }).map((k) => `version: 1\nhosts: {a: local}\nvars:\n  b: |\n    ${'{['.repeat(k)}\nsteps: [{call: ping}]\n`),
+  fc
+    .integer({ min: 1, max: 5000 })
+    .map((k) => `version: 1\nhosts: {a: local}\nvars:\n  a: &a x\n  l: [${Array(k).fill('*a').join(', ')}]\nsteps: [{call: ping}]\n`),
+  fc
+    .integer({ min: 1, max: 100_000 })
+    .map((k) => `version: 1\nhosts: {a: local}\nvars:\n  b: |\n    ${'{['.repeat(k)}\nsteps: [{call: ping}]\n`),
   fc.constantFrom(
     'vars: &a {x: *a}\n',
     'version: 1\nhosts: {a: local}\nvars: &v\n  - [*v]\nsteps: [{call: ping}]\n',
@@ -201,7 +332,10 @@ const hostileArb = fc.oneof(
 
 const textArb: fc.Arbitrary<string> = fc.oneof(
   { arbitrary: yamlTextArb, weight: 4 },
-  { arbitrary: fc.tuple(yamlTextArb, fc.array(editArb, { minLength: 1, maxLength: 4 })).map(([t, es]) => es.reduce(applyEdit, t)), weight: 4 },
+  {
+    arbitrary: fc.tuple(yamlTextArb, fc.array(editArb, { minLength: 1, maxLength: 4 })).map(([t, es]) => es.reduce(applyEdit, t)),
+    weight: 4,
+  },
   { arbitrary: hostileArb, weight: 2 },
   { arbitrary: fc.tuple(hostileArb, fc.array(editArb, { maxLength: 2 })).map(([t, es]) => es.reduce(applyEdit, t)), weight: 1 },
 );
@@ -234,7 +368,8 @@ async function validateText(text: string): Promise<void> {
     const plan = await planPlaybook(file);
     expect(() => planToJson(plan)).not.toThrow();
   } catch (e) {
-    if (!(e instanceof PlaybookInvalidError)) throw new Error(`planPlaybook threw (exit 1) on ${file}: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}`, { cause: e });
+    if (!(e instanceof PlaybookInvalidError))
+      throw new Error(`planPlaybook threw (exit 1) on ${file}: ${(e instanceof Error ? e.stack : undefined) ?? String(e)}`, { cause: e });
     checkPositions(file, text, e.problems);
   }
   const c = process.cpuUsage(c0);
@@ -247,7 +382,9 @@ function shortReport(r: fc.RunDetails<[string]>): void {
   const text = r.counterexample?.[0] ?? '';
   const shown = text.length > 600 ? `${JSON.stringify(text.slice(0, 600))}... (${text.length} characters)` : JSON.stringify(text);
   const cause = r.errorInstance instanceof Error ? r.errorInstance.message : String(r.errorInstance);
-  throw new Error(`fuzz failed (FUZZ_SEED=${r.seed}, path ${r.counterexamplePath}, after ${r.numRuns} runs)\n${cause.slice(0, 2000)}\ninput: ${shown}`);
+  throw new Error(
+    `fuzz failed (FUZZ_SEED=${r.seed}, path ${r.counterexamplePath}, after ${r.numRuns} runs)\n${cause.slice(0, 2000)}\ninput: ${shown}`,
+  );
 }
 
 const warnings: string[] = [];

@@ -159,7 +159,10 @@ describe('hostile values', () => {
   it('a NUL that only a template fills in at run time stays a run-time matter', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-hostile-'));
     const file = join(dir, 'p.yaml');
-    writeFileSync(file, 'version: 1\nhosts: { a: local }\nsteps:\n  - call: facts.hostname\n    register: h\n  - call: command\n    args: { argv: ["echo", "{results.h}"] }\n');
+    writeFileSync(
+      file,
+      'version: 1\nhosts: { a: local }\nsteps:\n  - call: facts.hostname\n    register: h\n  - call: command\n    args: { argv: ["echo", "{results.h}"] }\n',
+    );
     expect((await loadPlaybook(file)).problems).toEqual([]);
   });
 
@@ -177,7 +180,11 @@ describe('the plan of a valid playbook with anchors is plain JSON', () => {
     writeFileSync(file, 'version: 1\nhosts: { a: local }\nvars:\n  c: &c { k: [1, 2] }\n  d: *c\n  e: [*c, *c]\nsteps:\n  - call: ping\n');
     try {
       const plan = await planPlaybook(file);
-      expect((JSON.parse(planToJson(plan)) as { vars: unknown }).vars).toEqual({ c: { k: [1, 2] }, d: { k: [1, 2] }, e: [{ k: [1, 2] }, { k: [1, 2] }] });
+      expect((JSON.parse(planToJson(plan)) as { vars: unknown }).vars).toEqual({
+        c: { k: [1, 2] },
+        d: { k: [1, 2] },
+        e: [{ k: [1, 2] }, { k: [1, 2] }],
+      });
     } catch (e) {
       if (e instanceof PlaybookInvalidError) throw new Error(e.message, { cause: e });
       throw e;

@@ -47,7 +47,13 @@ describe('include', () => {
         '    name: inner',
         '    on: "all - b"',
       ].join('\n'),
-      'roles/nested.yaml': ['steps:', '  - call: command', '    on: a | b | c', '    register: out', '    args: { argv: [echo, "{vars.who}"] }'].join('\n'),
+      'roles/nested.yaml': [
+        'steps:',
+        '  - call: command',
+        '    on: a | b | c',
+        '    register: out',
+        '    args: { argv: [echo, "{vars.who}"] }',
+      ].join('\n'),
     });
     expect(r.text).toEqual([]);
     const plan = compile(r.playbook!);
@@ -72,7 +78,14 @@ describe('include', () => {
   it('problems point into the included file', async () => {
     const r = await load({
       'pb.yaml': PB,
-      'roles/web.yaml': ['steps:', '  - call: command', '    args: { argv: [echo, "{vars.nope}"] }', '    on: web | nosuch', '  - call: ping', '    retries: -1'].join('\n'),
+      'roles/web.yaml': [
+        'steps:',
+        '  - call: command',
+        '    args: { argv: [echo, "{vars.nope}"] }',
+        '    on: web | nosuch',
+        '  - call: ping',
+        '    retries: -1',
+      ].join('\n'),
     });
     expect(r.text).toEqual([
       "roles/web.yaml:3:27: template {vars.nope}: no var 'nope' is defined",
@@ -87,8 +100,12 @@ describe('include', () => {
       'x.yaml': 'steps:\n  - include: y.yaml\n',
       'y.yaml': 'steps:\n  - call: ping\n  - include: x.yaml\n',
     });
-    expect(cyc.text).toEqual([expect.stringMatching(/^y\.yaml:3:14: include cycle: .*x\.yaml -> .*y\.yaml -> .*x\.yaml; a file cannot include itself/)]);
-    const missing = await load({ 'pb.yaml': ['version: 1', 'hosts: { a: local }', 'steps:', '  - include: nope.yaml', '    nme: x'].join('\n') });
+    expect(cyc.text).toEqual([
+      expect.stringMatching(/^y\.yaml:3:14: include cycle: .*x\.yaml -> .*y\.yaml -> .*x\.yaml; a file cannot include itself/),
+    ]);
+    const missing = await load({
+      'pb.yaml': ['version: 1', 'hosts: { a: local }', 'steps:', '  - include: nope.yaml', '    nme: x'].join('\n'),
+    });
     expect(missing.text).toEqual([
       expect.stringMatching(/^pb\.yaml:4:14: included file .*nope\.yaml does not exist$/),
       expect.stringMatching(/^pb\.yaml:5:5: unknown key 'nme'/),

@@ -55,7 +55,14 @@ describe('loadPlaybook: valid playbook → model', () => {
       ['builder', 'local'],
     ]);
     const web1 = pb.hosts[0]!;
-    expect(web1).toMatchObject({ host: '10.0.0.11', user: 'deploy', host_key_check: 'strict', connect_timeout_ms: 10000, keepalive_ms: 15000, keepalive_count: 3 });
+    expect(web1).toMatchObject({
+      host: '10.0.0.11',
+      user: 'deploy',
+      host_key_check: 'strict',
+      connect_timeout_ms: 10000,
+      keepalive_ms: 15000,
+      keepalive_count: 3,
+    });
     expect('port' in web1).toBe(false);
     expect(pb.hosts[1]).toMatchObject({ port: 2222 });
     expect(pb.hosts[3]).toMatchObject({ image: 'debian:12', ephemeral: true });
@@ -76,7 +83,10 @@ describe('loadPlaybook: valid playbook → model', () => {
   it('merges inventory files; identical host definitions are fine', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chop-inv-'));
     writeFileSync(join(dir, 'inv.yaml'), 'hosts:\n  a: ssh://u@h\n  b: local\ngroups:\n  g: [a, b]\nvars:\n  x: inv\n  y: inv\n');
-    writeFileSync(join(dir, 'pb.yaml'), 'version: 1\ninventory: inv.yaml\nvars: { y: pb }\nhosts:\n  a: { transport: ssh, host: h, user: u }\n  c: local\nsteps:\n  - call: ping\n    on: g | c\n');
+    writeFileSync(
+      join(dir, 'pb.yaml'),
+      'version: 1\ninventory: inv.yaml\nvars: { y: pb }\nhosts:\n  a: { transport: ssh, host: h, user: u }\n  c: local\nsteps:\n  - call: ping\n    on: g | c\n',
+    );
     const r = await loadPlaybook(join(dir, 'pb.yaml'));
     expect(r.problems.map(formatProblem)).toEqual([]);
     expect(r.playbook!.hosts.map((h) => h.name)).toEqual(['a', 'b', 'c']);
@@ -84,7 +94,7 @@ describe('loadPlaybook: valid playbook → model', () => {
     expect(r.playbook!.groups.map((g) => [g.name, g.expr.value])).toEqual([['g', 'a | b']]);
   });
 
-  it('--inventory files come after the playbook\'s own and --var overrides all vars', async () => {
+  it("--inventory files come after the playbook's own and --var overrides all vars", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chop-inv-'));
     writeFileSync(join(dir, 'extra.yaml'), 'hosts:\n  z: local\nvars:\n  v: extra\n');
     writeFileSync(join(dir, 'pb.yaml'), 'version: 1\nsteps:\n  - call: ping\n    on: z\n');
@@ -96,12 +106,24 @@ describe('loadPlaybook: valid playbook → model', () => {
 
   it('reads a custom callable module: readonly and schema', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chop-cc-'));
-    writeFileSync(join(dir, 'm.mjs'), "export const readonly = true;\nexport const schema = { type: 'object', required: ['n'] };\nexport default async () => 1;\n");
-    writeFileSync(join(dir, 'pb.yaml'), 'version: 1\nhosts: { h: local }\ncallables: { mine: ./m.mjs }\nsteps:\n  - call: mine\n    args: { n: 1 }\n');
+    writeFileSync(
+      join(dir, 'm.mjs'),
+      "export const readonly = true;\nexport const schema = { type: 'object', required: ['n'] };\nexport default async () => 1;\n",
+    );
+    writeFileSync(
+      join(dir, 'pb.yaml'),
+      'version: 1\nhosts: { h: local }\ncallables: { mine: ./m.mjs }\nsteps:\n  - call: mine\n    args: { n: 1 }\n',
+    );
     const r = await loadPlaybook(join(dir, 'pb.yaml'));
     expect(r.problems).toEqual([]);
     expect(r.playbook!.callables).toEqual([
-      { name: 'mine', module: join(dir, 'm.mjs'), exportName: 'default', readonly: true, pos: expect.objectContaining({ line: 3 }) as unknown },
+      {
+        name: 'mine',
+        module: join(dir, 'm.mjs'),
+        exportName: 'default',
+        readonly: true,
+        pos: expect.objectContaining({ line: 3 }) as unknown,
+      },
     ]);
   });
 
@@ -259,7 +281,10 @@ describe('loadPlaybook: each problem kind, positioned', () => {
 
   it('group expression syntax errors point into the expression', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chop-expr-'));
-    writeFileSync(join(dir, 'pb.yaml'), "version: 1\nhosts: { a: local, b: local }\nsteps:\n  - call: ping\n    on: a & (b |\n  - call: ping\n    on: \"'a*' - b\"\n");
+    writeFileSync(
+      join(dir, 'pb.yaml'),
+      'version: 1\nhosts: { a: local, b: local }\nsteps:\n  - call: ping\n    on: a & (b |\n  - call: ping\n    on: "\'a*\' - b"\n',
+    );
     const r = await loadPlaybook(join(dir, 'pb.yaml'));
     expect(r.problems.map((p) => [p.code, p.pos.line])).toEqual([['group_expr', 5]]);
     expect(r.problems[0]!.message).toMatch(/^on: /);
@@ -276,7 +301,10 @@ describe('loadPlaybook: each problem kind, positioned', () => {
 
   it('outcome sets after their step and globs are valid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chop-ok-'));
-    writeFileSync(join(dir, 'pb.yaml'), "version: 1\nhosts: { web1: local, web2: local }\nsteps:\n  - call: ping\n    register: p\n  - call: ping\n    on: \"failed(p) & 'web*'\"\n");
+    writeFileSync(
+      join(dir, 'pb.yaml'),
+      'version: 1\nhosts: { web1: local, web2: local }\nsteps:\n  - call: ping\n    register: p\n  - call: ping\n    on: "failed(p) & \'web*\'"\n',
+    );
     const r = await loadPlaybook(join(dir, 'pb.yaml'));
     expect(r.problems).toEqual([]);
   });

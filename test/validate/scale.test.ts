@@ -35,7 +35,9 @@ it('a cycle through 3,000 groups is reported once, naming it', async () => {
 
 it('a 3,000-host jump chain validates in seconds, and a jump cycle is named', async () => {
   const n = 3000;
-  const hosts = Array.from({ length: n }, (_, i) => `  b${i}: { transport: ssh, host: 127.0.0.1${i ? `, jump: b${i - 1}` : ''} }`).join('\n');
+  const hosts = Array.from({ length: n }, (_, i) => `  b${i}: { transport: ssh, host: 127.0.0.1${i ? `, jump: b${i - 1}` : ''} }`).join(
+    '\n',
+  );
   // CPU time, not wall time: the machine running the tests may be busy. Quadratic or worse
   // walks of the chain took tens of seconds here.
   const cpu0 = process.cpuUsage();
@@ -43,6 +45,10 @@ it('a 3,000-host jump chain validates in seconds, and a jump cycle is named', as
   expect(r.problems.map(formatProblem)).toEqual([]);
   const cpu = process.cpuUsage(cpu0);
   expect((cpu.user + cpu.system) / 1000).toBeLessThan(10_000);
-  const cyc = await loadPlaybook(write('version: 1\nhosts:\n  a: { transport: ssh, host: x, jump: b }\n  b: { transport: ssh, host: y, jump: a }\nsteps:\n  - call: ping\n'));
+  const cyc = await loadPlaybook(
+    write(
+      'version: 1\nhosts:\n  a: { transport: ssh, host: x, jump: b }\n  b: { transport: ssh, host: y, jump: a }\nsteps:\n  - call: ping\n',
+    ),
+  );
   expect(cyc.problems.map((p) => p.message)).toEqual(['jump hosts form a cycle: a -> b -> a']);
 }, 60_000);

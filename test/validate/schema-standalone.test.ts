@@ -17,6 +17,8 @@ it('the precompiled validators are used (their source hash matches)', async () =
 
 it("the schema's step part is composed from the step-kind modules (npm run gen:schema)", async () => {
   const { stepSchema } = await import('../../src/steps/schema.js');
-  const committed = JSON.parse(readFileSync(new URL('../../schema/playbook.schema.json', import.meta.url), 'utf8')) as { $defs: { step: unknown } };
+  const committed = JSON.parse(readFileSync(new URL('../../schema/playbook.schema.json', import.meta.url), 'utf8')) as {
+    $defs: { step: unknown };
+  };
   expect(committed.$defs.step).toEqual(stepSchema());
 });

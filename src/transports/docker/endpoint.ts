@@ -10,22 +10,19 @@ import type { DockerOptions } from 'dockerode';
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
 export type DockerEndpoint =
-  | { kind: 'unix'; socketPath: string; url: string }
-  | { kind: 'tcp'; host: string; port: number; tls: boolean; url: string };
+  { kind: 'unix'; socketPath: string; url: string } | { kind: 'tcp'; host: string; port: number; tls: boolean; url: string };
 
 export type EndpointParse = { ok: true; endpoint: DockerEndpoint } | { ok: false; message: string };
 
 /** `/path`, `unix:///path`, `tcp://host:port`; anything else is refused with a reason. */
-export function parseDockerEndpoint(
-  configured: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): EndpointParse {
+export function parseDockerEndpoint(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): EndpointParse {
   const raw = configured ?? (env.DOCKER_HOST !== undefined && env.DOCKER_HOST !== '' ? env.DOCKER_HOST : undefined);
   if (raw === undefined) return unix(DEFAULT_DOCKER_SOCKET);
   if (raw.startsWith('/')) return unix(raw);
   if (raw.startsWith('unix://')) {
     const path = raw.slice('unix://'.length);
-    if (!path.startsWith('/')) return { ok: false, message: `docker_host ${raw}: a unix socket URL needs an absolute path, e.g. unix:///var/run/docker.sock` };
+    if (!path.startsWith('/'))
+      return { ok: false, message: `docker_host ${raw}: a unix socket URL needs an absolute path, e.g. unix:///var/run/docker.sock` };
     return unix(path);
   }
   if (raw.startsWith('tcp://')) {

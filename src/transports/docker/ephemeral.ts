@@ -144,7 +144,11 @@ export interface ReapOptions {
  * and either in an earlier boot or by a process that no longer exists with that start time.
  * On an engine shared by several machines, another machine's containers are never touched.
  */
-export function leftByDeadRun(labels: Record<string, string>, me: Pick<ControllerIdentity, 'machineId' | 'bootId'>, startOf: (pid: number) => string | undefined): boolean {
+export function leftByDeadRun(
+  labels: Record<string, string>,
+  me: Pick<ControllerIdentity, 'machineId' | 'bootId'>,
+  startOf: (pid: number) => string | undefined,
+): boolean {
   const machine = labels[LABEL_MACHINE];
   const boot = labels[LABEL_BOOT];
   const start = labels[LABEL_PID_START];

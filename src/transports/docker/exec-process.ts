@@ -26,7 +26,10 @@ export interface ExecTarget {
   lost(err: HostError): void;
 }
 
-interface Exit { code: number | null; signal: string | null }
+interface Exit {
+  code: number | null;
+  signal: string | null;
+}
 
 export function spawnExec(target: ExecTarget, argv: string[], opts: SpawnOptions = {}): RemoteProcess {
   const stdin = new PassThrough();
@@ -192,7 +195,10 @@ async function assertContainerRunning(target: ExecTarget): Promise<void> {
     throw await lostError(target, err);
   }
   if (state.Running !== true) {
-    const why = state.OOMKilled === true ? 'was killed for lack of memory' : `stopped (${state.Status ?? 'not running'}, exit ${state.ExitCode ?? '?'})`;
+    const why =
+      state.OOMKilled === true
+        ? 'was killed for lack of memory'
+        : `stopped (${state.Status ?? 'not running'}, exit ${state.ExitCode ?? '?'})`;
     throw new HostError('connection_lost', `${target.hostName}: container ${target.containerLabel} ${why} while a command was running`);
   }
 }
@@ -211,7 +217,8 @@ async function startFailure(target: ExecTarget, err: unknown): Promise<HostError
 
 async function lostError(target: ExecTarget, err: unknown): Promise<HostError> {
   const status = statusOf(err);
-  if (status === 404) return new HostError('connection_lost', `${target.hostName}: container ${target.containerLabel} was removed while in use`);
+  if (status === 404)
+    return new HostError('connection_lost', `${target.hostName}: container ${target.containerLabel} was removed while in use`);
   return new HostError(
     'connection_lost',
     `${target.hostName}: lost the Docker engine at ${target.engineUrl} (${messageOf(err)}): is dockerd still running?`,

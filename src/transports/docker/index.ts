@@ -72,7 +72,9 @@ class DockerTransportImpl implements DockerTransport {
     const engine = this.parsed.ok ? this.parsed.endpoint.url : (host.docker_host ?? '?');
     this.containerLabel = host.container ?? `(ephemeral, image ${host.image ?? '?'})`;
     this.address =
-      host.container !== undefined ? `docker://${host.container} on ${engine}` : `docker image ${host.image ?? '?'} (ephemeral) on ${engine}`;
+      host.container !== undefined
+        ? `docker://${host.container} on ${engine}`
+        : `docker image ${host.image ?? '?'} (ephemeral) on ${engine}`;
   }
 
   get containerId(): string | undefined {
@@ -124,9 +126,14 @@ class DockerTransportImpl implements DockerTransport {
         this.containerLabel = this.container.id.slice(0, 12);
         const made = this.container;
         // A second SIGINT skips close(): the container is still removed on the way out.
-        this.dropUrgent = onUrgentExit(() => made.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions));
+        this.dropUrgent = onUrgentExit(() =>
+          made.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions),
+        );
       } else {
-        throw new HostError('unreachable', `${this.hostName}: a docker host needs either container: NAME or image: IMAGE with ephemeral: true`);
+        throw new HostError(
+          'unreachable',
+          `${this.hostName}: a docker host needs either container: NAME or image: IMAGE with ephemeral: true`,
+        );
       }
     } catch (err) {
       if (err instanceof HostError) throw err;
@@ -145,11 +152,17 @@ class DockerTransportImpl implements DockerTransport {
     try {
       info = await container.inspect({ abortSignal });
     } catch (err) {
-      if (statusOf(err) === 404) throw new HostError('unreachable', `${this.hostName}: container ${name} does not exist on the Docker engine at ${this.engineUrl()}`);
+      if (statusOf(err) === 404)
+        throw new HostError(
+          'unreachable',
+          `${this.hostName}: container ${name} does not exist on the Docker engine at ${this.engineUrl()}`,
+        );
       throw err;
     }
-    if (info.State.Paused) throw new HostError('unreachable', `${this.hostName}: container ${name} is paused; resume it with docker unpause ${name}`);
-    if (!info.State.Running) throw new HostError('unreachable', `${this.hostName}: container ${name} is not running; start it with docker start ${name}`);
+    if (info.State.Paused)
+      throw new HostError('unreachable', `${this.hostName}: container ${name} is paused; resume it with docker unpause ${name}`);
+    if (!info.State.Running)
+      throw new HostError('unreachable', `${this.hostName}: container ${name} is not running; start it with docker start ${name}`);
     return docker.getContainer(info.Id);
   }
 
@@ -166,14 +179,20 @@ class DockerTransportImpl implements DockerTransport {
       return new HostError('timeout', `${this.hostName}: Docker engine at ${ep.url} did not answer within ${formatDuration(timeoutMs)}`);
     }
     if (stage === 'engine') {
-      return new HostError('unreachable', `${this.hostName}: Docker engine at ${ep.url} is not answering: is dockerd running? (${messageOf(err)})`);
+      return new HostError(
+        'unreachable',
+        `${this.hostName}: Docker engine at ${ep.url} is not answering: is dockerd running? (${messageOf(err)})`,
+      );
     }
     return new HostError('unreachable', `${this.hostName}: Docker engine at ${ep.url} refused: ${messageOf(err)}`);
   }
 
   spawn(argv: string[], opts?: SpawnOptions): RemoteProcess {
     if (this.container === null || this.closing !== null) {
-      throw new HostError('connection_lost', `${this.hostName}: not connected to ${this.address}${this.closing !== null ? ' (closed)' : ''}`);
+      throw new HostError(
+        'connection_lost',
+        `${this.hostName}: not connected to ${this.address}${this.closing !== null ? ' (closed)' : ''}`,
+      );
     }
     const ep = this.parsed.ok ? this.parsed.endpoint : undefined;
     const proc = spawnExec(

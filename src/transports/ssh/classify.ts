@@ -31,7 +31,16 @@ export interface ConnectFacts {
 
 type Ssh2Error = Error & { level?: string; code?: string | number; reason?: number };
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'EHOSTDOWN', 'ENETDOWN']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'EHOSTDOWN',
+  'ENETDOWN',
+]);
 
 /** Resets before authentication that a retry may cure (sshd's MaxStartups drops them). */
 export function isRetryablePreAuth(err: Ssh2Error): boolean {

@@ -9,13 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { HostError } from '../../errors.js';
-import {
-  classifyConnectError,
-  forwardError,
-  isRetryablePreAuth,
-  timeoutError,
-  type ConnectFacts,
-} from './classify.js';
+import { classifyConnectError, forwardError, isRetryablePreAuth, timeoutError, type ConnectFacts } from './classify.js';
 import { endpointAddress, endpointKey, type Endpoint, type SshContext } from './endpoint.js';
 import {
   appendKnownHost,
@@ -35,7 +29,15 @@ const { Client: SshClient, utils } = ssh2;
 /** Below sshd's default MaxStartups (10): more unauthenticated connections get dropped. */
 export const HANDSHAKES_PER_ENDPOINT = 8;
 const MAX_PREAUTH_ATTEMPTS = 4;
-const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const DEFAULT_HOST_KEY_ALGOS = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
 /**
  * State shared by every ssh transport in the process: handshake slots belong to the remote
@@ -80,7 +82,8 @@ async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthA
     try {
       data = await readFile(id.path);
     } catch (err) {
-      if (id.explicit) notes.push(`identity file ${id.path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      if (id.explicit)
+        notes.push(`identity file ${id.path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       continue;
     }
     const parsed = utils.parseKey(data);
@@ -93,7 +96,11 @@ async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthA
       );
       continue;
     }
-    keyAttempts.push({ describe: `publickey ${id.path}`, method: 'publickey', make: (username) => ({ type: 'publickey', username, key: data }) });
+    keyAttempts.push({
+      describe: `publickey ${id.path}`,
+      method: 'publickey',
+      make: (username) => ({ type: 'publickey', username, key: data }),
+    });
   }
   const agentSock = env.SSH_AUTH_SOCK;
   const agent: AuthAttempt[] = agentSock
@@ -105,7 +112,12 @@ async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthA
   if (e.passwordEnv !== undefined) {
     const pw = env[e.passwordEnv];
     if (pw === undefined) notes.push(`password_env names ${e.passwordEnv}, which is not set in the environment`);
-    else attempts.push({ describe: `password (from $${e.passwordEnv})`, method: 'password', make: (username) => ({ type: 'password', username, password: pw }) });
+    else
+      attempts.push({
+        describe: `password (from $${e.passwordEnv})`,
+        method: 'password',
+        make: (username) => ({ type: 'password', username, password: pw }),
+      });
   }
   return { attempts, notes };
 }
@@ -145,7 +157,13 @@ interface Attempt {
 }
 
 /** One try: socket, handshake, host key, auth. Rejects with a HostError or a raw retryable error. */
-async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext, facts: ConnectFacts, deadline: { onExpire: (fn: () => void) => void }): Promise<Attempt> {
+async function attemptOnce(
+  e: Endpoint,
+  via: Client | undefined,
+  ctx: SshContext,
+  facts: ConnectFacts,
+  deadline: { onExpire: (fn: () => void) => void },
+): Promise<Attempt> {
   const khName = facts.knownHostsName;
   const entries = await readKnownHosts(e.knownHostsFile);
   const { attempts, notes } = await planAuth(e, ctx);
@@ -183,7 +201,11 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
         fail(isRetryablePreAuth(err) && !facts.hostKey ? err : classifyConnectError(err, facts));
       });
       client.on('close', () => {
-        fail(facts.hostKey ? classifyConnectError(new Error('connection closed before authentication'), facts) : Object.assign(new Error('connection closed before authentication'), { level: 'protocol' }));
+        fail(
+          facts.hostKey
+            ? classifyConnectError(new Error('connection closed before authentication'), facts)
+            : Object.assign(new Error('connection closed before authentication'), { level: 'protocol' }),
+        );
       });
       client.connect({
         sock: s,
@@ -203,7 +225,9 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
             // `off` means off (as Ansible's host_key_checking=False): a re-provisioned host still
             // connects, but the user is told every run. Revoked keys stay refused in every mode.
             facts.hostKey.accepted = true;
-            ctx.warn(`${e.label}: host key checking is off; accepted a CHANGED ${facts.hostKey.keyType} key ${facts.hostKey.fingerprint} for ${khName} (known_hosts has ${verdict.expected.map((x) => x.fingerprint).join(', ')}).`);
+            ctx.warn(
+              `${e.label}: host key checking is off; accepted a CHANGED ${facts.hostKey.keyType} key ${facts.hostKey.fingerprint} for ${khName} (known_hosts has ${verdict.expected.map((x) => x.fingerprint).join(', ')}).`,
+            );
             verify(true);
             return;
           }
@@ -217,7 +241,9 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
               return;
             case 'off':
               facts.hostKey.verdict = { kind: 'known', line: 0 };
-              ctx.warn(`${e.label}: host key checking is off; accepted ${facts.hostKey.keyType} ${facts.hostKey.fingerprint} from ${khName} without verification.`);
+              ctx.warn(
+                `${e.label}: host key checking is off; accepted ${facts.hostKey.keyType} ${facts.hostKey.fingerprint} from ${khName} without verification.`,
+              );
               verify(true);
               return;
             case 'accept-new':
@@ -226,7 +252,13 @@ async function attemptOnce(e: Endpoint, via: Client | undefined, ctx: SshContext
                   facts.hostKey!.verdict = { kind: 'known', line: 0 };
                   verify(true);
                 },
-                (err: unknown) => fail(new HostError('hostkey_unknown', `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFile}: ${err instanceof Error ? err.message : String(err)}.`)),
+                (err: unknown) =>
+                  fail(
+                    new HostError(
+                      'hostkey_unknown',
+                      `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFile}: ${err instanceof Error ? err.message : String(err)}.`,
+                    ),
+                  ),
               );
               return undefined;
           }

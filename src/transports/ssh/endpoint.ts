@@ -75,7 +75,8 @@ function build(
   const tokens = { host: hostName, user, home };
   let identityFiles: Endpoint['identityFiles'];
   if (given.identity_file) identityFiles = [{ path: resolve(expandPath(given.identity_file, tokens)), explicit: true }];
-  else if (cfg.identityFiles.length > 0) identityFiles = cfg.identityFiles.map((p) => ({ path: resolve(expandPath(p, tokens)), explicit: false }));
+  else if (cfg.identityFiles.length > 0)
+    identityFiles = cfg.identityFiles.map((p) => ({ path: resolve(expandPath(p, tokens)), explicit: false }));
   else identityFiles = DEFAULT_KEYS.map((k) => ({ path: join(home, '.ssh', k), explicit: false })).filter((i) => existsSync(i.path));
   if (depth > 8) throw new HostError('unreachable', `${label}: more than 8 jump hosts (a ProxyJump/jump loop?).`);
   return {
@@ -102,7 +103,9 @@ export function resolveEndpoint(host: SshHost, ctx: SshContext, seen: string[] =
   }
   const home = ctx.homeDir ?? homedir();
   const policy: Inherited = {
-    knownHostsFile: host.known_hosts ? resolve(expandPath(host.known_hosts, { host: host.host, user: host.user ?? '', home })) : join(home, '.ssh', 'known_hosts'),
+    knownHostsFile: host.known_hosts
+      ? resolve(expandPath(host.known_hosts, { host: host.host, user: host.user ?? '', home }))
+      : join(home, '.ssh', 'known_hosts'),
     hostKeyCheck: host.host_key_check,
     connectTimeoutMs: host.connect_timeout_ms,
     keepaliveMs: host.keepalive_ms,

@@ -87,7 +87,10 @@ class SshTransport implements Transport {
     this.client = client;
     let cause: string | undefined;
     client.on('error', (err: Error & { level?: string }) => {
-      cause = err.level === 'client-timeout' ? `no answer to ${this.endpoint!.keepaliveCount} keepalives ${formatDuration(this.endpoint!.keepaliveMs)} apart` : err.message;
+      cause =
+        err.level === 'client-timeout'
+          ? `no answer to ${this.endpoint!.keepaliveCount} keepalives ${formatDuration(this.endpoint!.keepaliveMs)} apart`
+          : err.message;
     });
     client.on('close', () => {
       if (this.closing) return;

@@ -7,7 +7,10 @@ import { PassThrough } from 'node:stream';
 import { HostError } from '../../errors.js';
 import type { RemoteProcess, SpawnOptions } from '../types.js';
 
-interface ExitInfo { code: number | null; signal: string | null }
+interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+}
 
 function sigName(s: string | undefined | null): string | null {
   if (!s) return null;
@@ -26,9 +29,13 @@ const STREAM_BUFFER = 1024 * 1024;
  * have that restriction. sshd (>= 7.9) delivers it to the command's process group.
  */
 function sendSignal(ch: ClientChannel, name: string): void {
-  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, s: string): void } } };
+  const c = ch as unknown as {
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, s: string): void } };
+  };
   try {
-    if ((c.outgoing?.state === 'open' || c.outgoing?.state === 'eof') && c._client?._protocol) c._client._protocol.signal(c.outgoing.id, name);
+    if ((c.outgoing?.state === 'open' || c.outgoing?.state === 'eof') && c._client?._protocol)
+      c._client._protocol.signal(c.outgoing.id, name);
     else ch.signal(name);
   } catch {
     // channel closing already

@@ -17,7 +17,11 @@ export const checkGroups: Rule = (m, add) => {
     for (const part of parts) {
       const at = (offset: number) => posInScalar(src, part.path, Math.max(0, offset - part.shift / 2));
       for (const o of outcomesIn(part.expr)) {
-        add('outcome_before_step', `group '${name}': ${o.outcome}(${o.register}) is decided during the run; use it in a step's on:, not in groups`, at(o.pos));
+        add(
+          'outcome_before_step',
+          `group '${name}': ${o.outcome}(${o.register}) is decided during the run; use it in a step's on:, not in groups`,
+          at(o.pos),
+        );
       }
       for (const n of namesIn(part.expr)) {
         if (knownSet.has(n.name)) {

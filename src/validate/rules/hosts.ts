@@ -30,6 +30,10 @@ export const checkHosts: Rule = (m, add) => {
     return spec?.transport === 'ssh' && spec.jump !== undefined && spec.jump !== h && m.hosts.has(spec.jump) ? [spec.jump] : [];
   };
   for (const cycle of dependencyOrder(m.hosts.keys(), jumpOf).cycles) {
-    add('cycle', `jump hosts form a cycle: ${cycle.join(' -> ')}`, findPos(m.hosts.get(cycle[0]!)!.src, ['hosts', m.hosts.get(cycle[0]!)!.key, 'jump']));
+    add(
+      'cycle',
+      `jump hosts form a cycle: ${cycle.join(' -> ')}`,
+      findPos(m.hosts.get(cycle[0]!)!.src, ['hosts', m.hosts.get(cycle[0]!)!.key, 'jump']),
+    );
   }
 };

@@ -26,11 +26,19 @@ export function checkCommandLineExpr(
     if (knownSet.has(n.name)) continue;
     ok = false;
     const hint = suggestName(n.name, known);
-    problems.push({ code: 'unknown_name', message: `${flag}: unknown host or group '${n.name}'${hint ? `; ${hint}` : ''}`, pos: pos(n.pos) });
+    problems.push({
+      code: 'unknown_name',
+      message: `${flag}: unknown host or group '${n.name}'${hint ? `; ${hint}` : ''}`,
+      pos: pos(n.pos),
+    });
   }
   for (const o of outcomesIn(r.expr)) {
     ok = false;
-    problems.push({ code: 'group_expr', message: `${flag}: ${o.outcome}(${o.register}) is decided during the run; limit by hosts and groups`, pos: pos(o.pos) });
+    problems.push({
+      code: 'group_expr',
+      message: `${flag}: ${o.outcome}(${o.register}) is decided during the run; limit by hosts and groups`,
+      pos: pos(o.pos),
+    });
   }
   return ok ? r.expr : undefined;
 }

@@ -18,7 +18,12 @@ const SECRET_REF = /(?<!\{)\{secrets\./;
  * shell `cmd` (it becomes an environment variable), in `env:` and `stdin:`, and in any arg of a
  * callable that runs on the controller; not in a program's argv.
  */
-function checkSecretPlaces(callable: string, args: Record<string, Json>, at: (sub: JsonPath) => ReturnType<typeof findPos>, add: AddProblem): void {
+function checkSecretPlaces(
+  callable: string,
+  args: Record<string, Json>,
+  at: (sub: JsonPath) => ReturnType<typeof findPos>,
+  add: AddProblem,
+): void {
   const argvKeys: Record<string, string[]> = { command: ['argv'], script: ['args', 'interpreter', 'path'], test: ['cmd'] };
   for (const k of argvKeys[callable] ?? []) {
     const v = args[k];
@@ -57,7 +62,8 @@ export const checkStepKinds: Rule = (m, add) => {
     const vars = step.vars ? { ...playbook.vars, ...step.vars } : playbook.vars;
     const known: TemplateKnown = { vars, registers: registersBefore, hostvarNames, secrets: secretNames, item: step.loop !== undefined };
     const checkRuleAt = (rule: Json, sub: JsonPath, opts?: { result?: boolean }): void => {
-      for (const p of checkRule(rule, { ...known, result: opts?.result === true })) add('rule', p.message, findPos(src, [...path, ...sub, ...p.path], 'key'));
+      for (const p of checkRule(rule, { ...known, result: opts?.result === true }))
+        add('rule', p.message, findPos(src, [...path, ...sub, ...p.path], 'key'));
     };
     const checkTemplateAt = (text: string, sub: JsonPath): void => {
       for (const t of checkTemplate(text, known)) add('template', t.message, posInScalar(src, [...path, ...sub], t.offset));
@@ -110,7 +116,6 @@ export const checkStepKinds: Rule = (m, add) => {
     if (step.register) registersBefore.add(step.register.value);
   });
 };
-
 
 function checkLoop(
   loop: Located<Json[] | string>,

@@ -33,7 +33,11 @@ export const checkStepRefs: Rule = (m, add) => {
         if (knownSet.has(n.name)) continue;
         const later = asAt.get(n.name);
         if (later !== undefined) {
-          add('unknown_name', `on: group '${n.name}' is made by the filter of step ${later + 1}, which has not run yet at step ${index + 1}`, at(n.pos));
+          add(
+            'unknown_name',
+            `on: group '${n.name}' is made by the filter of step ${later + 1}, which has not run yet at step ${index + 1}`,
+            at(n.pos),
+          );
         } else {
           const hint = suggestName(n.name, known);
           add('unknown_name', `on: unknown host or group '${n.name}'${hint ? `; ${hint}` : ''}`, at(n.pos));
@@ -43,23 +47,36 @@ export const checkStepRefs: Rule = (m, add) => {
         if (registersBefore.has(o.register)) continue;
         const later = registerAt.get(o.register);
         if (later !== undefined) {
-          add('outcome_before_step', `on: ${o.outcome}(${o.register}) is used before step ${later + 1}, which registers '${o.register}'; move this step after it`, at(o.pos));
+          add(
+            'outcome_before_step',
+            `on: ${o.outcome}(${o.register}) is used before step ${later + 1}, which registers '${o.register}'; move this step after it`,
+            at(o.pos),
+          );
         } else {
           const hint = closest(o.register, [...registersBefore]);
-          add('outcome_before_step', `on: no earlier step has 'register: ${o.register}'${hint ? `; did you mean '${hint}'?` : ''}`, at(o.pos));
+          add(
+            'outcome_before_step',
+            `on: no earlier step has 'register: ${o.register}'${hint ? `; did you mean '${hint}'?` : ''}`,
+            at(o.pos),
+          );
         }
       }
     }
     const register = step.register;
     if (register && registerAt.get(register.value) !== index) {
-      add('schema', `register: '${register.value}' is already used by step ${registerAt.get(register.value)! + 1}; each register name must be unique`, register.pos);
+      add(
+        'schema',
+        `register: '${register.value}' is already used by step ${registerAt.get(register.value)! + 1}; each register name must be unique`,
+        register.pos,
+      );
     }
     const as = step.makes;
     if (as) {
       const reason = badNameReason(as.value);
       if (reason) add('host_name', `as: ${reason}`, as.pos);
       if (m.hosts.has(as.value)) add('ambiguous_name', `as: '${as.value}' is already a host; name the filter's group differently`, as.pos);
-      else if (as.value === 'all' || m.groups.has(as.value)) add('ambiguous_name', `as: '${as.value}' is already a group; name the filter's group differently`, as.pos);
+      else if (as.value === 'all' || m.groups.has(as.value))
+        add('ambiguous_name', `as: '${as.value}' is already a group; name the filter's group differently`, as.pos);
       const first = asAt.get(as.value);
       if (first !== undefined && first !== index) {
         add('ambiguous_name', `as: group '${as.value}' is already made by the filter of step ${first + 1}; use another name`, as.pos);
