@@ -78,7 +78,10 @@ if [ -d /proc/self ]; then
     [ -f "$f" ] || continue
     w=\${f##*/${TEMP_PREFIX}}; w=\${w%%-*}
     case $w in ''|*[!0-9]*) continue;; esac
-    [ -d "/proc/$w" ] || rm -f "$f"
+    # A writer that died but was not reaped (no init to do it: a container, a host whose pid 1
+    # reaps lazily) is a zombie: gone all the same.
+    if [ -d "/proc/$w" ]; then l=; read -r l < "/proc/$w/stat" 2>/dev/null; l=\${l##*) }; case $l in Z*|X*) ;; *) continue;; esac; fi
+    rm -f "$f"
   done
 fi
 # Without /proc (or for names without a pid), an upload in progress keeps its mtime fresh.
@@ -89,7 +92,13 @@ printf '%s SEND %s\\0' "$rnd" "$tmp"
 # One pass: tee writes the file and feeds the hash. What comes back is tee's status (printed
 # before the hash, which only ends once tee's side of the pipe is closed), then the hash.
 set -- $( { { tee "$tmp"; echo "$?" >&3; } | sin; } 3>&1 )
-if [ "$1" != 0 ] || [ -z "$2" ]; then rm -f "$tmp"; echo "write error" >&2; exit 1; fi
+if [ "$1" != 0 ] || [ -z "$2" ]; then
+  # busybox's tee says "I/O error" for a full disk: name the cause while the file still fills it.
+  set -- $(df -Pk "$dir" 2>/dev/null | tail -n 1)
+  rm -f "$tmp"
+  case $4 in ''|*[!0-9]*) ;; *) [ "$4" -lt 64 ] && echo "$dir: No space left on device" >&2;; esac
+  echo "write error" >&2; exit 1
+fi
 h=$2
 # A connection that dies mid-upload looks like a clean EOF to tee: a short file is never kept.
 got=$(stat -c %s "$tmp" 2>/dev/null) || got=$(wc -c < "$tmp"); got=$(echo $got)

@@ -7,7 +7,7 @@
  * bytes start to flow (the sender frozen around its first byte), mid-stream (the sender running
  * freely), and near the end (the sender frozen at 85% so the kill cannot come too late).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,8 @@ describeIntegration('faults: docker kill in the middle of a fetch', reason, () =
         const local = mkdtempSync(join(tmpdir(), 'chopsticks-faults-kill-'));
         const dest = join(local, 'big.bin');
         writeFileSync(dest, OLD);
-        // A name of its own, so the sender (`cat FILE`) is found among the machine's processes.
+        // A name of its own, so the sender (the fetch script, whose argv ends with the path, and
+        // its tee) is found among the machine's processes.
         const remote = `/tmp/big-${process.pid}-${round}.bin`;
         const s = await dockerSession('victim', { container: name });
         const frozen: number[] = [];
@@ -89,7 +90,7 @@ describeIntegration('faults: docker kill in the middle of a fetch', reason, () =
               } else {
                 // Freeze the sender at the mark, then kill: bytes in flight still drain, none follow.
                 if (size < (moment === 'first byte' ? 0 : SIZE * 0.85)) return;
-                const pids = processesMatching(`cat ${remote}`);
+                const pids = senderTree(remote);
                 if (pids.length === 0) return;
                 signalPids(pids, 'SIGSTOP');
                 frozen.push(...pids);
@@ -122,3 +123,14 @@ describeIntegration('faults: docker kill in the middle of a fetch', reason, () =
     }
   }
 });
+
+/** The fetch script sending `remote` (its argv holds the path) and every process under it. */
+function senderTree(remote: string): number[] {
+  const all = processesMatching(` ${remote} `);
+  // Breadth first over a list that grows as children are found.
+  for (let i = 0; i < all.length; i++) {
+    const kids = spawnSync('pgrep', ['-P', String(all.at(i))], { encoding: 'utf8' }).stdout;
+    all.push(...kids.split('\n').filter(Boolean).map(Number));
+  }
+  return all;
+}
