@@ -70,7 +70,12 @@ a=; p=$$; n=0
 while [ "$n" -lt "$5" ] && ppid "$p" && [ "$q" -gt 1 ] 2>/dev/null; do a="$a $p:$q"; p=$q; n=$((n+1)); done
 if [ -n "$a" ]; then
   sh -c "$1" watch $$ "$3" "$a" </dev/null >/dev/null 2>&1 &
-  sh -c "$2" shell $$
+  w=$!
+  sh -c "$2" shell $$ poll; r=$?
+  # USR1: the watcher traps TERM, not this; no process scan on the way out (a close is on the
+  # path of every run's end).
+  kill -USR1 "$w" 2>/dev/null
+  exit $r
 else
   command -v dd >/dev/null 2>&1 || exec sh
   sh -c "$4" watch $$ "$3" | sh -c "$2" shell $$
@@ -98,8 +103,13 @@ dd bs=65536 2>/dev/null
 ${STOP_SHELL}
 `;
 
-/** $1 the wrapper's pid. The session shell; when it dies, the watcher's dd (or sleep) is ended so the wrapper exits too. */
+/**
+ * $1 the wrapper's pid, $2 `poll` under SESSION_POLL. The session shell; when it dies under the
+ * relay, the watcher's dd is ended so the wrapper exits too (under SESSION_POLL the wrapper
+ * stops its watcher itself).
+ */
 export const SESSION_SHELL = `sh; r=$?
+[ "$2" = poll ] && exit $r
 { ${KIDS_FN}
   for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1
 exit $r
