@@ -115,8 +115,19 @@ export const SESSION_SHELL = `sh; r=$?
 exit $r
 `;
 
+/**
+ * `sin` prints the sha1 of stdin (digest first), `sha FILE` leaves the digest of FILE in $h;
+ * with whichever of sha1sum, busybox or openssl the host has.
+ */
+export const SHA1_FN = `
+sin() { if command -v sha1sum >/dev/null 2>&1; then sha1sum
+  elif command -v busybox >/dev/null 2>&1; then busybox sha1sum
+  else openssl sha1 -r; fi; }
+sha() { h=$(sin < "$1") || return 1; h=\${h%% *}; }
+`;
+
 /** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */
-export const STAT_SCRIPT = `
+export const STAT_SCRIPT = `${SHA1_FN}
 p=$1
 if [ ! -e "$p" ] && { [ -n "$3" ] || [ ! -L "$p" ]; }; then
   d=\${p%/*}; [ "$d" != "$p" ] && [ -n "$d" ] && [ -d "$d" ] && [ ! -x "$d" ] && { echo "$p: Permission denied" >&2; exit 1; }
@@ -127,12 +138,7 @@ if [ -n "$3" ]; then m=$(stat -L -c %a "$p" 2>/dev/null) || m=-; else m=$(stat -
 if [ "$t" = file ]; then
   s=$(wc -c < "$p") || exit 1
   s=$(echo $s)
-  if [ -n "$2" ]; then
-    if command -v sha1sum >/dev/null 2>&1; then h=$(sha1sum < "$p") || exit 1
-    elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha1sum < "$p") || exit 1
-    else h=$(openssl sha1 -r < "$p") || exit 1; fi
-    h=\${h%% *}
-  fi
+  if [ -n "$2" ]; then sha "$p" || exit 1; fi
 fi
 echo "STAT 1 $t $s $m $h"
 `;

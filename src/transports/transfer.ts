@@ -17,6 +17,7 @@ import { HostError } from '../errors.js';
 import { formatDuration } from '../lang/durations.js';
 import type { FetchValue, PutValue, TransferOptions } from './session.js';
 import { remoteError } from './remote-error.js';
+import { SHA1_FN } from './session-scripts.js';
 import type { RemoteProcess, Transport } from './types.js';
 import { onUrgentExit } from './urgent-exit.js';
 
@@ -32,17 +33,6 @@ export interface TransferContext {
 
 /** Prefix of every temp file made beside a destination (a later run may clean stale ones). */
 export const TEMP_PREFIX = '.chopsticks-tmp-';
-
-/**
- * `sin` prints the sha1 of stdin (digest first), `sha FILE` leaves the digest of FILE in $h;
- * with whichever of sha1sum, busybox or openssl the host has.
- */
-const SHA1_FN = `
-sin() { if command -v sha1sum >/dev/null 2>&1; then sha1sum
-  elif command -v busybox >/dev/null 2>&1; then busybox sha1sum
-  else openssl sha1 -r; fi; }
-sha() { h=$(sin < "$1") || return 1; h=\${h%% *}; }
-`;
 
 /**
  * $1 to ('' = fresh temp path), $2 mode as `stat -c %a` prints it, $3 local sha1,
