@@ -75,11 +75,17 @@ function compileCacheFile(stat) {
 
 function runCached(cacheFile) {
   const { Script } = require('node:vm');
+  // A cache holds the functions its run compiled. One from a run that stopped early (a playbook
+  // not found, a syntax error) lacks most of what the command runs, and a full cache is never
+  // rewritten: such a cache is kept as `.partial.v8` and replaced by the first run that succeeds.
+  const partialFile = cacheFile.replace(/\.v8$/, '.partial.v8');
   let cachedData;
+  let complete = false;
   try {
     cachedData = readFileSync(cacheFile);
+    complete = true;
   } catch {
-    cachedData = undefined;
+    cachedData = readOptional(partialFile);
   }
   // The bundle is ASCII (scripts/bundle-cli.mjs): latin1 is exact and the cheapest to decode.
   const source = readFileSync(bundle, 'latin1');
@@ -87,22 +93,42 @@ function runCached(cacheFile) {
   const script = new Script(wrapper, { filename: bundle, cachedData });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, module_.createRequire(bundle), mod, bundle, dirname(bundle));
-  if (cachedData === undefined || script.cachedDataRejected) {
+  const rejected = cachedData !== undefined && script.cachedDataRejected;
+  if (!complete || rejected) {
     // Written at exit, so it holds the functions this command compiled, not only the top level.
-    process.once('exit', () => {
+    process.once('exit', (code) => {
+      const target = code === 0 ? cacheFile : cachedData === undefined || rejected ? partialFile : undefined;
+      if (target === undefined) return;
       try {
-        writeFileSync(`${cacheFile}.${process.pid}`, script.createCachedData(), { mode: 0o600 });
-        renameSync(`${cacheFile}.${process.pid}`, cacheFile);
-        // Caches of earlier builds are dead weight.
-        const dir = dirname(cacheFile);
-        const name = cacheFile.slice(dir.length + 1);
-        const where = name.slice(0, name.indexOf('-', 4) + 1);
-        const build = name.slice(0, name.lastIndexOf('-') + 1);
-        for (const f of readdirSync(dir)) if (f.startsWith(where) && f.endsWith('.v8') && !f.startsWith(build)) unlinkSync(join(dir, f));
+        writeFileSync(`${target}.${process.pid}`, script.createCachedData(), { mode: 0o600 });
+        renameSync(`${target}.${process.pid}`, target);
+        if (target === cacheFile) unlinkSync(partialFile);
       } catch {
         // A cache is an optimisation: a full disk or a read-only tmp costs speed, nothing else.
       }
+      pruneOtherBuilds(cacheFile);
     });
   }
   return mod.exports;
+}
+
+function readOptional(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Caches of earlier builds of this install are dead weight. */
+function pruneOtherBuilds(cacheFile) {
+  try {
+    const dir = dirname(cacheFile);
+    const name = cacheFile.slice(dir.length + 1);
+    const where = name.slice(0, name.indexOf('-', 4) + 1);
+    const build = name.slice(0, name.lastIndexOf('-') + 1);
+    for (const f of readdirSync(dir)) if (f.startsWith(where) && f.endsWith('.v8') && !f.startsWith(build)) unlinkSync(join(dir, f));
+  } catch {
+    // As above.
+  }
 }

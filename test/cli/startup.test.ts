@@ -121,6 +121,30 @@ describe('start-up', () => {
     expect(readdirSync(cacheDir).filter((f) => f.endsWith('.v8'))).toHaveLength(1);
   });
 
+  it('keeps the code cache of a run that failed as partial, and replaces it after the first run that succeeds', () => {
+    if (typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function') return; // Node's own cache
+    const tmp = join(dir, 'tmp-partial');
+    mkdirSync(tmp);
+    const cacheDir = join(tmp, `chopsticks-compile-cache-${process.getuid?.() ?? 0}`);
+    const caches = (): string[] => readdirSync(cacheDir).filter((f) => f.includes('-validate.'));
+    const validate = (file: string): number | null =>
+      spawnSync(process.execPath, [BIN, 'validate', file], { cwd: ROOT, env: { ...process.env, TMPDIR: tmp } }).status;
+
+    expect(validate('playbooks/no-such-playbook.yaml')).toBe(4);
+    const [partial] = caches();
+    expect(partial).toMatch(/-validate\.partial\.v8$/);
+    const partialSize = statSync(join(cacheDir, partial!)).size;
+    expect(validate('playbooks/no-such-playbook.yaml')).toBe(4);
+    expect(caches()).toEqual([partial]);
+
+    expect(validate('playbooks/hello.yaml')).toBe(0);
+    const [full] = caches();
+    expect(caches()).toHaveLength(1);
+    expect(full).toMatch(/-validate\.v8$/);
+    // It holds what validating a playbook compiles: the parser, the schema validators, the compiler.
+    expect(statSync(join(cacheDir, full!)).size).toBeGreaterThan(2 * partialSize);
+  });
+
   it('falls back to dist/cli/main.js when the bundle is older than it (a bare tsc build)', async () => {
     const bundle = join(ROOT, 'dist', 'bundle', 'cli.cjs');
     const main = join(ROOT, 'dist', 'cli', 'main.js');
