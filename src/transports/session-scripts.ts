@@ -59,10 +59,12 @@ ppid() { q=; l=; read -r l < "/proc/$1/stat" 2>/dev/null || return 1; l=\${l##*)
  *
  * Two ways to see the end. Where the transport's own processes are ancestors of the wrapper (ssh:
  * the login shell and sshd's session process; local: the controller), SESSION_POLL checks once a
- * second that they are still there, and the shell reads the session's stdin itself. Otherwise
- * (docker exec: its parent is outside the container), commands reach the shell through SESSION_WATCH's
- * `dd`, which sees the end of stdin even while a command runs; that relay wakes one more process
- * for every command, which costs a busy host several milliseconds per step, so it is the fallback.
+ * second that they are still there, and the shell, the wrapper's child, reads the session's stdin
+ * itself. Otherwise (docker exec: its parent is outside the container), commands reach the shell
+ * through SESSION_WATCH's `dd`, which sees the end of stdin even while a command runs; that relay
+ * wakes one more process for every command, which costs a busy host several milliseconds per
+ * step, so it is the fallback. Every process started here costs a host CPU time (a
+ * virtualised one several milliseconds), so the poll path starts two: the watcher and the shell.
  */
 export const SESSION_WRAPPER = `trap : TERM INT HUP
 ${PPID_FN}
@@ -71,7 +73,7 @@ while [ "$n" -lt "$5" ] && ppid "$p" && [ "$q" -gt 1 ] 2>/dev/null; do a="$a $p:
 if [ -n "$a" ]; then
   sh -c "$1" watch $$ "$3" "$a" </dev/null >/dev/null 2>&1 &
   w=$!
-  sh -c "$2" shell $$ poll; r=$?
+  sh; r=$?
   # USR1: the watcher traps TERM, not this; no process scan on the way out (a close is on the
   # path of every run's end).
   kill -USR1 "$w" 2>/dev/null
@@ -81,35 +83,36 @@ else
   sh -c "$4" watch $$ "$3" | sh -c "$2" shell $$
 fi`;
 
-/** $1 the wrapper's pid, $2 KILL_SCRIPT, $3 the ancestors as "pid:parent ...". */
-const STOP_SHELL = `{ ${KIDS_FN}
-  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1`;
-
+/**
+ * $1 the wrapper's pid, $2 KILL_SCRIPT, $3 the ancestors as "pid:parent ...". The shell is the
+ * wrapper's other child: stopped with everything under it.
+ */
 export const SESSION_POLL = `trap : TERM INT HUP
 ${PPID_FN}
 chain=$3
 alive() { for link in $chain; do ppid "\${link%%:*}" && [ "$q" = "\${link#*:}" ] || return 1; done; }
 while alive; do sleep 1; done
-${STOP_SHELL}
+{ ${KIDS_FN}
+  for c in $(kids "$1"); do [ "$c" = "$$" ] || (sh -c "$2" stop "$c" 20 &); done; } </dev/null >/dev/null 2>&1
 `;
 
 /**
  * $1 the wrapper's pid, $2 KILL_SCRIPT. Its stdout is the shell's stdin: nothing else may go
  * there. `dd`, not `cat`: busybox's cat copies a socket (the local transport's stdin) with
- * sendfile, which holds the data back until the end.
+ * sendfile, which holds the data back until the end. The shell is the child of SESSION_SHELL,
+ * the wrapper's other child.
  */
 export const SESSION_WATCH = `trap : TERM INT HUP
 dd bs=65536 2>/dev/null
-${STOP_SHELL}
+{ ${KIDS_FN}
+  for c in $(kids "$1"); do [ "$c" = "$$" ] || for s in $(kids "$c"); do (sh -c "$2" stop "$s" 20 &); done; done; } </dev/null >/dev/null 2>&1
 `;
 
 /**
- * $1 the wrapper's pid, $2 `poll` under SESSION_POLL. The session shell; when it dies under the
- * relay, the watcher's dd is ended so the wrapper exits too (under SESSION_POLL the wrapper
- * stops its watcher itself).
+ * $1 the wrapper's pid. The session shell under SESSION_WATCH's relay; when it dies, the
+ * watcher's dd is ended so the wrapper exits too.
  */
 export const SESSION_SHELL = `sh; r=$?
-[ "$2" = poll ] && exit $r
 { ${KIDS_FN}
   for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1
 exit $r

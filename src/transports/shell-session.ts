@@ -54,10 +54,10 @@ export async function openSession(transport: Transport, host: SessionHost, opts:
   await transport.connect(opts.signal);
   const session = new ShellSession(transport, host, opts);
   // Proves the shell answers before any step relies on it.
-  const r = await session.run(['true'], { timeoutMs: 30_000, signal: opts.signal });
+  const r = await session.probe({ timeoutMs: 30_000, signal: opts.signal });
   if (r.rc !== 0) {
     await session.close();
-    throw new HostError('failed', `${host.name}: the remote shell does not work (true exited ${r.rc}): ${r.stderr.trim()}`);
+    throw new HostError('failed', `${host.name}: the remote shell does not work (: exited ${r.rc}): ${r.stderr.trim()}`);
   }
   return session;
 }
@@ -173,6 +173,15 @@ export class ShellSession implements HostSession {
       }
       return r;
     });
+  }
+
+  /**
+   * One round trip through the shell, with no process started on the host: the shell's own `:`.
+   * Opening a session pays for it on every host, and a process costs a busy or virtualised host
+   * several milliseconds of CPU.
+   */
+  probe(opts: RunOptions = {}): Promise<RunResult> {
+    return this.enqueue(() => this.exec([':'], opts, (t) => `:; printf '${t}:end:%s\\n' "$?"; printf '${t}:end\\n' >&2\n`));
   }
 
   private becomeFor(asked: string | undefined): string | undefined {
@@ -302,14 +311,15 @@ export class ShellSession implements HostSession {
     return next;
   }
 
-  private exec(argv: string[], opts: RunOptions): Promise<RunResult> {
+  /** `line` builds the shell text from the command's marker prefix (token:seq). */
+  private exec(argv: string[], opts: RunOptions, line = (t: string): string => this.commandLine(t, argv, opts)): Promise<RunResult> {
     if (this.dead !== null) return Promise.reject(this.dead);
     const desc = truncate(shJoin(argv), 120);
     if (opts.signal?.aborted) return Promise.reject(new HostError('cancelled', `${this.name}: ${desc} was cancelled`));
     const seq = ++this.seq;
-    let line: string;
+    let text: string;
     try {
-      line = this.commandLine(seq, argv, opts);
+      text = line(`${this.token}:${seq}`);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -349,11 +359,11 @@ export class ShellSession implements HostSession {
         timer = setTimeout(() => this.requestStop(cur, 'timeout'), opts.timeoutMs);
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      this.proc.stdin.write(line);
+      this.proc.stdin.write(text);
     });
   }
 
-  private commandLine(seq: number, argv: string[], opts: RunOptions): string {
+  private commandLine(t: string, argv: string[], opts: RunOptions): string {
     let words = argv;
     let exports = '';
     let feed = opts.stdin === undefined ? undefined : stdinFeeder(opts.stdin);
@@ -380,7 +390,6 @@ export class ShellSession implements HostSession {
     inner = `${exports}${inner}`;
     const group = `( ${inner} )`;
     const job = feed === undefined ? `${group} </dev/null &` : `${feed} | ${group} &`;
-    const t = `${this.token}:${seq}`;
     return (
       `${job} __cs_p=$!; printf '${t}:pid:%s\\n' "$__cs_p" >&2; wait "$__cs_p"; __cs_r=$?; ` +
       `printf '${t}:end:%s\\n' "$__cs_r"; printf '${t}:end\\n' >&2\n`

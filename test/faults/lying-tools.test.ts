@@ -20,9 +20,10 @@ const REAL_PATH = process.env.PATH ?? '/usr/bin:/bin';
 const FLIP = `tr A B`;
 /**
  * `put`/`fetch`: 'caught' (checksum_mismatch, nothing kept) or 'ok' (the shim is not on that
- * path: the transfer must succeed with the right bytes). A tee that corrupts what it reads is
- * not tried on fetch: the host hashes what it reads, once (one pass, like rsync), so a tool that
- * misreads the file on the host is indistinguishable from a file holding those bytes.
+ * path: the transfer must succeed with the right bytes). Put hashes what tee writes, once (one
+ * pass, like rsync), so a tee that misreads what arrives is caught only through the controller's
+ * digest; fetch sends with cat and hashes with a second reader of the file, so a tool that
+ * misreads it on either path is caught.
  */
 const SHIMS: Record<string, { tools: Record<string, string>; put?: 'caught' | 'ok'; fetch?: 'caught' | 'ok' }> = {
   'a sha1sum that lies': {
@@ -30,22 +31,22 @@ const SHIMS: Record<string, { tools: Record<string, string>; put?: 'caught' | 'o
     put: 'caught',
     fetch: 'caught',
   },
-  'a tee that corrupts what it reads': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; ${FLIP} | tee "$@"\n` }, put: 'caught' },
+  'a tee that corrupts what it reads': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; ${FLIP} | tee "$@"\n` }, put: 'caught', fetch: 'ok' },
   'a tee that corrupts what it sends': {
     tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; tee "$@" | ${FLIP}\n` },
     put: 'caught',
-    fetch: 'caught',
+    fetch: 'ok',
   },
+  'a cat that corrupts what it sends': { tools: { cat: `#!/bin/sh\nPATH=${REAL_PATH}; cat "$@" | ${FLIP}\n` }, put: 'ok', fetch: 'caught' },
   // As if the file grew or shrank while it was sent: more or fewer bytes than announced.
   'a file that grows while it is sent': {
-    tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; tee "$@"; printf 'more bytes'\n` },
+    tools: { cat: `#!/bin/sh\nPATH=${REAL_PATH}; cat "$@"; printf 'more bytes'\n` },
     fetch: 'caught',
   },
-  'a file that shrinks while it is sent': { tools: { tee: `#!/bin/sh\nPATH=${REAL_PATH}; head -c 1000 | tee "$@"\n` }, fetch: 'caught' },
-  // Without mkfifo, fetch falls back to hashing first and then sending with cat.
-  'no mkfifo and a cat that corrupts': {
-    tools: { mkfifo: '#!/bin/sh\nexit 1\n', cat: `#!/bin/sh\nPATH=${REAL_PATH}; cat "$@" | ${FLIP}\n` },
-    put: 'ok',
+  'a file that shrinks while it is sent': { tools: { cat: `#!/bin/sh\nPATH=${REAL_PATH}; cat "$@" | head -c 1000\n` }, fetch: 'caught' },
+  // As if the file changed between the two reads: same size, other bytes.
+  'a file that changes while it is sent': {
+    tools: { sha1sum: `#!/bin/sh\nPATH=${REAL_PATH}; ${FLIP} | sha1sum\n` },
     fetch: 'caught',
   },
 };
