@@ -12,7 +12,12 @@ import type { BuiltinCallable, CallContext, CallOutcome } from './types.js';
 
 /** Runs a fixed script with args; a non-zero exit is that host's error. */
 async function script(ctx: CallContext, name: string, body: string, args: string[] = []): Promise<string> {
-  const r = await ctx.session.run(['sh', '-c', body, 'sh', ...args], baseRunOptions(ctx));
+  return program(ctx, name, ['sh', '-c', body, 'sh', ...args]);
+}
+
+/** A one-program fact runs it directly: a `sh -c` around it would cost the host one more process. */
+async function program(ctx: CallContext, name: string, argv: string[]): Promise<string> {
+  const r = await ctx.session.run(argv, baseRunOptions(ctx));
   if (r.rc !== 0) {
     throw new HostError(
       'failed',
@@ -205,11 +210,11 @@ export const factCallables: BuiltinCallable[] = [
       return { value: 'pong', changed: false };
     },
   },
-  fact('facts.hostname', "the host's hostname", noArgs, async (ctx) => (await script(ctx, 'facts.hostname', 'uname -n')).trim()),
+  fact('facts.hostname', "the host's hostname", noArgs, async (ctx) => (await program(ctx, 'facts.hostname', ['uname', '-n'])).trim()),
   fact('facts.ip', 'first global address, or null', noArgs, async (ctx) => parseIpFacts(await script(ctx, 'facts.ip', IP_SCRIPT))),
   fact('facts.os', 'os-release id, version, kernel, arch', noArgs, async (ctx) => parseOsFacts(await script(ctx, 'facts.os', OS_SCRIPT))),
   fact('facts.uptime', 'seconds since boot', noArgs, async (ctx) => {
-    const out = await script(ctx, 'facts.uptime', 'cat /proc/uptime');
+    const out = await program(ctx, 'facts.uptime', ['cat', '/proc/uptime']);
     const secs = Number(out.trim().split(/\s+/)[0]);
     if (!Number.isFinite(secs)) throw new HostError('failed', `${ctx.hostName}: facts.uptime: cannot read /proc/uptime`);
     return Math.floor(secs);

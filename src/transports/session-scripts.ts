@@ -11,7 +11,8 @@ kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
 `;
 
 /**
- * $1 pid, $2 grace in tenths of a second. Freezes the tree first (a stopped process cannot
+ * $1 pid, $2 grace in tenths of a second, $3 `kids` to stop the children of $1 (a session
+ * shell's command) rather than $1 itself. Freezes the tree first (a stopped process cannot
  * fork, so no child escapes the sweep and keeps writing into the session's stdout), then
  * TERM + CONT, then KILL after the grace. It says when it starts (the session takes that as the
  * host answering), and neither a TERM of its own session nor a reader gone away (PIPE) stops
@@ -23,11 +24,18 @@ tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
 zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
 trap : TERM INT HUP; trap '' PIPE
 echo stopping
-kill -STOP "$1" 2>/dev/null || exit 0
-all=$1; n=0
+if [ "$3" = kids ]; then
+  # The shell announces a command just before starting it: a stop that came first waits a moment.
+  roots=$(kids "$1"); i=0
+  while [ -z "$roots" ] && [ "$i" -lt 5 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); roots=$(kids "$1"); done
+else
+  roots=$1
+fi
+[ -n "$roots" ] && kill -STOP $roots 2>/dev/null || exit 0
+n=0
 while :; do
-  now=$(tree "$1"); kill -STOP $now 2>/dev/null
-  c=$(echo $now | wc -w); [ "$c" = "$n" ] && break; n=$c; all=$now
+  now=$(for r in $roots; do tree "$r"; done); kill -STOP $now 2>/dev/null
+  c=$(echo $now | wc -w); [ "$c" = "$n" ] && break; n=$c
 done
 all=$now
 kill -TERM $all 2>/dev/null; kill -CONT $all 2>/dev/null
@@ -117,6 +125,14 @@ export const SESSION_SHELL = `sh; r=$?
   for w in $(kids "$1"); do [ "$w" = "$$" ] || for c in $(kids "$w"); do kill -TERM "$c"; done; done; } </dev/null >/dev/null 2>&1
 exit $r
 `;
+
+/**
+ * `__cs_x NAME` sets __cs_c to the program NAME in PATH, or to nothing, as exec would find it
+ * (never a shell builtin), with shell builtins alone: no process. Defined in the session shell
+ * by its probe; a command line uses it to start a program as a simple command (shell-session.ts).
+ */
+export const LOOKUP_FN = `__cs_x() { __cs_c=; __cs_p=$PATH:; while [ -n "$__cs_p" ]; do __cs_d=\${__cs_p%%:*}; __cs_p=\${__cs_p#*:}; \
+__cs_d=\${__cs_d:-.}/$1; if [ -f "$__cs_d" ] && [ -x "$__cs_d" ]; then __cs_c=$__cs_d; return 0; fi; done; }`;
 
 /**
  * `sin` prints the sha1 of stdin (digest first), `sha FILE` leaves the digest of FILE in $h;

@@ -4,13 +4,14 @@
  * 60–90 ms, so this is where the product's speed comes from.
  *
  * Protocol, per command (one line written to the shell's stdin):
- *   ( [K=V; export K;] cd DIR && exec [sudo -n -u U --] ARGV ) </dev/null &     (or: printf DATA | (...) &)
+ *   printf 'TOKEN:SEQ:pid:%s\n' $$ >&2
+ *   [K=V ...] /path/to/ARGV0 ARGS </dev/null     (ARGV0 looked up in PATH by the shell: __cs_x)
+ *     or: ( [K=V; export K;] cd DIR && exec [sudo -n -u U --] ARGV ) </dev/null   (or: printf DATA | (...))
  *   (with become, env values go on stdin instead: become-env.ts)
- *   p=$!; printf 'TOKEN:SEQ:pid:%s\n' $p >&2; wait $p; r=$?
- *   printf 'TOKEN:SEQ:end:%s\n' $r; printf 'TOKEN:SEQ:end\n' >&2
- * The command runs in the background so it can never read the shell's own script from
- * stdin; both streams carry an end marker so we know each is drained. TOKEN is 128 random
- * bits per session, so output cannot end a command by accident.
+ *   r=$?; printf 'TOKEN:SEQ:end:%s\n' $r; printf 'TOKEN:SEQ:end\n' >&2
+ * The command is the shell's only child while it runs; a stop sweeps the shell's children.
+ * Both streams carry an end marker so we know each is drained. TOKEN is 128 random bits per
+ * session, so output cannot end a command by accident.
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
@@ -21,7 +22,7 @@ import { MarkerScanner } from './markers.js';
 import { shJoin, shQuote } from '../lang/shell-quote.js';
 import { ENV_READER, envHeader } from './become-env.js';
 import { charBoundary, remoteError, strictUtf8, truncate } from './remote-error.js';
-import { KILL_SCRIPT, SESSION_POLL, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
+import { KILL_SCRIPT, LOOKUP_FN, SESSION_POLL, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
 import { StderrLines } from './stderr-lines.js';
 import type { FetchValue, HostSession, PutValue, RemoteFileInfo, RunOptions, RunResult, TransferOptions } from './session.js';
 import { fetchFile, putFile, type TransferContext } from './transfer.js';
@@ -178,10 +179,10 @@ export class ShellSession implements HostSession {
   /**
    * One round trip through the shell, with no process started on the host: the shell's own `:`.
    * Opening a session pays for it on every host, and a process costs a busy or virtualised host
-   * several milliseconds of CPU.
+   * several milliseconds of CPU. It also defines the PATH lookup command lines use (LOOKUP_FN).
    */
   probe(opts: RunOptions = {}): Promise<RunResult> {
-    return this.enqueue(() => this.exec([':'], opts, (t) => `:; printf '${t}:end:%s\\n' "$?"; printf '${t}:end\\n' >&2\n`));
+    return this.enqueue(() => this.exec([':'], opts, (t) => `${LOOKUP_FN}; :; printf '${t}:end:%s\\n' "$?"; printf '${t}:end\\n' >&2\n`));
   }
 
   private becomeFor(asked: string | undefined): string | undefined {
@@ -312,7 +313,9 @@ export class ShellSession implements HostSession {
   }
 
   /** `line` builds the shell text from the command's marker prefix (token:seq). */
-  private exec(argv: string[], opts: RunOptions, line = (t: string): string => this.commandLine(t, argv, opts)): Promise<RunResult> {
+  private async exec(argv: string[], opts: RunOptions, line = (t: string): string => this.commandLine(t, argv, opts)): Promise<RunResult> {
+    // A kill sweep stops the shell's children, whatever command they are: the next one waits.
+    if (this.killers.size > 0) await Promise.allSettled([...this.killers]);
     if (this.dead !== null) return Promise.reject(this.dead);
     const desc = truncate(shJoin(argv), 120);
     if (opts.signal?.aborted) return Promise.reject(new HostError('cancelled', `${this.name}: ${desc} was cancelled`));
@@ -363,9 +366,16 @@ export class ShellSession implements HostSession {
     });
   }
 
+  /**
+   * The command runs in the foreground, a child of the session shell, with stdin from /dev/null
+   * or its feed (never the shell's own script). The pid line names the shell: a stop sweeps its
+   * children (KILL_SCRIPT's `kids`). Where it can, the program starts as a simple command with
+   * its path, which dash starts with vfork: a subshell's fork costs a virtualised host ~2 ms of
+   * CPU more per command (docs/transports.md#the-long-lived-session-and-why-it-is-fast).
+   */
   private commandLine(t: string, argv: string[], opts: RunOptions): string {
     let words = argv;
-    let exports = '';
+    let env: Array<[string, string]> = [];
     let feed = opts.stdin === undefined ? undefined : stdinFeeder(opts.stdin);
     if (opts.env !== undefined && Object.keys(opts.env).length > 0) {
       const entries = Object.entries(opts.env);
@@ -374,9 +384,9 @@ export class ShellSession implements HostSession {
           throw new HostError('failed', `${this.name}: invalid environment variable name ${JSON.stringify(k)}`);
         }
       }
-      // Values (secrets among them) are in no process's argv: exported by the job's own
-      // subshell, or, since sudo resets the environment, read from stdin under sudo (become-env.ts).
-      if (opts.become === undefined) exports = entries.map(([k, v]) => `${k}=${shQuote(v)}; export ${k}; `).join('');
+      // Values (secrets among them) are in no process's argv: in the command's environment, or,
+      // since sudo resets the environment, read from stdin under sudo (become-env.ts).
+      if (opts.become === undefined) env = entries;
       else {
         const header = `printf '%s' ${shQuote(envHeader(entries, feed !== undefined))}`;
         feed = feed === undefined ? header : `{ ${header}; ${feed}; }`;
@@ -387,13 +397,17 @@ export class ShellSession implements HostSession {
     // `exec` makes a name like `cd` or `exit` run as the program, never as a shell builtin.
     let inner = `exec ${shJoin(words)}`;
     if (opts.cwd !== undefined) inner = `cd ${shQuote(opts.cwd)} && ${inner}`;
-    inner = `${exports}${inner}`;
-    const group = `( ${inner} )`;
-    const job = feed === undefined ? `${group} </dev/null &` : `${feed} | ${group} &`;
-    return (
-      `${job} __cs_p=$!; printf '${t}:pid:%s\\n' "$__cs_p" >&2; wait "$__cs_p"; __cs_r=$?; ` +
-      `printf '${t}:end:%s\\n' "$__cs_r"; printf '${t}:end\\n' >&2\n`
-    );
+    inner = `${env.map(([k, v]) => `${k}=${shQuote(v)}; export ${k}; `).join('')}${inner}`;
+    let job = feed === undefined ? `( ${inner} ) </dev/null` : `${feed} | ( ${inner} )`;
+    if (feed === undefined && opts.cwd === undefined && !env.some(([k]) => k === 'PATH')) {
+      const assign = env.map(([k, v]) => `${k}=${shQuote(v)} `).join('');
+      const [name = '', ...args] = words;
+      const rest = args.length > 0 ? ` ${shJoin(args)}` : '';
+      job = name.includes('/')
+        ? `${assign}${shJoin(words)} </dev/null`
+        : `__cs_x ${shQuote(name)}; if [ -n "$__cs_c" ]; then ${assign}"$__cs_c"${rest} </dev/null; else ${job}; fi`;
+    }
+    return `printf '${t}:pid:%s\\n' "$$" >&2; ${job}; __cs_r=$?; ` + `printf '${t}:end:%s\\n' "$__cs_r"; printf '${t}:end\\n' >&2\n`;
   }
 
   private onStdout(d: Buffer): void {
@@ -489,7 +503,7 @@ export class ShellSession implements HostSession {
    */
   private killRemote(cur: Current): void {
     cur.killRequested = true;
-    const argv = ['sh', '-c', KILL_SCRIPT, 'sh', String(cur.pid), String(Math.ceil(KILL_GRACE_MS / 100))];
+    const argv = ['sh', '-c', KILL_SCRIPT, 'sh', String(cur.pid), String(Math.ceil(KILL_GRACE_MS / 100)), 'kids'];
     let p: RemoteProcess;
     try {
       p = this.transport.spawn(cur.become !== undefined ? ['sudo', '-n', '--', ...argv] : argv);
