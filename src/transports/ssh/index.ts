@@ -24,7 +24,7 @@ const CLOSE_GRACE_MS = 500;
 class SshTransport implements Transport {
   readonly hostName: string;
   readonly address: string;
-  /** The login shell (unless it execs the command) and sshd's process for this connection. */
+  /** sshd's two processes for this connection (the login shell execs the command: spawn). */
   readonly sessionAncestors = 2;
   onLost?: (err: Error) => void;
 
@@ -112,7 +112,9 @@ class SshTransport implements Transport {
     this.live.add(proc);
     let command: string;
     try {
-      command = shJoin(argv);
+      // sshd runs the command through the user's login shell, and dash would stay as its parent:
+      // one more process for every session, transfer and stop on the host.
+      command = `exec ${shJoin(argv)}`;
     } catch (err) {
       proc.fail(err as HostError);
       return proc;
