@@ -82,8 +82,8 @@ if [ -n "$a" ]; then
   sh -c "$1" watch $$ "$3" "$a" </dev/null >/dev/null 2>&1 &
   w=$!
   sh; r=$?
-  # USR1: the watcher traps TERM, not this; no process scan on the way out (a close is on the
-  # path of every run's end).
+  # USR1: the watcher traps TERM, not this, and takes its tail with it; no process scan on the
+  # way out (a close is on the path of every run's end).
   kill -USR1 "$w" 2>/dev/null
   exit $r
 else
@@ -99,6 +99,12 @@ export const SESSION_POLL = `trap : TERM INT HUP
 ${PPID_FN}
 chain=$3
 alive() { for link in $chain; do ppid "\${link%%:*}" && [ "$q" = "\${link#*:}" ] || return 1; done; }
+# A sleep every second is a process every second, for every session: where coreutils' tail can
+# wait on a pid, one process waits on the topmost ancestor instead. The loop is the check
+# afterwards, and the fallback (busybox's tail exits at once).
+tail -s 1 --pid="\${chain##*:}" -f /dev/null </dev/null >/dev/null 2>&1 & t=$!
+trap 'kill "$t" 2>/dev/null; exit 0' USR1
+wait "$t"
 while alive; do sleep 1; done
 { ${KIDS_FN}
   for c in $(kids "$1"); do [ "$c" = "$$" ] || (sh -c "$2" stop "$c" 20 &); done; } </dev/null >/dev/null 2>&1
