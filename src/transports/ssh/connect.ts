@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import type { Client, AuthenticationType, AnyAuthMethod, ClientChannel, NextAuthHandler, ServerHostKeyAlgorithm } from 'ssh2';
 import { connect as netConnect, type Socket } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { HostError } from '../../errors.js';
 import { classifyConnectError, forwardError, isRetryablePreAuth, timeoutError, type ConnectFacts } from './classify.js';
@@ -28,6 +29,14 @@ const { Client: SshClient, utils } = ssh2;
 
 /** Below sshd's default MaxStartups (10): more unauthenticated connections get dropped. */
 export const HANDSHAKES_PER_ENDPOINT = 8;
+/**
+ * Handshakes this process runs at once, whatever the endpoints. A handshake costs the controller
+ * CPU (key exchange, host key, signature): 200 started together on 2 slow cores all finished
+ * after 17 s, so every one of them passed its 10 s connect_timeout although no host was slow.
+ * Waiting for a slot is not counted against the host's timeout. 16 per CPU, at least 32 (pssh's
+ * default), keeps fan-out on fast machines and high-latency links wide.
+ */
+export const HANDSHAKES_PER_CONTROLLER = Math.max(32, 16 * availableParallelism());
 const MAX_PREAUTH_ATTEMPTS = 4;
 const DEFAULT_HOST_KEY_ALGOS = [
   'ssh-ed25519',
@@ -46,10 +55,11 @@ const DEFAULT_HOST_KEY_ALGOS = [
  */
 export interface SshShared {
   handshakes: Map<string, Semaphore>;
+  controllerHandshakes: Semaphore;
   bastions: Map<string, { conn: Promise<Client>; refs: number; release: () => void }>;
 }
 
-const shared: SshShared = { handshakes: new Map(), bastions: new Map() };
+const shared: SshShared = { handshakes: new Map(), controllerHandshakes: new Semaphore(HANDSHAKES_PER_CONTROLLER), bastions: new Map() };
 
 export function sharedFor(_ctx: SshContext): SshShared {
   return shared;
@@ -297,9 +307,15 @@ export async function connectEndpoint(e: Endpoint, via: Client | undefined, ctx:
     timeoutMs: e.connectTimeoutMs,
   };
   const slots = handshakeSlot(sharedFor(ctx), e);
+  const controller = sharedFor(ctx).controllerHandshakes;
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new HostError('cancelled', `${e.label}: connect cancelled.`);
-    const release = await slots.acquire();
+    const releaseEndpoint = await slots.acquire();
+    const releaseController = await controller.acquire();
+    const release = (): void => {
+      releaseController();
+      releaseEndpoint();
+    };
     const expireFns: Array<() => void> = [];
     const deadline = { onExpire: (fn: () => void) => expireFns.push(fn) };
     const timer = setTimeout(() => {
