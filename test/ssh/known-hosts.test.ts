@@ -51,6 +51,12 @@ describe('known_hosts', () => {
     expect(checkHostKey(e, 'web.prod', k2).kind).toBe('known');
     expect(checkHostKey(e, 'bad.prod', k2).kind).toBe('unknown');
     expect(checkHostKey(e, 'q.x', k1).kind).toBe('unknown'); // cert-authority lines are not host keys
+    // Names compare without case, as OpenSSH does; a plain name is not a prefix or a pattern.
+    expect(checkHostKey(e, 'B.Example.COM', k1).kind).toBe('known');
+    expect(checkHostKey(e, 'b.example.com.evil', k1).kind).toBe('unknown');
+    expect(checkHostKey(e, 'bxexample.com', k1).kind).toBe('unknown');
+    expect(checkHostKey(e, 'WEB.PROD', k2).kind).toBe('known');
+    expect(checkHostKey(e, 'BAD.prod', k2).kind).toBe('unknown');
   });
 
   it('matches hashed |1|salt|hash names (HMAC-SHA1), as ssh-keygen -H writes them', () => {

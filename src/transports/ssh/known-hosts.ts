@@ -44,7 +44,14 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+const PRINTABLE_ASCII = /^[ -~]*$/;
+
 function wildcardMatch(pattern: string, name: string): boolean {
+  // Most patterns are plain names: compared without building a RegExp, which for every line
+  // of a long known_hosts file, for every host, cost a 200-host run 0.6 s of CPU. Printable
+  // ASCII only, where lower-casing agrees exactly with the RegExp's case folding.
+  if (!/[*?]/.test(pattern) && PRINTABLE_ASCII.test(pattern) && PRINTABLE_ASCII.test(name))
+    return pattern.toLowerCase() === name.toLowerCase();
   const re = new RegExp(
     `^${pattern
       .replace(/[.+^${}()|[\]\\]/g, '\\$&')
