@@ -66,7 +66,7 @@ ppid() { q=; l=; read -r l < "/proc/$1/stat" 2>/dev/null || return 1; l=\${l##*)
  * the whole session (their trap), so the clean-up still runs.
  *
  * Two ways to see the end. Where the transport's own processes are ancestors of the wrapper (ssh:
- * the login shell and sshd's session process; local: the controller), SESSION_POLL checks once a
+ * sshd's two processes for the connection; local: the controller), SESSION_POLL checks once a
  * second that they are still there, and the shell, the wrapper's child, reads the session's stdin
  * itself. Otherwise (docker exec: its parent is outside the container), commands reach the shell
  * through SESSION_WATCH's `dd`, which sees the end of stdin even while a command runs; that relay
