@@ -17,7 +17,8 @@ const run = promisify(execFile);
 const reason = await dockerUnavailableReason();
 
 describeIntegration('e2e: a fleet of docker hosts', reason, () => {
-  const prefix = `chopsticks-fleet-${process.pid}-${randomBytes(3).toString('hex')}`;
+  // Digits only: hex could hold a host's name ("c2a5f4"), and the plan folds names into {host}.
+  const prefix = `chopsticks-fleet-${process.pid}-${randomBytes(3).readUIntBE(0, 3)}`;
   let dir: string;
   let pb: string;
   // The engine comes from host_defaults only: the CLI runs without DOCKER_HOST.
