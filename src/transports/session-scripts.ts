@@ -4,10 +4,18 @@
  * to `sh -c` and takes its values as positional arguments, never spliced into its text.
  */
 
-/** Children of $1: pgrep, or /proc where busybox lacks it. */
-const KIDS_FN = `
+/**
+ * `pstat PID` sets st to the state and q to the parent of PID, from /proc/PID/stat (the name
+ * there may hold spaces and parentheses: everything up to the last ") " is skipped).
+ */
+export const PSTAT_FN = `
+pstat() { st=; q=; l=; read -r l < "/proc/$1/stat" 2>/dev/null || return 1; l=\${l##*) }; st=\${l%% *}; l=\${l#* }; q=\${l%% *}; }
+`;
+
+/** Children of $1: pgrep, or /proc where busybox lacks it. Brings pstat along. */
+const KIDS_FN = `${PSTAT_FN}
 kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
-  for d in /proc/[0-9]*; do read -r _ _ _ pp _ < "$d/stat" 2>/dev/null && [ "$pp" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
+  for d in /proc/[0-9]*; do pstat "\${d#/proc/}" && [ "$q" = "$1" ] && echo "\${d#/proc/}"; done; fi; }
 `;
 
 /**
@@ -21,7 +29,7 @@ kids() { if command -v pgrep >/dev/null 2>&1; then pgrep -P "$1"; else
 export const KILL_SCRIPT = `${KIDS_FN}
 tree() { for c in $(kids "$1"); do tree "$c"; done; echo "$1"; }
 # A dead child that nobody has reaped yet (no init in a container) still answers kill -0.
-zombie() { read -r _ _ st _ < "/proc/$1/stat" 2>/dev/null && [ "$st" = Z ]; }
+zombie() { pstat "$1" && [ "$st" = Z ]; }
 trap : TERM INT HUP; trap '' PIPE
 echo stopping
 if [ "$3" = kids ]; then
@@ -41,18 +49,13 @@ all=$now
 kill -TERM $all 2>/dev/null; kill -CONT $all 2>/dev/null
 i=0
 while [ "$i" -lt "$2" ]; do
-  alive=; for q in $all; do kill -0 "$q" 2>/dev/null && ! zombie "$q" && alive=1; done
+  alive=; for x in $all; do kill -0 "$x" 2>/dev/null && ! zombie "$x" && alive=1; done
   [ -z "$alive" ] && exit 0
   sleep 0.1 2>/dev/null || sleep 1
   i=$((i+1))
 done
 kill -KILL $all 2>/dev/null
 exit 0
-`;
-
-/** `ppid PID` sets q to the parent of PID (the name in /proc/PID/stat may hold spaces and parentheses). */
-const PPID_FN = `
-ppid() { q=; l=; read -r l < "/proc/$1/stat" 2>/dev/null || return 1; l=\${l##*) }; l=\${l#* }; q=\${l%% *}; }
 `;
 
 /**
@@ -75,9 +78,9 @@ ppid() { q=; l=; read -r l < "/proc/$1/stat" 2>/dev/null || return 1; l=\${l##*)
  * virtualised one several milliseconds), so the poll path starts two: the watcher and the shell.
  */
 export const SESSION_WRAPPER = `trap : TERM INT HUP
-${PPID_FN}
+${PSTAT_FN}
 a=; p=$$; n=0
-while [ "$n" -lt "$5" ] && ppid "$p" && [ "$q" -gt 1 ] 2>/dev/null; do a="$a $p:$q"; p=$q; n=$((n+1)); done
+while [ "$n" -lt "$5" ] && pstat "$p" && [ "$q" -gt 1 ] 2>/dev/null; do a="$a $p:$q"; p=$q; n=$((n+1)); done
 if [ -n "$a" ]; then
   sh -c "$1" watch $$ "$3" "$a" </dev/null >/dev/null 2>&1 &
   w=$!
@@ -96,9 +99,9 @@ fi`;
  * wrapper's other child: stopped with everything under it.
  */
 export const SESSION_POLL = `trap : TERM INT HUP
-${PPID_FN}
+${KIDS_FN}
 chain=$3
-alive() { for link in $chain; do ppid "\${link%%:*}" && [ "$q" = "\${link#*:}" ] || return 1; done; }
+alive() { for link in $chain; do pstat "\${link%%:*}" && [ "$q" = "\${link#*:}" ] || return 1; done; }
 # A sleep every second is a process every second, for every session: where coreutils' tail can
 # wait on a pid, one process waits on the topmost ancestor instead. The loop is the check
 # afterwards, and the fallback (busybox's tail exits at once).
@@ -106,8 +109,7 @@ tail -s 1 --pid="\${chain##*:}" -f /dev/null </dev/null >/dev/null 2>&1 & t=$!
 trap 'kill "$t" 2>/dev/null; exit 0' USR1
 wait "$t"
 while alive; do sleep 1; done
-{ ${KIDS_FN}
-  for c in $(kids "$1"); do [ "$c" = "$$" ] || (sh -c "$2" stop "$c" 20 &); done; } </dev/null >/dev/null 2>&1
+{ for c in $(kids "$1"); do [ "$c" = "$$" ] || (sh -c "$2" stop "$c" 20 &); done; } </dev/null >/dev/null 2>&1
 `;
 
 /**

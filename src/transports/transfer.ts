@@ -17,7 +17,7 @@ import { HostError } from '../errors.js';
 import { formatDuration } from '../lang/durations.js';
 import type { FetchValue, PutValue, TransferOptions } from './session.js';
 import { remoteError } from './remote-error.js';
-import { SHA1_FN } from './session-scripts.js';
+import { PSTAT_FN, SHA1_FN } from './session-scripts.js';
 import type { RemoteProcess, Transport } from './types.js';
 import { onUrgentExit } from './urgent-exit.js';
 
@@ -42,7 +42,7 @@ export const TEMP_PREFIX = '.chopsticks-tmp-';
  * value anchors each record: whatever else the host prints (a login banner before every
  * command) is not a record and is skipped.
  */
-const PUT_SCRIPT = `${SHA1_FN}
+const PUT_SCRIPT = `${SHA1_FN}${PSTAT_FN}
 to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6; size=$7
 if [ -z "$to" ]; then
   d=\${TMPDIR:-/tmp}/chopsticks-$rnd
@@ -70,7 +70,7 @@ if [ -d /proc/self ]; then
     case $w in ''|*[!0-9]*) continue;; esac
     # A writer that died but was not reaped (no init to do it: a container, a host whose pid 1
     # reaps lazily) is a zombie: gone all the same.
-    if [ -d "/proc/$w" ]; then l=; read -r l < "/proc/$w/stat" 2>/dev/null; l=\${l##*) }; case $l in Z*|X*) ;; *) continue;; esac; fi
+    if pstat "$w"; then case $st in Z|X) ;; *) continue;; esac; fi
     rm -f "$f"
   done
 fi

@@ -306,8 +306,9 @@ export async function connectEndpoint(e: Endpoint, via: Client | undefined, ctx:
     authNotes: [],
     timeoutMs: e.connectTimeoutMs,
   };
-  const slots = handshakeSlot(sharedFor(ctx), e);
-  const controller = sharedFor(ctx).controllerHandshakes;
+  const state = sharedFor(ctx);
+  const slots = handshakeSlot(state, e);
+  const controller = state.controllerHandshakes;
   for (let attempt = 1; ; attempt++) {
     if (signal?.aborted) throw new HostError('cancelled', `${e.label}: connect cancelled.`);
     const releaseEndpoint = await slots.acquire();
