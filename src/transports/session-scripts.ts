@@ -75,14 +75,16 @@ exit 0
  * through SESSION_WATCH's `dd`, which sees the end of stdin even while a command runs; that relay
  * wakes one more process for every command, which costs a busy host several milliseconds per
  * step, so it is the fallback. Every process started here costs a host CPU time (a
- * virtualised one several milliseconds), so the poll path starts two: the watcher and the shell.
+ * virtualised one several milliseconds), so the poll path starts two: the shell, and the watcher
+ * as a subshell (a fork without an exec) with its one `tail`.
  */
 export const SESSION_WRAPPER = `trap : TERM INT HUP
 ${PSTAT_FN}
 a=; p=$$; n=0
 while [ "$n" -lt "$5" ] && pstat "$p" && [ "$q" -gt 1 ] 2>/dev/null; do a="$a $p:$q"; p=$q; n=$((n+1)); done
 if [ -n "$a" ]; then
-  sh -c "$1" watch $$ "$3" "$a" </dev/null >/dev/null 2>&1 &
+  # The watcher is a subshell: a fork, without the exec of one more sh.
+  ( s=$1 k=$3; set -- $$ "$k" "$a"; eval "$s" ) </dev/null >/dev/null 2>&1 &
   w=$!
   sh; r=$?
   # USR1: the watcher traps TERM, not this, and takes its tail with it; no process scan on the
@@ -95,10 +97,13 @@ else
 fi`;
 
 /**
- * $1 the wrapper's pid, $2 KILL_SCRIPT, $3 the ancestors as "pid:parent ...". The shell is the
- * wrapper's other child: stopped with everything under it.
+ * $1 the wrapper's pid, $2 KILL_SCRIPT, $3 the ancestors as "pid:parent ...". Run by `eval` in a
+ * subshell of the wrapper, where $$ is the wrapper's pid: its own comes from /proc, which this
+ * path has (the ancestors were read there). The shell is the wrapper's other child: stopped with
+ * everything under it.
  */
 export const SESSION_POLL = `trap : TERM INT HUP
+read -r me < /proc/self/stat; me=\${me%% *}
 ${KIDS_FN}
 chain=$3
 alive() { for link in $chain; do pstat "\${link%%:*}" && [ "$q" = "\${link#*:}" ] || return 1; done; }
@@ -109,7 +114,7 @@ tail -s 1 --pid="\${chain##*:}" -f /dev/null </dev/null >/dev/null 2>&1 & t=$!
 trap 'kill "$t" 2>/dev/null; exit 0' USR1
 wait "$t"
 while alive; do sleep 1; done
-{ for c in $(kids "$1"); do [ "$c" = "$$" ] || (sh -c "$2" stop "$c" 20 &); done; } </dev/null >/dev/null 2>&1
+{ for c in $(kids "$1"); do [ "$c" = "$me" ] || (sh -c "$2" stop "$c" 20 &); done; } </dev/null >/dev/null 2>&1
 `;
 
 /**

@@ -7,12 +7,16 @@ import { join } from 'node:path';
 import {
   appendKnownHost,
   checkHostKey,
+  entriesFor,
   fingerprint,
   hostKeyAlgorithms,
+  indexKnownHosts,
   keyTypeOfBlob,
   knownHostsName,
+  loadKnownHosts,
   parseKnownHosts,
 } from '../../src/transports/ssh/known-hosts.js';
+import { fileCache } from '../../src/transports/ssh/file-cache.js';
 import { expandPath, parseProxyJump } from '../../src/transports/ssh/config-file.js';
 
 /** A fake but well-formed key blob of `type`. */
@@ -89,6 +93,45 @@ describe('known_hosts', () => {
     const e = parseKnownHosts(`${line('h', rsa)}\n${line('other', k1)}\n`);
     expect(hostKeyAlgorithms(e, 'h', defaults)).toEqual(['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-ed25519', 'ecdsa-sha2-nistp256']);
     expect(hostKeyAlgorithms(e, 'nobody', defaults)).toEqual(defaults);
+  });
+
+  it('the index finds what a scan of every line finds, in file order', () => {
+    const salt = randomBytes(20);
+    const hashed = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update('h2').digest('base64')}`;
+    const text = [
+      line('h1,H2', k1),
+      line('*.prod,!bad.prod', k2),
+      line('h2', rsa),
+      `@revoked * ${keyTypeOfBlob(k2)} ${k2.toString('base64')}`,
+      line(hashed, k2),
+      line('[h3]:2222,h1', k2),
+      line('h4,h5*', k1),
+      `@cert-authority h1 ${keyTypeOfBlob(k1)} ${k1.toString('base64')}`,
+    ].join('\n');
+    const all = parseKnownHosts(text);
+    const kh = indexKnownHosts(all);
+    const defaults = ['ssh-ed25519', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+    for (const name of ['h1', 'H1', 'h2', '[h3]:2222', 'h3', 'h4', 'h55', 'web.prod', 'bad.prod', 'nobody', 'hé']) {
+      const some = entriesFor(kh, name);
+      expect(some.map((e) => e.line)).toEqual([...some].sort((a, b) => a.line - b.line).map((e) => e.line));
+      for (const key of [k1, k2, rsa]) expect(checkHostKey(some, name, key)).toEqual(checkHostKey(all, name, key));
+      expect(hostKeyAlgorithms(some, name, defaults)).toEqual(hostKeyAlgorithms(all, name, defaults));
+    }
+    // Lines that cannot concern a name are left out: the point of the index.
+    expect(entriesFor(kh, 'h4').map((e) => e.line)).toEqual([2, 4, 5, 7, 8]);
+  });
+
+  it('reads a file once while it is unchanged, and again once it changes (an accept-new append)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'chopsticks-khc-')), 'known_hosts');
+    writeFileSync(file, `${line('a', k1)}\n`);
+    const parse = fileCache((data) => ({ text: data.toString('utf8') }));
+    const first = await parse(file);
+    expect(await parse(file)).toBe(first);
+    await appendKnownHost(file, 'b', k2);
+    expect((await parse(file)).text).toBe(`${line('a', k1)}\n${line('b', k2)}\n`);
+    expect(checkHostKey(entriesFor(await loadKnownHosts(file), 'b'), 'b', k2).kind).toBe('known');
+    await expect(parse(join(file, 'none'))).rejects.toThrow();
+    expect(entriesFor(await loadKnownHosts(join(file, '..', 'none')), 'a')).toEqual([]);
   });
 
   it('fingerprints like ssh-keygen -lf', () => {

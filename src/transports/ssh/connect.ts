@@ -6,7 +6,6 @@
 import ssh2 from 'ssh2';
 import type { Client, AuthenticationType, AnyAuthMethod, ClientChannel, NextAuthHandler, ServerHostKeyAlgorithm } from 'ssh2';
 import { connect as netConnect, type Socket } from 'node:net';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { HostError } from '../../errors.js';
@@ -15,12 +14,14 @@ import { endpointAddress, endpointKey, type Endpoint, type SshContext } from './
 import {
   appendKnownHost,
   checkHostKey,
+  entriesFor,
   fingerprint,
   hostKeyAlgorithms,
   keyTypeOfBlob,
   knownHostsName,
-  readKnownHosts,
+  loadKnownHosts,
 } from './known-hosts.js';
+import { fileCache } from './file-cache.js';
 import { Semaphore } from './semaphore.js';
 
 // ssh2 is CommonJS: Node's own ESM loader does not expose `utils` as a named export (vitest's
@@ -81,6 +82,9 @@ interface AuthAttempt {
   make: (username: string) => AnyAuthMethod;
 }
 
+/** Identity files, parsed once per version of the file for all hosts that use them. */
+const identityFiles = fileCache((data) => utils.parseKey(data));
+
 /** Credentials to try, in order; notes say why a configured one cannot be tried. */
 async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthAttempt[]; notes: string[] }> {
   const env = ctx.env ?? process.env;
@@ -88,15 +92,14 @@ async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthA
   const notes: string[] = [];
   const keyAttempts: AuthAttempt[] = [];
   for (const id of e.identityFiles) {
-    let data: Buffer;
+    let parsed: ReturnType<typeof utils.parseKey>;
     try {
-      data = await readFile(id.path);
+      parsed = await identityFiles(id.path);
     } catch (err) {
       if (id.explicit)
         notes.push(`identity file ${id.path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       continue;
     }
-    const parsed = utils.parseKey(data);
     if (parsed instanceof Error) {
       // Never prompt: an encrypted key is only usable through ssh-agent.
       notes.push(
@@ -109,7 +112,8 @@ async function planAuth(e: Endpoint, ctx: SshContext): Promise<{ attempts: AuthA
     keyAttempts.push({
       describe: `publickey ${id.path}`,
       method: 'publickey',
-      make: (username) => ({ type: 'publickey', username, key: data }),
+      // Parsed once (ssh2 takes a parsed key as it is): ssh2 would parse the file again for every connection.
+      make: (username) => ({ type: 'publickey', username, key: parsed }),
     });
   }
   const agentSock = env.SSH_AUTH_SOCK;
@@ -175,7 +179,7 @@ async function attemptOnce(
   deadline: { onExpire: (fn: () => void) => void },
 ): Promise<Attempt> {
   const khName = facts.knownHostsName;
-  const entries = await readKnownHosts(e.knownHostsFile);
+  const entries = entriesFor(await loadKnownHosts(e.knownHostsFile), khName);
   const { attempts, notes } = await planAuth(e, ctx);
   facts.authNotes = notes;
   facts.authTried = [];

@@ -5,6 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fileCache } from './file-cache.js';
 
 export interface KnownHostEntry {
   marker: 'revoked' | 'cert-authority' | null;
@@ -130,6 +131,58 @@ export function hostKeyAlgorithms(entries: KnownHostEntry[], name: string, defau
   }
   const first = defaults.filter((a) => known.has(a));
   return [...first, ...defaults.filter((a) => !known.has(a))];
+}
+
+/**
+ * A parsed known_hosts file with its plain names indexed: a host's entries are found without
+ * matching it against every line, which for N hosts and a file of N lines was N² matches.
+ */
+export interface KnownHosts {
+  /** Entries whose host field is a list of plain names (no wildcard, negation or hash), under each name in lower case. */
+  byName: Map<string, KnownHostEntry[]>;
+  /** Every other entry (markers included): matched one by one. */
+  rest: KnownHostEntry[];
+}
+
+export function indexKnownHosts(entries: KnownHostEntry[]): KnownHosts {
+  const byName = new Map<string, KnownHostEntry[]>();
+  const rest: KnownHostEntry[] = [];
+  for (const e of entries) {
+    const names = e.marker === null && !e.hosts.startsWith('|') ? e.hosts.split(',') : [];
+    if (names.length === 0 || !names.every((n) => n !== '' && !/[*?!]/.test(n) && PRINTABLE_ASCII.test(n))) {
+      rest.push(e);
+      continue;
+    }
+    for (const n of names) {
+      const list = byName.get(n.toLowerCase());
+      if (list === undefined) byName.set(n.toLowerCase(), [e]);
+      else if (list[list.length - 1] !== e) list.push(e);
+    }
+  }
+  return { byName, rest };
+}
+
+/**
+ * The entries that can concern `name`, in file order: all checkHostKey and hostKeyAlgorithms
+ * need. A plain printable-ASCII pattern matches only that name, case aside (wildcardMatch).
+ */
+export function entriesFor(kh: KnownHosts, name: string): KnownHostEntry[] {
+  const named = PRINTABLE_ASCII.test(name) ? (kh.byName.get(name.toLowerCase()) ?? []) : [];
+  if (named.length === 0) return kh.rest;
+  if (kh.rest.length === 0) return named;
+  return [...named, ...kh.rest].sort((a, b) => a.line - b.line);
+}
+
+const knownHostsFiles = fileCache((data) => indexKnownHosts(parseKnownHosts(data.toString('utf8'))));
+
+/** The file's entries, read and indexed once per version of the file (file-cache.ts); no file is no entries. */
+export async function loadKnownHosts(file: string): Promise<KnownHosts> {
+  try {
+    return await knownHostsFiles(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return indexKnownHosts([]);
+    throw e;
+  }
 }
 
 export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
