@@ -60,22 +60,23 @@ if [ -f "$dest" ]; then
   if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then printf '%s SAME %s\\0' "$rnd" "$dest"; exit 0; fi
 fi
 if [ -n "$check" ]; then printf '%s DIFF %s\\0' "$rnd" "$dest"; exit 0; fi
-mkdir -p "$dir" || exit 1
+# Every process costs a host CPU time: mkdir and find run only when there is work for them.
+[ -d "$dir" ] || mkdir -p "$dir" || exit 1
 # Leftovers of uploads that died with their connection: the name holds the pid of the shell
 # that wrote it (this one's $$), so a file whose writer is gone is stale, however fresh.
-if [ -d /proc/self ]; then
-  for f in "$dir"/${TEMP_PREFIX}*; do
-    [ -f "$f" ] || continue
-    w=\${f##*/${TEMP_PREFIX}}; w=\${w%%-*}
-    case $w in ''|*[!0-9]*) continue;; esac
-    # A writer that died but was not reaped (no init to do it: a container, a host whose pid 1
-    # reaps lazily) is a zombie: gone all the same.
-    if pstat "$w"; then case $st in Z|X) ;; *) continue;; esac; fi
-    rm -f "$f"
-  done
-fi
+left=
+for f in "$dir"/${TEMP_PREFIX}*; do
+  [ -f "$f" ] || continue
+  w=\${f##*/${TEMP_PREFIX}}; w=\${w%%-*}
+  case $w in ''|*[!0-9]*) left=1; continue;; esac
+  [ -d /proc/self ] || { left=1; continue; }
+  # A writer that died but was not reaped (no init to do it: a container, a host whose pid 1
+  # reaps lazily) is a zombie: gone all the same.
+  if pstat "$w"; then case $st in Z|X) ;; *) left=1; continue;; esac; fi
+  rm -f "$f"
+done
 # Without /proc (or for names without a pid), an upload in progress keeps its mtime fresh.
-find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {} + 2>/dev/null
+[ -z "$left" ] || find "$dir" -maxdepth 1 -name '${TEMP_PREFIX}*' -type f -mmin +60 -exec rm -f {} + 2>/dev/null
 tmp=$dir/${TEMP_PREFIX}$$-$rnd
 ( umask 077; set -C; : > "$tmp" ) || exit 1
 printf '%s SEND %s\\0' "$rnd" "$tmp"
