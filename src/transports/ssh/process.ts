@@ -21,7 +21,13 @@ function sigName(s: string | undefined | null): string | null {
 export const KILL_GRACE_MS = 1000;
 const KILL_CLOSE_AFTER_MS = 250;
 const CHANNEL_OPEN_ATTEMPTS = 8;
-const STREAM_BUFFER = 1024 * 1024;
+const STDIN_BUFFER = 1024 * 1024;
+/**
+ * Two ssh packets: enough not to stall the channel, little enough that a fetch from many hosts
+ * keeps little in memory and the data is still in the CPU's cache when it is hashed and written
+ * (docs/transports.md#transfers-put-and-fetch).
+ */
+const STDOUT_BUFFER = 64 * 1024;
 
 /**
  * ssh2's Channel.signal() silently does nothing once our side of the channel has sent EOF
@@ -45,8 +51,8 @@ function sendSignal(ch: ClientChannel, name: string): void {
 export class SshProcess implements RemoteProcess {
   // Bulk transfers go through these: the default 16 KiB would hold each 32 KiB ssh packet back
   // (pause, drain, resume per packet) and throttle the channel's window.
-  readonly stdin = new PassThrough({ highWaterMark: STREAM_BUFFER });
-  readonly stdout = new PassThrough({ highWaterMark: STREAM_BUFFER });
+  readonly stdin = new PassThrough({ highWaterMark: STDIN_BUFFER });
+  readonly stdout = new PassThrough({ highWaterMark: STDOUT_BUFFER });
   readonly stderr = new PassThrough();
   readonly exit: Promise<ExitInfo>;
   private resolveExit!: (v: ExitInfo) => void;
