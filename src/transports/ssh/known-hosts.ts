@@ -192,15 +192,6 @@ export async function loadKnownHosts(file: string): Promise<KnownHosts> {
   }
 }
 
-export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
-  try {
-    return parseKnownHosts(await readFile(file, 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-}
-
 const fileLocks = new Map<string, Promise<unknown>>();
 
 /** Run `fn` after every earlier call for the same file has finished. */
@@ -222,16 +213,15 @@ function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
  */
 export function appendKnownHost(file: string, name: string, key: Buffer): Promise<'added' | 'present'> {
   return withFileLock(file, async () => {
-    const entries = await readKnownHosts(file);
-    if (checkHostKey(entries, name, key).kind === 'known') return 'present';
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    let prefix = '';
+    let text = '';
     try {
-      const text = await readFile(file, 'utf8');
-      if (text.length > 0 && !text.endsWith('\n')) prefix = '\n';
-    } catch {
-      // no file yet
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
+    if (checkHostKey(parseKnownHosts(text), name, key).kind === 'known') return 'present';
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const prefix = text.length > 0 && !text.endsWith('\n') ? '\n' : '';
     await appendFile(file, `${prefix}${name} ${keyTypeOfBlob(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
     return 'added';
   });
