@@ -8,7 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Json } from '../model/playbook.js';
 import { closest } from '../lang/groups.js';
 import { isTemplate } from '../lang/templates.js';
-import { precompiled, typeWords } from './schema-check.js';
+import { AJV_OPTIONS, precompiled, typeWords } from './schema-check.js';
 import { builtinExportName } from './schema-standalone.js';
 import { NUL_MESSAGE } from './value-checks.js';
 
@@ -35,7 +35,7 @@ function compileSchema(key: string, schema: object): ValidateFunction | Error {
   if (!ajv) {
     const require = createRequire(import.meta.url);
     const Ajv2020 = require('ajv/dist/2020.js') as { default: new (opts: object) => typeof ajv };
-    ajv = new Ajv2020.default({ allErrors: true, strict: false, allowUnionTypes: true })!;
+    ajv = new Ajv2020.default(AJV_OPTIONS)!;
   }
   try {
     fn = ajv.compile(schema);

@@ -5,16 +5,13 @@
  */
 import { createRequire } from 'node:module';
 import { BUILTIN_SIGNATURES } from '../callables/builtins.js';
-import { loadPlaybookSchema, validatorSourceHash } from './schema-check.js';
+import { AJV_OPTIONS, loadPlaybookSchema, validatorSourceHash } from './schema-check.js';
 
 export function builtinExportName(callable: string): string {
   return `builtin_${callable.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
 export const VALIDATOR_URL = new URL('../../schema/playbook.validate.cjs', import.meta.url);
-
-/** The same options at run time and for the generated code: both must report the same errors. */
-export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true } as const;
 
 export function generatePlaybookValidatorSource(): string {
   const require = createRequire(import.meta.url);
