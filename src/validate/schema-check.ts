@@ -76,7 +76,11 @@ export function precompiled(): Record<string, ValidateFunction> | null {
 
 /** Hash of everything the generated validators are made from. */
 export function validatorSourceHash(): string {
-  return createHash('sha256').update(schemaText()).update(JSON.stringify(BUILTIN_SIGNATURES)).update(JSON.stringify(AJV_OPTIONS)).digest('hex');
+  return createHash('sha256')
+    .update(schemaText())
+    .update(JSON.stringify(BUILTIN_SIGNATURES))
+    .update(JSON.stringify(AJV_OPTIONS))
+    .digest('hex');
 }
 
 /**
