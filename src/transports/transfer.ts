@@ -231,9 +231,9 @@ export async function fetchFile(
   const rnd = randomBytes(8).toString('hex');
   const proc = spawnScript(ctx, FETCH_SCRIPT, [remotePath, rnd], opts);
   const splitter = new FetchFramer(rnd, opts.onProgress);
-  // Small buffers on the way to the file (the framer keeps the default 16 KiB): with 1 MiB at each
-  // of three stages a 10-host fetch of 64 MiB each peaked at 238 MiB RSS (163 MiB now), and the
-  // bytes left the CPU cache before they were hashed.
+  // Small buffers on the way to the file (the framer keeps the default 16 KiB; the ssh channel's
+  // are in ssh/process.ts): with 1 MiB at each stage the bytes left the CPU cache before they were
+  // hashed, and a 10-host fetch took far more memory (docs/transports.md#transfers-put-and-fetch).
   const file = fh.createWriteStream({ highWaterMark: 256 * 1024 });
   let stderrText = '';
   proc.stderr.setEncoding('utf8');

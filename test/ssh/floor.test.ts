@@ -4,26 +4,13 @@
  * must hold on any machine (the long-lived shell beats a channel per command).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client } from 'ssh2';
-import { connect as netConnect } from 'node:net';
-import { readFileSync } from 'node:fs';
+import type { Client } from 'ssh2';
 import { createSshTransport } from '../../src/transports/ssh/index.js';
 import { describeIntegration } from '../support/integration.js';
 import { startSshd, sshdUnavailableReason, type SshdHandle } from '../support/sshd.js';
-import { knownHostsFile, run, sshHost, testCtx } from './helpers.js';
+import { knownHostsFile, rawConnect, run, sshHost, testCtx } from './helpers.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** A raw ssh2 connection, with or without TCP_NODELAY on its socket. */
-function rawConnect(sshd: SshdHandle, noDelay: boolean): Promise<Client> {
-  return new Promise((resolve, reject) => {
-    const sock = netConnect({ host: sshd.host, port: sshd.port });
-    sock.setNoDelay(noDelay);
-    const c = new Client();
-    c.once('ready', () => resolve(c)).once('error', reject);
-    c.connect({ sock, username: sshd.user, privateKey: readFileSync(sshd.identityFile) });
-  });
-}
 
 /** ms per command fed one after another to one long-lived `sh` on one channel. */
 async function longLivedSh(c: Client, n: number): Promise<number> {

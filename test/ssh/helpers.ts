@@ -1,7 +1,9 @@
 /** Shared bits of the ssh transport tests: host specs, a context, running a command. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'ssh2';
 import type { SshHost } from '../../src/model/playbook.js';
 import type { SshContext } from '../../src/transports/ssh/index.js';
 import type { Transport } from '../../src/transports/types.js';
@@ -86,4 +88,15 @@ export async function rejection(p: Promise<unknown>): Promise<{ kind: string; me
     return e as { kind: string; message: string };
   }
   throw new Error('expected a rejection');
+}
+
+/** A raw ssh2 connection to the test sshd, with or without TCP_NODELAY on its socket. */
+export function rawConnect(sshd: SshdHandle, noDelay = true): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect({ host: sshd.host, port: sshd.port });
+    sock.setNoDelay(noDelay);
+    const c = new Client();
+    c.once('ready', () => resolve(c)).once('error', reject);
+    c.connect({ sock, username: sshd.user, privateKey: readFileSync(sshd.identityFile) });
+  });
 }

@@ -5,13 +5,12 @@
  * asks the server for more data.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client, type ClientChannel } from 'ssh2';
-import { connect as netConnect } from 'node:net';
-import { readFileSync } from 'node:fs';
+import type { Client, ClientChannel } from 'ssh2';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { capReadBuffer } from '../../src/transports/ssh/process.js';
 import { describeIntegration } from '../support/integration.js';
 import { startSshd, sshdUnavailableReason, type SshdHandle } from '../support/sshd.js';
+import { rawConnect } from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -20,15 +19,7 @@ describeIntegration('ssh channel read buffer', sshdUnavailableReason(), () => {
   let client: Client;
   beforeAll(async () => {
     sshd = await startSshd();
-    client = await new Promise<Client>((resolve, reject) => {
-      const c = new Client();
-      c.once('ready', () => resolve(c)).once('error', reject);
-      c.connect({
-        sock: netConnect({ host: sshd.host, port: sshd.port }),
-        username: sshd.user,
-        privateKey: readFileSync(sshd.identityFile),
-      });
-    });
+    client = await rawConnect(sshd);
   });
   afterAll(async () => {
     (client as Client | undefined)?.end();
