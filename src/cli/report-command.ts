@@ -10,6 +10,7 @@ import type { Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { writeFileAtomic } from '../report/atomic-write.js';
+import { orderedJson } from '../report/ordered-json.js';
 import { reportSchemaError } from '../report/report-schema.js';
 
 export async function reportCommand(c: Extract<Command, { cmd: 'report' | 'report-merge' }>, io: Io): Promise<number> {
@@ -25,7 +26,7 @@ export async function reportCommand(c: Extract<Command, { cmd: 'report' | 'repor
   const { mergeShardReports } = await import('../report/merge.js');
   const merged = mergeShardReports(c.reports.map((name) => ({ name, report: readReportFile(name) })));
   if (!merged.ok) throw new UsageError(`report merge: these reports are not the shards of one run:\n  ${merged.problems.join('\n  ')}`);
-  await writeOut(c.out, JSON.stringify(merged.report, null, 2) + '\n', io);
+  await writeOut(c.out, orderedJson(merged.report) + '\n', io);
   if (c.junit !== undefined) {
     const { junitXml } = await import('../report/junit.js');
     await writeOut(c.junit, junitXml(merged.report), io);

@@ -318,6 +318,25 @@ function pairOf(parsed: ParsedYaml, map: YAMLMap, key: string | number): Pair | 
   return index.get(String(key));
 }
 
+/**
+ * The entries of `obj`, the plain value of the mapping at `path`, in the order the file writes
+ * them. A JS object lists keys that look like array indices (`"20"`, `"3"`) first, in numeric
+ * order, and hosts and groups keep definition order whatever their names. Keys the mapping gets
+ * from a merge key (`<<: *defaults`) follow its own keys, in the object's order.
+ */
+export function entriesInOrder<T>(parsed: ParsedYaml, path: JsonPath, obj: Record<string, T>): Array<[string, T]> {
+  const node = deref(parsed, nodeAt(parsed, path));
+  const own = Object.keys(obj);
+  if (!isMap(node)) return own.map((k) => [k, obj[k]!]);
+  const keys = new Set<string>();
+  for (const p of node.items) {
+    const k = isPair(p) ? keyString(deref(parsed, p.key)) : undefined;
+    if (k !== undefined && Object.hasOwn(obj, k)) keys.add(k);
+  }
+  for (const k of own) keys.add(k);
+  return [...keys].map((k) => [k, obj[k]!]);
+}
+
 /** Source text of the node at `path` as written (e.g. `0644` for a number node). */
 export function sourceAt(parsed: ParsedYaml, path: JsonPath): string | undefined {
   const node = nodeAt(parsed, path);

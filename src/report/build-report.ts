@@ -9,6 +9,7 @@ import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/even
 import type { ReportStep, RunReport } from './report-types.js';
 import { shardLabel } from '../lang/shard.js';
 import { countCheckHosts, type CheckCounts } from './outcomes.js';
+import { inKeyOrder } from './ordered-json.js';
 
 interface StepState {
   started: boolean;
@@ -143,7 +144,7 @@ export class ReportBuilder {
       }
       // A step that started but never reported its end was cut short (abort or signal).
       const status: StepStatus = s.open !== undefined ? 'aborted' : (s.status ?? (s.started ? 'aborted' : 'not_run'));
-      return { index: ps.index, name: ps.name, kind: ps.kind, status, targets, results, ...(ps.phase ? { phase: ps.phase } : {}) };
+      return { index: ps.index, name: ps.name, kind: ps.kind, status, targets, results: inKeyOrder(results, targets), ...(ps.phase ? { phase: ps.phase } : {}) };
     });
 
     const groups: Record<string, string[]> = {};
@@ -168,9 +169,9 @@ export class ReportBuilder {
       started_at: this.startedAt ?? new Date(this.startedMs).toISOString(),
       duration_ms: this.finished?.duration_ms ?? Math.max(0, Date.now() - this.startedMs),
       ...(plan?.shard ? { shard: { index: plan.shard.index, count: plan.shard.count, host_order: hostOrder } } : {}),
-      groups,
+      groups: inKeyOrder(groups, plan?.groups.map((g) => g.name) ?? []),
       steps,
-      hosts: this.finished?.hosts ?? this.guessEndStates(hostOrder),
+      hosts: inKeyOrder(this.finished?.hosts ?? this.guessEndStates(hostOrder), hostOrder),
     };
   }
 

@@ -2,6 +2,7 @@
 import type { Reporter, RunEvent } from '../run/events.js';
 import { writeFileAtomic, writeStream } from './atomic-write.js';
 import { ReportBuilder } from './build-report.js';
+import { orderedJson } from './ordered-json.js';
 import { reportFailure } from './safe.js';
 
 export class JsonReporter implements Reporter {
@@ -24,7 +25,7 @@ export class JsonReporter implements Reporter {
 
   async close(): Promise<void> {
     try {
-      const text = `${JSON.stringify(this.builder.report(), null, 2)}\n`;
+      const text = `${orderedJson(this.builder.report())}\n`;
       if (this.target === '-') await writeStream(this.stdout, text);
       else await writeFileAtomic(this.target, text);
     } catch (e) {

@@ -4,6 +4,7 @@
  * reasons it cannot be made out.
  */
 import type { HostResult, RunStatus, StepStatus } from '../run/events.js';
+import { inKeyOrder } from './ordered-json.js';
 import type { ReportStep, RunReport } from './report-types.js';
 
 export type MergeResult = { ok: true; report: RunReport } | { ok: false; problems: string[] };
@@ -67,7 +68,7 @@ export function mergeShardReports(inputs: Array<{ name: string; report: RunRepor
       (w, p) => (STEP_RANK[p.status] > STEP_RANK[w] ? p.status : w),
       telling.length ? 'not_run' : base.status,
     );
-    steps.push({ ...base, status, targets, results });
+    steps.push({ ...base, status, targets, results: inKeyOrder(results, targets) });
   }
 
   const groups: Record<string, string[]> = {};
@@ -99,7 +100,7 @@ export function mergeShardReports(inputs: Array<{ name: string; report: RunRepor
     })),
     groups,
     steps,
-    hosts,
+    hosts: inKeyOrder(hosts, order),
   };
   return { ok: true, report };
 }
@@ -115,8 +116,9 @@ export function mergeShardReports(inputs: Array<{ name: string; report: RunRepor
 export function definitionOrder(reports: RunReport[]): string[] {
   const chains: string[][] = [];
   for (const r of reports) {
-    if (r.shard?.host_order) chains.push(r.shard.host_order);
-    chains.push(Object.keys(r.hosts));
+    // Parsed JSON lists index-like names ("3", "20") first: the keys of `hosts` are a chain only
+    // when no host_order says better.
+    chains.push(r.shard?.host_order ?? Object.keys(r.hosts));
     for (const s of r.steps) chains.push(s.targets);
     for (const hs of Object.values(r.groups)) chains.push(hs);
   }

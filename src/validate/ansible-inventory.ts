@@ -16,7 +16,7 @@
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter } from 'yaml';
 import type { PlaybookProblem } from '../errors.js';
 import type { Json } from '../model/playbook.js';
-import { findOffset, posAt, type ParsedYaml } from '../parse/parse-yaml.js';
+import { entriesInOrder, findOffset, posAt, type ParsedYaml } from '../parse/parse-yaml.js';
 import { MAX_RANGE_NAMES } from '../lang/hostlist.js';
 
 const OURS = new Set(['hosts', 'groups', 'vars', 'host_defaults', 'group_vars']);
@@ -269,7 +269,7 @@ export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem
     if (isObj(raw.vars))
       for (const [k, v] of Object.entries(raw.vars)) g.vars.set(k, { value: v as Json, at: off([...path, 'vars', k], 'key') });
     if (isObj(raw.hosts)) {
-      for (const [pattern, hv] of Object.entries(raw.hosts)) {
+      for (const [pattern, hv] of entriesInOrder(parsed, [...path, 'hosts'], raw.hosts)) {
         const at = off([...path, 'hosts', pattern], 'key');
         const vars = new Map<string, At<Json>>();
         if (isObj(hv))
@@ -284,13 +284,13 @@ export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem
       }
     }
     if (isObj(raw.children)) {
-      for (const [child, cv] of Object.entries(raw.children)) {
+      for (const [child, cv] of entriesInOrder(parsed, [...path, 'children'], raw.children)) {
         g.children.push({ value: child, at: off([...path, 'children', child], 'key') });
         walk(child, cv, [...path, 'children', child], depth + 1);
       }
     }
   };
-  for (const [name, raw] of Object.entries(parsed.value as Record<string, unknown>)) walk(name, raw, [name], 0);
+  for (const [name, raw] of entriesInOrder(parsed, [], parsed.value as Record<string, unknown>)) walk(name, raw, [name], 0);
   return finish(parsed.file, parsed.text, parsed.lineCounter, c);
 }
 

@@ -11,7 +11,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { PlaybookProblem, SourcePos } from '../errors.js';
 import { expandHostRange, fillHostPlaceholder, isHostRange } from '../lang/hostlist.js';
 import type { Json } from '../model/playbook.js';
-import { findOffset, findPos, posAt, type ParsedYaml } from '../parse/parse-yaml.js';
+import { entriesInOrder, findOffset, findPos, posAt, type ParsedYaml } from '../parse/parse-yaml.js';
 import { buildHost } from './host-specs.js';
 import { isObj, type Obj } from './load.js';
 
@@ -28,7 +28,7 @@ export interface RawHost {
 /** Host keys of one document → one entry per host name; bad ranges are reported at the key. */
 export function expandHostKeys(doc: ParsedYaml, hosts: Obj, problems: PlaybookProblem[]): RawHost[] {
   const out: RawHost[] = [];
-  for (const [key, raw] of Object.entries(hosts)) {
+  for (const [key, raw] of entriesInOrder(doc, ['hosts'], hosts)) {
     const keyOffset = findOffset(doc, ['hosts', key], 'key');
     const pos = posAt(doc, keyOffset);
     if (!isHostRange(key)) {

@@ -21,7 +21,7 @@ import type {
   StepPolicy,
 } from '../model/playbook.js';
 import type { Playbook, Step } from './model.js';
-import { findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
+import { entriesInOrder, findPos, posInScalar, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { STEP_KINDS } from '../steps/index.js';
 import type { StepSource } from './includes.js';
 import type { StepCommon } from '../steps/types.js';
@@ -125,7 +125,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       }
     }
     if (isObj(v.groups)) {
-      for (const [name, raw] of Object.entries(v.groups)) {
+      for (const [name, raw] of entriesInOrder(doc, ['groups'], v.groups)) {
         const pos = findPos(doc, ['groups', name], 'key');
         const entry = groupEntry(doc, name, raw, pos);
         if (!entry) continue;

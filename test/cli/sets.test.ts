@@ -188,3 +188,37 @@ steps:
     expect(bad.stderr).toContain("did you mean 'web - canary'?");
   });
 });
+
+describe('host and group names made of digits', () => {
+  it('keep definition order in hosts, plan, targets and the report text (a JS object would list "3" before "20" before "b")', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts:
+  b: local
+  "20": local
+  "3": local
+  a: local
+groups: { z: [a], "9": [b], "5": [a] }
+steps:
+  - call: ping
+`,
+    );
+    const hosts = await runCli(['hosts', pb]);
+    expect(hosts.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['b', '20', '3', 'a']);
+    const r = await runCli(['run', pb, '--json', '-', '--output', 'quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { steps: Array<{ targets: string[] }> };
+    expect(report.steps[0]!.targets).toEqual(['b', '20', '3', 'a']);
+    // Parsed JSON reorders such keys again, so the order is read from the text itself.
+    const keyOrder = (section: string, keys: string[]) => {
+      const at = r.stdout.indexOf(`"${section}": {`);
+      return keys.map((k) => r.stdout.indexOf(`"${k}": `, at));
+    };
+    const ascending = (xs: number[]) => xs.every((x, i) => x > 0 && (i === 0 || x > xs[i - 1]!));
+    expect(ascending(keyOrder('results', ['b', '20', '3', 'a']))).toBe(true);
+    expect(ascending(keyOrder('hosts', ['b', '20', '3', 'a']))).toBe(true);
+    expect(ascending(keyOrder('groups', ['z', '9', '5']))).toBe(true);
+  });
+});
