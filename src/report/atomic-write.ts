@@ -2,7 +2,7 @@
  * Report files appear whole or not at all: a reader (CI, --resume) never sees half a report,
  * even when the run is killed while writing it.
  */
-import { accessSync, constants, promises as fsp } from 'node:fs';
+import { accessSync, constants, statSync, promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -28,6 +28,10 @@ export function assertWritableTarget(option: string, path: string): void {
     accessSync(dir, constants.W_OK);
   } catch {
     throw new UsageError(`${option} ${path}: folder ${dir} does not exist or is not writable; create it or choose another path`);
+  }
+  // The report replaces a file by rename, which cannot replace a folder.
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`${option} ${path}: is a folder; give a file path (such as ${join(path, 'report')}${option === '--junit' ? '.xml' : '.json'})`);
   }
 }
 

@@ -121,6 +121,18 @@ describe('exit codes', () => {
       expect(r.stderr).toMatch(/chopsticks: /);
     }
   });
+
+  it('5 before any host is contacted when --json or --junit names a folder', async () => {
+    dir = tempDir();
+    const marker = join(dir, 'touched');
+    const pb = writePlaybook(dir, `${THREE}steps:\n  - call: shell\n    args: { cmd: 'touch ${marker}' }\n`);
+    for (const flag of ['--json', '--junit']) {
+      const r = await runCli(['run', pb, flag, dir]);
+      expect(r.code, flag).toBe(5);
+      expect(r.stderr).toContain(`${flag} ${dir}: is a folder`);
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
 });
 
 describe('reports', () => {
