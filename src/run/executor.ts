@@ -319,7 +319,12 @@ class Executor {
   }
 
   private applyHostPolicy(step: PlanStep, host: string, r: HostResult): void {
-    if (keepsHost(step.policy, r)) return;
+    if (keepsHost(step.policy, r)) {
+      // `ignore` keeps the host, but a host that could not be reached is not `ok` (Ansible's
+      // ignore_errors does not cover unreachable hosts either): docs/decisions.md#running.
+      if (!r.ok && UNREACHABLE_KINDS.has(r.error.kind)) this.state.markFailed(host, r);
+      return;
+    }
     this.state.markFailed(host, r);
     this.state.dropped.add(host);
   }

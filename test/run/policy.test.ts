@@ -62,6 +62,14 @@ describe('executor over scripted hosts', () => {
     const r = await run([{ results: { b: { error: 'failed' } }, policy: { on_failure: 'ignore' } }, {}]);
     expect(r.status).toBe('ok');
     expect(targetsOf(r, 1)).toEqual(HOSTS);
+    expect(r.hosts).toEqual({ a: 'ok', b: 'ok', c: 'ok', d: 'ok' });
+  });
+
+  it('ignore: an unreachable host is kept and tried again, but ends unreachable and the run is failed', async () => {
+    const r = await run([{ results: { b: { error: 'unreachable' } }, policy: { on_failure: 'ignore' } }, {}]);
+    expect(targetsOf(r, 1)).toEqual(HOSTS);
+    expect(r.hosts).toEqual({ a: 'ok', b: 'unreachable', c: 'ok', d: 'ok' });
+    expect(r.status).toBe('failed');
   });
 
   it.each([
