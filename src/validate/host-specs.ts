@@ -28,7 +28,7 @@ export function badNameReason(name: string): string | undefined {
 
 export type Blame = (sub: ReadonlyArray<string | number>, which?: 'key' | 'value') => SourcePos;
 
-const SSH_URL = /^ssh:\/\/(?:([^@/\s]+)@)?(\[[0-9A-Fa-f:.]+\]|[^:/@\s[\]]+)(?::(\d{1,5}))?\/?$/;
+const SSH_URL = /^ssh:\/\/(?:([^@/\s:]+)@)?(\[[0-9A-Fa-f:.]+\]|[^:/@\s[\]]+)(?::(\d{1,5}))?\/?$/;
 const BARE_HOST = /^(?:([^@/\s:]+)@)?([A-Za-z0-9_.-]+)(?::(\d{1,5}))?$/;
 
 function sshFrom(name: string, vars: Record<string, Json>, pos: SourcePos, host: string, user?: string, port?: string): HostSpec {
@@ -149,6 +149,14 @@ function hostFromString(name: string, raw: string, pos: SourcePos, blame: Blame,
     if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(container)) {
       return { transport: 'docker', name, vars: {}, pos, container, ephemeral: false };
     }
+  } else if (/^(?:ssh:\/\/)?[^@/\s:]*:[^@/\s]*@/.test(s)) {
+    // Not echoed: the address holds a password.
+    problems.push({
+      code: 'schema',
+      message: `host '${name}': the address holds a password (user:password@); a playbook never holds one: put it in an environment variable and name that with password_env, or use a key`,
+      pos: blame([], 'value'),
+    });
+    return undefined;
   } else if (s.startsWith('ssh://')) {
     const m = SSH_URL.exec(s);
     if (m && (m[3] === undefined || (Number(m[3]) >= 1 && Number(m[3]) <= 65535))) {

@@ -218,8 +218,8 @@ function translateErrors(parsed: ParsedYaml, value: unknown, errors: ErrorObject
             'value',
             'schema',
             present.length === 0
-              ? 'a step needs one of call, filter, put or fetch (or include: FILE)'
-              : `a step has more than one of call, filter, put, fetch (${present.join(', ')}); split it into one step each`,
+              ? `a step needs one of ${KINDS.join(', ')} (or include: FILE)`
+              : `a step has more than one of ${KINDS.join(', ')} (${present.join(', ')}); split it into one step each`,
           );
         } else push(path, 'value', 'schema', `${describe(path)} ${e.message ?? 'is invalid'}`);
         break;
@@ -346,7 +346,9 @@ export function typeWords(t: string | string[]): string {
 
 function octalModeMessage(parsed: ParsedYaml, path: JsonPath, n: number): string {
   const src = sourceAt(parsed, path)?.trim();
-  const digits = src && /^0?[0-7]{3,4}$/.test(src) ? src.padStart(4, '0') : String(n).padStart(4, '0');
+  // `0644` and `644` mean their digits; YAML 1.2's octal `0o644` means the same bits.
+  const m = src === undefined ? null : /^(?:0o)?(0?[0-7]{3,4})$/.exec(src);
+  const digits = m ? m[1]!.padStart(4, '0') : String(n).padStart(4, '0');
   return `mode ${n} is a YAML integer; quote it: mode: "${digits}"`;
 }
 

@@ -254,6 +254,7 @@ describe('loadPlaybook: each problem kind, positioned', () => {
       "4:3: host '..' cannot be a name: it would be a folder in local paths",
       "5:9: host 'good': 'ssh://user@host:99999' is not a host address; write local, ssh://[user@]host[:port], docker://container or a bare hostname",
       "6:3: 'all' is the group of every host; a host cannot be named all",
+      "7:7: host 'pw': the address holds a password (user:password@); a playbook never holds one: put it in an environment variable and name that with password_env, or use a key",
     ]);
   });
 

@@ -53,11 +53,17 @@ steps:
     ]);
   });
 
+  it('an integer mode written in YAML 1.2 octal gets the same digits back', () => {
+    expect(check('version: 1\nsteps:\n  - put: a\n    mode: 0o640\n')).toEqual([
+      'p.yaml:4:11: mode 416 is a YAML integer; quote it: mode: "0640"',
+    ]);
+  });
+
   it('a step with two kinds or none', () => {
     const out = check('version: 1\nsteps:\n  - call: ping\n    put: x\n  - name: nothing\n');
     expect(out).toEqual([
-      'p.yaml:3:5: a step has more than one of call, filter, put, fetch (call, put); split it into one step each',
-      'p.yaml:5:5: a step needs one of call, filter, put or fetch (or include: FILE)',
+      'p.yaml:3:5: a step has more than one of call, filter, put, fetch, template, sync, assert (call, put); split it into one step each',
+      'p.yaml:5:5: a step needs one of call, filter, put, fetch, template, sync, assert (or include: FILE)',
     ]);
   });
 
