@@ -1,8 +1,11 @@
 /** Parts shared by the built-in callables' argument schemas (JSON Schema 2020-12). */
+import { ENV_NAME_PATTERN } from '../lang/names.js';
 
 export const noArgs = { type: 'object', additionalProperties: false, properties: {} };
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } };
+/** Names a shell can export: anything else would be dropped or mangled on the host. */
+const envMap = { ...stringMap, propertyNames: { pattern: ENV_NAME_PATTERN } };
 const okCodes = {
   type: 'array',
   items: { type: 'integer', minimum: 0, maximum: 255 },
@@ -14,7 +17,7 @@ const okCodes = {
 export const commandCommon = {
   stdin: { type: 'string', description: "text written to the command's standard input" },
   cwd: { type: 'string', description: 'working folder on the host' },
-  env: { ...stringMap, description: 'extra environment variables' },
+  env: { ...envMap, description: 'extra environment variables' },
   ok_codes: okCodes,
   creates: { type: 'string', minLength: 1, description: 'skip the command (changed: false) when this path exists on the host' },
   removes: { type: 'string', minLength: 1, description: 'skip the command (changed: false) when this path does not exist on the host' },

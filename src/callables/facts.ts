@@ -8,6 +8,7 @@ import type { Json } from '../model/playbook.js';
 import { optString, reqString } from './args.js';
 import { baseRunOptions, stderrTail } from './run-opts.js';
 import { noArgs } from './arg-schemas.js';
+import { ENV_NAME_PATTERN } from '../lang/names.js';
 import type { BuiltinCallable, CallContext, CallOutcome } from './types.js';
 
 /** Runs a fixed script with args; a non-zero exit is that host's error. */
@@ -184,7 +185,7 @@ export function parseDf(
   };
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 
 /** Walks PATH by hand: `command -v` prints bare names for builtins, and we want a program's path. */
 const WHICH_SCRIPT = `

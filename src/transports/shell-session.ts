@@ -27,6 +27,9 @@ import { StderrLines } from './stderr-lines.js';
 import type { FetchValue, HostSession, PutValue, RemoteFileInfo, RunOptions, RunResult, TransferOptions } from './session.js';
 import { fetchFile, putFile, type TransferContext } from './transfer.js';
 import type { RemoteProcess, Transport } from './types.js';
+import { ENV_NAME_PATTERN } from '../lang/names.js';
+
+const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 
 export interface SessionHost {
   name: string;
@@ -380,7 +383,7 @@ export class ShellSession implements HostSession {
     if (opts.env !== undefined && Object.keys(opts.env).length > 0) {
       const entries = Object.entries(opts.env);
       for (const [k] of entries) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+        if (!ENV_NAME.test(k)) {
           throw new HostError('failed', `${this.name}: invalid environment variable name ${JSON.stringify(k)}`);
         }
       }

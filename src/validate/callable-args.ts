@@ -8,7 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Json } from '../model/playbook.js';
 import { closest } from '../lang/groups.js';
 import { isTemplate } from '../lang/templates.js';
-import { AJV_OPTIONS, precompiled, typeWords } from './schema-check.js';
+import { AJV_OPTIONS, badNameMessage, precompiled, typeWords } from './schema-check.js';
 import { builtinExportName } from './schema-standalone.js';
 import { NUL_MESSAGE } from './value-checks.js';
 
@@ -70,6 +70,11 @@ function translate(callable: string, schema: object, e: ErrorObject, args: Recor
           .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (templated(args, path)) return undefined;
   const where = path.length ? `arg '${path.join('.')}'` : 'args';
+  const propertyName = (e as { propertyName?: string }).propertyName;
+  if (e.keyword === 'propertyNames') return undefined; // its inner error names the key
+  if (propertyName !== undefined) {
+    return { path: [...path, propertyName], which: 'key', message: `${callable}: ${where}: ${badNameMessage(propertyName, (e.params as { pattern?: string }).pattern)}` };
+  }
   switch (e.keyword) {
     case 'additionalProperties': {
       const bad = (e.params as { additionalProperty: string }).additionalProperty;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PlaybookProblem } from '../errors.js';
 import { closest } from '../lang/groups.js';
+import { ENV_NAME_PATTERN } from '../lang/names.js';
 import { BUILTIN_SIGNATURES } from '../callables/builtins.js';
 import { STEP_KIND_NAMES } from '../steps/index.js';
 import { kindKeys } from '../steps/schema.js';
@@ -186,7 +187,7 @@ function translateErrors(parsed: ParsedYaml, value: unknown, errors: ErrorObject
       if (path.length === 1 && (path[0] === 'hosts' || path[0] === 'groups')) continue;
       if (e.keyword === 'propertyNames') continue; // its inner error names the key
       const name = propertyName ?? '';
-      push([...path, name], 'key', 'schema', `'${name}' is not a valid name here: use letters, digits, '_', '.', '-'`);
+      push([...path, name], 'key', 'schema', badNameMessage(name, (e.params as { pattern?: string }).pattern));
       continue;
     }
     switch (e.keyword) {
@@ -342,6 +343,13 @@ export function typeWords(t: string | string[]): string {
   };
   const list = Array.isArray(t) ? t : [t];
   return list.map((x) => words[x] ?? x).join(' or ');
+}
+
+/** A key that fails its mapping's `propertyNames` pattern. */
+export function badNameMessage(name: string, pattern: string | undefined): string {
+  return pattern === ENV_NAME_PATTERN
+    ? `'${name}' is not an environment variable name: use letters, digits and '_', not starting with a digit`
+    : `'${name}' is not a valid name here: use letters, digits, '_', '.', '-'`;
 }
 
 function octalModeMessage(parsed: ParsedYaml, path: JsonPath, n: number): string {

@@ -192,6 +192,17 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     ]);
   });
 
+  it('env names a shell cannot export are found before the run (host env, host_defaults, command env)', async () => {
+    const why = "is not an environment variable name: use letters, digits and '_', not starting with a digit";
+    expect(await problemsOf('invalid/env-names.yaml')).toEqual([
+      `3:43: 'B C' ${why}`,
+      `3:53: '1X' ${why}`,
+      `3:62: 'A=B' ${why}`,
+      `5:19: '-x' ${why}`,
+      `8:45: command: arg 'env': 'X Y' ${why}`,
+    ]);
+  });
+
   it('jump naming a non-ssh or unknown host', async () => {
     expect(await problemsOf('invalid/jump-bad.yaml')).toEqual([
       "4:50: jump: 'bastion' is a local host; a bastion must be an ssh host",
