@@ -105,7 +105,9 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
     }
     if (what !== 'file') return;
     try {
-      templateEngine(dirname(local)).parse(readFileSync(local, 'utf8'), relative(ctx.baseDir, local) || local);
+      const text = readFileSync(local, 'utf8');
+      ctx.mentions(text);
+      templateEngine(dirname(local)).parse(text, relative(ctx.baseDir, local) || local);
     } catch (e) {
       ctx.add('template', `template: ${filled}: ${e instanceof Error ? e.message : String(e)}`, step.src.pos);
     }

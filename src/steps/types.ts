@@ -94,6 +94,8 @@ export interface CheckContext {
   localPath(path: string): 'file' | 'folder' | 'missing' | 'other';
   /** An earlier step may run on a `local` host: it may make local files (a build) before this step. */
   localStepBefore?: boolean;
+  /** Text outside the playbook the step reads vars from (a template file): `--var` names it mentions are not typos. */
+  mentions(text: string): void;
 }
 
 export interface CompileContext {

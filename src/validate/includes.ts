@@ -20,8 +20,13 @@ export interface StepSource {
   ons: Array<{ text: string; src: ParsedYaml; path: JsonPath }>;
   /** `name:` of each enclosing include, outermost first: prefixes the step's name. */
   names: string[];
-  /** Vars of the enclosing includes (file defaults under the include's `vars:`), inner winning. */
-  vars: Record<string, Json>;
+  /**
+   * Vars of the enclosing includes, inner winning within each layer: the included files'
+   * `vars:` (defaults: the playbook's vars beat them) and the `vars:` given at each include
+   * (which beat the playbook's, but not `--var`). docs/language.md#include.
+   */
+  defaults: Record<string, Json>;
+  given: Record<string, Json>;
   /** Set for the steps of the top-level `finally:` list (and what they include). */
   phase?: 'finally';
 }
@@ -32,7 +37,7 @@ const MAX_INCLUDE_DEPTH = 32;
 export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[]): Promise<StepSource[]> {
   const out: StepSource[] = [];
   const pb = src.value as Record<string, unknown>;
-  const top = { ons: [], names: [], vars: {} };
+  const top = { ons: [], names: [], defaults: {}, given: {} };
   await expand(src, Array.isArray(pb.steps) ? pb.steps : [], top, [resolve(src.file)]);
   // `finally:` steps follow `steps` in one index space (registers and positions stay unique).
   await expand(src, Array.isArray(pb.finally) ? pb.finally : [], { ...top, phase: 'finally' }, [resolve(src.file)], 'finally');
@@ -41,7 +46,7 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
   async function expand(
     doc: ParsedYaml,
     steps: unknown[],
-    around: Pick<StepSource, 'ons' | 'names' | 'vars' | 'phase'>,
+    around: Pick<StepSource, 'ons' | 'names' | 'defaults' | 'given' | 'phase'>,
     chain: string[],
     key = 'steps',
   ): Promise<void> {
@@ -89,7 +94,8 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
         {
           ons: typeof raw.on === 'string' ? [...around.ons, { text: raw.on, src: doc, path: [...path, 'on'] }] : around.ons,
           names: typeof raw.name === 'string' ? [...around.names, raw.name] : around.names,
-          vars: { ...around.vars, ...fileVars, ...given },
+          defaults: { ...around.defaults, ...fileVars },
+          given: { ...around.given, ...given },
         },
         [...chain, abs],
       );

@@ -7,8 +7,8 @@
 import type { PlaybookProblem } from '../errors.js';
 import type { Playbook } from './model.js';
 import { closest } from '../lang/groups.js';
-import { loadSources, type Loaded } from './load.js';
-import { normalise } from './normalise.js';
+import { loadSources } from './load.js';
+import { normalise, type Normalised } from './normalise.js';
 import { checkGroups } from './rules/groups.js';
 import { checkHosts } from './rules/hosts.js';
 import { checkCommandLineExpr } from './rules/limit.js';
@@ -48,21 +48,32 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
     if (expr) model.playbook.limit = { text: opts.limit, expr };
   }
   const all = dedupe(problems);
-  const warnings = [...dedupe(loaded.warnings), ...unknownVarWarnings(loaded, opts.vars ?? {})];
+  const warnings = [...dedupe(loaded.warnings), ...unknownVarWarnings(model, opts.vars ?? {})];
   return all.length ? { problems: all, warnings } : { playbook: model.playbook, problems: [], warnings };
 }
 
 /**
- * A --var the playbook neither declares (vars: of the playbook or its inventories) nor reads
- * ({vars.NAME} anywhere in its text) is most likely misspelt: say so, with the closest name.
+ * A --var the playbook neither declares (vars: of the playbook, its inventories, vars files and
+ * includes) nor reads (vars.NAME anywhere in its files or its templates) is most likely
+ * misspelt: say so, with the closest name.
  */
-function unknownVarWarnings(loaded: Loaded, cliVars: Record<string, string>): PlaybookProblem[] {
+function unknownVarWarnings(model: Normalised, cliVars: Record<string, string>): PlaybookProblem[] {
+  const { loaded } = model;
   const known = new Set<string>();
-  for (const doc of [...loaded.inventories, loaded.src]) {
-    const v = (doc.value as { vars?: unknown } | undefined)?.vars;
+  const declare = (v: unknown) => {
     if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) known.add(k);
-    for (const m of doc.text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) known.add(m[1]!);
+  };
+  const mention = (text: string) => {
+    for (const m of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) known.add(m[1]!);
+  };
+  const docs = new Set([...loaded.inventories, loaded.src, ...loaded.steps.map((s) => s.src)]);
+  for (const doc of docs) {
+    declare((doc.value as { vars?: unknown } | undefined)?.vars);
+    mention(doc.text);
   }
+  for (const vf of [...loaded.varsFiles, ...loaded.extraVarFiles]) declare(vf);
+  for (const s of loaded.steps) declare(s.given);
+  for (const text of model.mentioned) mention(text);
   return Object.keys(cliVars)
     .filter((name) => !known.has(name))
     .map((name) => {

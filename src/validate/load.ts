@@ -37,8 +37,10 @@ export interface Loaded {
   pb: Obj;
   /** Inventory documents in the order they merge (the playbook's own `inventory:` first). */
   inventories: ParsedYaml[];
-  /** `vars_files:` then `--var @FILE` values, in the order they apply (later wins). */
+  /** `vars_files:` values, in the order they apply (later wins). */
   varsFiles: Array<Record<string, Json>>;
+  /** `--var @FILE` values, in the order they apply: over vars_files and includes, under `--var K=V`. */
+  extraVarFiles: Array<Record<string, Json>>;
   /** The steps with every `include:` replaced by the included file's steps (./includes.ts). */
   steps: StepSource[];
   /** Non-fatal findings (printed as `FILE:LINE:COL: warning: ...`; `validate` still passes). */
@@ -101,9 +103,10 @@ export async function loadSources(
     const vars = await readVarsFile(resolve(baseDir, p), findPos(src, ['vars_files', i]), problems);
     if (vars) varsFiles.push(vars);
   }
+  const extraVarFiles: Array<Record<string, Json>> = [];
   for (const p of cliVarFiles) {
     const vars = await readVarsFile(resolve(p), at(`--var @${p}`), problems);
-    if (vars) varsFiles.push(vars);
+    if (vars) extraVarFiles.push(vars);
   }
   const steps = await expandIncludes(src, problems);
 
@@ -117,6 +120,7 @@ export async function loadSources(
     pb,
     inventories,
     varsFiles,
+    extraVarFiles,
     steps,
     warnings,
     callables,

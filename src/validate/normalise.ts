@@ -65,6 +65,8 @@ export interface Normalised {
   stepSources: StepSource[];
   /** Each step's `on` in pieces as written (its own, then its includes'), for positions. */
   onParts: Array<Array<{ expr: GroupExpr; src: ParsedYaml; path: JsonPath }>>;
+  /** Texts outside the playbook's files that steps read vars from (template files), filled by the rules. */
+  mentioned: string[];
 }
 
 export function normalise(loaded: Loaded, cliVars: Record<string, string>, problems: PlaybookProblem[]): Normalised {
@@ -82,7 +84,11 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
   addHosts();
   applyGroupVars();
   for (const vf of loaded.varsFiles) Object.assign(vars, vf);
-  for (const [k, v] of Object.entries(cliVars)) vars[k] = v;
+  // `--var @FILE` and `--var K=V`: stronger than anything a file says, includes' vars too.
+  const extra: Record<string, Json> = {};
+  for (const vf of loaded.extraVarFiles) Object.assign(extra, vf);
+  Object.assign(extra, cliVars);
+  Object.assign(vars, extra);
 
   const { src, pb } = loaded;
   const callables: CallableRef[] = loaded.callables.map((c) => ({
@@ -110,7 +116,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     ...(pb.serial !== undefined ? { serial: serial(pb.serial) } : {}),
     steps: buildSteps(),
   };
-  return { playbook, loaded, hosts, groups, rawSteps, stepSources, onParts };
+  return { playbook, loaded, hosts, groups, rawSteps, stepSources, onParts, mentioned: [] };
 
   function addInventoryDoc(doc: ParsedYaml): void {
     const v = doc.value as Obj;
@@ -309,10 +315,22 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     return out;
   }
 
+  /**
+   * What an included step sees over the playbook's vars (`step.vars`, laid over them by every
+   * reader): its files' defaults where nothing stronger sets the name, the vars given at its
+   * includes unless `--var` sets the name.
+   */
+  function includeVars(incDefaults: Record<string, Json>, given: Record<string, Json>): { vars?: Record<string, Json> } {
+    const out: Record<string, Json> = {};
+    for (const [k, v] of Object.entries(incDefaults)) if (!Object.hasOwn(vars, k)) out[k] = v;
+    for (const [k, v] of Object.entries(given)) if (!Object.hasOwn(extra, k)) out[k] = v;
+    return Object.keys(out).length ? { vars: out } : {};
+  }
+
   function buildSteps(): Step[] {
     const defaults = isObj(pb.defaults) ? pb.defaults : {};
     const steps: Step[] = [];
-    stepSources.forEach(({ raw, src, path, ons, names, vars: incVars, phase }, index) => {
+    stepSources.forEach(({ raw, src, path, ons, names, defaults: incDefaults, given, phase }, index) => {
       onParts[index] = [];
       if (!isObj(raw)) return;
       const pos = findPos(src, path);
@@ -365,7 +383,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
           : {}),
         ...(raw.run_once === true ? { run_once: true } : {}),
         ...(phase ? { phase } : {}),
-        ...(Object.keys(incVars).length ? { vars: incVars } : {}),
+        ...includeVars(incDefaults, given),
       };
       const step = def.build(raw, common, { loc, pos: (sub, which) => findPos(src, [...path, ...sub], which) });
       if (step) steps.push(step);

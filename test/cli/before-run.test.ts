@@ -3,7 +3,7 @@
  * host, unknown flags, per-command --help, and an unquoted template that breaks the YAML.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, ensureBuilt, runCli, tempDir, writePlaybook } from './helpers.js';
 
@@ -39,6 +39,22 @@ describe('mistakes found before the run', () => {
     const run = await runCli(['run', pb, '--var', 'zzz=1', '--var', 'channel=beta', '--output', 'quiet']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/warning: --var zzz: the playbook has no variable 'zzz'/);
+  });
+
+  it('a --var declared in a vars file or an include, or read only by a template file, is no typo', async () => {
+    dir = tempDir();
+    mkdirSync(join(dir, 'roles'));
+    writeFileSync(join(dir, 'common.yaml'), 'tier: web\n');
+    writeFileSync(join(dir, 'roles', 'r.yaml'), 'vars: { site: x }\nsteps:\n  - call: ping\n');
+    writeFileSync(join(dir, 'app.conf.j2'), 'port={{ vars.port }}\n');
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nvars_files: [common.yaml]\nhosts: { a: local }\nsteps:\n  - include: roles/r.yaml\n    vars: { flavour: y }\n  - template: app.conf.j2\n    to: ${dir}/out.conf\n`,
+    );
+    const r = await runCli(['plan', pb, ...['tier', 'site', 'flavour', 'port', 'prot'].flatMap((k) => ['--var', `${k}=1`])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/warning: --var \w+/g)).toEqual(['warning: --var prot']);
+    expect(r.stderr).toContain("did you mean 'port'?");
   });
 
   it('a --limit that selects no host exits 5 and says so', async () => {

@@ -8,13 +8,13 @@ import { loadPlaybook } from '../../src/validate/load-playbook.js';
 import { compile } from '../../src/compile/index.js';
 import { formatPlanText, planToJson } from '../../src/compile/format-plan.js';
 
-async function load(files: Record<string, string>) {
+async function load(files: Record<string, string>, opts: Parameters<typeof loadPlaybook>[1] = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'chopsticks-include-'));
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
-  const r = await loadPlaybook(join(dir, 'pb.yaml'));
+  const r = await loadPlaybook(join(dir, 'pb.yaml'), opts);
   return { ...r, dir, text: r.problems.map((p) => formatProblem(p).split(`${dir}/`).join('')) };
 }
 
@@ -73,6 +73,30 @@ describe('include', () => {
     expect(json.steps[2]!.origin).toMatch(/roles\/nested\.yaml:2$/);
     // Include vars reach only the included steps.
     expect(plan.vars).toEqual({ greeting: 'hi', port: 1 });
+  });
+
+  it("vars: the file's are defaults under the playbook's, the include's beat the playbook's, --var beats both", async () => {
+    const files = {
+      'pb.yaml': [
+        'version: 1',
+        'vars: { site: top, port: 1 }',
+        'hosts: { a: local }',
+        'steps:',
+        '  - include: role.yaml',
+        '    vars: { port: 8080, tier: given }',
+      ].join('\n'),
+      'role.yaml': [
+        'vars: { site: role-default, who: role, port: 80 }',
+        'steps:',
+        '  - call: command',
+        '    args: { argv: [echo, "{vars.site} {vars.who} {vars.port} {vars.tier}"] }',
+      ].join('\n'),
+    };
+    const plain = await load(files);
+    expect(plain.text).toEqual([]);
+    expect(formatPlanText(compile(plain.playbook!))).toContain('args     {"argv":["echo","top role 8080 given"]}');
+    const cli = await load(files, { vars: { port: '9', site: 'cli' } });
+    expect(formatPlanText(compile(cli.playbook!))).toContain('args     {"argv":["echo","cli role 9 given"]}');
   });
 
   it('problems point into the included file', async () => {

@@ -108,6 +108,7 @@ export const checkStepKinds: Rule = (m, add) => {
       baseDir: playbook.baseDir,
       localPath: (p) => loaded.localPath(p),
       localStepBefore,
+      mentions: (text) => m.mentioned.push(text),
     };
     if (step.when) checkRuleAt(step.when.value, ['when']);
     if (step.loop) checkLoop(step.loop, step.kind, playbook.vars, add, (t) => checkTemplateAt(t, ['loop']));
