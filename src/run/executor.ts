@@ -11,6 +11,7 @@ import type { HostSession } from '../transports/session.js';
 import type { Callable } from '../callables/types.js';
 import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
 import type { HostEndState, HostResult, RunEvent, RunStatus, StepStatus } from './events.js';
+import { kindOf } from '../steps/index.js';
 import { computeBatches } from './batches.js';
 import { abortsRun, isFailure, keepsHost } from './policy.js';
 import { RunState } from './run-state.js';
@@ -306,7 +307,13 @@ class Executor {
       onAttempt: (attempt) => this.opts.emit({ type: 'host_started', step: step.index, host, attempt }),
     });
     if (result.outcome === 'would_change') this.state.wouldChange.add(host);
-    else if (result.outcome === 'failed' && this.state.wouldChange.has(host) && !result.ok && mayDependOnChange(result.error.kind)) {
+    else if (
+      result.outcome === 'failed' &&
+      this.state.wouldChange.has(host) &&
+      !result.ok &&
+      mayDependOnChange(result.error.kind) &&
+      kindOf(step.kind).readOnly(step)
+    ) {
       result = { ...result, outcome: 'unknown' };
     }
     this.state.record(step.register, host, result);

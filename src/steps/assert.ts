@@ -59,6 +59,7 @@ export const assertKind: StepKindDef<AssertStep, PlanAssert> = {
   data(s) {
     return { rule: s.rule, msg: s.msg ?? null };
   },
+  readOnly: () => true,
   async perform(step, ctx) {
     let v: Json;
     try {

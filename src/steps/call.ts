@@ -47,5 +47,6 @@ export const callKind: StepKindDef<CallStep, PlanCall> = {
   },
   describe: (s, vars) => callableLines('call', s, vars),
   data: (s, vars) => callableData(s, vars),
+  readOnly: (step) => step.readonly,
   perform: (step, ctx, signal) => performCallable(step, ctx, signal),
 };

@@ -72,6 +72,7 @@ export const fetchKind: StepKindDef<FetchStep, PlanFetch> = {
     to: s.to ?? null,
     to_filled: s.to === undefined ? null : fillVarsOnly(s.to, vars),
   }),
+  readOnly: () => true,
   async perform(step, ctx, signal) {
     const become = step.policy.become;
     const src = renderPath(step.src, ctx, 'fetch');

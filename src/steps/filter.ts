@@ -69,6 +69,7 @@ export const filterKind: StepKindDef<FilterStep, PlanFilter> = {
   },
   describe: (s, vars) => callableLines('filter', s, vars, ` → group ${s.as}${s.exclude ? ' (hosts where false)' : ''}`),
   data: (s, vars) => ({ ...callableData(s, vars), exclude: s.exclude, as: s.as }),
+  readOnly: (step) => step.readonly,
   async perform(step, ctx, signal) {
     const out = await performCallable(step, ctx, signal);
     if (!out.skipped && typeof out.value !== 'boolean') {

@@ -82,6 +82,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
     }
     return { src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to ?? null, mode: modeString(s.mode), local };
   },
+  readOnly: () => false,
   async perform(step, ctx, signal) {
     const local = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'put'));
     const to = step.to === undefined ? undefined : renderPath(step.to, ctx, 'to');

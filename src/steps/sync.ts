@@ -257,6 +257,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
       mode: s.mode === undefined ? null : modeString(s.mode),
     };
   },
+  readOnly: () => false,
   async perform(step, ctx, signal) {
     const root = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'sync'));
     let to = renderPath(step.to, ctx, 'to');

@@ -122,6 +122,7 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
   data(s, vars) {
     return { src: s.src, src_filled: fillVarsOnly(s.src, vars), to: s.to, to_filled: fillVarsOnly(s.to, vars), mode: modeString(s.mode) };
   },
+  readOnly: () => false,
   async perform(step, ctx, signal) {
     const local = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'template'));
     const to = renderPath(step.to, ctx, 'to');

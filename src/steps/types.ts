@@ -147,6 +147,11 @@ export interface StepKindDef<S extends StepCommon & { kind: string }, P extends 
   describe(step: P, vars: Record<string, Json>): PlanLine[];
   /** `plan --json` fields for the kind's own keys. */
   data(step: P, vars: Record<string, Json>): Record<string, Json>;
+  /**
+   * Changes nothing on the host. In check mode, only such a step's failure on a host with an
+   * earlier would_change is `unknown` (it may depend on the change not made): docs/language.md#check-mode.
+   */
+  readOnly(step: P): boolean;
   /** Run on one host. Throws HostError; the executor turns it into the host's result. */
   perform(step: P, ctx: PerformContext, signal: AbortSignal): Promise<StepOutcome>;
 }

@@ -93,6 +93,28 @@ steps:
     expect(rep.steps[0]!.results.a).toMatchObject({ ok: false, outcome: 'failed' });
   });
 
+  it('a step that changes hosts failing after a would_change is failed, not unknown: the real run would fail too', async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'bad.j2'), 'port={{ vars.prot }}\n');
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+vars: { port: 80 }
+hosts: { a: local }
+steps:
+  - call: file
+    args: { path: ${dir}/made, state: directory }
+  - template: bad.j2
+    to: ${dir}/out.conf
+`,
+    );
+    const r = await runCli(['run', pb, '--check', '--json', '-']);
+    expect(r.code, r.stderr).toBe(2);
+    const rep = parseReport(r.stdout);
+    expect(rep.steps[0]!.results.a).toMatchObject({ ok: true, outcome: 'would_change' });
+    expect(rep.steps[1]!.results.a).toMatchObject({ ok: false, outcome: 'failed' });
+  });
+
   it('check_mode: run runs a step in check mode, check_mode: skip never does; would_change counts in ok(R) and changed(R)', async () => {
     dir = tempDir();
     const pb = firstDeploy(
