@@ -31,8 +31,9 @@ export async function runHostStep(step: PlanStep, ctx: HostStepContext): Promise
   if (r.skip_reason === 'when') return { ...r, outcome: 'skipped' };
   // Run as in a real run, as its author asked: it ran, so it is `ok`, with its own `changed`.
   if (vouched) return { ...r, outcome: 'ok' };
-  // A changing step that did not run would have changed the host: it counts in changed(R).
-  if (r.skipped) return { ok: true, value: r.value, changed: true, duration_ms: r.duration_ms, outcome: 'would_change' };
+  // A changing step that did not run would have changed the host: it counts in changed(R), and
+  // says it was skipped (not run), as the report's `skipped` field promises.
+  if (r.skipped) return { ok: true, value: r.value, changed: true, duration_ms: r.duration_ms, skipped: true, outcome: 'would_change' };
   return { ...r, outcome: r.changed ? 'would_change' : 'ok' };
 }
 

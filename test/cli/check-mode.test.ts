@@ -60,7 +60,9 @@ describe('run --check', () => {
         outcome: 'would_change',
         value: { remote_path: join(dir, 'srv', h, 'app.tar') },
       });
-      expect(unpack!.results[h]).toMatchObject({ ok: true, changed: true, outcome: 'would_change' });
+      // Not run (skipped), unlike the put, which looked at the host and found it would change it.
+      expect(unpack!.results[h]).toMatchObject({ ok: true, changed: true, outcome: 'would_change', skipped: true });
+      expect(upload!.results[h]).not.toHaveProperty('skipped');
       expect(JSON.stringify(unpack!.results[h])).toContain(join(dir, 'srv', h, 'app.tar'));
       expect(health!.results[h]).toMatchObject({ ok: false, outcome: 'unknown' });
     }
