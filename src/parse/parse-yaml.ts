@@ -96,7 +96,7 @@ function compose(tokens: CST.Token[], length: number): Document.Parsed {
         new YAMLParseError(
           [d.range[0], d.range[1]],
           'MULTIPLE_DOCS',
-          'Source contains multiple documents; please use YAML.parseAllDocuments()',
+          'the file holds a second YAML document (after a `---` line); a playbook, inventory or vars file is one document: remove the `---` or split the file',
         ),
       );
       break;
@@ -229,8 +229,9 @@ class Structure {
     if (name === '__proto__') {
       this.problem('schema', 'the key __proto__ is not allowed anywhere in a playbook; rename it', at);
     }
+    // Not unsafe: the value keeps the last one, and the rest of the file is still checked, so
+    // `validate` reports every problem at once.
     if (seen.has(name)) {
-      this.unsafe = true;
       this.problem(
         'duplicate_key',
         `duplicate key ${describeKeyAt(this.parsed.text, at)}: a key may appear only once in a mapping; remove or rename one`,

@@ -13,7 +13,7 @@ import { closest } from '../lang/groups.js';
 import { ENV_NAME_PATTERN } from '../lang/names.js';
 import { BUILTIN_SIGNATURES } from '../callables/builtins.js';
 import { STEP_KIND_NAMES } from '../steps/index.js';
-import { kindKeys } from '../steps/schema.js';
+import { COMMON_STEP_PROPS, kindKeys } from '../steps/schema.js';
 import { findPos, sourceAt, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { checkValues } from './value-checks.js';
 
@@ -385,7 +385,7 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
   let allowed: string[] = [];
   let where = '';
   if (path.length === 0) {
-    allowed = Object.keys(kind === 'playbook' ? schema.properties : (schema.$defs.inventory?.properties ?? {}));
+    allowed = Object.keys((kind === 'playbook' ? schema.properties : schema.$defs[kind]?.properties) ?? {});
     where =
       kind === 'playbook'
         ? ' at the top of the playbook'
@@ -395,7 +395,7 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
   } else if (isStepPath(path, kind)) {
     const step = get(value, path);
     const present = stepKindsPresent(step);
-    const common = Object.keys(schema.$defs.step?.properties ?? {});
+    const common = Object.keys(COMMON_STEP_PROPS);
     const own = present.flatMap((k) => STEP_KIND_KEYS[k] ?? []);
     const owners = KINDS.filter((k) => STEP_KIND_KEYS[k]!.includes(bad));
     if (owners.length > 0 && present.length > 0) {

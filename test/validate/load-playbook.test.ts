@@ -156,11 +156,13 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 
-  it('duplicate keys', async () => {
+  it('duplicate keys, and the problems after them (validate reports every problem at once)', async () => {
     expect(await problemsOf('invalid/duplicate-key.yaml')).toEqual([
       "4:3: duplicate key 'web1': a key may appear only once in a mapping; remove or rename one",
+      "8:11: unknown callable 'nope'; declare it under callables: or use a built-in such as facts.os, command, shell",
+      "9:5: unknown key 'bogus_key' in a step; expected one of name, on, register, on_failure, max_failures, retries, retry_delay, timeout, become, concurrency, max_result, check_mode, when, loop, run_once, args",
     ]);
-    expect(await codesOf('invalid/duplicate-key.yaml')).toEqual(['duplicate_key']);
+    expect(await codesOf('invalid/duplicate-key.yaml')).toEqual(['duplicate_key', 'unknown_callable', 'unknown_key']);
   });
 
   it('unquoted octal modes and bad mode strings', async () => {

@@ -59,6 +59,13 @@ steps:
     ]);
   });
 
+  it('a misspelt common step key gets a did-you-mean', () => {
+    expect(check('version: 1\nsteps:\n  - call: ping\n    registr: r\n  - fetch: /x\n    onn: web\n')).toEqual([
+      "p.yaml:4:5: unknown key 'registr' in a step; did you mean 'register'?",
+      "p.yaml:6:5: unknown key 'onn' in a step; did you mean 'on'?",
+    ]);
+  });
+
   it('a step with two kinds or none', () => {
     const out = check('version: 1\nsteps:\n  - call: ping\n    put: x\n  - name: nothing\n');
     expect(out).toEqual([
@@ -102,6 +109,13 @@ steps:
       'p.yaml:3:9: serial: "x" must be a batch size N, a percentage "P%", or a list such as [1, 5, "50%"]',
       'p.yaml:6:19: max_failures: "ten" must be a number of hosts (0 or more) or a percentage like "10%"',
       "p.yaml:7:17: 'steps[0].on_failure' must be one of continue, abort, ignore; did you mean 'abort'?",
+    ]);
+  });
+
+  it('included files hold steps and vars (and x- anchor keys); a misspelt key gets a did-you-mean', () => {
+    expect(check('x-common: &c { call: ping }\nvars: {}\nsteps:\n  - <<: *c\n', 'include')).toEqual([]);
+    expect(check('stepz: []\nsteps:\n  - call: ping\n', 'include')).toEqual([
+      "p.yaml:1:1: unknown key 'stepz' in an included file (it may hold steps, vars); did you mean 'steps'?",
     ]);
   });
 
