@@ -31,7 +31,9 @@ export function assertWritableTarget(option: string, path: string): void {
   }
   // The report replaces a file by rename, which cannot replace a folder.
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new UsageError(`${option} ${path}: is a folder; give a file path (such as ${join(path, 'report')}${option === '--junit' ? '.xml' : '.json'})`);
+    throw new UsageError(
+      `${option} ${path}: is a folder; give a file path (such as ${join(path, 'report')}${option === '--junit' ? '.xml' : '.json'})`,
+    );
   }
 }
 

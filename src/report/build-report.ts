@@ -144,7 +144,15 @@ export class ReportBuilder {
       }
       // A step that started but never reported its end was cut short (abort or signal).
       const status: StepStatus = s.open !== undefined ? 'aborted' : (s.status ?? (s.started ? 'aborted' : 'not_run'));
-      return { index: ps.index, name: ps.name, kind: ps.kind, status, targets, results: inKeyOrder(results, targets), ...(ps.phase ? { phase: ps.phase } : {}) };
+      return {
+        index: ps.index,
+        name: ps.name,
+        kind: ps.kind,
+        status,
+        targets,
+        results: inKeyOrder(results, targets),
+        ...(ps.phase ? { phase: ps.phase } : {}),
+      };
     });
 
     const groups: Record<string, string[]> = {};

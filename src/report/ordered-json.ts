@@ -20,7 +20,8 @@ export function orderedJson(value: unknown): string {
 }
 
 function write(value: unknown, indent: string): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  // JSON.stringify gives undefined for what JSON cannot hold (as an array item, null).
+  if (value === null || typeof value !== 'object') return (JSON.stringify(value) as string | undefined) ?? 'null';
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';

@@ -106,7 +106,10 @@ const INCLUDE_STEP = {
     include: { type: 'string', minLength: 1, description: 'A YAML file of steps (steps: and optional vars:), relative to this file.' },
     name: { type: 'string', minLength: 1, description: "Prefixes the included steps' names." },
     on: { type: 'string', minLength: 1, description: "Intersected with every included step's on." },
-    vars: { type: 'object', description: "Vars for the included steps only: over the playbook's vars and the file's own vars: defaults (--var still wins)." },
+    vars: {
+      type: 'object',
+      description: "Vars for the included steps only: over the playbook's vars and the file's own vars: defaults (--var still wins).",
+    },
   },
 };
 

@@ -73,7 +73,11 @@ function translate(callable: string, schema: object, e: ErrorObject, args: Recor
   const propertyName = (e as { propertyName?: string }).propertyName;
   if (e.keyword === 'propertyNames') return undefined; // its inner error names the key
   if (propertyName !== undefined) {
-    return { path: [...path, propertyName], which: 'key', message: `${callable}: ${where}: ${badNameMessage(propertyName, (e.params as { pattern?: string }).pattern)}` };
+    return {
+      path: [...path, propertyName],
+      which: 'key',
+      message: `${callable}: ${where}: ${badNameMessage(propertyName, (e.params as { pattern?: string }).pattern)}`,
+    };
   }
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -206,7 +206,12 @@ steps:
 `,
     );
     const hosts = await runCli(['hosts', pb]);
-    expect(hosts.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['b', '20', '3', 'a']);
+    expect(
+      hosts.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]),
+    ).toEqual(['b', '20', '3', 'a']);
     const r = await runCli(['run', pb, '--json', '-', '--output', 'quiet']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { steps: Array<{ targets: string[] }> };
