@@ -20,8 +20,11 @@ export function orderedJson(value: unknown): string {
 }
 
 function write(value: unknown, indent: string): string {
-  // JSON.stringify gives undefined for what JSON cannot hold (as an array item, null).
-  if (value === null || typeof value !== 'object') return (JSON.stringify(value) as string | undefined) ?? 'null';
+  if (value === null || typeof value !== 'object') {
+    // JSON.stringify gives undefined for what JSON cannot hold (as an array item, null).
+    const text: string | undefined = JSON.stringify(value);
+    return text ?? 'null';
+  }
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
