@@ -20,11 +20,8 @@ export function orderedJson(value: unknown): string {
 }
 
 function write(value: unknown, indent: string): string {
-  if (value === null || typeof value !== 'object') {
-    // JSON.stringify gives undefined for what JSON cannot hold (as an array item, null).
-    const text: string | undefined = JSON.stringify(value);
-    return text ?? 'null';
-  }
+  // A report holds JSON only (host results are checked when they arrive).
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
   const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
