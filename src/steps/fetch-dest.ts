@@ -1,8 +1,9 @@
 /**
- * Where a fetch may write on the controller (docs/security.md#fetch-destinations). The template
- * of `to` fixes a folder up to its first placeholder that a host controls ({results...}); the
- * rendered path must stay inside it, and no folder below the playbook's literal prefix may be a
- * symlink, so a host's output can never name a file elsewhere on the controller.
+ * Which controller files a host's output may name (docs/security.md#local-paths-a-host-fills):
+ * a local path template (fetch's `to`; the source of put, template and sync) fixes a folder up
+ * to its first placeholder that a host controls ({results...}); the rendered path must stay
+ * inside it. A fetch also writes through no symlinked folder below the playbook's literal
+ * prefix. So a host's output can never name a file elsewhere on the controller.
  */
 import { lstatSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
@@ -39,28 +40,35 @@ function folderOf(baseDir: string, rendered: string): string {
 }
 
 /**
+ * Checks the absolute local path `final` rendered from `template` for this host (`what`: the
+ * step key, e.g. `put` or `fetch to`); throws a HostError saying why when a host-controlled
+ * value leaves the folder the template fixes.
+ */
+export function checkHostFilledPath(what: string, template: string, final: string, env: TemplateEnv, baseDir: string, host: string): void {
+  const r = parseTemplate(template);
+  if (!r.ok) return;
+  const fixed = prefixOf(r.parts, hostControlled);
+  if (!fixed.cut) return;
+  const rendered = renderTemplate(fixed.text, env);
+  const root = folderOf(baseDir, !rendered.ok ? '' : typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value));
+  const rel = relative(root, final);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    throw new HostError(
+      'failed',
+      `${host}: ${what} '${template}' gave ${final}, outside ${root}; a value from the host ({results...}) may only name a file inside the folder the template fixes before it`,
+    );
+  }
+}
+
+/**
  * Checks the absolute destination `final` rendered from `template` for this host; throws a
  * HostError saying why when a host-controlled value leaves the fixed folder or a folder on the
  * way is a symlink.
  */
 export function checkFetchDestination(template: string, final: string, env: TemplateEnv, baseDir: string, host: string): void {
+  checkHostFilledPath('fetch to', template, final, env, baseDir, host);
   const r = parseTemplate(template);
   if (!r.ok) return;
-  const fixed = prefixOf(r.parts, hostControlled);
-  if (fixed.cut) {
-    const rendered = renderTemplate(fixed.text, env);
-    const root = folderOf(
-      baseDir,
-      !rendered.ok ? '' : typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value),
-    );
-    const rel = relative(root, final);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-      throw new HostError(
-        'failed',
-        `${host}: fetch to '${template}' gave ${final}, outside ${root}; a value from the host ({results...}) may only name a file inside the folder the template fixes before it`,
-      );
-    }
-  }
   // Folders the playbook's literal prefix does not name: none may be a symlink.
   const literal = prefixOf(r.parts, (p) => p.type === 'ref');
   const top = folderOf(baseDir, literal.text.replace(/\{\{/g, '{').replace(/\}\}/g, '}'));

@@ -8,7 +8,7 @@ import type { HostSession } from '../transports/session.js';
 import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
 import type { Json, Located } from '../model/playbook.js';
 import { fillVarsOnly, fillVarsText } from './fill-vars.js';
-import { modeString, renderPath } from './paths.js';
+import { modeString, renderLocalSource, renderPath } from './paths.js';
 import type { CheckContext, PlanStepBase, StepCommon, StepKindDef } from './types.js';
 import { parseTemplate, renderTemplate } from '../lang/templates.js';
 
@@ -84,7 +84,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
   },
   readOnly: () => false,
   async perform(step, ctx, signal) {
-    const local = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'put'));
+    const local = renderLocalSource(step.src, ctx, 'put');
     const to = step.to === undefined ? undefined : renderPath(step.to, ctx, 'to');
     const session = await ctx.session();
     const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress };

@@ -25,7 +25,7 @@ import type { Json, Located } from '../model/playbook.js';
 import type { HostSession } from '../transports/session.js';
 import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
 import { fillVarsOnly } from './fill-vars.js';
-import { modeString, renderPath } from './paths.js';
+import { modeString, renderLocalSource, renderPath } from './paths.js';
 import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
 
 export interface SyncStep extends StepCommon {
@@ -259,7 +259,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
   },
   readOnly: () => false,
   async perform(step, ctx, signal) {
-    const root = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'sync'));
+    const root = renderLocalSource(step.src, ctx, 'sync');
     let to = renderPath(step.to, ctx, 'to');
     if (to.length > 1) to = to.replace(/\/+$/, '');
     const local = await walkLocal(root, step.exclude, ctx.host).catch((e: unknown) => {

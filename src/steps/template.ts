@@ -19,7 +19,7 @@ import { isTemplate } from '../lang/templates.js';
 import type { Json, Located } from '../model/playbook.js';
 import { remoteContent, unifiedDiff } from './diff.js';
 import { fillVarsOnly } from './fill-vars.js';
-import { modeString, renderPath } from './paths.js';
+import { modeString, renderLocalSource, renderPath } from './paths.js';
 import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
 
 export interface TemplateStep extends StepCommon {
@@ -124,7 +124,7 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
   },
   readOnly: () => false,
   async perform(step, ctx, signal) {
-    const local = resolvePath(ctx.baseDir, renderPath(step.src, ctx, 'template'));
+    const local = renderLocalSource(step.src, ctx, 'template');
     const to = renderPath(step.to, ctx, 'to');
     const shown = relative(ctx.baseDir, local) || local;
     let text: string;

@@ -1,7 +1,8 @@
 /**
  * A host can never make a fetch write outside the folder the playbook fixes
- * (docs/security.md#fetch-destinations): a value it returns that climbs out with `..`, a literal
- * `..` after a placeholder, and a destination folder that is a symlink elsewhere.
+ * (docs/security.md#local-paths-a-host-fills): a value it returns that climbs out with `..`, a
+ * literal `..` after a placeholder, and a destination folder that is a symlink elsewhere. Nor
+ * can it make put, template or sync read a controller file outside the folder their source fixes.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -65,5 +66,35 @@ steps:
     const res = parseReport(r.stdout).steps[0]!.results.h1!;
     expect(!res.ok && res.error.msg).toMatch(/is a symlink; fetch does not write through symlinked folders/);
     expect(existsSync(join(dir, 'elsewhere', 'copy.txt'))).toBe(false);
+  });
+
+  it.each([
+    ['put', 'to: /tmp/'],
+    ['template', 'to: /tmp/'],
+    ['sync', 'to: /tmp/'],
+  ])('a host value that names a controller file outside the source folder fails %s before reading it', async (kind, to) => {
+    dir = tempDir();
+    mkdirSync(join(dir, 'files'));
+    writeFileSync(join(dir, 'secret.txt'), 'controller-only\n');
+    const out = join(dir, 'sent');
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { h1: local }
+steps:
+  - call: shell
+    args: { cmd: "printf '../secret.txt'" }
+    register: r
+  - ${kind}: "files/{results.r.stdout}"
+    ${to.replace('/tmp/', `${out}/`)}
+`,
+    );
+    const r = await runCli(['run', pb, '--json', '-', '--output', 'quiet']);
+    expect(r.code, r.stderr).toBe(2);
+    const res = parseReport(r.stdout).steps[1]!.results.h1!;
+    expect(!res.ok && res.error.msg).toMatch(
+      new RegExp(`h1: ${kind} 'files/\\{results.r.stdout\\}' gave .*secret.txt, outside .*files; a value from the host`),
+    );
+    expect(existsSync(out)).toBe(false);
   });
 });

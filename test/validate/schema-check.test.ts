@@ -3,7 +3,7 @@ import { formatProblem } from '../../src/errors.js';
 import { parseYaml } from '../../src/parse/parse-yaml.js';
 import { checkSchema } from '../../src/validate/schema-check.js';
 
-function check(text: string, kind: 'playbook' | 'inventory' = 'playbook'): string[] {
+function check(text: string, kind: 'playbook' | 'inventory' | 'include' = 'playbook'): string[] {
   const parsed = parseYaml('p.yaml', text);
   expect(parsed.problems).toEqual([]);
   return checkSchema(parsed, parsed.value, kind).map(formatProblem);
