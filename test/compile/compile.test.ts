@@ -138,6 +138,15 @@ steps:
     ]);
   });
 
+  it('after read-only steps on local hosts a missing put source is still a problem; after a fetch or a changing local step it is checked at run time', async () => {
+    const after = (steps: string) =>
+      loadWith(FLEET.replace(/steps:\n[\s\S]*$/, `steps:\n${steps}  - put: app-{vars.release}.txt\n    to: /opt/\n`), {});
+    const readOnly = await after('  - call: ping\n  - filter: test\n    args: { cmd: "true" }\n    as: t\n  - assert: true\n');
+    expect(readOnly.problems.map((p) => p.message)).toEqual([expect.stringMatching(/^put: local file app-2\.4\.1\.txt .* does not exist/)]);
+    expect((await after('  - call: shell\n    args: { cmd: make }\n')).problems).toEqual([]);
+    expect((await after('  - fetch: /tmp/x\n    to: app-{vars.release}.txt\n    on: web1\n')).problems).toEqual([]);
+  });
+
   it('a put source that is a folder is a validation problem that says to use sync', async () => {
     const { problems } = await loadWith(FLEET.replace('put: app-{vars.release}.txt', 'put: files'));
     const dir = problems[0]?.pos.file.replace(/pb\.yaml$/, '') ?? '';

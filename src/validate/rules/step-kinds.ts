@@ -55,6 +55,18 @@ export const checkStepKinds: Rule = (m, add) => {
   const localHosts = new Set(playbook.hosts.filter((h) => h.transport === 'local').map((h) => h.name));
   let localStepBefore = false;
   const secretNames = new Set(Object.keys(playbook.secrets));
+  /**
+   * Whether a step may make a file on the controller that a later put sends (a build): a fetch
+   * writes there, and a step that changes a local host changes the controller. A read-only step
+   * (ping, facts, test, assert) does not, so a missing source after it is still a problem.
+   */
+  const mayMakeLocalFiles = (step: (typeof playbook.steps)[number], upper: readonly string[]): boolean => {
+    if (step.kind === 'fetch') return true;
+    if (step.kind === 'assert' || !upper.some((h) => localHosts.has(h))) return false;
+    if (step.kind !== 'call' && step.kind !== 'filter') return true;
+    const name = step.callable.value;
+    return !(builtinSignature(name)?.readonly ?? custom.get(name)?.info?.readonly === true);
+  };
 
   playbook.steps.forEach((step, i) => {
     // An included step sits in its own file (validate/includes.ts).
@@ -113,7 +125,7 @@ export const checkStepKinds: Rule = (m, add) => {
     if (step.when) checkRuleAt(step.when.value, ['when']);
     if (step.loop) checkLoop(step.loop, step.kind, playbook.vars, add, (t) => checkTemplateAt(t, ['loop']));
     kindOf(step.kind).check(step, ctx);
-    if (targets.steps[i]!.targets.upper.some((h) => localHosts.has(h))) localStepBefore = true;
+    if (mayMakeLocalFiles(step, targets.steps[i]!.targets.upper)) localStepBefore = true;
     if (step.register) registersBefore.add(step.register.value);
   });
 };
