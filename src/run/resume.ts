@@ -35,10 +35,9 @@ export interface ResumeSeed {
 export type ResumeCheck = { ok: true; seed: ResumeSeed } | { ok: false; message: string };
 
 /**
- * A host is resumed when its end state was failed, unreachable or cancelled; it starts at the
- * first step where it has an error, or that did not run for it (not run, or cut short), or at an
- * earlier filter whose group a step from there on reads (rewindToFilters). A check run's report
- * is refused.
+ * A host is resumed when its end state was failed, unreachable or cancelled; it starts where it
+ * stopped (restartStep), or at an earlier filter whose group a step from there on reads
+ * (rewindToFilters). A check run's report is refused.
  */
 export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
   if (report.check) {
@@ -60,13 +59,7 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
   const seed: ResumeSeed = { from: new Map(), registered: [], decided: [] };
   for (const [host, state] of Object.entries(report.hosts)) {
     if (state === 'ok') continue;
-    const from = report.steps.findIndex((s) => {
-      const r = s.results[host];
-      if (r) return !r.ok;
-      return s.status === 'not_run' || (s.status === 'aborted' && plan.steps[s.index]?.targets.upper.includes(host));
-    });
-    // No step to blame (the host failed in a step that was later fixed up?): start from the beginning.
-    seed.from.set(host, rewindToFilters(plan, from === -1 ? 0 : from));
+    seed.from.set(host, rewindToFilters(plan, restartStep(plan, report, host)));
   }
   for (const [host, from] of seed.from) {
     for (const s of report.steps.slice(0, from)) {
@@ -78,6 +71,25 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
     }
   }
   return { ok: true, seed };
+}
+
+/**
+ * Where a host stopped, among the playbook's steps (`finally:` steps run after any start):
+ * - the last step it has a result for, when that result is an error (a failure under
+ *   `continue` or `abort`, an interrupted operation);
+ * - else the first later step that may target it: an abort, an interrupt or a `serial` batch
+ *   that never started left it there (a host in another batch may have run that step, so the
+ *   step's own status says nothing about this host);
+ * - else (every step it had has a result) its first error, which `ignore` let it run past.
+ */
+function restartStep(plan: Plan, report: ResumeReport, host: string): number {
+  const main = plan.steps.filter((s) => s.phase !== 'finally').length;
+  let last = -1;
+  for (let i = 0; i < main; i++) if (report.steps[i]!.results[host]) last = i;
+  if (last >= 0 && !report.steps[last]!.results[host]!.ok) return last;
+  for (let i = last + 1; i < main; i++) if (plan.steps[i]!.targets.upper.includes(host)) return i;
+  const firstError = report.steps.findIndex((s) => s.results[host]?.ok === false);
+  return firstError === -1 ? 0 : firstError;
 }
 
 /**

@@ -64,6 +64,46 @@ describe('--resume', () => {
     expect(lines(join(dir, 'last.log'))).toEqual(['a:0', 'b:0', 'c:0']);
   });
 
+  it('under serial, a cancelled host restarts where it stopped: after the steps its batch finished, or at the first step when its batch never started', async () => {
+    dir = tempDir();
+    // Batches a,b | c,d | e: c fails the gate (abort), d finishes its batch's steps 1-2, e never starts.
+    const pb = writePlaybook(
+      dir,
+      playbook(dir)
+        .replace('  c: local\n', '  c: local\n  d: local\n  e: local\nserial: 2\n')
+        .replace("args: { cmd: 'test -e {vars.d}/ready-{host}' }", "args: { cmd: 'test -e {vars.d}/ready-{host}' }\n    on_failure: abort"),
+    );
+    for (const h of ['a', 'b', 'd', 'e']) writeFileSync(join(dir, `ready-${h}`), '');
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'plain']);
+    expect(first.code, first.stderr).toBe(3);
+    expect(readReport(join(dir, 'r1.json')).hosts).toEqual({ a: 'ok', b: 'ok', c: 'failed', d: 'cancelled', e: 'cancelled' });
+    const plan = await runCli(['plan', pb, '--resume', join(dir, 'r1.json')]);
+    expect(plan.stdout).toMatch(/c from step 2\n\s+d from step 3\n\s+e from step 1\n/);
+    writeFileSync(join(dir, 'ready-c'), '');
+    const second = await runCli(['run', pb, '--resume', join(dir, 'r1.json'), '--output', 'plain']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(lines(join(dir, 'first.log'))).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(lines(join(dir, 'last.log'))).toEqual(['a:0', 'b:0', 'c:0', 'd:0', 'e:0']);
+  });
+
+  it('a host that ran past an ignored error restarts where it stopped, not at that error', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      playbook(dir)
+        .replace(
+          "args: { cmd: 'echo {host} >> {vars.d}/first.log' }",
+          "args: { cmd: 'echo {host} >> {vars.d}/first.log; test {host} != a' }\n    on_failure: ignore",
+        )
+        .replace("args: { cmd: 'test -e {vars.d}/ready-{host}' }", "args: { cmd: 'test -e {vars.d}/ready-{host}' }\n    on_failure: abort"),
+    );
+    for (const h of ['a', 'c']) writeFileSync(join(dir, `ready-${h}`), '');
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'plain']);
+    expect(first.code, first.stderr).toBe(3);
+    const plan = await runCli(['plan', pb, '--resume', join(dir, 'r1.json')]);
+    expect(plan.stdout).toMatch(/a from step 3\n\s+b from step 2\n\s+c from step 3\n/);
+  });
+
   it('refuses when the playbook changed since the report, and runs nothing', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, playbook(dir));
