@@ -154,7 +154,18 @@ const FLAG_HELP: Record<string, [arg: string, text: string]> = {
   format: ['FORMAT', 'markdown or html'],
   docker: ['', 'remove ephemeral containers left by dead runs of this machine'],
   all: ['', 'with --docker: every ephemeral container of Chopsticks, whoever made it'],
+  shell: ['CMD', 'run CMD through sh -c (instead of -- ARGV...)'],
+  become: ['USER', 'run the command as USER through sudo -n'],
+  timeout: ['DURATION', 'stop the command on a host after DURATION (e.g. 30s)'],
   help: ['', "show this command's flags"],
+};
+
+/** Where a command gives a flag another meaning than FLAG_HELP's. */
+const FLAG_HELP_OF: Record<string, Record<string, [arg: string, text: string]>> = {
+  report: {
+    output: ['FILE', 'write to FILE instead of standard output'],
+    junit: ['FILE', 'with merge: also write the merged run as JUnit XML'],
+  },
 };
 
 const COMMAND_HELP: Record<string, [args: string, text: string]> = {
@@ -164,6 +175,7 @@ const COMMAND_HELP: Record<string, [args: string, text: string]> = {
   hosts: ['PLAYBOOK [EXPR]', 'List the hosts (of the group expression EXPR).'],
   schema: ['', 'Print the playbook JSON Schema.'],
   report: ['REPORT.json | merge SHARD.json...', 'Render a run report as Markdown or HTML, or merge shard reports.'],
+  exec: ['FILE EXPR (-- ARGV... | --shell CMD)', 'Run one command on the hosts EXPR selects from a playbook or inventory FILE.'],
   cleanup: ['', 'Remove what dead runs left behind (--docker: ephemeral containers).'],
 };
 
@@ -174,7 +186,7 @@ export function commandHelp(cmd: string): string {
   const rows = Object.entries(options)
     .sort(([a], [b]) => Number(a === 'help') - Number(b === 'help'))
     .map(([name, o]) => {
-      const [arg, line] = FLAG_HELP[name] ?? ['', ''];
+      const [arg, line] = FLAG_HELP_OF[cmd]?.[name] ?? FLAG_HELP[name] ?? ['', ''];
       // `plan --json` is a switch, `run --json FILE` takes a file.
       const shown = o.type === 'boolean' ? '' : arg;
       const flag = `--${name}${shown ? ` ${shown}` : ''}${o.short ? `, -${o.short}` : ''}`;

@@ -86,6 +86,15 @@ describe('mistakes found before the run', () => {
     expect(validate.stdout).toMatch(/^Usage: chopsticks validate PLAYBOOK/);
     expect(validate.stdout).toMatch(/--inventory FILE/);
     expect(validate.stdout).not.toMatch(/--check/);
+    // Every flag of every command has its line, in that command's meaning.
+    for (const cmd of ['run', 'plan', 'validate', 'hosts', 'exec', 'report', 'cleanup', 'schema']) {
+      const help = await runCli([cmd, '--help']);
+      expect(help.code, cmd).toBe(0);
+      for (const row of help.stdout.split('\n').filter((l) => l.startsWith('  --'))) expect(row, `${cmd}: ${row}`).toMatch(/\S {2,}\S/);
+    }
+    const exec = await runCli(['exec', '--help']);
+    expect(exec.stdout).toMatch(/^Usage: chopsticks exec FILE EXPR/);
+    expect((await runCli(['report', '--help'])).stdout).toMatch(/^ {2}--output FILE, -o +write to FILE/m);
   });
 
   it('a YAML error from an unquoted template says to quote it', async () => {
