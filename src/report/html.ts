@@ -10,6 +10,7 @@ import type { Json } from '../model/playbook.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { HostResult } from '../run/events.js';
 import { labelOf } from './fold.js';
+import { skippedText } from './outcomes.js';
 import { buildView, diffOf, durationText, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
 
@@ -164,7 +165,7 @@ function stepHtml(s: StepView, check: boolean): string {
   if (missing.length)
     items.push(`<li class="l-none"><b>not reached</b> (the run stopped first) on ${hostsText(missing, foldHostNames(missing))}</li>`);
   for (const f of s.folds) {
-    const detail = f.label === 'skipped' ? ' not run in check mode' : valueHtml(f.detail, f.label, check);
+    const detail = f.label === 'skipped' ? `: ${esc(skippedText(f.detail))}` : valueHtml(f.detail, f.label, check);
     items.push(`<li class="l-${f.label}"><b>${esc(f.label)}</b> on ${hostsText(f.hosts, f.hostText)}${detail}</li>`);
   }
   const counts = Object.entries(s.counts)

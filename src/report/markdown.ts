@@ -10,6 +10,7 @@ import { foldHostNames } from '../lang/hostlist.js';
 import type { FoldedResult } from './fold.js';
 import { buildView, diffOf, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
+import { skippedText } from './outcomes.js';
 
 /** GitHub's limit for an issue or pull-request comment body, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -110,23 +111,20 @@ function stepTable(v: ReportView): string[] {
       s.targetText.length > CELL_HOSTS ? `${s.targetText.slice(0, CELL_HOSTS)}… (${s.step.targets.length} hosts)` : s.targetText;
     const time = s.duration ? `${durationText(s.duration.median)} / ${durationText(s.duration.max)}` : '—';
     rows.push(
-      `| ${s.number} | ${cell(s.step.name)} | ${STEP_ICON[s.step.status]} ${s.step.status} | \`${hosts}\` | ${countsText(s, v.report.check)} | ${time} |`,
+      `| ${s.number} | ${cell(s.step.name)} | ${STEP_ICON[s.step.status]} ${s.step.status} | \`${hosts}\` | ${countsText(s)} | ${time} |`,
     );
   }
   // The table is one piece: a table cut in the middle would lose its header.
   return [rows.join('\n') + '\n'];
 }
 
-function countsText(s: StepView, check: boolean): string {
+function countsText(s: StepView): string {
   const c = s.counts;
   const parts: string[] = [];
-  // In a check run nothing changed: `changed` there means the step would change the host.
-  const words = {
-    not_reached: 'not reached',
-    changed: check ? 'would change' : 'changed',
-    skipped: check ? 'would run' : 'skipped',
-  } as Record<string, string>;
-  for (const k of ['ok', 'changed', 'skipped', 'failed', 'unreachable', 'cancelled', 'not_reached'] as const) {
+  // A check run's outcomes by their names (docs/language.md#check-mode); `changed` there is a
+  // check_mode: run step, which really ran.
+  const words = { not_reached: 'not reached', would_change: 'would change' } as Record<string, string>;
+  for (const k of ['ok', 'changed', 'would_change', 'unknown', 'skipped', 'failed', 'unreachable', 'cancelled', 'not_reached'] as const) {
     if (c[k]) parts.push(`${c[k]} ${words[k] ?? k}`);
   }
   return parts.join(', ') || '—';
@@ -172,7 +170,7 @@ function stepDetails(s: StepView, check: boolean): string {
   }
   for (const f of s.folds) {
     const head = `- ${LABEL_ICON[f.label]} **${f.label}** on \`${f.hostText}\`${f.hosts.length > 1 ? ` (${f.hosts.length})` : ''}`;
-    if (f.label === 'skipped') body.push(`${head}: not run in check mode`);
+    if (f.label === 'skipped') body.push(`${head}: ${skippedText(f.detail)}`);
     else if (f.label === 'failed' || f.label === 'unreachable' || f.label === 'cancelled') body.push(`${head}: see Failures above`);
     else body.push(`${head}:`, '', indent(valueBlock(f.detail, check)), '');
   }

@@ -37,6 +37,11 @@ export function countCheckHosts(steps: Iterable<{ results: Record<string, HostRe
   return { would_change: would.size, unknown: unknown.size };
 }
 
+/** Why a host was skipped, from its `skip_reason` (a fold's detail): `when`, or check_mode: skip. */
+export function skippedText(skipReason: string | undefined): string {
+  return skipReason === 'when' ? 'when is false' : 'not run in check mode (check_mode: skip)';
+}
+
 /** One line for a JUnit test case or a log: what a check run found on this host. */
 export function checkNote(r: HostResult): string | undefined {
   switch (r.outcome) {
@@ -45,7 +50,7 @@ export function checkNote(r: HostResult): string | undefined {
     case 'unknown':
       return r.ok ? 'unknown' : `unknown (may depend on a change not made in check mode): ${r.error.kind}: ${r.error.msg}`;
     case 'skipped':
-      return 'not run in check mode (check_mode: skip)';
+      return skippedText(r.ok ? r.skip_reason : undefined);
     default:
       return undefined;
   }

@@ -74,7 +74,7 @@ export function buildView(report: RunReport): ReportView {
       const r = step.results[host];
       if (!r) counts.not_reached++;
       else counts[labelOf(r)]++;
-      if (r?.ok && (r.changed || r.outcome === 'would_change' || (report.check && r.skipped))) changed.add(host);
+      if (r?.ok && (r.changed || r.outcome === 'would_change')) changed.add(host);
     }
     const ds = entries.map((e) => e.result.duration_ms).sort((a, b) => a - b);
     return {
@@ -120,9 +120,9 @@ function changesOf(entries: Array<{ host: string; result: HostResult }>): Change
   const diffs = new Map<string, string[]>();
   for (const { host, result: r } of entries) {
     if (!r.ok) continue;
-    if (r.skipped) wouldRun.push(host);
-    else if (r.changed) wouldChange.push(host);
-    else continue;
+    // A changing call check mode did not run is skipped too; `when` and check_mode: skip are not would_change.
+    if (r.outcome !== 'would_change') continue;
+    (r.skipped ? wouldRun : wouldChange).push(host);
     const diff = diffOf(r.value);
     if (diff !== undefined) {
       const list = diffs.get(diff);

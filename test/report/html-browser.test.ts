@@ -143,7 +143,7 @@ describeIntegration('report --format html in chromium', browserUnavailableReason
           name: 'put app.conf',
           kind: 'put',
           targets: hosts,
-          results: resultsFor(hosts, () => okv({ changed: true, diff: '-old\n+new <x>' }, 5, true)),
+          results: resultsFor(hosts, () => ({ ...okv({ changed: true, diff: '-old\n+new <x>' }, 5, true), outcome: 'would_change' })),
         },
       ],
       { check: true },

@@ -110,17 +110,38 @@ describe('report --format markdown', () => {
     const diff = '--- /etc/app.conf\n+++ /etc/app.conf\n@@ -1 +1 @@\n-port=80\n+port=8080\n';
     const r = reportOf(
       [
-        { name: 'call facts.os', targets: hosts, results: resultsFor(hosts, () => okv({ id: 'debian' })) },
+        // As a check run reports them (src/run/host-step.ts): every result has its outcome.
+        { name: 'call facts.os', targets: hosts, results: resultsFor(hosts, () => ({ ...okv({ id: 'debian' }), outcome: 'ok' })) },
         {
           name: 'put app.conf',
           kind: 'put',
           targets: hosts,
-          results: resultsFor(hosts, (h) => (h === 'web4' ? okv({ changed: false }) : okv({ changed: true, diff }, 5, true))),
+          results: resultsFor(hosts, (h) =>
+            h === 'web4'
+              ? { ...okv({ changed: false }), outcome: 'ok' }
+              : { ...okv({ changed: true, diff }, 5, true), outcome: 'would_change' },
+          ),
         },
         {
           name: 'call command',
           targets: hosts,
-          results: resultsFor(hosts, () => ({ ok: true, value: null, changed: false, duration_ms: 0, skipped: true })),
+          results: resultsFor(hosts, () => ({
+            ok: true,
+            value: { would_run: 'command' },
+            changed: true,
+            duration_ms: 0,
+            skipped: true,
+            outcome: 'would_change',
+          })),
+        },
+        {
+          name: 'call facts.hostname',
+          targets: hosts,
+          results: resultsFor(hosts, (h) =>
+            h === 'web1'
+              ? { ok: true, value: null, changed: false, duration_ms: 0, skipped: true, skip_reason: 'when', outcome: 'skipped' }
+              : { ...okv('web'), outcome: 'ok' },
+          ),
         },
       ],
       { check: true },
@@ -132,5 +153,10 @@ describe('report --format markdown', () => {
     expect(md).toContain('- would run (a mutating step that check mode does not run): `web[1-4]`');
     expect(md).toContain('<details><summary>diff on web[1-3] (3 hosts)</summary>\n\n```diff\n--- /etc/app.conf');
     expect(md.match(/\+port=8080/g)).toHaveLength(1);
+    // Each step's outcomes by name; a host that `when` skipped is not one that would run.
+    expect(md).toMatch(/^\| 2 \| put app\.conf .*\| 1 ok, 3 would change \|/m);
+    expect(md).toMatch(/^\| 3 \| call command .*\| 4 would change \|/m);
+    expect(md).toMatch(/^\| 4 \| call facts\.hostname .*\| 3 ok, 1 skipped \|/m);
+    expect(md).toContain('**skipped** on `web1`: when is false');
   });
 });
