@@ -266,6 +266,15 @@ export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem
     for (const k of Object.keys(raw))
       if (!GROUP_KEYS.has(k))
         bad(`unknown key '${k}' in Ansible group '${name}'; expected hosts, children or vars`, off([...path, k], 'key'));
+    // As ansible-inventory does: each of these is a mapping (hosts: {w1:, w2:}, not a list).
+    for (const k of ['hosts', 'children', 'vars'] as const) {
+      const v = raw[k];
+      if (v !== null && v !== undefined && !isObj(v))
+        bad(
+          `'${k}' of Ansible group '${name}' must be a mapping${k === 'vars' ? '' : `, one key per ${k === 'hosts' ? 'host' : 'group'} ('name:', not '- name')`}`,
+          off([...path, k]),
+        );
+    }
     if (isObj(raw.vars))
       for (const [k, v] of Object.entries(raw.vars)) g.vars.set(k, { value: v as Json, at: off([...path, 'vars', k], 'key') });
     if (isObj(raw.hosts)) {

@@ -105,6 +105,15 @@ describe('Ansible YAML inventory', () => {
     expect(fmt(r.warnings)).toEqual(['docs-example.yaml:24:9: ansible_ssh_common_args has no meaning in Chopsticks and is ignored']);
   });
 
+  it('hosts, children or vars that are not mappings are problems, not silently empty groups', async () => {
+    const r = await withInventory('bad-shapes.yml');
+    expect(fmt(r.problems)).toEqual([
+      "bad-shapes.yml:5:9: 'hosts' of Ansible group 'web' must be a mapping, one key per host ('name:', not '- name')",
+      "bad-shapes.yml:8:17: 'children' of Ansible group 'db' must be a mapping, one key per group ('name:', not '- name')",
+      "bad-shapes.yml:9:13: 'vars' of Ansible group 'db' must be a mapping",
+    ]);
+  });
+
   it('a Chopsticks inventory is still read as one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-ansible-'));
     writeFileSync(join(dir, 'inv.yaml'), 'hosts: { a: local }\ngroups: { g: [a] }\n');
