@@ -352,7 +352,7 @@ export function badNameMessage(name: string, pattern: string | undefined): strin
     : `'${name}' is not a valid name here: use letters, digits, '_', '.', '-'`;
 }
 
-function octalModeMessage(parsed: ParsedYaml, path: JsonPath, n: number): string {
+export function octalModeMessage(parsed: ParsedYaml, path: JsonPath, n: number): string {
   const src = sourceAt(parsed, path)?.trim();
   // `0644` and `644` mean their digits; YAML 1.2's octal `0o644` means the same bits.
   const m = src === undefined ? null : /^(?:0o)?(0?[0-7]{3,4})$/.exec(src);

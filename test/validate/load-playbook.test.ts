@@ -169,6 +169,7 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     expect(await problemsOf('invalid/octal-mode.yaml')).toEqual([
       '5:11: mode 644 is a YAML integer; quote it: mode: "0644"',
       '7:11: mode "rwx" is not an octal file mode; write it quoted, like "0644" or "0755"',
+      '9:33: file: mode 488 is a YAML integer; quote it: mode: "0750"',
     ]);
     expect((await codesOf('invalid/octal-mode.yaml'))[0]).toBe('octal_mode');
   });

@@ -9,6 +9,7 @@ import { kindOf, STEP_KINDS } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
 import { BUILTIN_NAMES, builtinSignature } from '../../callables/builtins.js';
 import { checkArgs } from '../callable-args.js';
+import { octalModeMessage } from '../schema-check.js';
 import type { Rule, AddProblem } from './types.js';
 
 const SECRET_REF = /(?<!\{)\{secrets\./;
@@ -106,7 +107,11 @@ export const checkStepKinds: Rule = (m, add) => {
       for (const p of checkArgs(callable.value, key, schema, args)) {
         // Missing args with no `args:` at all: blame the callable's name.
         const pos = p.path.length || argsWritten ? findPos(src, [...path, 'args', ...p.path], p.which) : callable.pos;
-        add('callable_args', p.message, pos);
+        // `mode: 0644` is YAML's integer 644: the same hint as put's mode (file's mode is a string too).
+        const mode = p.path.length === 1 && p.path[0] === 'mode' ? args.mode : undefined;
+        if (typeof mode === 'number')
+          add('octal_mode', `${callable.value}: ${octalModeMessage(src, [...path, 'args', 'mode'], mode)}`, pos);
+        else add('callable_args', p.message, pos);
       }
     };
     const ctx: CheckContext = {
