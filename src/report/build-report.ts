@@ -134,9 +134,22 @@ export class ReportBuilder {
   report(): RunReport {
     const plan = this.plan;
     const hostOrder = plan ? plan.hosts.map((h) => h.name) : [];
+    const endStates = this.finished?.hosts ?? this.guessEndStates(hostOrder);
+    // Hosts that had work left when the run stopped (an abort, a signal, a serial batch that never
+    // started): each step they may have run lists them as a target with no result, never reached.
+    const cancelled = hostOrder.filter((h) => endStates[h] === 'cancelled');
+    const rank = new Map(hostOrder.map((h, i) => [h, i]));
+    const main = (plan?.steps ?? []).filter((ps) => ps.phase !== 'finally').length;
+    const resultAfter = (h: string, i: number) => this.steps.slice(i + 1, main).some((s) => s.results.has(h));
     const steps: ReportStep[] = (plan?.steps ?? []).map((ps, i) => {
       const s = this.steps[i]!;
-      const targets = targetsOf(s);
+      let targets = targetsOf(s);
+      if (i < main && cancelled.length) {
+        const upper = new Set(ps.targets.upper);
+        const listed = new Set(targets);
+        const unreached = cancelled.filter((h) => upper.has(h) && !listed.has(h) && !resultAfter(h, i));
+        if (unreached.length) targets = [...targets, ...unreached].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+      }
       const results: Record<string, HostResult> = {};
       for (const h of targets) {
         const r = s.results.get(h);
@@ -179,7 +192,7 @@ export class ReportBuilder {
       ...(plan?.shard ? { shard: { index: plan.shard.index, count: plan.shard.count, host_order: hostOrder } } : {}),
       groups: inKeyOrder(groups, plan?.groups.map((g) => g.name) ?? []),
       steps,
-      hosts: inKeyOrder(this.finished?.hosts ?? this.guessEndStates(hostOrder), hostOrder),
+      hosts: inKeyOrder(endStates, hostOrder),
     };
   }
 

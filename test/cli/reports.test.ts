@@ -192,6 +192,27 @@ describe('reports', () => {
     expect(suites[0]!.attrs.failures).toBe('1');
   });
 
+  it('hosts the run never reached (an abort, a serial batch that never started) are targets without results, and skipped cases in JUnit', async () => {
+    dir = tempDir();
+    // serial 2: a,b then c; b fails with abort, so a stops before step 2 and c's batch never starts.
+    const pb = writePlaybook(
+      dir,
+      `${THREE}serial: 2\nsteps:\n  - call: shell\n    args: { cmd: 'test {host} != b' }\n    on_failure: abort\n  - call: ping\n`,
+    );
+    const r = await runCli(['run', pb, '--junit', join(dir, 'j.xml'), '--json', join(dir, 'r.json')]);
+    expect(r.code, r.stderr).toBe(3);
+    const rep = readReport(join(dir, 'r.json'));
+    expect(rep.hosts).toEqual({ a: 'cancelled', b: 'failed', c: 'cancelled' });
+    expect(rep.steps.map((s) => [s.status, s.targets, Object.keys(s.results)])).toEqual([
+      ['aborted', ['a', 'b', 'c'], ['a', 'b']],
+      ['not_run', ['a', 'c'], []],
+    ]);
+    const els = assertWellFormedXml(readFileSync(join(dir, 'j.xml'), 'utf8'));
+    const cases = els.filter((e) => e.name === 'testcase').map((c) => c.attrs.name);
+    expect(cases).toEqual(['a', 'b', 'c', 'a', 'c']);
+    expect(els.filter((e) => e.name === 'skipped')).toHaveLength(3);
+  });
+
   it('--events writes JSON Lines in run order', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, `${THREE}steps:\n  - call: ping\n  - call: ping\n    on: a\n`);
