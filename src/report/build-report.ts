@@ -196,19 +196,26 @@ export class ReportBuilder {
     };
   }
 
-  /** Without run_finished: the last error of each host decides, as the executor would. */
+  /**
+   * Without run_finished (a second SIGINT, a crash): the last error of each host decides, as the
+   * executor would, and a host that still had a step it may run ends `cancelled`, as after one SIGINT.
+   */
   private guessEndStates(hostOrder: string[]): Record<string, HostEndState> {
     const out: Record<string, HostEndState> = {};
     const touched = new Set<string>();
     for (const s of this.steps) for (const h of targetsOf(s)) touched.add(h);
+    const planned = (this.plan?.steps ?? []).filter((ps) => ps.phase !== 'finally');
     for (const h of hostOrder) {
       if (!touched.has(h)) continue;
       let state: HostEndState = 'ok';
-      for (const s of this.steps) {
+      let last = -1;
+      this.steps.forEach((s, i) => {
         const r = s.results.get(h);
+        if (r) last = i;
         if (r && !r.ok) state = r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
         else if (!r && (s.ran.has(h) || s.open?.includes(h))) state = 'cancelled';
-      }
+      });
+      if (state === 'ok' && planned.slice(last + 1).some((ps) => ps.targets.upper.includes(h))) state = 'cancelled';
       out[h] = state;
     }
     return out;

@@ -106,7 +106,9 @@ describe('buildReport', () => {
     expect(r.steps[0]!.status).toBe('aborted');
     expect(r.steps[0]!.targets).toEqual(['a', 'b']);
     expect(r.steps[1]!.status).toBe('not_run');
-    expect(r.hosts).toEqual({ a: 'ok', b: 'cancelled' });
+    // Both had work left (a its fetch, b both steps), as the executor says after one SIGINT.
+    expect(r.hosts).toEqual({ a: 'cancelled', b: 'cancelled' });
+    expect(r.steps[1]!.targets).toEqual(['a', 'b']);
   });
 
   it('the schema rejects what the contract forbids', () => {
