@@ -209,12 +209,12 @@ export class ReportBuilder {
       if (!touched.has(h)) continue;
       let state: HostEndState = 'ok';
       let last = -1;
-      this.steps.forEach((s, i) => {
+      for (const [i, s] of this.steps.entries()) {
         const r = s.results.get(h);
         if (r) last = i;
         if (r && !r.ok) state = r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
         else if (!r && (s.ran.has(h) || s.open?.includes(h))) state = 'cancelled';
-      });
+      }
       if (state === 'ok' && planned.slice(last + 1).some((ps) => ps.targets.upper.includes(h))) state = 'cancelled';
       out[h] = state;
     }

@@ -2,20 +2,37 @@
  * `--diff` in human output: a step's diffs (value.diff, made by src/steps/diff.ts) printed under
  * each host, and values shown without them (the diff is printed whole, not in the value line).
  */
+import type { Json } from '../model/playbook.js';
 import type { HostResult } from '../run/events.js';
+
+const isRecord = (v: Json): v is Record<string, Json> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The diff a step's value carries, if any; a `loop:` step's value is the list of its items' values, each maybe with one. */
+export function diffOfValue(value: Json): string | undefined {
+  if (Array.isArray(value)) {
+    const all = value.map(diffOfValue).filter((d) => d !== undefined);
+    return all.length ? all.join('') : undefined;
+  }
+  const d = isRecord(value) ? value.diff : undefined;
+  return typeof d === 'string' && d !== '' ? d : undefined;
+}
 
 /** The diff a result carries, if any. */
 export function diffOf(r: HostResult): string | undefined {
-  if (!r.ok || r.value === null || typeof r.value !== 'object' || Array.isArray(r.value)) return undefined;
-  const d = (r.value as Record<string, unknown>).diff;
-  return typeof d === 'string' && d !== '' ? d : undefined;
+  return r.ok ? diffOfValue(r.value) : undefined;
+}
+
+function stripDiff(value: Json): Json {
+  if (Array.isArray(value)) return value.map(stripDiff);
+  if (!isRecord(value) || value.diff === undefined) return value;
+  const { diff: _diff, ...rest } = value;
+  return rest;
 }
 
 /** The result as shown in a folded line: its value without the diff. */
 export function withoutDiff(r: HostResult): HostResult {
   if (diffOf(r) === undefined || !r.ok) return r;
-  const { diff: _diff, ...rest } = r.value as Record<string, never>;
-  return { ...r, value: rest };
+  return { ...r, value: stripDiff(r.value) };
 }
 
 /** `  web1: diff` then the diff indented, for each host (in the order given) that has one. */

@@ -8,9 +8,10 @@
 import type { Json } from '../model/playbook.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import type { FoldedResult } from './fold.js';
-import { buildView, diffOf, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
+import { buildView, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
 import { skippedText } from './outcomes.js';
+import { diffOfValue } from './diff-text.js';
 
 /** GitHub's limit for an issue or pull-request comment body, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -185,7 +186,7 @@ function valueBlock(canonical: string, check: boolean): string {
   } catch {
     return fenced(canonical);
   }
-  const diff = diffOf(value);
+  const diff = diffOfValue(value);
   let diffPart = '';
   if (diff !== undefined) {
     const { diff: _omit, ...rest } = value as Record<string, Json>;

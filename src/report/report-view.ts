@@ -3,11 +3,11 @@
  * markdown.ts and html.ts: per step the folded results, counts and durations; every failure
  * (identical ones folded, each message whole); for a check run, what would change where.
  */
-import type { Json } from '../model/playbook.js';
 import type { HostResult } from '../run/events.js';
 import { foldHostNames } from '../lang/hostlist.js';
 import { foldResults, isErrorLabel, labelOf, type FoldedResult, type FoldLabel } from './fold.js';
 import type { ReportStep, RunReport } from './report-types.js';
+import { diffOfValue } from './diff-text.js';
 
 export type Counts = Record<FoldLabel | 'not_reached', number>;
 
@@ -123,7 +123,7 @@ function changesOf(entries: Array<{ host: string; result: HostResult }>): Change
     // A changing call check mode did not run is skipped too; `when` and check_mode: skip are not would_change.
     if (r.outcome !== 'would_change') continue;
     (r.skipped ? wouldRun : wouldChange).push(host);
-    const diff = diffOf(r.value);
+    const diff = diffOfValue(r.value);
     if (diff !== undefined) {
       const list = diffs.get(diff);
       if (list) list.push(host);
@@ -135,11 +135,6 @@ function changesOf(entries: Array<{ host: string; result: HostResult }>): Change
 }
 
 /** `value.diff` when it is text (put/template/sync/line/file with --diff). */
-export function diffOf(value: Json): string | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const d = (value as Record<string, Json>).diff;
-  return typeof d === 'string' && d !== '' ? d : undefined;
-}
 
 /**
  * Definition order as far as the report tells it: the end-state map, then every step's targets

@@ -54,6 +54,22 @@ describe('run --diff', () => {
     });
   }
 
+  it('a loop step shows the diff of each item', async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'app.conf.j2'), 'name={{ item }}\n');
+    mkdirSync(join(dir, 'srv'));
+    for (const n of ['one', 'two']) writeFileSync(join(dir, 'srv', `${n}.conf`), 'name=old\n');
+    const pb = writePlaybook(
+      dir,
+      `version: 1\nhosts: { a: local }\nsteps:\n  - template: app.conf.j2\n    to: "${dir}/srv/{item}.conf"\n    loop: [one, two]\n`,
+    );
+    const r = await runCli(['run', pb, '--diff', '--check', '--output', 'plain']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('  a: diff\n');
+    for (const n of ['one', 'two'])
+      expect(r.stdout).toMatch(new RegExp(`\\+\\+\\+ b${dir}/srv/${n}\\.conf\\n.*\\n\\s+-name=old\\n\\s+\\+name=${n}\\n`));
+  });
+
   it('without --diff, no diff is read or reported', async () => {
     dir = tempDir();
     const pb = setup(dir);
