@@ -102,7 +102,10 @@ export class PlainReporter implements Reporter {
       }
       case 'step_finished':
         this.flushStep(ev.step);
-        if (ev.status === 'aborted') this.write(`  ${p('red', `step ${ev.step + 1} aborted the run`)}`);
+        if (ev.status === 'aborted')
+          this.write(
+            `  ${p('red', ev.stopped_by === 'signal' ? `step ${ev.step + 1} was stopped by the interrupt` : `step ${ev.step + 1} aborted the run`)}`,
+          );
         return;
       case 'group_decided':
         if (!quiet) this.write(`  group ${ev.group} = ${ev.hosts.length > 0 ? foldHostNames(ev.hosts) : '(empty)'}`);

@@ -63,6 +63,8 @@ interface StepView {
   running: Map<string, HostLive>;
   results: Array<{ host: string; result: HostResult }>;
   failed: number;
+  /** Hosts whose operation an interrupt stopped (error kind `cancelled`): not failures. */
+  cancelled: number;
   /** Bytes each host moved (put / fetch). */
   bytes: Map<string, number>;
   /** Printed under the step when it finishes: stderr, retries. */
@@ -142,6 +144,7 @@ export class TtyReporter implements Reporter {
           running: new Map(),
           results: [],
           failed: 0,
+          cancelled: 0,
           bytes: new Map(),
           extra: [],
           spilled: false,
@@ -177,11 +180,14 @@ export class TtyReporter implements Reporter {
         if (!sv) return;
         sv.running.delete(ev.host);
         sv.results.push({ host: ev.host, result: ev.result });
-        if (!ev.result.ok) sv.failed++;
+        if (!ev.result.ok) {
+          if (ev.result.error.kind === 'cancelled') sv.cancelled++;
+          else sv.failed++;
+        }
         return;
       }
       case 'step_finished':
-        this.stepFinished(ev.step, ev.status, ev.targets);
+        this.stepFinished(ev.step, ev.status, ev.targets, false, ev.stopped_by === 'signal');
         return;
       case 'group_decided': {
         // Under the filter step that decided it, while that step is still open.
@@ -241,7 +247,7 @@ export class TtyReporter implements Reporter {
   }
 
   /** `cut`: the run ended (or the reporter was closed) before the step finished. */
-  private stepFinished(index: number, status: StepStatus, targets: string[], cut = false): void {
+  private stepFinished(index: number, status: StepStatus, targets: string[], cut = false, bySignal = false): void {
     const p = this.paint;
     const sv = this.steps.get(index);
     this.steps.delete(index);
@@ -268,7 +274,8 @@ export class TtyReporter implements Reporter {
     const facts = [humanDuration(ms), moved > 0 ? `${humanBytes(moved)} at ${humanRate(moved, ms) || '—'}` : ''].filter(Boolean).join(', ');
     const notes = [
       sv.failed > 0 ? `${sv.failed} failed` : '',
-      cut ? 'did not finish' : status === 'aborted' ? 'aborted the run' : '',
+      sv.cancelled > 0 ? `${sv.cancelled} cancelled` : '',
+      cut ? 'did not finish' : status === 'aborted' ? (bySignal ? 'stopped by the interrupt' : 'aborted the run') : '',
       status === 'not_run' ? 'not run' : '',
     ]
       .filter(Boolean)

@@ -31,7 +31,8 @@ export type RunEvent =
   | { type: 'host_stderr'; step: number; host: string; text: string }
   | { type: 'host_result'; step: number; host: string; result: HostResult }
   /** `targets`: the hosts the step really ran on (in the free strategy known only at the end). With serial batches a step starts and finishes once per batch. */
-  | { type: 'step_finished'; step: number; status: StepStatus; targets: string[] }
+  /** `stopped_by: 'signal'`: an aborted step that SIGINT/SIGTERM stopped, not a failure policy. */
+  | { type: 'step_finished'; step: number; status: StepStatus; targets: string[]; stopped_by?: 'signal' }
   | { type: 'group_decided'; group: string; hosts: string[] }
   | { type: 'warning'; message: string; host?: string }
   | { type: 'run_finished'; status: RunStatus; duration_ms: number; hosts: Record<string, HostEndState> };

@@ -351,7 +351,8 @@ class Executor {
     if (policyAbort) this.aborted = true;
     let status: StepStatus = failures > 0 ? 'failed' : 'ok';
     if (policyAbort || this.opts.signal.aborted) status = 'aborted';
-    this.opts.emit({ type: 'step_finished', step: step.index, status, targets });
+    const bySignal = !policyAbort && this.opts.signal.aborted;
+    this.opts.emit({ type: 'step_finished', step: step.index, status, targets, ...(bySignal ? { stopped_by: 'signal' as const } : {}) });
   }
 
   private notRun(step: PlanStep, batch: readonly string[]): void {

@@ -88,6 +88,11 @@ describe('signals', () => {
         // No new work started after the signal.
         expect(existsSync(join(dir, `second-step-${h}`))).toBe(false);
       }
+      // The screen says what stopped the step: the signal, not a failure policy.
+      expect(r.stdout).toContain('step 1 was stopped by the interrupt');
+      expect(r.stdout).not.toContain('aborted the run');
+      // Both steps list every host: the second as never reached.
+      expect(rep.steps[1]!.targets).toEqual(HOSTS);
     });
   }
 

@@ -139,6 +139,22 @@ describe('terminal reporter', () => {
     expect(lines.at(-1)).toBe('run aborted: 1 ok, 1 failed, 0 unreachable, 2 cancelled (4 hosts, 1 changed) in 70ms');
   });
 
+  it('a step an interrupt stopped counts its hosts cancelled, not failed, and does not blame a policy', async () => {
+    const hosts = ['a', 'b'];
+    const p = plan(hosts, [step(0, 'call', 'call shell', hosts)]);
+    const { lines } = await runAll([
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      { type: 'step_started', step: 0, name: 'call shell', targets: hosts },
+      { type: 'host_result', step: 0, host: 'a', result: err('cancelled', 'a: shell was cancelled') },
+      { type: 'host_result', step: 0, host: 'b', result: err('cancelled', 'b: shell was cancelled') },
+      { type: 'step_finished', step: 0, status: 'aborted', targets: hosts, stopped_by: 'signal' },
+      { type: 'run_finished', status: 'interrupted', duration_ms: 70, hosts: endStates(hosts, { a: 'cancelled', b: 'cancelled' }) },
+    ]);
+    expect(lines.find((l) => l.includes('[1/1] call shell'))).toMatch(
+      /^✖ \[1\/1\] call shell on a,b \S+: 2 cancelled, stopped by the interrupt$/,
+    );
+  });
+
   it('close() finishes when the run stops in the middle of a step, showing what it has', async () => {
     const { lines } = await runAll(fleetRun().events.slice(0, 10));
     expect(lines.find((l) => l.includes('[1/4] call ping'))).toMatch(/^✖ \[1\/4\] call ping .*: did not finish$/);
