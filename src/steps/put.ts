@@ -101,6 +101,7 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
  * earlier step on a `local` host may make, is checked when the step runs.
  */
 function checkSource(src: Located<string>, ctx: CheckContext): void {
+  if (src.value === '') return; // the schema says it must not be empty
   const parsed = parseTemplate(src.value);
   if (!parsed.ok || parsed.parts.some((p) => p.type === 'ref' && p.path[0] !== 'vars')) return;
   const filled = renderTemplate(src.value, { vars: ctx.vars });

@@ -67,6 +67,8 @@ export interface Normalised {
   onParts: Array<Array<{ expr: GroupExpr; src: ParsedYaml; path: JsonPath }>>;
   /** Texts outside the playbook's files that steps read vars from (template files), filled by the rules. */
   mentioned: string[];
+  /** Hosts defined but not valid (already reported): a reference to one is not also an unknown name. */
+  brokenHosts: ReadonlySet<string>;
 }
 
 export function normalise(loaded: Loaded, cliVars: Record<string, string>, problems: PlaybookProblem[]): Normalised {
@@ -116,7 +118,8 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
     ...(pb.serial !== undefined ? { serial: serial(pb.serial) } : {}),
     steps: buildSteps(),
   };
-  return { playbook, loaded, hosts, groups, rawSteps, stepSources, onParts, mentioned: [] };
+  const brokenHosts = new Set(rawHosts.map((h) => h.name).filter((n) => !hosts.has(n)));
+  return { playbook, loaded, hosts, groups, rawSteps, stepSources, onParts, mentioned: [], brokenHosts };
 
   function addInventoryDoc(doc: ParsedYaml): void {
     const v = doc.value as Obj;
@@ -342,8 +345,10 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
 
       const onText = loc('on') ?? { value: 'all', pos };
       let parsed = parseGroupExpr(onText.value);
-      if (!parsed.ok) add('group_expr', `on: ${parsed.message}`, posInScalar(src, [...path, 'on'], parsed.offset));
-      else if (loc('on')) onParts[index].push({ expr: parsed.expr, src, path: [...path, 'on'] });
+      // An empty `on` is the schema's to report (minLength).
+      if (!parsed.ok) {
+        if (onText.value !== '') add('group_expr', `on: ${parsed.message}`, posInScalar(src, [...path, 'on'], parsed.offset));
+      } else if (loc('on')) onParts[index].push({ expr: parsed.expr, src, path: [...path, 'on'] });
       // An include's `on` narrows each included step: (include's on) & (step's on).
       let onValue = onText.value;
       // A step without its own `on` takes its include's as is (not `web & all`).

@@ -248,6 +248,8 @@ function translateErrors(parsed: ParsedYaml, value: unknown, errors: ErrorObject
         break;
       }
       case 'pattern': {
+        // A filter's `as` is checked with the host and group name rule, and said once, there.
+        if (key === 'as' && isStepPath(path.slice(0, -1), kind)) break;
         push(path, 'value', 'schema', patternMessage(path, data));
         break;
       }
@@ -366,7 +368,6 @@ function patternMessage(path: JsonPath, data: unknown): string {
   if (DURATION_KEYS.has(key)) return `${key}: ${shown} is not a duration; write e.g. "60s", "500ms", "1m" or a number of seconds`;
   if (key === 'mode') return `mode ${shown} is not an octal file mode; write it quoted, like "0644" or "0755"`;
   if (key === 'register') return `register: ${shown} must be a plain identifier (letters, digits, _), usable as {results.NAME}`;
-  if (key === 'as') return `as: ${shown} is not a valid group name: use letters, digits, '_', '.', '-'`;
   if (key === 'password_env') return `password_env must name an environment variable (like DEPLOY_PASSWORD), never hold the password`;
   if (path.length === 2 && path[0] === 'callables')
     return `callable '${key}': ${shown} must be a module path with an optional #export, like "./callables/deploy.mjs#deploy"`;

@@ -30,7 +30,8 @@ export function checkValues(parsed: ParsedYaml, value: unknown, kind: DocKind): 
       if (r.ok) continue;
       const shown = JSON.stringify(v);
       // Badly written strings are the schema's (pattern); numbers it lets through (NaN) are ours.
-      if (r.reason === 'format' && typeof v === 'number') {
+      // A negative number is the schema's too (minimum).
+      if (r.reason === 'format' && typeof v === 'number' && !(v < 0)) {
         out.push({
           code: 'schema',
           message: `${k}: ${String(v)} is not a duration; write e.g. "60s" or a number of seconds`,

@@ -206,6 +206,16 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     ]);
   });
 
+  it('each problem is said once: no second message from another check for the same mistake', async () => {
+    expect(await problemsOf('invalid/said-once.yaml')).toEqual([
+      "3:7: host 'b1': 'ssh://' is not a host address; write local, ssh://[user@]host[:port], docker://container or a bare hostname",
+      "10:9: as: 'bad name' is not a valid name: start with a letter or digit, then letters, digits, '.', '_' or '-' (at most 253)",
+      "12:9: 'steps[2].on' must not be empty",
+      "14:18: 'steps[3].retry_delay' must be >= 0, not -1",
+      "15:10: 'steps[4].put' must not be empty",
+    ]);
+  });
+
   it('jump naming a non-ssh or unknown host', async () => {
     expect(await problemsOf('invalid/jump-bad.yaml')).toEqual([
       "4:50: jump: 'bastion' is a local host; a bastion must be an ssh host",

@@ -28,6 +28,7 @@ export const checkGroups: Rule = (m, add) => {
           if (m.groups.has(n.name)) refs.push(n.name);
           continue;
         }
+        if (m.brokenHosts.has(n.name)) continue;
         const hint = suggestName(n.name, known);
         add('unknown_name', `group '${name}': unknown host or group '${n.name}'${hint ? `; ${hint}` : ''}`, at(n.pos));
       }

@@ -30,7 +30,7 @@ export const checkStepRefs: Rule = (m, add) => {
       const known = [...staticNames, ...madeBefore];
       const knownSet = new Set(known);
       for (const n of namesIn(expr)) {
-        if (knownSet.has(n.name)) continue;
+        if (knownSet.has(n.name) || m.brokenHosts.has(n.name)) continue;
         const later = asAt.get(n.name);
         if (later !== undefined) {
           add(
