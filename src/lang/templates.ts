@@ -15,8 +15,10 @@
  * `checkTemplate(text, known)` finds what can be known before the run:
  *   known.vars         the playbook vars: `vars.*` paths must exist in them
  *   known.registers    registers defined by steps BEFORE this one: `results.R` needs R here
- *   known.hostvarNames optional; when given, `hostvars.X` needs X in it (pass the union of
- *                      every host's var names, as a host missing it fails only at run time)
+ *   known.hostvarNames optional; when given, `hostvars.X` needs X in it (the union of every
+ *                      host's var names)
+ *   known.missingOn    optional; a host the step surely runs on that lacks `hostvars.X` or
+ *                      `results.R` (a host that only may run it fails at run time instead)
  */
 import type { Json } from '../model/playbook.js';
 import { closest } from './groups.js';
@@ -255,6 +257,11 @@ export interface TemplateKnown {
   item?: boolean;
   /** Declared secret names; when given, `secrets.X` needs X in it. */
   secrets?: ReadonlySet<string>;
+  /**
+   * Optional: a host the step surely runs on that will not have `hostvars.NAME` / `results.NAME`
+   * (it lacks the var; the registering step never targets it), with why; undefined when none.
+   */
+  missingOn?: (root: 'hostvars' | 'results', name: string) => string | undefined;
 }
 
 export interface TemplateProblem {
@@ -296,6 +303,9 @@ export function checkTemplate(text: string, known: TemplateKnown): TemplateProbl
         const first = rest[0];
         if (first !== undefined && known.hostvarNames && !known.hostvarNames.has(first)) {
           add(`no host defines var '${first}'${hint(first, known.hostvarNames)}`);
+        } else if (first !== undefined) {
+          const why = known.missingOn?.('hostvars', first);
+          if (why !== undefined) add(why);
         }
         break;
       }
@@ -304,6 +314,9 @@ export function checkTemplate(text: string, known: TemplateKnown): TemplateProbl
         if (first === undefined) break;
         if (!known.registers.has(first)) {
           add(`no earlier step has 'register: ${first}'${hint(first, known.registers)}`);
+        } else {
+          const why = known.missingOn?.('results', first);
+          if (why !== undefined) add(why);
         }
         break;
       }

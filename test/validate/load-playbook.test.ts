@@ -216,6 +216,13 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     ]);
   });
 
+  it('a hostvar or register a host the step surely runs on will not have is found before the run', async () => {
+    expect(await problemsOf('invalid/refs-per-host.yaml')).toEqual([
+      "13:27: template {hostvars.port}: host 'h2' has no var 'port', and this step runs on it; give it the var (in its vars, group_vars or host_defaults) or leave it out of on:",
+      "15:27: template {results.only2}: step 1 (register: only2) never runs on 'h1', and this step does, so it has no results.only2 there; narrow on: (e.g. ok(only2))",
+    ]);
+  });
+
   it('jump naming a non-ssh or unknown host', async () => {
     expect(await problemsOf('invalid/jump-bad.yaml')).toEqual([
       "4:50: jump: 'bastion' is a local host; a bastion must be an ssh host",

@@ -53,6 +53,8 @@ export const checkStepKinds: Rule = (m, add) => {
     steps: playbook.steps.map((s) => ({ on: s.on.expr, register: s.register?.value, makes: s.makes?.value })),
   });
   const registersBefore = new Set<string>();
+  /** Each register's step (1-based) and the hosts it may run on. */
+  const registeredOn = new Map<string, { step: number; hosts: ReadonlySet<string> }>();
   const localHosts = new Set(playbook.hosts.filter((h) => h.transport === 'local').map((h) => h.name));
   let localStepBefore = false;
   const secretNames = new Set(Object.keys(playbook.secrets));
@@ -73,7 +75,30 @@ export const checkStepKinds: Rule = (m, add) => {
     // An included step sits in its own file (validate/includes.ts).
     const { src, path } = m.stepSources[step.index]!;
     const vars = step.vars ? { ...playbook.vars, ...step.vars } : playbook.vars;
-    const known: TemplateKnown = { vars, registers: registersBefore, hostvarNames, secrets: secretNames, item: step.loop !== undefined };
+    // Hosts the step surely runs on (static bounds); `when` or run_once may keep a template from
+    // being filled on some of them, so those steps are not held to it.
+    const sure = step.when || step.run_once ? [] : targets.steps[i]!.targets.lower;
+    const missingOn = (root: 'hostvars' | 'results', name: string): string | undefined => {
+      if (root === 'hostvars') {
+        const h = sure.find((x) => !Object.hasOwn(hostVars.get(x) ?? {}, name));
+        return h === undefined
+          ? undefined
+          : `host '${h}' has no var '${name}', and this step runs on it; give it the var (in its vars, group_vars or host_defaults) or leave it out of on:`;
+      }
+      const reg = registeredOn.get(name);
+      const h = reg && sure.find((x) => !reg.hosts.has(x));
+      return h === undefined
+        ? undefined
+        : `step ${reg!.step} (register: ${name}) never runs on '${h}', and this step does, so it has no results.${name} there; narrow on: (e.g. ok(${name}))`;
+    };
+    const known: TemplateKnown = {
+      vars,
+      registers: registersBefore,
+      hostvarNames,
+      secrets: secretNames,
+      item: step.loop !== undefined,
+      missingOn,
+    };
     const checkRuleAt = (rule: Json, sub: JsonPath, opts?: { result?: boolean }): void => {
       for (const p of checkRule(rule, { ...known, result: opts?.result === true }))
         add('rule', p.message, findPos(src, [...path, ...sub, ...p.path], 'key'));
@@ -131,7 +156,10 @@ export const checkStepKinds: Rule = (m, add) => {
     if (step.loop) checkLoop(step.loop, step.kind, playbook.vars, add, (t) => checkTemplateAt(t, ['loop']));
     kindOf(step.kind).check(step, ctx);
     if (mayMakeLocalFiles(step, targets.steps[i]!.targets.upper)) localStepBefore = true;
-    if (step.register) registersBefore.add(step.register.value);
+    if (step.register) {
+      registersBefore.add(step.register.value);
+      registeredOn.set(step.register.value, { step: i + 1, hosts: new Set(targets.steps[i]!.targets.upper) });
+    }
   });
 };
 
