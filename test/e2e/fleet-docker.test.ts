@@ -37,7 +37,7 @@ describeIntegration('e2e: a fleet of docker hosts', reason, () => {
     dir = tempDir();
     writePlaybook(
       dir,
-      `# Included with vars: {site: shop}; its own vars are defaults.
+      `# Included with vars: {site: shop}; its own vars are defaults (the playbook's color wins).
 vars: { site: default-site, color: blue }
 steps:
   - name: who am i
@@ -88,11 +88,12 @@ steps:
     const [who, notCanary, everywhere] = r.report!.steps;
     const stdout = (step: typeof who): Record<string, string> =>
       Object.fromEntries(Object.entries(step!.results).map(([h, v]) => [h, v.ok ? (v.value as { stdout: string }).stdout : v.error.msg]));
-    // own vars > group_vars (canary after web) > group_vars.all > host_defaults; include vars > the file's.
+    // own vars > group_vars (canary after web) > group_vars.all > host_defaults; include vars > the
+    // playbook's vars > the file's defaults.
     expect(stdout(who)).toEqual({
-      c1: 'c1 c1 canary z-web own box-c1 hi-c1 shop blue\n',
-      c2: 'c2 c2 web z-web own box-c2 hi-c2 shop blue\n',
-      c3: 'c3 c3 web z-web own box-c3 hi-c3 shop blue\n',
+      c1: 'c1 c1 canary z-web own box-c1 hi-c1 shop red\n',
+      c2: 'c2 c2 web z-web own box-c2 hi-c2 shop red\n',
+      c3: 'c3 c3 web z-web own box-c3 hi-c3 shop red\n',
     });
     expect(who!.name).toBe('fleet: who am i');
     // The include's `on: web` intersected with the step's own `on`.
