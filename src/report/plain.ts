@@ -35,6 +35,9 @@ export class PlainReporter implements Reporter {
   private readonly pending = new Map<number, Array<{ host: string; result: HostResult }>>();
   private stepCount = 0;
   private hostOrder: string[] = [];
+  /** The step whose header was printed last, and each step's name: under `strategy: free` steps interleave. */
+  private lastHeader = -1;
+  private readonly stepNames = new Map<number, string>();
 
   constructor(private readonly opts: PlainOptions) {
     this.paint = painter(opts.color);
@@ -77,9 +80,11 @@ export class PlainReporter implements Reporter {
         if (!quiet) this.write(p('bold', `== batch ${ev.batch + 1}: ${foldHostNames(ev.hosts)}`));
         return;
       case 'step_started':
+        this.stepNames.set(ev.step, ev.name);
         if (!quiet) {
           const on = ev.targets.length > 0 ? foldHostNames(ev.targets) : '(no hosts)';
           this.write(`${p('bold', `▶ [${ev.step + 1}/${this.stepCount}] ${ev.name}`)} on ${on}`);
+          this.lastHeader = ev.step;
         }
         return;
       case 'host_started':
@@ -130,6 +135,11 @@ export class PlainReporter implements Reporter {
     const list = this.pending.get(step);
     this.pending.delete(step);
     if (!list || list.length === 0) return;
+    // Results that do not follow their own step's header (a later step started meanwhile) say whose they are.
+    if (!this.opts.quiet && this.lastHeader !== step) {
+      this.write(this.paint('bold', `◀ [${step + 1}/${this.stepCount}] ${this.stepNames.get(step) ?? ''} (results)`));
+      this.lastHeader = step;
+    }
     for (const f of foldResults(
       list.map((e) => ({ host: e.host, result: withoutDiff(e.result) })),
       this.hostOrder,

@@ -43,6 +43,29 @@ describe('plain reporter', () => {
     expect(lines.indexOf('web07 | second line')).toBeLessThan(lines.indexOf('  changed web01: {"rc":0,"stdout":"x"}'));
   });
 
+  it('strategy free: results printed after a later step started say which step they belong to', async () => {
+    const hosts = ['a', 'b'];
+    const p = plan(hosts, [step(0, 'call', 's0', hosts), step(1, 'call', 's1', hosts)], { strategy: 'free' });
+    const lines = await runPlain([
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      { type: 'step_started', step: 0, name: 's0', targets: hosts },
+      { type: 'host_result', step: 0, host: 'b', result: ok('b0') },
+      { type: 'step_started', step: 1, name: 's1', targets: hosts },
+      { type: 'host_result', step: 1, host: 'b', result: err('failed', 'b: boom') },
+      { type: 'host_result', step: 0, host: 'a', result: ok('a0') },
+      { type: 'step_finished', step: 0, status: 'ok', targets: hosts },
+      { type: 'host_result', step: 1, host: 'a', result: ok('a1') },
+      { type: 'step_finished', step: 1, status: 'failed', targets: hosts },
+      { type: 'run_finished', status: 'failed', duration_ms: 5, hosts: endStates(hosts, { b: 'failed' }) },
+    ]);
+    const s0 = lines.indexOf('◀ [1/2] s0 (results)');
+    const s1 = lines.indexOf('◀ [2/2] s1 (results)');
+    expect(s0).toBeGreaterThan(lines.indexOf('▶ [2/2] s1 on a,b'));
+    expect(lines.slice(s0 + 1, s0 + 3)).toEqual(['  ok a: "a0"', '  ok b: "b0"']);
+    expect(lines[s1 + 1]).toBe('  ok a: "a1"');
+    expect(lines[s1 + 2]).toMatch(/^ {2}FAILED b: failed: b: boom/);
+  });
+
   it('ends with one summary line of counts, status and duration', async () => {
     const lines = await runPlain(fleetRun().events);
     expect(lines.at(-1)).toBe('run failed: 39 ok, 0 failed, 1 unreachable (40 hosts, 1 changed) in 1.2s');
