@@ -124,8 +124,9 @@ async function walkLocal(root: string, exclude: readonly string[], host: string)
   return out;
 }
 
-/** Lists `to` in one command: F sha1 path / M mode path / L target<TAB>path. */
-const LIST_SCRIPT = `cd "$1" 2>/dev/null || exit 0
+/** Lists `to` in one command: P its absolute path, then F sha1 path / M mode path / L target<TAB>path. */
+const LIST_SCRIPT = `case $1 in /*) printf 'P %s\\n' "$1";; *) printf 'P %s/%s\\n' "$(pwd)" "$1";; esac
+cd "$1" 2>/dev/null || exit 0
 find . -type f -exec sha1sum {} + | sed 's/^/F /'
 find . -type f -exec stat -c 'M %a %n' {} +
 find . -type l | while IFS= read -r f; do printf 'L %s\\t%s\\n' "$(readlink "$f")" "$f"; done
@@ -136,13 +137,16 @@ async function listRemote(
   to: string,
   opts: { become?: string; signal: AbortSignal; timeoutMs?: number },
   host: string,
-): Promise<Map<string, RemoteEntry>> {
+): Promise<{ abs: string; entries: Map<string, RemoteEntry> }> {
   const r = await session.run(['sh', '-c', LIST_SCRIPT, 'sh', to], { ...opts, maxStdout: 256 * 1024 * 1024 });
   if (r.rc !== 0) throw new HostError('failed', `${host}: sync: cannot list ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
   const m = new Map<string, RemoteEntry>();
+  let abs = to;
   const key = (p: string) => p.replace(/^\.\//, '');
   for (const line of r.stdout.split('\n')) {
-    if (line.startsWith('F ')) {
+    if (line.startsWith('P ')) {
+      abs = line.slice(2);
+    } else if (line.startsWith('F ')) {
       const [sha1, ...rest] = line.slice(2).split('  ');
       const p = key(rest.join('  '));
       m.set(p, { ...m.get(p), type: 'file', sha1: sha1! });
@@ -155,7 +159,7 @@ async function listRemote(
       m.set(key(p), { type: 'link', target });
     }
   }
-  return m;
+  return { abs, entries: m };
 }
 
 /** Unpack the archive into a staging folder inside `to`, rename each entry into place, delete. */
@@ -268,7 +272,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
     });
     const session = await ctx.session();
     const runOpts = { become: step.policy.become, signal };
-    const remote = await listRemote(session, to, runOpts, ctx.host);
+    const { abs, entries: remote } = await listRemote(session, to, runOpts, ctx.host);
     const want = (e: LocalEntry) => (e.type === 'file' ? (step.mode ?? e.mode) : e.mode);
     const send = local.filter((e) => {
       const r = remote.get(e.rel);
@@ -281,14 +285,14 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
       : [];
     const bytes = send.reduce((n, e) => n + e.size, 0);
     const value: Record<string, Json> = {
-      remote_path: to,
+      remote_path: abs,
       files: local.length,
       changed_files: send.map((e) => e.rel),
       deleted,
       bytes_sent: ctx.check ? 0 : bytes,
       changed: send.length + deleted.length > 0,
     };
-    if (ctx.diff) value.diff = await syncDiff(session, to, send, deleted, runOpts);
+    if (ctx.diff) value.diff = await syncDiff(session, abs, send, deleted, runOpts);
     if (ctx.check || !value.changed) return { value, changed: value.changed as boolean };
 
     const dir = await mkdtemp(join(tmpdir(), 'chopsticks-sync-'));
@@ -300,7 +304,8 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
         const put = await session.put(tarFile, undefined, 0o600, { ...runOpts, onProgress: ctx.onProgress });
         remoteTar = put.remote_path;
       }
-      const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', to, remoteTar, ...deleted], runOpts);
+      // The absolute path: the script works from inside its staging folder.
+      const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', abs, remoteTar, ...deleted], runOpts);
       if (r.rc !== 0)
         throw new HostError(
           r.stderr.includes('Permission denied') ? 'permission_denied' : 'remote_io',

@@ -86,6 +86,15 @@ describe('sync', () => {
     expect(lstatSync(join(dir, 'out/a/www/a.txt')).mode & 0o777).toBe(0o640);
   });
 
+  it('remote_path is absolute when to is relative (the host side folder, as put gives)', async () => {
+    files(dir, { 'site/index.html': 'x' });
+    mkdirSync(join(dir, 'home'));
+    const text = `version: 1\nhosts: { a: { transport: local, cwd: "${dir}/home" } }\nsteps:\n  - sync: site\n    to: www\n`;
+    const r = await run(dir, text);
+    expect((values(r.steps[0]!).a as V).remote_path).toBe(`${dir}/home/www`);
+    expect(existsSync(join(dir, 'home/www/index.html'))).toBe(true);
+  });
+
   it('refuses a symlink that leaves the tree, before sending anything', async () => {
     files(dir, { 'site/a.txt': 'a' });
     symlinkSync('/etc/passwd', join(dir, 'site/pw'));
