@@ -116,6 +116,9 @@ export const fileCallable: BuiltinCallable = {
       group: { type: 'string', minLength: 1, description: 'group that must own the path' },
       src: { type: 'string', minLength: 1, description: 'for state: link, what the link points to' },
     },
+    // A link needs its target: said by validate, not by the host halfway through a run.
+    if: { required: ['state'], properties: { state: { const: 'link' } } },
+    then: { required: ['src'] },
   },
   description: 'ensures a path is a file, directory, symlink, absent or touched; exact in check mode',
   async invoke(ctx): Promise<CallOutcome> {

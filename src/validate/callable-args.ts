@@ -71,7 +71,8 @@ function translate(callable: string, schema: object, e: ErrorObject, args: Recor
   if (templated(args, path)) return undefined;
   const where = path.length ? `arg '${path.join('.')}'` : 'args';
   const propertyName = (e as { propertyName?: string }).propertyName;
-  if (e.keyword === 'propertyNames') return undefined; // its inner error names the key
+  // Its inner error names the key (propertyNames) or what is missing (if/then).
+  if (e.keyword === 'propertyNames' || e.keyword === 'if') return undefined;
   if (propertyName !== undefined) {
     return {
       path: [...path, propertyName],

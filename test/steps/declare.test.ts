@@ -97,6 +97,11 @@ steps:
     expect(readFileSync(join(dir, 'out/ok.j2'), 'utf8')).toBe('part a');
   });
 
+  it('validation: file state: link without src is found before the run', async () => {
+    const p = await problems(dir, `version: 1\nhosts: { a: local }\nsteps:\n  - call: file\n    args: { path: /tmp/x, state: link }\n`);
+    expect(p).toEqual(["pb.yaml:5:11: file needs arg 'src'"]);
+  });
+
   it('validation: a missing template, a folder, a syntax error (with its line)', async () => {
     files(dir, { 'tpl/bad.j2': 'ok\n{% if %}\n', 'tpl/sub/x': '' });
     const p = await problems(
