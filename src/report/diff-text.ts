@@ -22,17 +22,18 @@ export function diffOf(r: HostResult): string | undefined {
   return r.ok ? diffOfValue(r.value) : undefined;
 }
 
-function stripDiff(value: Json): Json {
-  if (Array.isArray(value)) return value.map(stripDiff);
+/** `value` with each diff (a loop's items' too) left out, or replaced by `note` (where the diff is shown instead). */
+export function replaceDiff(value: Json, note?: string): Json {
+  if (Array.isArray(value)) return value.map((v) => replaceDiff(v, note));
   if (!isRecord(value) || value.diff === undefined) return value;
   const { diff: _diff, ...rest } = value;
-  return rest;
+  return note === undefined ? rest : { ...rest, diff: note };
 }
 
 /** The result as shown in a folded line: its value without the diff. */
 export function withoutDiff(r: HostResult): HostResult {
   if (diffOf(r) === undefined || !r.ok) return r;
-  return { ...r, value: stripDiff(r.value) };
+  return { ...r, value: replaceDiff(r.value) };
 }
 
 /** `  web1: diff` then the diff indented, for each host (in the order given) that has one. */

@@ -13,7 +13,7 @@ import { labelOf } from './fold.js';
 import { skippedText } from './outcomes.js';
 import { buildView, durationText, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
-import { diffOfValue } from './diff-text.js';
+import { diffOfValue, replaceDiff } from './diff-text.js';
 
 /** A value longer than this is shown cut, saying so; the JSON report holds it whole. */
 const VALUE_LIMIT = 64 * 1024;
@@ -188,8 +188,7 @@ function valueHtml(canonical: string, cls: string, check: boolean): string {
   }
   const diff = diffOfValue(value);
   if (diff === undefined) return pre(JSON.stringify(value, null, 2), cls);
-  const { diff: _omit, ...rest } = value as Record<string, Json>;
-  const shown = pre(JSON.stringify({ ...rest, diff: check ? '(shown under What would change)' : '(below)' }, null, 2), cls);
+  const shown = pre(JSON.stringify(replaceDiff(value, check ? '(shown under What would change)' : '(below)'), null, 2), cls);
   return check ? shown : `${shown}<details><summary>diff</summary>${pre(diff, 'diff')}</details>`;
 }
 

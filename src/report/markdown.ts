@@ -11,7 +11,7 @@ import type { FoldedResult } from './fold.js';
 import { buildView, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
 import { skippedText } from './outcomes.js';
-import { diffOfValue } from './diff-text.js';
+import { diffOfValue, replaceDiff } from './diff-text.js';
 
 /** GitHub's limit for an issue or pull-request comment body, in characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -189,8 +189,7 @@ function valueBlock(canonical: string, check: boolean): string {
   const diff = diffOfValue(value);
   let diffPart = '';
   if (diff !== undefined) {
-    const { diff: _omit, ...rest } = value as Record<string, Json>;
-    value = { ...rest, diff: check ? '(shown under What would change)' : '(below)' };
+    value = replaceDiff(value, check ? '(shown under What would change)' : '(below)');
     if (!check) {
       const d = cut(diff);
       diffPart = '\n\n' + details('diff', fenced(d.text, 'diff') + d.note);
