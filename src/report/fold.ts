@@ -31,20 +31,27 @@ const LABEL_ORDER: Record<FoldLabel, number> = {
 };
 
 /**
- * Error messages start with their host's name (`web3: ...`), so they are compared without that
- * prefix; a fold of several hosts shows the message with `<host>` in its place. Only the prefix:
- * a short host name may also occur inside the rest of the message.
+ * How errors fold. On the screen only when their text is the same to the letter: a message names
+ * its host (`web3: ...`), so each failed host gets its own line with its whole message
+ * (docs/cli.md#output-modes). A report (Markdown, HTML) read in a pull request folds messages
+ * that differ only in that prefix, shown with `<host>` in its place, so 500 hosts failing alike
+ * are one entry. Only the prefix: a short host name may also occur inside the rest of the message.
  */
-function errorKey(host: string, kind: string, msg: string): string {
+function errorKey(host: string, kind: string, msg: string, byPrefix: boolean): string {
   const prefix = `${host}: `;
-  return `${kind}: ${host !== '' && msg.startsWith(prefix) ? `<host>: ${msg.slice(prefix.length)}` : msg}`;
+  return `${kind}: ${byPrefix && host !== '' && msg.startsWith(prefix) ? `<host>: ${msg.slice(prefix.length)}` : msg}`;
 }
 
 /**
  * Groups results by outcome. Biggest successful group first, so the odd ones come after it;
  * failures last. Within a group, hosts keep the order given (the step's target order).
  */
-export function foldResults(entries: Array<{ host: string; result: HostResult }>, hostOrder?: readonly string[]): FoldedResult[] {
+export function foldResults(
+  entries: Array<{ host: string; result: HostResult }>,
+  hostOrder?: readonly string[],
+  opts: { errorsAlikeButHost?: boolean } = {},
+): FoldedResult[] {
+  const byPrefix = opts.errorsAlikeButHost === true;
   if (hostOrder) {
     // Results arrive in completion order; show hosts in definition order, never arrival order.
     const rank = new Map(hostOrder.map((h, i) => [h, i]));
@@ -55,7 +62,7 @@ export function foldResults(entries: Array<{ host: string; result: HostResult }>
     const label = labelOf(e.result);
     const key = e.result.ok
       ? `${label}\u0000${label === 'skipped' ? (e.result.skip_reason ?? '') : canonicalJson(e.result.value)}`
-      : `${label}\u0000${errorKey(e.host, e.result.error.kind, e.result.error.msg)}`;
+      : `${label}\u0000${errorKey(e.host, e.result.error.kind, e.result.error.msg, byPrefix)}`;
     const g = groups.get(key);
     if (g) g.hosts.push(e.host);
     else groups.set(key, { label, hosts: [e.host], first: e });
@@ -64,7 +71,7 @@ export function foldResults(entries: Array<{ host: string; result: HostResult }>
     const r = g.first.result;
     let detail: string;
     if (r.ok) detail = g.label === 'skipped' ? (r.skip_reason ?? '') : canonicalJson(r.value);
-    else detail = g.hosts.length === 1 ? `${r.error.kind}: ${r.error.msg}` : errorKey(g.first.host, r.error.kind, r.error.msg);
+    else detail = errorKey(g.first.host, r.error.kind, r.error.msg, byPrefix && g.hosts.length > 1);
     return { label: g.label, hosts: g.hosts, hostText: foldHostNames(g.hosts), detail };
   });
   // Stable sort: successes before failures, bigger groups first within the same class.

@@ -82,7 +82,7 @@ export function buildView(report: RunReport): ReportView {
       number: step.index + 1,
       targetText: step.targets.length ? foldHostNames(step.targets) : '(no hosts)',
       counts,
-      folds: foldResults(entries, hostOrder),
+      folds: foldResults(entries, hostOrder, { errorsAlikeButHost: true }),
       duration: ds.length ? { min: ds[0]!, median: ds[Math.floor((ds.length - 1) / 2)]!, max: ds[ds.length - 1]! } : undefined,
       changes: report.check ? changesOf(entries) : undefined,
     };

@@ -53,7 +53,7 @@ steps:
       'test "$(hostname)" && [ {{}} ] && exit 4',
     ]);
     expect(r.code).toBe(2);
-    expect(r.stdout).toMatch(/FAILED w\[1-2\]: .*exited 4/);
+    for (const h of ['w1', 'w2']) expect(r.stdout).toMatch(new RegExp(`FAILED ${h}: failed: ${h}: .*exited 4`));
     // As a word: the temp folder's random name (shown in the header) may hold "w3".
     expect(r.stdout).toContain('(2 hosts,');
     expect(r.stdout).not.toMatch(/\bw3\b/);
