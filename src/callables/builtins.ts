@@ -28,3 +28,8 @@ export function builtinSignature(name: string): BuiltinSignature | undefined {
 }
 
 export const BUILTIN_NAMES: readonly string[] = BUILTIN_CALLABLES.map((c) => c.name);
+
+/** Whether a callable only reads: a built-in's flag, or a custom module's `readonly` export (false when absent). */
+export function isReadonlyCallable(name: string, custom: ReadonlyArray<{ name: string; readonly?: boolean }>): boolean {
+  return builtinSignature(name)?.readonly ?? custom.find((c) => c.name === name)?.readonly === true;
+}

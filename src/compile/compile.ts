@@ -9,7 +9,7 @@ import { resolveTargets } from '../lang/targets.js';
 import type { Playbook } from '../validate/model.js';
 import { kindOf, type PlanStep } from '../steps/index.js';
 import type { PlanStepBase } from '../steps/types.js';
-import { builtinSignature } from '../callables/builtins.js';
+import { isReadonlyCallable } from '../callables/builtins.js';
 import { hostsInShard, shardLabel, type Shard } from '../lang/shard.js';
 import type { Plan, PlanGroup } from './plan-types.js';
 
@@ -39,8 +39,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
   if (shard) groups.push({ name: shard.name, source: 'static', hosts: { lower: shard.hosts, upper: shard.hosts } });
   for (const [name, m] of resolved.made) groups.push({ name, source: 'filter', hosts: m.bounds, step: m.step });
 
-  const readonlyOf = (name: string): boolean =>
-    builtinSignature(name)?.readonly ?? playbook.callables.find((c) => c.name === name)?.readonly === true;
+  const readonlyOf = (name: string): boolean => isReadonlyCallable(name, playbook.callables);
   const steps: PlanStep[] = playbook.steps.map((step, i) => {
     const t = resolved.steps[i]!;
     // An `on` that did not parse was reported by validation; a plan is never made from it.

@@ -39,3 +39,16 @@ export interface Plan {
   /** Custom callables: name → module path#export. */
   callables: Record<string, { module: string; exportName: string; readonly: boolean }>;
 }
+
+/**
+ * The first of the playbook's own steps (not `finally:`) after index `after` that may target
+ * `host`, or -1: where a host that stopped after step `after` still had work (a resume starts
+ * there; a run cut short leaves it `cancelled`).
+ */
+export function nextStepFor(plan: Pick<Plan, 'steps'>, host: string, after: number): number {
+  for (let i = after + 1; i < plan.steps.length; i++) {
+    const s = plan.steps[i]!;
+    if (s.phase !== 'finally' && s.targets.upper.includes(host)) return i;
+  }
+  return -1;
+}

@@ -4,7 +4,7 @@
  * `run_finished` (a crash or a second SIGINT) it reports the run as interrupted.
  */
 import { UNREACHABLE_KINDS } from '../errors.js';
-import type { Plan } from '../compile/plan-types.js';
+import { nextStepFor, type Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/events.js';
 import type { ReportStep, RunReport } from './report-types.js';
 import { shardLabel } from '../lang/shard.js';
@@ -139,15 +139,14 @@ export class ReportBuilder {
     // started): each step they may have run lists them as a target with no result, never reached.
     const cancelled = hostOrder.filter((h) => endStates[h] === 'cancelled');
     const rank = new Map(hostOrder.map((h, i) => [h, i]));
-    const main = (plan?.steps ?? []).filter((ps) => ps.phase !== 'finally').length;
-    const resultAfter = (h: string, i: number) => this.steps.slice(i + 1, main).some((s) => s.results.has(h));
+    const lastResult = new Map(cancelled.map((h) => [h, this.lastResult(h)]));
     const steps: ReportStep[] = (plan?.steps ?? []).map((ps, i) => {
       const s = this.steps[i]!;
       let targets = targetsOf(s);
-      if (i < main && cancelled.length) {
+      if (ps.phase !== 'finally' && cancelled.length) {
         const upper = new Set(ps.targets.upper);
         const listed = new Set(targets);
-        const unreached = cancelled.filter((h) => upper.has(h) && !listed.has(h) && !resultAfter(h, i));
+        const unreached = cancelled.filter((h) => i > lastResult.get(h)! && upper.has(h) && !listed.has(h));
         if (unreached.length) targets = [...targets, ...unreached].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
       }
       const results: Record<string, HostResult> = {};
@@ -204,21 +203,27 @@ export class ReportBuilder {
     const out: Record<string, HostEndState> = {};
     const touched = new Set<string>();
     for (const s of this.steps) for (const h of targetsOf(s)) touched.add(h);
-    const planned = (this.plan?.steps ?? []).filter((ps) => ps.phase !== 'finally');
     for (const h of hostOrder) {
       if (!touched.has(h)) continue;
       let state: HostEndState = 'ok';
-      let last = -1;
-      for (const [i, s] of this.steps.entries()) {
+      for (const s of this.steps) {
         const r = s.results.get(h);
-        if (r) last = i;
         if (r && !r.ok) state = r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
         else if (!r && (s.ran.has(h) || s.open?.includes(h))) state = 'cancelled';
       }
-      if (state === 'ok' && planned.slice(last + 1).some((ps) => ps.targets.upper.includes(h))) state = 'cancelled';
+      if (state === 'ok' && this.plan && nextStepFor(this.plan, h, this.lastResult(h)) !== -1) state = 'cancelled';
       out[h] = state;
     }
     return out;
+  }
+
+  /** The last of the playbook's own steps (not `finally:`) with a result for `host`; -1 when none. */
+  private lastResult(host: string): number {
+    const steps = this.plan?.steps ?? [];
+    for (let i = Math.min(steps.length, this.steps.length) - 1; i >= 0; i--) {
+      if (steps[i]!.phase !== 'finally' && this.steps[i]!.results.has(host)) return i;
+    }
+    return -1;
   }
 
   private step(i: number): StepState {

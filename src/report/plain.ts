@@ -35,9 +35,9 @@ export class PlainReporter implements Reporter {
   private readonly pending = new Map<number, Array<{ host: string; result: HostResult }>>();
   private stepCount = 0;
   private hostOrder: string[] = [];
-  /** The step whose header was printed last, and each step's name: under `strategy: free` steps interleave. */
+  private stepNames: string[] = [];
+  /** The step whose header was printed last: under `strategy: free` steps interleave. */
   private lastHeader = -1;
-  private readonly stepNames = new Map<number, string>();
 
   constructor(private readonly opts: PlainOptions) {
     this.paint = painter(opts.color);
@@ -67,6 +67,7 @@ export class PlainReporter implements Reporter {
     switch (ev.type) {
       case 'run_started': {
         this.stepCount = ev.plan.steps.length;
+        this.stepNames = ev.plan.steps.map((s) => s.name);
         this.hostOrder = ev.plan.hosts.map((h) => h.name);
         if (quiet) return;
         const title = ev.plan.name ? `${ev.plan.name} (${ev.plan.playbook})` : ev.plan.playbook;
@@ -80,7 +81,6 @@ export class PlainReporter implements Reporter {
         if (!quiet) this.write(p('bold', `== batch ${ev.batch + 1}: ${foldHostNames(ev.hosts)}`));
         return;
       case 'step_started':
-        this.stepNames.set(ev.step, ev.name);
         if (!quiet) {
           const on = ev.targets.length > 0 ? foldHostNames(ev.targets) : '(no hosts)';
           this.write(`${p('bold', `▶ [${ev.step + 1}/${this.stepCount}] ${ev.name}`)} on ${on}`);
@@ -137,7 +137,7 @@ export class PlainReporter implements Reporter {
     if (!list || list.length === 0) return;
     // Results that do not follow their own step's header (a later step started meanwhile) say whose they are.
     if (!this.opts.quiet && this.lastHeader !== step) {
-      this.write(this.paint('bold', `◀ [${step + 1}/${this.stepCount}] ${this.stepNames.get(step) ?? ''} (results)`));
+      this.write(this.paint('bold', `◀ [${step + 1}/${this.stepCount}] ${this.stepNames[step] ?? ''} (results)`));
       this.lastHeader = step;
     }
     for (const f of foldResults(

@@ -3,7 +3,7 @@
  * which step, plus what they had registered before that step (for outcome sets and templates).
  * Pure: the CLI reads and schema-checks the report file.
  */
-import type { Plan } from '../compile/plan-types.js';
+import { nextStepFor, type Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, StepStatus } from './events.js';
 import { namesIn } from '../lang/groups.js';
 
@@ -83,11 +83,11 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
  * - else (every step it had has a result) its first error, which `ignore` let it run past.
  */
 function restartStep(plan: Plan, report: ResumeReport, host: string): number {
-  const main = plan.steps.filter((s) => s.phase !== 'finally').length;
   let last = -1;
-  for (let i = 0; i < main; i++) if (report.steps[i]!.results[host]) last = i;
+  for (const [i, s] of plan.steps.entries()) if (s.phase !== 'finally' && report.steps[i]!.results[host]) last = i;
   if (last >= 0 && !report.steps[last]!.results[host]!.ok) return last;
-  for (let i = last + 1; i < main; i++) if (plan.steps[i]!.targets.upper.includes(host)) return i;
+  const next = nextStepFor(plan, host, last);
+  if (next !== -1) return next;
   const firstError = report.steps.findIndex((s) => s.results[host]?.ok === false);
   return firstError === -1 ? 0 : firstError;
 }

@@ -7,7 +7,7 @@ import type { Json, Located } from '../../model/playbook.js';
 import { findPos, nodeAt, posInScalar, type JsonPath } from '../../parse/parse-yaml.js';
 import { kindOf, STEP_KINDS } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
-import { BUILTIN_NAMES, builtinSignature } from '../../callables/builtins.js';
+import { BUILTIN_NAMES, builtinSignature, isReadonlyCallable } from '../../callables/builtins.js';
 import { checkArgs } from '../callable-args.js';
 import { octalModeMessage } from '../schema-check.js';
 import type { Rule, AddProblem } from './types.js';
@@ -67,8 +67,7 @@ export const checkStepKinds: Rule = (m, add) => {
     if (step.kind === 'fetch') return true;
     if (step.kind === 'assert' || !upper.some((h) => localHosts.has(h))) return false;
     if (step.kind !== 'call' && step.kind !== 'filter') return true;
-    const name = step.callable.value;
-    return !(builtinSignature(name)?.readonly ?? custom.get(name)?.info?.readonly === true);
+    return !isReadonlyCallable(step.callable.value, playbook.callables);
   };
 
   playbook.steps.forEach((step, i) => {
