@@ -124,10 +124,11 @@ async function walkLocal(root: string, exclude: readonly string[], host: string)
   return out;
 }
 
-/** Lists `to` in one command: P its absolute path, then F sha1 path / M mode path / L target<TAB>path. */
+/** Lists `to` in one command: P its absolute path, then F sha1 path / M mode path / L target<TAB>path / D folder. */
 const LIST_SCRIPT = `case $1 in /*) printf 'P %s\\n' "$1";; *) printf 'P %s/%s\\n' "$(pwd)" "$1";; esac
 cd "$1" 2>/dev/null || exit 0
 find . -type f -exec sha1sum {} + | sed 's/^/F /'
+find . -type d | sed 's/^/D /'
 find . -type f -exec stat -c 'M %a %n' {} +
 find . -type l | while IFS= read -r f; do printf 'L %s\\t%s\\n' "$(readlink "$f")" "$f"; done
 `;
@@ -137,10 +138,11 @@ async function listRemote(
   to: string,
   opts: { become?: string; signal: AbortSignal; timeoutMs?: number },
   host: string,
-): Promise<{ abs: string; entries: Map<string, RemoteEntry> }> {
+): Promise<{ abs: string; entries: Map<string, RemoteEntry>; folders: Set<string> }> {
   const r = await session.run(['sh', '-c', LIST_SCRIPT, 'sh', to], { ...opts, maxStdout: 256 * 1024 * 1024 });
   if (r.rc !== 0) throw new HostError('failed', `${host}: sync: cannot list ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
   const m = new Map<string, RemoteEntry>();
+  const folders = new Set<string>();
   let abs = to;
   const key = (p: string) => p.replace(/^\.\//, '');
   for (const line of r.stdout.split('\n')) {
@@ -157,15 +159,21 @@ async function listRemote(
     } else if (line.startsWith('L ')) {
       const [target, p] = line.slice(2).split('\t') as [string, string];
       m.set(key(p), { type: 'link', target });
+    } else if (line.startsWith('D ') && line !== 'D .') {
+      folders.add(key(line.slice(2)));
     }
   }
-  return { abs, entries: m };
+  return { abs, entries: m, folders };
 }
 
-/** Unpack the archive into a staging folder inside `to`, rename each entry into place, delete. */
+/**
+ * Remove what stands in the way (CLEAR: N paths), unpack the archive into a staging folder inside
+ * `to`, rename each entry into place, delete the rest of the arguments.
+ */
 const APPLY_SCRIPT = `set -e
-to=$1; tarf=$2; shift 2
+to=$1; tarf=$2; n=$3; shift 3
 mkdir -p "$to"
+while [ "$n" -gt 0 ]; do rm -rf "$to/$1"; shift; n=$((n - 1)); done
 if [ -n "$tarf" ]; then
   stage=$(mktemp -d "$to/.chopsticks-sync.XXXXXX")
   trap 'rm -rf "$stage"' EXIT
@@ -272,7 +280,20 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
     });
     const session = await ctx.session();
     const runOpts = { become: step.policy.become, signal };
-    const { abs, entries: remote } = await listRemote(session, to, runOpts, ctx.host);
+    const { abs, entries: remote, folders } = await listRemote(session, to, runOpts, ctx.host);
+    const clear = inTheWay(local, remote, folders);
+    const under = (p: string) => clear.some((c) => p === c || p.startsWith(`${c}/`));
+    if (clear.length) {
+      const kinds = clear.map(
+        (p) => `${abs}/${p} is ${folders.has(p) ? 'a folder on the host, a file' : 'a file on the host, a folder'} in ${root}`,
+      );
+      const kept = [...remote.keys()].filter((p) => under(p) && isExcluded(p, step.exclude));
+      if (!step.delete || kept.length)
+        throw new HostError(
+          'failed',
+          `${ctx.host}: sync: ${kinds.join('; ')}; ${kept.length ? `it holds excluded files (${kept.join(', ')}), which sync never removes: remove it on the host` : 'remove it on the host, or set delete: true to let sync replace it'}`,
+        );
+    }
     const want = (e: LocalEntry) => (e.type === 'file' ? (step.mode ?? e.mode) : e.mode);
     const send = local.filter((e) => {
       const r = remote.get(e.rel);
@@ -305,7 +326,9 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
         remoteTar = put.remote_path;
       }
       // The absolute path: the script works from inside its staging folder.
-      const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', abs, remoteTar, ...deleted], runOpts);
+      // What a cleared path held is gone with it; `rm -f` of it afterwards would meet the new folder.
+      const rest = deleted.filter((p) => !under(p));
+      const r = await session.run(['sh', '-c', APPLY_SCRIPT, 'sh', abs, remoteTar, String(clear.length), ...clear, ...rest], runOpts);
       if (r.rc !== 0)
         throw new HostError(
           r.stderr.includes('Permission denied') ? 'permission_denied' : 'remote_io',
@@ -322,6 +345,23 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
     return { value, changed: true };
   },
 };
+
+/**
+ * Remote paths of the other kind where the local tree puts something: a folder where a file or
+ * link goes, or a file or link where a folder goes (writing through a link would leave `to`).
+ */
+function inTheWay(local: readonly LocalEntry[], remote: ReadonlyMap<string, RemoteEntry>, folders: ReadonlySet<string>): string[] {
+  const found = new Set<string>();
+  for (const e of local) {
+    if (folders.has(e.rel)) found.add(e.rel);
+    const parts = e.rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (remote.has(dir)) found.add(dir);
+    }
+  }
+  return [...found].sort();
+}
 
 async function writeTar(file: string, entries: LocalEntry[], mode: (e: LocalEntry) => number): Promise<void> {
   const { pack: tarPack } = load('tar-stream') as typeof import('tar-stream');

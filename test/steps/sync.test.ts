@@ -86,6 +86,54 @@ describe('sync', () => {
     expect(lstatSync(join(dir, 'out/a/www/a.txt')).mode & 0o777).toBe(0o640);
   });
 
+  it('a remote path of the other kind (folder where a file goes, file or link where a folder goes) fails, in check too, unless delete: true replaces it', async () => {
+    files(dir, {
+      'site/conf': 'local file',
+      'site/lib/x.js': 'x',
+      'site/keep/y': 'y',
+      'out/a/www/conf/old.txt': 'remote folder where a file goes',
+      'out/a/www/lib': 'remote file where a folder goes',
+      'elsewhere/z': 'outside',
+    });
+    // A link where a folder goes would have files written through it, outside `to`.
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'out/a/www/keep'));
+    const text = pb(dir, '    on: a\n');
+    for (const check of [true, false]) {
+      const r = await run(dir, text, { check });
+      const v = values(r.steps[0]!).a as { error: string; msg: string };
+      expect(v.error).toBe('failed');
+      expect(v.msg).toContain(`${dir}/out/a/www/conf is a folder on the host, a file in`);
+      expect(v.msg).toContain(`${dir}/out/a/www/lib is a file on the host, a folder in`);
+      expect(v.msg).toContain('set delete: true');
+    }
+    expect(readFileSync(join(dir, 'out/a/www/lib'), 'utf8')).toBe('remote file where a folder goes');
+    expect(existsSync(join(dir, 'out/a/www/conf/old.txt'))).toBe(true);
+
+    const check = await run(dir, pb(dir, '    on: a\n    delete: true\n'), { check: true });
+    expect(values(check.steps[0]!).a).toMatchObject({
+      changed_files: ['conf', 'keep/y', 'lib/x.js'],
+      deleted: ['conf/old.txt', 'keep', 'lib'],
+    });
+    const real = await run(dir, pb(dir, '    on: a\n    delete: true\n'));
+    expect(values(real.steps[0]!).a).toMatchObject({
+      changed_files: ['conf', 'keep/y', 'lib/x.js'],
+      deleted: ['conf/old.txt', 'keep', 'lib'],
+    });
+    expect(readFileSync(join(dir, 'out/a/www/conf'), 'utf8')).toBe('local file');
+    expect(readFileSync(join(dir, 'out/a/www/lib/x.js'), 'utf8')).toBe('x');
+    expect(lstatSync(join(dir, 'out/a/www/keep')).isDirectory()).toBe(true);
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual(['z']);
+    const again = await run(dir, pb(dir, '    on: a\n    delete: true\n'));
+    expect(values(again.steps[0]!).a).toMatchObject({ changed: false });
+  });
+
+  it('delete: true does not replace a folder holding excluded files', async () => {
+    files(dir, { 'site/conf': 'local file', 'out/a/www/conf/cache.tmp': 'kept' });
+    const r = await run(dir, pb(dir, '    on: a\n    delete: true\n    exclude: ["*.tmp"]\n'));
+    expect((values(r.steps[0]!).a as { msg: string }).msg).toContain('holds excluded files (conf/cache.tmp)');
+    expect(readFileSync(join(dir, 'out/a/www/conf/cache.tmp'), 'utf8')).toBe('kept');
+  });
+
   it('remote_path is absolute when to is relative (the host side folder, as put gives)', async () => {
     files(dir, { 'site/index.html': 'x' });
     mkdirSync(join(dir, 'home'));
