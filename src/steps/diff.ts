@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { HostSession } from '../transports/session.js';
+import { modeString } from './paths.js';
 
 export const DIFF_LIMIT = 64 * 1024;
 
@@ -72,14 +73,29 @@ export function unifiedDiff(path: string, before: Content, after: Content): stri
  * read more than 64 KiB over the wire.
  */
 export async function remoteContent(session: HostSession, path: string, opts: { become?: string; signal?: AbortSignal }): Promise<Content> {
+  return (await remoteFile(session, path, opts)).content;
+}
+
+/** remoteContent, and the file's mode ("0644"; null when there is no regular file). */
+export async function remoteFile(
+  session: HostSession,
+  path: string,
+  opts: { become?: string; signal?: AbortSignal },
+): Promise<{ content: Content; mode: string | null }> {
   const st = await session.stat(path, { ...opts, withSha1: false });
-  if (!st.exists || st.type !== 'file') return null;
+  if (!st.exists || st.type !== 'file') return { content: null, mode: null };
   if ((st.size ?? 0) > DIFF_LIMIT) {
     const big = await session.stat(path, { ...opts, withSha1: true });
-    return { size: big.size ?? 0, sha1sum: big.sha1sum ?? '' };
+    return { content: { size: big.size ?? 0, sha1sum: big.sha1sum ?? '' }, mode: st.mode };
   }
   // base64 keeps binary bytes intact through the session's text stdout.
   const r = await session.run(['base64', '--', path], { ...opts, maxStdout: DIFF_LIMIT * 2 });
-  if (r.rc !== 0) return null;
-  return Buffer.from(r.stdout.replace(/\s+/g, ''), 'base64');
+  return { content: r.rc === 0 ? Buffer.from(r.stdout.replace(/\s+/g, ''), 'base64') : null, mode: st.mode };
+}
+
+/** A line of a diff for a file whose mode changes (a mode change has no text diff); '' otherwise. */
+export function modeDiff(path: string, before: string | number | null | undefined, after: number): string {
+  if (before === null || before === undefined) return '';
+  const from = typeof before === 'number' ? before : parseInt(before, 8);
+  return from === after ? '' : `mode of ${path}: ${modeString(from)} → ${modeString(after)}\n`;
 }

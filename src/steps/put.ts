@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type { HostSession } from '../transports/session.js';
-import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
+import { DIFF_LIMIT, modeDiff, remoteContent, unifiedDiff } from './diff.js';
 import type { Json, Located } from '../model/playbook.js';
 import { fillVarsOnly, fillVarsText } from './fill-vars.js';
 import { modeString, renderLocalSource, renderPath } from './paths.js';
@@ -128,7 +128,7 @@ function checkSource(src: Located<string>, ctx: CheckContext): void {
 
 /**
  * The diff from the host's file to the local one, read before the put replaces it; undefined
- * when nothing would change (same content: a mode change has no text diff). The host's file
+ * when nothing would change; a mode change is a line of its own. The host's file
  * is read only when it is small enough to diff.
  */
 async function diffBefore(
@@ -146,5 +146,5 @@ async function diffBefore(
   if (info.exists && info.type !== 'file') return `${path}: the host has a ${info.type ?? 'special file'} there, not a file\n`;
   const before = await remoteContent(session, path, { become, signal });
   const after = probe.size > DIFF_LIMIT ? { size: probe.size, sha1sum: probe.sha1sum } : await readFile(local);
-  return unifiedDiff(path, before, after) || undefined;
+  return unifiedDiff(path, before, after) + modeDiff(path, info.mode, step.mode) || undefined;
 }

@@ -23,7 +23,7 @@ import { HostError } from '../errors.js';
 import { isTemplate } from '../lang/templates.js';
 import type { Json, Located } from '../model/playbook.js';
 import type { HostSession } from '../transports/session.js';
-import { DIFF_LIMIT, remoteContent, unifiedDiff } from './diff.js';
+import { DIFF_LIMIT, modeDiff, remoteContent, unifiedDiff } from './diff.js';
 import { fillVarsOnly } from './fill-vars.js';
 import { modeString, renderLocalSource, renderPath } from './paths.js';
 import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
@@ -313,7 +313,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
       bytes_sent: ctx.check ? 0 : bytes,
       changed: send.length + deleted.length > 0,
     };
-    if (ctx.diff) value.diff = await syncDiff(session, abs, send, deleted, runOpts);
+    if (ctx.diff) value.diff = await syncDiff(session, abs, send, deleted, (e) => [remote.get(e.rel)?.mode, want(e)], runOpts);
     if (ctx.check || !value.changed) return { value, changed: value.changed as boolean };
 
     const dir = await mkdtemp(join(tmpdir(), 'chopsticks-sync-'));
@@ -387,6 +387,7 @@ async function syncDiff(
   to: string,
   send: LocalEntry[],
   deleted: string[],
+  modes: (e: LocalEntry) => [before: number | undefined, after: number],
   opts: { become?: string; signal: AbortSignal },
 ): Promise<string> {
   const parts: string[] = [];
@@ -398,7 +399,7 @@ async function syncDiff(
     }
     const before = await remoteContent(session, `${to}/${e.rel}`, opts);
     const after = e.size > DIFF_LIMIT ? { size: e.size, sha1sum: e.sha1 } : await readFile(e.abs);
-    parts.push(unifiedDiff(`${to}/${e.rel}`, before, after) || `mode of ${to}/${e.rel} changes\n`);
+    parts.push(unifiedDiff(`${to}/${e.rel}`, before, after) + modeDiff(`${to}/${e.rel}`, ...modes(e)));
   }
   for (const d of deleted.slice(0, Math.max(0, MAX - parts.length)))
     parts.push(unifiedDiff(`${to}/${d}`, await remoteContent(session, `${to}/${d}`, opts), null));

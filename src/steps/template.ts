@@ -17,7 +17,7 @@ import type { Liquid } from 'liquidjs';
 import { HostError } from '../errors.js';
 import { isTemplate } from '../lang/templates.js';
 import type { Json, Located } from '../model/playbook.js';
-import { remoteContent, unifiedDiff } from './diff.js';
+import { modeDiff, remoteFile, unifiedDiff } from './diff.js';
 import { fillVarsOnly } from './fill-vars.js';
 import { modeString, renderLocalSource, renderPath } from './paths.js';
 import type { PlanStepBase, StepCommon, StepKindDef } from './types.js';
@@ -156,11 +156,12 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       const session = await ctx.session();
       const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress };
       const before = ctx.diff
-        ? await remoteContent(session, to.endsWith('/') ? to + outputName(local) : to, { become: step.policy.become, signal })
+        ? await remoteFile(session, to.endsWith('/') ? to + outputName(local) : to, { become: step.policy.become, signal })
         : undefined;
       const v = ctx.check ? await session.putCheck(file, to, step.mode, opts) : await session.put(file, to, step.mode, opts);
       const value: Record<string, Json> = { ...v };
-      if (before !== undefined) value.diff = unifiedDiff(v.remote_path, before, rendered);
+      if (before !== undefined)
+        value.diff = unifiedDiff(v.remote_path, before.content, rendered) + modeDiff(v.remote_path, before.mode, step.mode);
       return { value, changed: v.changed };
     } finally {
       await rm(dir, { recursive: true, force: true });

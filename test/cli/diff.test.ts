@@ -70,6 +70,40 @@ describe('run --diff', () => {
       expect(r.stdout).toMatch(new RegExp(`\\+\\+\\+ b${dir}/srv/${n}\\.conf\\n.*\\n\\s+-name=old\\n\\s+\\+name=${n}\\n`));
   });
 
+  it('a mode-only change is a line of the diff for put, template and sync (it has no text diff)', async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'app.conf'), 'same\n');
+    mkdirSync(join(dir, 'site'));
+    writeFileSync(join(dir, 'site', 'index.html'), 'same\n');
+    mkdirSync(join(dir, 'srv', 'www'), { recursive: true });
+    for (const f of ['put.conf', 'tpl.conf', 'www/index.html']) writeFileSync(join(dir, 'srv', f), 'same\n', { mode: 0o600 });
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { a: local }
+steps:
+  - put: app.conf
+    to: "${dir}/srv/put.conf"
+  - template: app.conf
+    to: "${dir}/srv/tpl.conf"
+  - sync: site
+    to: "${dir}/srv/www"
+    mode: "0640"
+`,
+    );
+    const r = await runCli(['run', pb, '--diff', '--check', '--json', join(dir, 'r.json'), '--output', 'plain']);
+    expect(r.code, r.stderr).toBe(0);
+    const diffs = parseReport(readFileSync(join(dir, 'r.json'), 'utf8')).steps.map((s) => {
+      const x = s.results.a!;
+      return x.ok ? (x.value as { diff?: string }).diff : undefined;
+    });
+    expect(diffs).toEqual([
+      `mode of ${dir}/srv/put.conf: 0600 → 0644\n`,
+      `mode of ${dir}/srv/tpl.conf: 0600 → 0644\n`,
+      `mode of ${dir}/srv/www/index.html: 0600 → 0640\n`,
+    ]);
+  });
+
   it('without --diff, no diff is read or reported', async () => {
     dir = tempDir();
     const pb = setup(dir);
