@@ -96,6 +96,23 @@ async function planLine(ctx: CallContext): Promise<Planned> {
   return { path, value, ...(changed ? { next: { text: r.content, mode: st ? st.mode : 0o644 } } : {}) };
 }
 
+/** Edits of one path on one shared machine, chained: each starts when the one before has ended. */
+const editsInFlight = new Map<string, Promise<unknown>>();
+
+function onePathAtATime<T>(ctx: CallContext, edit: () => Promise<T>): Promise<T> {
+  const machine = ctx.session.sharedMachine;
+  if (machine === undefined) return edit();
+  const key = `${machine}\0${reqString(ctx, 'line', 'path')}`;
+  const before = editsInFlight.get(key) ?? Promise.resolve();
+  const mine = before.then(edit, edit);
+  const tail = mine.catch(() => {});
+  editsInFlight.set(key, tail);
+  void tail.then(() => {
+    if (editsInFlight.get(key) === tail) editsInFlight.delete(key);
+  });
+  return mine;
+}
+
 export const lineCallable: BuiltinCallable = {
   name: 'line',
   readonly: false,
@@ -116,10 +133,13 @@ export const lineCallable: BuiltinCallable = {
     },
   },
   description: "Ansible's lineinfile: one line present or absent in a text file; exact in check mode",
-  async invoke(ctx): Promise<CallOutcome> {
-    const plan = await planLine(ctx);
-    if (plan.next) await writeText(ctx, plan.path, plan.next.text, plan.next.mode);
-    return { value: plan.value, changed: plan.next !== undefined };
+  invoke(ctx): Promise<CallOutcome> {
+    // Read, edit, write: two local hosts editing one file at once would each lose the other's line.
+    return onePathAtATime(ctx, async () => {
+      const plan = await planLine(ctx);
+      if (plan.next) await writeText(ctx, plan.path, plan.next.text, plan.next.mode);
+      return { value: plan.value, changed: plan.next !== undefined };
+    });
   },
   async check(ctx): Promise<CheckOutcome> {
     const plan = await planLine(ctx);

@@ -59,6 +59,8 @@ export interface RemoteFileInfo {
 
 export interface HostSession {
   readonly name: string;
+  /** The transport's `sharedMachine`: hosts with the same value share one filesystem. */
+  readonly sharedMachine?: string | undefined;
   /** Run argv (never through a shell) in the host's long-lived shell. */
   run(argv: string[], opts?: RunOptions): Promise<RunResult>;
   /** Run a shell command line (`sh -c`), for the `shell` and `test` callables only. */

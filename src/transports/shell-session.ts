@@ -93,6 +93,7 @@ interface Current {
 
 export class ShellSession implements HostSession {
   readonly name: string;
+  readonly sharedMachine: string | undefined;
   private readonly token = randomBytes(16).toString('hex');
   private readonly proc: RemoteProcess;
   private seq = 0;
@@ -114,6 +115,7 @@ export class ShellSession implements HostSession {
     opts: SessionOptions = {},
   ) {
     this.name = host.name;
+    this.sharedMachine = transport.sharedMachine;
     this.defaultMaxStdout = opts.maxStdout ?? DEFAULT_MAX_STDOUT;
     this.defaultBecome = opts.defaultBecome;
     this.proc = transport.spawn([

@@ -37,6 +37,12 @@ export interface Transport {
    */
   readonly execUser?: string | undefined;
   /**
+   * Set when several hosts of a run can be this same machine, sharing one filesystem (`local`
+   * hosts are all the controller): read-modify-write edits of one path are then taken one at a
+   * time across them (docs/language.md#line).
+   */
+  readonly sharedMachine?: string;
+  /**
    * How many ancestors of a process this transport starts are the transport's own (ssh: the
    * login shell and sshd's session process; local: the controller). The session's watcher on the
    * host stops the session's commands once one of them is gone (session-scripts.ts). 0 (the

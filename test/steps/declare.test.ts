@@ -184,6 +184,21 @@ describe('line', () => {
     expect(editLines('', { line: 'x', state: 'present' }).content).toBe('x\n');
   });
 
+  it('several local hosts adding lines to one file lose none (the edits of one path take turns)', async () => {
+    files(dir, { 'shared.conf': '' });
+    const hosts = Array.from({ length: 12 }, (_, i) => `h${i}: local`).join(', ');
+    const text = `version: 1
+hosts: { ${hosts} }
+steps:
+  - call: line
+    args: { path: "${dir}/shared.conf", line: "{host}=on" }
+`;
+    const r = await run(dir, text);
+    expect(Object.values(r.steps[0]!.results).every((x) => x.ok && x.changed)).toBe(true);
+    const lines = readFileSync(join(dir, 'shared.conf'), 'utf8').trim().split('\n').sort();
+    expect(lines).toEqual(Array.from({ length: 12 }, (_, i) => `h${i}=on`).sort());
+  });
+
   it('check mode is exact, the run does it with a diff, the second run changes nothing; the mode is kept', async () => {
     files(dir, { 'etc/app.conf': 'name=x\nport=1\n' });
     const pb = `version: 1

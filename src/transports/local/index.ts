@@ -20,6 +20,7 @@ export function createLocalTransport(host: LocalHost): Transport {
 export class LocalTransport implements Transport {
   readonly hostName: string;
   readonly address = 'local';
+  readonly sharedMachine = 'local';
   /** The controller itself is the session's parent. */
   readonly sessionAncestors = 1;
   onLost?: (err: Error) => void;
