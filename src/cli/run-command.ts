@@ -63,7 +63,8 @@ export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<nu
       return;
     }
     signalName = sig;
-    io.stderr.write(`\nchopsticks: ${sig}: stopping; no new work starts (press Ctrl-C again to exit at once)\n`);
+    const notice = `chopsticks: ${sig}: stopping; no new work starts (press Ctrl-C again to exit at once)`;
+    if (!reporters.some((r) => r.notice?.(notice) === true)) io.stderr.write(`\n${notice}\n`);
     interrupt.abort();
   };
   const onInt = () => onSignal('SIGINT');

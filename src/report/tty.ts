@@ -104,6 +104,14 @@ export class TtyReporter implements Reporter {
     }
   }
 
+  notice(line: string): boolean {
+    // Drawn here only when stderr is this same screen; a redirected stderr gets it as it is.
+    if (this.done || !(this.opts.stderr as { isTTY?: boolean }).isTTY) return false;
+    this.pending.push(escapeControls(line));
+    this.frame();
+    return true;
+  }
+
   async close(): Promise<void> {
     try {
       this.finish(undefined);

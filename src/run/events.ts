@@ -42,4 +42,10 @@ export interface Reporter {
   onEvent(ev: RunEvent): void;
   /** Flush and release the terminal / files. */
   close(): Promise<void>;
+  /**
+   * A line for the person at the terminal (the interrupt notice). A reporter that redraws the
+   * terminal prints it above what it redraws and returns true; otherwise the caller writes it
+   * to stderr, where a redraw would have erased it.
+   */
+  notice?(line: string): boolean;
 }

@@ -27,10 +27,19 @@ function shellQuote(s: string): string {
 
 /** `chopsticks ARGS` on a terminal of `size`; FORCE_COLOR so colours can be asserted. */
 export function runInPty(args: string[], size: PtySize, env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<PtyRun> {
-  const cmd = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  return runShellInPty(`exec ${cliCommand(args)}`, size, env, timeoutMs);
+}
+
+/** `chopsticks ARGS` as a quoted shell command line. */
+export function cliCommand(args: string[]): string {
+  return [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+}
+
+/** A shell command line on a terminal of `size` (for a test that signals the CLI it starts). */
+export function runShellInPty(cmd: string, size: PtySize, env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<PtyRun> {
   const stty = size.cols !== undefined ? `stty cols ${size.cols} rows ${size.rows ?? 40}; ` : '';
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', `${stty}exec ${cmd}`, '/dev/null'], {
+    const child = spawn('script', ['-qfec', `${stty}${cmd}`, '/dev/null'], {
       env: { ...process.env, NO_COLOR: undefined, CI: undefined, FORCE_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

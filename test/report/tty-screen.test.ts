@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, ensureBuilt, tempDir, writePlaybook } from '../cli/helpers.js';
-import { replay, runInPty, type Screen } from './pty-screen.js';
+import { cliCommand, replay, runInPty, runShellInPty, type Screen } from './pty-screen.js';
 
 beforeAll(() => ensureBuilt(), 240_000);
 
@@ -81,6 +81,32 @@ describe('terminal view on a real pseudo-terminal', () => {
       });
     }
   }
+
+  it('an interrupt: its notice stays on the screen above the redrawn lines, and no live line is left behind', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      [
+        'version: 1',
+        'hosts: { h1: local, h2: local }',
+        'steps:',
+        '  - name: long',
+        '    call: shell',
+        "    args: { cmd: 'sleep 20' }",
+        '',
+      ].join('\n'),
+    );
+    // SIGTERM: a background job of a non-interactive shell starts with SIGINT ignored.
+    const cmd = `${cliCommand(['run', pb, '--output', 'tty'])} & p=$!; sleep 1.5; kill -TERM $p; wait $p`;
+    const r = await runShellInPty(cmd, { cols: 100, rows: 40 });
+    const s = await replay(r.raw, 100, 40);
+    const text = s.lines.join('\n');
+    expect(linesWith(s, 'chopsticks: SIGTERM: stopping; no new work starts'), text).toHaveLength(1);
+    // The step's live line (spinner, hosts running) is gone; the step is drawn once, finished.
+    expect(linesWith(s, /\[1\/1\] long/), text).toHaveLength(1);
+    expect(linesWith(s, /running|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/), text).toEqual([]);
+    expect(s.lines.at(-1)).toMatch(/^run interrupted/);
+  });
 
   it('--output auto on a terminal is this view too', async () => {
     dir = tempDir();
