@@ -80,7 +80,7 @@ export const ERROR_KINDS = [
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** Kinds that make a host's end state `unreachable` rather than `failed`. */
-export const UNREACHABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
+const UNREACHABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
   'unreachable',
   'auth_failed',
   'hostkey_unknown',
@@ -94,6 +94,22 @@ export interface ErrorResult {
   msg: string;
   /** Controller-side stack or remote stderr tail, when it helps; null otherwise. */
   tb: string | null;
+  /** `connect`: a `timeout` while connecting (TCP, handshake, login, the shell's first answer). */
+  phase?: 'connect';
+}
+
+/**
+ * Whether an error means the host could not be reached (docs/cli.md#exit-codes): any connection,
+ * authentication or host-key error, a timeout while connecting included; an operation's
+ * timeout is a failure.
+ */
+export function isUnreachable(e: Pick<ErrorResult, 'kind' | 'phase'>): boolean {
+  return UNREACHABLE_KINDS.has(e.kind) || (e.kind === 'timeout' && e.phase === 'connect');
+}
+
+/** The end state an error gives its host. */
+export function endStateOf(e: Pick<ErrorResult, 'kind' | 'phase'>): 'cancelled' | 'unreachable' | 'failed' {
+  return e.kind === 'cancelled' ? 'cancelled' : isUnreachable(e) ? 'unreachable' : 'failed';
 }
 
 /**
@@ -118,12 +134,13 @@ export class HostError extends Error {
     readonly kind: ErrorKind,
     message: string,
     readonly tb: string | null = null,
+    readonly phase?: 'connect',
   ) {
     super(message);
     this.name = 'HostError';
   }
 
   toResult(): ErrorResult {
-    return { kind: this.kind, msg: this.message, tb: this.tb };
+    return { kind: this.kind, msg: this.message, tb: this.tb, ...(this.phase ? { phase: this.phase } : {}) };
   }
 }

@@ -3,7 +3,7 @@
  * the human reporters all tell the same story. `report()` may be called at any time: before
  * `run_finished` (a crash or a second SIGINT) it reports the run as interrupted.
  */
-import { UNREACHABLE_KINDS } from '../errors.js';
+import { endStateOf } from '../errors.js';
 import { nextStepFor, type Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/events.js';
 import type { ReportStep, RunReport } from './report-types.js';
@@ -208,7 +208,7 @@ export class ReportBuilder {
       let state: HostEndState = 'ok';
       for (const s of this.steps) {
         const r = s.results.get(h);
-        if (r && !r.ok) state = r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
+        if (r && !r.ok) state = endStateOf(r.error);
         else if (!r && (s.ran.has(h) || s.open?.includes(h))) state = 'cancelled';
       }
       if (state === 'ok' && this.plan && nextStepFor(this.plan, h, this.lastResult(h)) !== -1) state = 'cancelled';

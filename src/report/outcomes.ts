@@ -2,14 +2,14 @@
  * What a host's result is, in words every reporter shares (plain, listr, JUnit, summaries), so a
  * check run's `would_change` and `unknown` (docs/language.md#check-mode) read the same everywhere.
  */
-import { UNREACHABLE_KINDS } from '../errors.js';
+import { endStateOf } from '../errors.js';
 import type { HostResult } from '../run/events.js';
 
 export type ResultLabel = 'ok' | 'changed' | 'would_change' | 'unknown' | 'skipped' | 'failed' | 'unreachable' | 'cancelled';
 
 export function labelOf(r: HostResult): ResultLabel {
   if (r.outcome === 'would_change' || r.outcome === 'unknown' || r.outcome === 'skipped') return r.outcome;
-  if (!r.ok) return r.error.kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(r.error.kind) ? 'unreachable' : 'failed';
+  if (!r.ok) return endStateOf(r.error);
   if (r.skipped) return 'skipped';
   return r.changed ? 'changed' : 'ok';
 }

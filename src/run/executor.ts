@@ -6,7 +6,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Plan, PlanStep } from '../compile/plan-types.js';
 import type { HostSpec } from '../model/playbook.js';
-import { UNREACHABLE_KINDS, type ErrorKind } from '../errors.js';
+import { isUnreachable, type ErrorResult } from '../errors.js';
 import type { HostSession } from '../transports/session.js';
 import type { Callable } from '../callables/types.js';
 import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
@@ -311,7 +311,7 @@ class Executor {
       result.outcome === 'failed' &&
       this.state.wouldChange.has(host) &&
       !result.ok &&
-      mayDependOnChange(result.error.kind) &&
+      mayDependOnChange(result.error) &&
       kindOf(step.kind).readOnly(step)
     ) {
       result = { ...result, outcome: 'unknown' };
@@ -329,7 +329,7 @@ class Executor {
     if (keepsHost(step.policy, r)) {
       // `ignore` keeps the host, but a host that could not be reached is not `ok` (Ansible's
       // ignore_errors does not cover unreachable hosts either): docs/decisions.md#running.
-      if (!r.ok && UNREACHABLE_KINDS.has(r.error.kind)) this.state.markFailed(host, r);
+      if (!r.ok && isUnreachable(r.error)) this.state.markFailed(host, r);
       return;
     }
     this.state.markFailed(host, r);
@@ -385,8 +385,8 @@ class Executor {
 }
 
 /** A read-only step's error that a change not made in check mode may explain (not a lost host). */
-function mayDependOnChange(kind: ErrorKind): boolean {
-  return kind !== 'cancelled' && !UNREACHABLE_KINDS.has(kind);
+function mayDependOnChange(e: ErrorResult): boolean {
+  return e.kind !== 'cancelled' && !isUnreachable(e);
 }
 
 /**

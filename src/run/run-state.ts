@@ -3,7 +3,7 @@
  * `{results.X}` templates), groups decided by filters, hosts dropped by `on_failure: continue`,
  * and each host's end state.
  */
-import { UNREACHABLE_KINDS } from '../errors.js';
+import { endStateOf, isUnreachable } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import type { Outcome } from '../lang/group-expr.js';
 import type { HostEndState, HostResult } from './events.js';
@@ -39,9 +39,9 @@ export class RunState {
         case 'changed':
           return r.ok && r.changed;
         case 'failed':
-          return !r.ok && !UNREACHABLE_KINDS.has(r.error.kind);
+          return !r.ok && !isUnreachable(r.error);
         case 'unreachable':
-          return !r.ok && UNREACHABLE_KINDS.has(r.error.kind);
+          return !r.ok && isUnreachable(r.error);
       }
     });
   }
@@ -77,9 +77,7 @@ export class RunState {
 
   markFailed(host: string, result: HostResult): void {
     if (result.ok) return;
-    const kind = result.error.kind;
-    const state: HostEndState = kind === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(kind) ? 'unreachable' : 'failed';
-    this.endState.set(host, state);
+    this.endState.set(host, endStateOf(result.error));
   }
 
   touchHost(host: string): void {

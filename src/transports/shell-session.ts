@@ -55,10 +55,14 @@ function sleepMs(ms: number): Promise<void> {
 }
 
 export async function openSession(transport: Transport, host: SessionHost, opts: SessionOptions = {}): Promise<HostSession> {
-  await transport.connect(opts.signal);
+  // A timeout before the session answers is a host not reached, not a step that failed.
+  const connecting = (e: unknown) => {
+    throw e instanceof HostError && e.kind === 'timeout' && !e.phase ? new HostError('timeout', e.message, e.tb, 'connect') : e;
+  };
+  await transport.connect(opts.signal).catch(connecting);
   const session = new ShellSession(transport, host, opts);
   // Proves the shell answers before any step relies on it.
-  const r = await session.probe({ timeoutMs: 30_000, signal: opts.signal });
+  const r = await session.probe({ timeoutMs: 30_000, signal: opts.signal }).catch(connecting);
   if (r.rc !== 0) {
     await session.close();
     throw new HostError('failed', `${host.name}: the remote shell does not work (: exited ${r.rc}): ${r.stderr.trim()}`);

@@ -231,6 +231,40 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
     expect(rep.steps[1]!.targets).toEqual(['here']);
   }, 60_000);
 
+  it('a host that accepts TCP but never answers: kind timeout while connecting, the host unreachable (exit 2, in unreachable(R))', async () => {
+    const dir = tempDir();
+    const socks: import('node:net').Socket[] = [];
+    const tarpit = createServer((s) => socks.push(s)); // accepts, says nothing
+    await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (tarpit.address() as { port: number }).port;
+      const file = writePlaybook(dir, {
+        version: 1,
+        hosts: {
+          silent: sshEntry(sshd, '127.0.0.1', known, { port, connect_timeout: '1s' }),
+          here: sshEntry(sshd, '127.0.0.3', known),
+        },
+        steps: [
+          { call: 'ping', register: 'p', on_failure: 'ignore' },
+          { call: 'command', args: { argv: ['true'] }, on: 'unreachable(p)' },
+        ],
+      });
+      const r = await runPlaybook(file);
+      expect(r.code, explain(r)).toBe(2);
+      assertReportValid(r);
+      const rep = r.report!;
+      expect(rep.hosts).toEqual({ silent: 'unreachable', here: 'ok' });
+      const res = rep.steps[0]!.results.silent!;
+      expect(res.ok).toBe(false);
+      if (!res.ok) expect(res.error).toMatchObject({ kind: 'timeout', phase: 'connect' });
+      expect(rep.steps[1]!.targets).toEqual(['silent']);
+      expect(r.stdout + r.stderr).toMatch(/1 unreachable/);
+    } finally {
+      socks.forEach((s) => s.destroy());
+      tarpit.close();
+    }
+  }, 60_000);
+
   describe('become', () => {
     const sudoers = `/etc/sudoers.d/chopsticks-e2e-${process.pid}`;
     const sudoAvailable = existsSync('/usr/bin/sudo');

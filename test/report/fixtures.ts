@@ -4,7 +4,7 @@ import type { HostSpec, Json } from '../../src/model/playbook.js';
 import type { StepKind } from '../../src/steps/index.js';
 import type { HostResult, RunEvent } from '../../src/run/events.js';
 import type { ErrorKind } from '../../src/errors.js';
-import { UNREACHABLE_KINDS } from '../../src/errors.js';
+import { endStateOf } from '../../src/errors.js';
 
 const pos = { file: 'pb.yaml', line: 1, col: 1 };
 
@@ -85,7 +85,7 @@ export function endStates(
   const out: Record<string, 'ok' | 'failed' | 'unreachable' | 'cancelled'> = {};
   for (const h of hosts) {
     const k = failures[h];
-    out[h] = k === undefined ? 'ok' : k === 'cancelled' ? 'cancelled' : UNREACHABLE_KINDS.has(k) ? 'unreachable' : 'failed';
+    out[h] = k === undefined ? 'ok' : endStateOf({ kind: k });
   }
   return out;
 }
