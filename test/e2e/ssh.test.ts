@@ -233,7 +233,7 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
 
   it('a host that accepts TCP but never answers: kind timeout while connecting, the host unreachable (exit 2, in unreachable(R))', async () => {
     const dir = tempDir();
-    const socks: import('node:net').Socket[] = [];
+    const socks: Array<import('node:net').Socket> = [];
     const tarpit = createServer((s) => socks.push(s)); // accepts, says nothing
     await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', () => r()));
     try {
