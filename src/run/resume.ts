@@ -6,6 +6,8 @@
 import { nextStepFor, type Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, StepStatus } from './events.js';
 import { namesIn } from '../lang/groups.js';
+import { isUnreachable } from '../errors.js';
+import { keepsHost } from './policy.js';
 
 /**
  * What a resume reads of an earlier run's report: the run report (report/report-types.ts,
@@ -75,8 +77,9 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
 
 /**
  * Where a host stopped, among the playbook's steps (`finally:` steps run after any start):
- * - the last step it has a result for, when that result is an error (a failure under
- *   `continue` or `abort`, an interrupted operation);
+ * - the first step whose error dropped it from the run (a failure under `continue` or `abort`),
+ *   left it unreached, or was an interrupted operation; steps after that one that still
+ *   targeted it (`on: failed(deploy)`, a clean-up for failed hosts) are not where it stopped;
  * - else the first later step that may target it: an abort, an interrupt or a `serial` batch
  *   that never started left it there (a host in another batch may have run that step, so the
  *   step's own status says nothing about this host);
@@ -84,8 +87,13 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
  */
 function restartStep(plan: Plan, report: ResumeReport, host: string): number {
   let last = -1;
-  for (const [i, s] of plan.steps.entries()) if (s.phase !== 'finally' && report.steps[i]!.results[host]) last = i;
-  if (last >= 0 && !report.steps[last]!.results[host]!.ok) return last;
+  for (const [i, s] of plan.steps.entries()) {
+    if (s.phase === 'finally') continue;
+    const r = report.steps[i]!.results[host];
+    if (!r) continue;
+    last = i;
+    if (!r.ok && (!keepsHost(s.policy, r) || r.error.kind === 'cancelled' || isUnreachable(r.error))) return i;
+  }
   const next = nextStepFor(plan, host, last);
   if (next !== -1) return next;
   const firstError = report.steps.findIndex((s) => s.results[host]?.ok === false);

@@ -104,6 +104,35 @@ describe('--resume', () => {
     expect(plan.stdout).toMatch(/a from step 3\n\s+b from step 2\n\s+c from step 3\n/);
   });
 
+  it('a host dropped by a failure restarts there, not at a later step that targeted it as failed (on: failed(gate))', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      playbook(dir).replace(
+        "    args: { cmd: 'test -e {vars.d}/ready-{host}' }\n",
+        "    args: { cmd: 'test -e {vars.d}/ready-{host}' }\n    register: gate\n",
+      ) +
+        `  - name: logs of failed hosts
+    call: shell
+    args: { cmd: 'echo {host} >> {vars.d}/logs.log; false' }
+    on: failed(gate)
+`,
+    );
+    for (const h of ['a', 'c']) writeFileSync(join(dir, `ready-${h}`), '');
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'plain']);
+    expect(first.code, first.stderr).toBe(2);
+    expect(lines(join(dir, 'logs.log'))).toEqual(['b']);
+    const plan = await runCli(['plan', pb, '--resume', join(dir, 'r1.json')]);
+    expect(plan.stdout).toContain('b from step 2');
+    writeFileSync(join(dir, 'ready-b'), '');
+    const second = await runCli(['run', pb, '--resume', join(dir, 'r1.json'), '--json', join(dir, 'r2.json'), '--output', 'plain']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(readReport(join(dir, 'r2.json')).hosts).toEqual({ b: 'ok' });
+    // The gate and the step after it ran on b; the failed hosts' step did not (b passed the gate).
+    expect(lines(join(dir, 'last.log'))).toEqual(['a:0', 'b:0', 'c:0']);
+    expect(lines(join(dir, 'logs.log'))).toEqual(['b']);
+  });
+
   it('refuses when the playbook changed since the report, and runs nothing', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, playbook(dir));
