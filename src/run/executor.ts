@@ -312,7 +312,8 @@ class Executor {
       this.state.wouldChange.has(host) &&
       !result.ok &&
       mayDependOnChange(result.error) &&
-      kindOf(step.kind).readOnly(step)
+      // check_mode: run is the author vouching that the step only reads.
+      (step.policy.check_mode === 'run' || kindOf(step.kind).readOnly(step))
     ) {
       result = { ...result, outcome: 'unknown' };
     }

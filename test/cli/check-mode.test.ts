@@ -117,6 +117,22 @@ steps:
     expect(rep.steps[1]!.results.a).toMatchObject({ ok: false, outcome: 'failed' });
   });
 
+  it('a check_mode: run step (vouched read-only) failing after a would_change is unknown, as a read-only callable is', async () => {
+    dir = tempDir();
+    const pb = firstDeploy(
+      dir,
+      `  - call: shell
+    name: vouched health
+    args: { cmd: "cat {vars.base}/{host}/app/status" }
+    check_mode: run
+`,
+    );
+    const r = await runCli(['run', pb, '--check', '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = parseReport(r.stdout);
+    for (const h of ['a', 'b', 'c']) expect(rep.steps[3]!.results[h]).toMatchObject({ ok: false, outcome: 'unknown' });
+  });
+
   it('check_mode: run runs a step in check mode, check_mode: skip never does; would_change counts in ok(R) and changed(R)', async () => {
     dir = tempDir();
     const pb = firstDeploy(
