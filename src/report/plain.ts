@@ -15,6 +15,7 @@ import { ReportBuilder } from './build-report.js';
 import { foldResults, isErrorLabel } from './fold.js';
 import { countHosts, formatFolded, formatSummary, painter, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
+import { NOT_STARTED_NOTE, NotRunTracker } from './not-run.js';
 import { diffLines, withoutDiff } from './diff-text.js';
 import { escapeControls, reportFailure } from './safe.js';
 
@@ -31,6 +32,7 @@ export class PlainReporter implements Reporter {
   private readonly paint: Paint;
   private readonly state = new ReportBuilder();
   private readonly lines = new LineBuffers();
+  private readonly notRun = new NotRunTracker();
   /** Results of each step not yet printed (a step prints once per batch). */
   private readonly pending = new Map<number, Array<{ host: string; result: HostResult }>>();
   private stepCount = 0;
@@ -78,9 +80,11 @@ export class PlainReporter implements Reporter {
         return;
       }
       case 'batch_started':
+        this.notRun.batchStarted(ev.hosts);
         if (!quiet) this.write(p('bold', `== batch ${ev.batch + 1}: ${foldHostNames(ev.hosts)}`));
         return;
       case 'step_started':
+        this.notRun.firstInBatch(ev.step);
         if (!quiet) {
           const on = ev.targets.length > 0 ? foldHostNames(ev.targets) : '(no hosts)';
           this.write(`${p('bold', `▶ [${ev.step + 1}/${this.stepCount}] ${ev.name}`)} on ${on}`);
@@ -106,6 +110,8 @@ export class PlainReporter implements Reporter {
         return;
       }
       case 'step_finished':
+        if (ev.status === 'not_run' && this.notRun.firstInBatch(ev.step) && !quiet)
+          this.write(`${p('yellow', '↓')} [${ev.step + 1}/${this.stepCount}] ${this.stepNames[ev.step] ?? ''}: ${p('yellow', 'not run')}`);
         this.flushStep(ev.step);
         if (ev.status === 'aborted')
           this.write(
@@ -120,10 +126,14 @@ export class PlainReporter implements Reporter {
           `${p('yellow', 'warning')}: ${ev.host !== undefined ? `${ev.host}: ` : ''}${escapeControls(ev.message).replace(/\n/g, '\n    ')}`,
         );
         return;
-      case 'run_finished':
+      case 'run_finished': {
         for (const step of [...this.pending.keys()]) this.flushStep(step);
+        const notStarted = this.notRun.notStarted(ev.hosts);
+        if (notStarted.length > 0 && !quiet)
+          this.write(`${p('yellow', '↓')} not started: ${foldHostNames(notStarted)} ${NOT_STARTED_NOTE}`);
         this.write(formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()));
         return;
+      }
       default: {
         const never: never = ev;
         void never;

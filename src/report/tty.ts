@@ -26,6 +26,7 @@ import { foldResults } from './fold.js';
 import { countHosts, formatFolded, formatSummary, humanBytes, humanDuration, humanRate, oneLine, painter, type Paint } from './format.js';
 import { LineBuffers } from './line-buffer.js';
 import { LiveRegion } from './live-region.js';
+import { NOT_STARTED_NOTE, NotRunTracker } from './not-run.js';
 import { escapeControls, reportFailure } from './safe.js';
 
 export interface TtyReporterOptions {
@@ -83,9 +84,7 @@ export class TtyReporter implements Reporter {
   /** Lines to write above the live region at the next frame. */
   private pending: string[] = [];
   private serial = false;
-  /** Steps reported in the current batch: a second `not_run` of one is a batch that never started. */
-  private reportedInBatch = new Set<number>();
-  private readonly batchHosts = new Set<string>();
+  private readonly notRun = new NotRunTracker();
   private timer: NodeJS.Timeout | undefined;
   private tick = 0;
   private done = false;
@@ -139,8 +138,7 @@ export class TtyReporter implements Reporter {
         return;
       }
       case 'batch_started':
-        this.reportedInBatch = new Set();
-        for (const h of ev.hosts) this.batchHosts.add(h);
+        this.notRun.batchStarted(ev.hosts);
         if (this.serial) this.pending.push(`${p('yellow', '❯')} ${p('bold', `batch ${ev.batch + 1}`)}: ${foldHostNames(ev.hosts)}`);
         return;
       case 'step_started':
@@ -263,13 +261,12 @@ export class TtyReporter implements Reporter {
     if (!sv) {
       // A second report of the same step in one batch is a batch that never started; its hosts
       // are named once, at the end.
-      if (this.reportedInBatch.has(index)) return;
-      this.reportedInBatch.add(index);
+      if (!this.notRun.firstInBatch(index)) return;
       const name = this.plan?.steps[index]?.name ?? `step ${index + 1}`;
       this.pending.push(`${ind}${p('yellow', '↓')} ${this.stepLabel(index, name)}: ${p('yellow', 'not run')}`);
       return;
     }
-    this.reportedInBatch.add(index);
+    this.notRun.firstInBatch(index);
     const ms = performance.now() - sv.started;
     const ran = targets.length > 0 ? targets : sv.results.map((r) => r.host);
     let mark: string;
@@ -375,13 +372,9 @@ export class TtyReporter implements Reporter {
       this.stepFinished(sv.index, 'aborted', [], true);
     }
     if (ev) {
-      const notStarted = Object.entries(ev.hosts)
-        .filter(([h, s]) => s === 'cancelled' && !this.batchHosts.has(h))
-        .map(([h]) => h);
+      const notStarted = this.notRun.notStarted(ev.hosts);
       if (notStarted.length > 0)
-        this.pending.push(
-          `${p('yellow', '↓')} not started: ${foldHostNames(notStarted)} ${p('dim', '(cancelled: the run stopped before their batch)')}`,
-        );
+        this.pending.push(`${p('yellow', '↓')} not started: ${foldHostNames(notStarted)} ${p('dim', NOT_STARTED_NOTE)}`);
       this.pending.push(
         formatSummary(ev.status, countHosts(ev.hosts, this.state.changedHosts()), ev.duration_ms, p, this.state.checkCounts()),
       );

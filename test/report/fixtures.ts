@@ -145,3 +145,36 @@ export function fleetRun(): { plan: Plan; events: RunEvent[] } {
   events.push({ type: 'run_finished', status: 'failed', duration_ms: 1234, hosts: endStates(web40, { web39: 'unreachable' }) });
   return { plan: p, events };
 }
+
+/** serial: 2 over h1-h4: batch 1's put fails on h2 and aborts; step 3 and batch 2 never run. */
+export function abortedSerialRun(): RunEvent[] {
+  const hosts = ['h1', 'h2', 'h3', 'h4'];
+  const p = plan(
+    hosts,
+    [step(0, 'call', 'call ping', hosts), step(1, 'put', 'put app.tgz', hosts), step(2, 'call', 'call restart', hosts)],
+    { serial: [{ count: 2 }] },
+  );
+  return [
+    { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+    { type: 'batch_started', batch: 0, hosts: ['h1', 'h2'] },
+    ...stepEvents(0, 'call ping', [
+      ['h1', ok('pong')],
+      ['h2', ok('pong')],
+    ]),
+    { type: 'step_started', step: 1, name: 'put app.tgz', targets: ['h1', 'h2'] },
+    { type: 'host_result', step: 1, host: 'h1', result: ok({ changed: true }, true) },
+    { type: 'host_result', step: 1, host: 'h2', result: err('remote_io', 'h2: disk full') },
+    { type: 'step_finished', step: 1, status: 'aborted', targets: ['h1', 'h2'] },
+    { type: 'step_finished', step: 2, status: 'not_run', targets: [] },
+    // the second batch never starts
+    { type: 'step_finished', step: 0, status: 'not_run', targets: [] },
+    { type: 'step_finished', step: 1, status: 'not_run', targets: [] },
+    { type: 'step_finished', step: 2, status: 'not_run', targets: [] },
+    {
+      type: 'run_finished',
+      status: 'aborted',
+      duration_ms: 70,
+      hosts: endStates(hosts, { h2: 'remote_io', h3: 'cancelled', h4: 'cancelled' }),
+    },
+  ];
+}

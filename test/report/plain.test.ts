@@ -5,7 +5,7 @@ import { foldResults } from '../../src/report/fold.js';
 import { shouldColor } from '../../src/report/format.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { Capture } from './capture.js';
-import { endStates, err, fleetRun, ok, plan, skipped, step, stepEvents } from './fixtures.js';
+import { abortedSerialRun, endStates, err, fleetRun, ok, plan, skipped, step, stepEvents } from './fixtures.js';
 
 async function runPlain(events: RunEvent[], quiet = false, color = false): Promise<string[]> {
   const out = new Capture();
@@ -102,6 +102,15 @@ describe('plain reporter', () => {
       { host: 'x3', result: ok({ a: 1, b: [1, { c: 2, d: 4 }] }) },
     ]);
     expect(folded.map((f) => f.hostText)).toEqual(['x[1-2]', 'x3']);
+  });
+
+  it('serial: names the steps not run, once, and the hosts whose batch never started (as the terminal view does)', async () => {
+    const lines = await runPlain(abortedSerialRun());
+    expect(lines.filter((l) => l.includes('not run'))).toEqual(['↓ [3/3] call restart: not run']);
+    expect(lines).toContain('↓ not started: h[3-4] (cancelled: the run stopped before their batch)');
+    expect(lines.at(-1)).toBe('run aborted: 1 ok, 1 failed, 0 unreachable, 2 cancelled (4 hosts, 1 changed) in 70ms');
+    const quiet = await runPlain(abortedSerialRun(), true);
+    expect(quiet.some((l) => l.includes('not run') || l.includes('not started'))).toBe(false);
   });
 
   it('quiet mode prints only failures and the summary', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TtyReporter } from '../../src/report/tty.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { Capture } from './capture.js';
-import { endStates, err, fleetRun, ok, plan, step, stepEvents } from './fixtures.js';
+import { abortedSerialRun, endStates, err, fleetRun, ok, plan, step } from './fixtures.js';
 import { replay } from './pty-screen.js';
 
 function terminal(cols = 100, rows = 40): Capture & { rows: number } {
@@ -99,35 +99,7 @@ describe('terminal reporter', () => {
   });
 
   it('serial: an aborted batch marks its step ✖, names the steps not run and the hosts whose batch never started', async () => {
-    const hosts = ['h1', 'h2', 'h3', 'h4'];
-    const p = plan(
-      hosts,
-      [step(0, 'call', 'call ping', hosts), step(1, 'put', 'put app.tgz', hosts), step(2, 'call', 'call restart', hosts)],
-      { serial: [{ count: 2 }] },
-    );
-    const events: RunEvent[] = [
-      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
-      { type: 'batch_started', batch: 0, hosts: ['h1', 'h2'] },
-      ...stepEvents(0, 'call ping', [
-        ['h1', ok('pong')],
-        ['h2', ok('pong')],
-      ]),
-      { type: 'step_started', step: 1, name: 'put app.tgz', targets: ['h1', 'h2'] },
-      { type: 'host_result', step: 1, host: 'h1', result: ok({ changed: true }, true) },
-      { type: 'host_result', step: 1, host: 'h2', result: err('remote_io', 'h2: disk full') },
-      { type: 'step_finished', step: 1, status: 'aborted', targets: ['h1', 'h2'] },
-      { type: 'step_finished', step: 2, status: 'not_run', targets: [] },
-      // the second batch never starts
-      { type: 'step_finished', step: 0, status: 'not_run', targets: [] },
-      { type: 'step_finished', step: 1, status: 'not_run', targets: [] },
-      { type: 'step_finished', step: 2, status: 'not_run', targets: [] },
-      {
-        type: 'run_finished',
-        status: 'aborted',
-        duration_ms: 70,
-        hosts: endStates(hosts, { h2: 'remote_io', h3: 'cancelled', h4: 'cancelled' }),
-      },
-    ];
+    const events = abortedSerialRun();
     const { lines } = await runAll(events);
     expect(lines[1]).toBe('❯ batch 1: h[1-2]');
     expect(lines.find((l) => l.includes('[2/3] put app.tgz'))).toMatch(
