@@ -59,6 +59,8 @@ class Executor {
   private readonly specs: Map<string, HostSpec>;
   private readonly state: RunState;
   private readonly sessions = new Map<string, Promise<HostSession>>();
+  /** Aborted once every step is done: a connect no step waits for any more (a step's timeout gave up on it) stops. */
+  private readonly closing = new AbortController();
   private readonly hostLimit: LimitFunction;
   private aborted = false;
   /** Hosts that had steps left when the run stopped early. */
@@ -364,7 +366,7 @@ class Executor {
   private session(spec: HostSpec): Promise<HostSession> {
     let s = this.sessions.get(spec.name);
     if (!s) {
-      s = this.opts.openSession(spec, this.opts.signal);
+      s = this.opts.openSession(spec, AbortSignal.any([this.opts.signal, this.closing.signal]));
       // A host that could not be reached is tried again by the next step that targets it.
       s.catch(() => this.sessions.delete(spec.name));
       this.sessions.set(spec.name, s);
@@ -373,6 +375,7 @@ class Executor {
   }
 
   private async closeSessions(): Promise<void> {
+    this.closing.abort();
     await Promise.all(
       [...this.sessions.values()].map(async (p) => {
         try {

@@ -57,7 +57,7 @@ async function runAttempts(step: PlanStep, ctx: HostStepContext): Promise<HostRe
     }
     ctx.onAttempt(attempt);
     try {
-      const out = await withTimeout(step, ctx, (signal) => performItems(step, ctx, signal));
+      const out = await withTimeout(step, ctx, (watched, signal) => performItems(step, watched, signal));
       return {
         ok: true,
         value: out.value,
@@ -136,9 +136,27 @@ async function performItems(step: PlanStep, ctx: PerformContext, signal: AbortSi
  * One deadline per host-step: a single signal, aborted by the run's interrupt or the step's
  * timeout, whose reason is the HostError to report. The operation gets it and must honour it
  * (the session stops the remote command); we also stop waiting at once, so a stuck transport
- * cannot hold the run past its deadline.
+ * cannot hold the run past its deadline. A timeout that fires while the operation waits for
+ * the host's session is a host not reached (phase `connect`), not a step that failed.
  */
-async function withTimeout(step: PlanStep, ctx: HostStepContext, op: (signal: AbortSignal) => Promise<StepOutcome>): Promise<StepOutcome> {
+async function withTimeout(
+  step: PlanStep,
+  ctx: HostStepContext,
+  op: (ctx: HostStepContext, signal: AbortSignal) => Promise<StepOutcome>,
+): Promise<StepOutcome> {
+  let connecting = false;
+  const watched: HostStepContext = {
+    ...ctx,
+    session: () => {
+      connecting = true;
+      const s = ctx.session();
+      s.then(
+        () => (connecting = false),
+        () => (connecting = false),
+      );
+      return s;
+    },
+  };
   const ac = new AbortController();
   const onRunAbort = () => ac.abort(new HostError('cancelled', `${ctx.host}: cancelled: the run was interrupted`));
   if (ctx.runSignal.aborted) onRunAbort();
@@ -150,10 +168,17 @@ async function withTimeout(step: PlanStep, ctx: HostStepContext, op: (signal: Ab
       : setTimeout(
           () =>
             ac.abort(
-              new HostError(
-                'timeout',
-                `${ctx.host}: '${step.name}' timed out after ${formatDuration(timeoutMs)}; raise the step's timeout or check the host`,
-              ),
+              connecting
+                ? new HostError(
+                    'timeout',
+                    `${ctx.host}: '${step.name}' timed out after ${formatDuration(timeoutMs)} while connecting to the host; check that it is up, or raise the step's timeout`,
+                    null,
+                    'connect',
+                  )
+                : new HostError(
+                    'timeout',
+                    `${ctx.host}: '${step.name}' timed out after ${formatDuration(timeoutMs)}; raise the step's timeout or check the host`,
+                  ),
             ),
           timeoutMs,
         );
@@ -163,7 +188,7 @@ async function withTimeout(step: PlanStep, ctx: HostStepContext, op: (signal: Ab
     else ac.signal.addEventListener('abort', stop, { once: true });
   });
   stopped.catch(() => {});
-  const running = op(ac.signal);
+  const running = op(watched, ac.signal);
   running.catch(() => {}); // settled later by the race below or ignored after a stop
   try {
     return await Promise.race([running, stopped]);

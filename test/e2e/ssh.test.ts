@@ -265,6 +265,32 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
     }
   }, 60_000);
 
+  it("a step's timeout that fires while the host is still connecting: the host unreachable, and the run ends without waiting for connect_timeout", async () => {
+    const dir = tempDir();
+    const socks: Array<import('node:net').Socket> = [];
+    const tarpit = createServer((s) => socks.push(s));
+    await new Promise<void>((r) => tarpit.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (tarpit.address() as { port: number }).port;
+      const file = writePlaybook(dir, {
+        version: 1,
+        hosts: { silent: sshEntry(sshd, '127.0.0.1', known, { port, connect_timeout: '60s' }) },
+        steps: [{ call: 'ping', timeout: '1s' }],
+      });
+      const t0 = Date.now();
+      const r = await runPlaybook(file);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(r.code, explain(r)).toBe(2);
+      expect(r.report!.hosts).toEqual({ silent: 'unreachable' });
+      const res = r.report!.steps[0]!.results.silent!;
+      if (!res.ok) expect(res.error).toMatchObject({ kind: 'timeout', phase: 'connect' });
+      expect(res.ok).toBe(false);
+    } finally {
+      socks.forEach((s) => s.destroy());
+      tarpit.close();
+    }
+  }, 90_000);
+
   describe('become', () => {
     const sudoers = `/etc/sudoers.d/chopsticks-e2e-${process.pid}`;
     const sudoAvailable = existsSync('/usr/bin/sudo');
