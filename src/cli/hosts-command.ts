@@ -8,7 +8,11 @@ import { checkCommandLineExpr } from '../validate/rules/limit.js';
 export function selectHosts(plan: Plan, expr: string | undefined): HostSpec[] {
   if (expr === undefined) return plan.hosts;
   const problems: PlaybookProblem[] = [];
-  const parsed = checkCommandLineExpr('hosts', expr, plan, problems);
+  const parsed = checkCommandLineExpr('hosts', expr, plan, problems, {
+    filterGroups: plan.groups.filter((g) => g.source === 'filter').map((g) => g.name),
+    registers: plan.steps.flatMap((s) => (s.register !== undefined ? [s.register] : [])),
+    allow: true,
+  });
   if (!parsed) throw new UsageError(problems.map((p) => `${p.message} (at column ${p.pos.col} of '${expr}')`).join('\n'));
   const groups = new Map(plan.groups.map((g) => [g.name, g]));
   const hostNames = plan.hosts.map((h) => h.name);

@@ -44,7 +44,8 @@ export async function loadPlaybook(file: string, opts: LoadOptions = {}): Promis
   const add: Parameters<Rule>[1] = (code, message, pos) => problems.push({ code, message, pos });
   for (const rule of RULES) rule(model, add);
   if (opts.limit !== undefined) {
-    const expr = checkCommandLineExpr('--limit', opts.limit, model.playbook, problems);
+    const filterGroups = model.playbook.steps.flatMap((s) => (s.kind === 'filter' ? [s.as.value] : []));
+    const expr = checkCommandLineExpr('--limit', opts.limit, model.playbook, problems, { filterGroups, registers: [] });
     if (expr) model.playbook.limit = { text: opts.limit, expr };
   }
   const all = dedupe(problems);

@@ -187,6 +187,36 @@ steps:
     expect(bad.code).toBe(5);
     expect(bad.stderr).toContain("did you mean 'web - canary'?");
   });
+
+  it('takes filter groups and outcome sets, listing every host they could hold; --limit refuses both, saying why', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { a: local, b: local, c: local }
+steps:
+  - filter: ping
+    as: alive
+  - call: ping
+    on: alive - a
+    register: p
+`,
+    );
+    const r = await runCli(['hosts', pb, 'failed(p) | alive']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('a\tlocal\nb\tlocal\nc\tlocal\n');
+    const unknown = await runCli(['hosts', pb, 'failed(nope)']);
+    expect(unknown.code).toBe(5);
+    expect(unknown.stderr).toContain('no step has register: nope');
+    const limitGroup = await runCli(['run', pb, '--limit', 'alive']);
+    expect(limitGroup.code).toBe(5);
+    expect(limitGroup.stderr).toContain(
+      "group 'alive' is made by a filter step during the run; --limit takes hosts and groups known before it",
+    );
+    const limitOutcome = await runCli(['run', pb, '--limit', 'failed(p)']);
+    expect(limitOutcome.code).toBe(5);
+    expect(limitOutcome.stderr).toContain('failed(p) is decided during the run; --limit takes hosts and groups known before it');
+  });
 });
 
 describe('host and group names made of digits', () => {
