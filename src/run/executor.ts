@@ -291,6 +291,9 @@ class Executor {
   private async runOne(step: PlanStep, host: string): Promise<HostResult> {
     const spec = this.specs.get(host)!;
     this.state.touchHost(host);
+    // A command stopped by the step's timeout may still write (the shell's "Terminated") after
+    // the result is out: that belongs to no step a reader would look under.
+    let settled = false;
     let result = await runHostStep(step, {
       host,
       hostVars: spec.vars,
@@ -304,10 +307,13 @@ class Executor {
       runSignal: this.opts.signal,
       session: () => this.session(spec),
       callable: (name) => this.opts.resolveCallable(name),
-      onStderr: (text) => this.opts.emit({ type: 'host_stderr', step: step.index, host, text }),
+      onStderr: (text) => {
+        if (!settled) this.opts.emit({ type: 'host_stderr', step: step.index, host, text });
+      },
       onProgress: throttledProgress((bytes, total) => this.opts.emit({ type: 'host_progress', step: step.index, host, bytes, total })),
       onAttempt: (attempt) => this.opts.emit({ type: 'host_started', step: step.index, host, attempt }),
     });
+    settled = true;
     if (result.outcome === 'would_change') this.state.wouldChange.add(host);
     else if (
       result.outcome === 'failed' &&

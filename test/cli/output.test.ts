@@ -48,6 +48,28 @@ describe('plain output', () => {
     expect(r.stdout).not.toMatch(/\| on stdout/);
   });
 
+  it("what a command stopped by its step's timeout writes after the result (the shell's Terminated) is not shown under the next step", async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { a: local }
+steps:
+  - call: shell
+    args: { cmd: "echo before >&2; sleep 10" }
+    timeout: 1s
+    on_failure: ignore
+  - call: shell
+    args: { cmd: "sleep 1; echo second" }
+`,
+    );
+    const r = await runCli(['run', pb, '--output', 'plain']);
+    expect(r.code, r.stderr).toBe(0);
+    const [first, second] = r.stdout.split('▶ [2/2]');
+    expect(first).toContain('a | before');
+    expect(second).not.toContain('a |');
+  });
+
   it('with --json - the human output, stderr echo included, goes to stderr', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, `version: 1\nhosts:\n  alpha: local\nsteps:\n  - call: shell\n    args: { cmd: 'echo oops >&2' }\n`);
