@@ -1,13 +1,15 @@
 /**
  * Checks a step's `args` against its callable's JSON Schema. A string that is a template may
- * become any JSON type at run time (a lone placeholder keeps its value's type), so errors at a
- * template value are left to the run.
+ * become any JSON type at run time (a lone placeholder keeps its value's type): one that reads
+ * only playbook vars is filled first (`withVarsFilled`) and checked as the run will see it;
+ * errors at any other template value are left to the run.
  */
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Json } from '../model/playbook.js';
 import { closest } from '../lang/groups.js';
 import { isTemplate } from '../lang/templates.js';
+import { fillVarsOnly } from '../steps/fill-vars.js';
 import { AJV_OPTIONS, badNameMessage, precompiled, typeWords } from './schema-check.js';
 import { builtinExportName } from './schema-standalone.js';
 import { NUL_MESSAGE } from './value-checks.js';
@@ -44,6 +46,19 @@ function compileSchema(key: string, schema: object): ValidateFunction | Error {
   }
   cache.set(key, fn);
   return fn;
+}
+
+/** Args with each template that reads only playbook vars replaced by its value; other templates kept. */
+export function withVarsFilled(v: Json, vars: Record<string, Json>): Json {
+  if (typeof v === 'string') {
+    if (!isTemplate(v)) return v;
+    const filled = fillVarsOnly(v, vars);
+    // A string that still holds a placeholder (host, results, item) is decided at run time.
+    return typeof filled === 'string' && isTemplate(filled) ? v : filled;
+  }
+  if (Array.isArray(v)) return v.map((x) => withVarsFilled(x, vars));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withVarsFilled(x, vars)]));
+  return v;
 }
 
 export function checkArgs(callable: string, cacheKey: string, schema: object, args: Record<string, Json>): ArgProblem[] {

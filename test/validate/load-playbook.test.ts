@@ -245,6 +245,13 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     ]);
   });
 
+  it('an arg template that reads only playbook vars is checked as the value it will be', async () => {
+    expect(await problemsOf('invalid/vars-filled-args.yaml')).toEqual([
+      "6:18: shell: arg 'cmd' must be a string ({vars.n} is 7)",
+      "8:26: command: arg 'argv.1' must be a string ({vars.codes} is [0,3])",
+    ]);
+  });
+
   it('templates: unknown vars, registers used too early, bad roots, syntax', async () => {
     expect(await problemsOf('invalid/templates.yaml')).toEqual([
       "8:24: template {vars.relase}: no var 'relase' is defined (did you mean 'release'?)",

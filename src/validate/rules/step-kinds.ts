@@ -1,14 +1,15 @@
 /** Each step kind's own checks (src/steps/<kind>.ts `check`), given what they need in context. */
 import { closest } from '../../lang/groups.js';
 import { resolveTargets } from '../../lang/targets.js';
-import { checkTemplate, type TemplateKnown } from '../../lang/templates.js';
+import { checkTemplate, isTemplate, type TemplateKnown } from '../../lang/templates.js';
+import { preview } from '../../steps/paths.js';
 import { checkRule } from '../../lang/rules.js';
 import type { Json, Located } from '../../model/playbook.js';
 import { findPos, nodeAt, posInScalar, type JsonPath } from '../../parse/parse-yaml.js';
 import { kindOf, STEP_KINDS } from '../../steps/index.js';
 import type { CheckContext } from '../../steps/types.js';
 import { BUILTIN_NAMES, builtinSignature, isReadonlyCallable } from '../../callables/builtins.js';
-import { checkArgs } from '../callable-args.js';
+import { checkArgs, withVarsFilled } from '../callable-args.js';
 import { octalModeMessage } from '../schema-check.js';
 import type { Rule, AddProblem } from './types.js';
 
@@ -128,14 +129,18 @@ export const checkStepKinds: Rule = (m, add) => {
       if (!schema) return;
       const key = builtin ? `builtin:${callable.value}` : `custom:${mine!.module}#${mine!.exportName}`;
       const argsWritten = nodeAt(src, [...path, 'args']) !== undefined;
-      for (const p of checkArgs(callable.value, key, schema, args)) {
+      const filled = withVarsFilled(args, vars) as Record<string, Json>;
+      for (const p of checkArgs(callable.value, key, schema, filled)) {
+        const written = valueAt(args, p.path);
+        const from =
+          typeof written === 'string' && isTemplate(written) ? ` (${written} is ${preview(valueAt(filled, p.path) ?? null)})` : '';
         // Missing args with no `args:` at all: blame the callable's name.
         const pos = p.path.length || argsWritten ? findPos(src, [...path, 'args', ...p.path], p.which) : callable.pos;
         // `mode: 0644` is YAML's integer 644: the same hint as put's mode (file's mode is a string too).
         const mode = p.path.length === 1 && p.path[0] === 'mode' ? args.mode : undefined;
         if (typeof mode === 'number')
           add('octal_mode', `${callable.value}: ${octalModeMessage(src, [...path, 'args', 'mode'], mode)}`, pos);
-        else add('callable_args', p.message, pos);
+        else add('callable_args', `${p.message}${from}`, pos);
       }
     };
     const ctx: CheckContext = {
@@ -179,4 +184,14 @@ function checkLoop(
   if (name !== undefined && Object.prototype.hasOwnProperty.call(vars, name) && !Array.isArray(vars[name])) {
     add('schema', `loop: vars.${name} is ${JSON.stringify(vars[name]).slice(0, 40)}, not a list; loop needs a list`, loop.pos);
   }
+}
+
+/** The value at `path` inside args, or undefined. */
+function valueAt(v: Json, path: readonly string[]): Json | undefined {
+  let at: Json | undefined = v;
+  for (const k of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = Array.isArray(at) ? at[Number(k)] : at[k];
+  }
+  return at;
 }
