@@ -320,8 +320,7 @@ class Executor {
       this.state.wouldChange.has(host) &&
       !result.ok &&
       mayDependOnChange(result.error) &&
-      // check_mode: run is the author vouching that the step only reads.
-      (step.policy.check_mode === 'run' || kindOf(step.kind).readOnly(step))
+      (await this.readsOnlyInCheck(step))
     ) {
       result = { ...result, outcome: 'unknown' };
     }
@@ -332,6 +331,22 @@ class Executor {
     }
     this.opts.emit({ type: 'host_result', step: step.index, host, result });
     return result;
+  }
+
+  /**
+   * Whether the step, as check mode runs it, only read the host: a read-only step, one the author
+   * vouches for (check_mode: run), or a call whose callable has a check (file, line: what it
+   * would change, read without changing anything). Its failure after a change not made may
+   * come from that change.
+   */
+  private async readsOnlyInCheck(step: PlanStep): Promise<boolean> {
+    if (step.policy.check_mode === 'run' || kindOf(step.kind).readOnly(step)) return true;
+    if (step.kind !== 'call') return false;
+    try {
+      return (await this.opts.resolveCallable(step.callable)).check !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   private applyHostPolicy(step: PlanStep, host: string, r: HostResult): void {

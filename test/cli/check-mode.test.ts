@@ -133,6 +133,22 @@ steps:
     for (const h of ['a', 'b', 'c']) expect(rep.steps[3]!.results[h]).toMatchObject({ ok: false, outcome: 'unknown' });
   });
 
+  it('line and file, whose check only reads, failing after a would_change are unknown: the put before them was not made', async () => {
+    dir = tempDir();
+    const pb = firstDeploy(
+      dir,
+      `  - call: line
+    args: { path: "{vars.base}/{host}/app.tar", line: "x" }
+  - call: file
+    args: { path: "{vars.base}/{host}/app/status", mode: "0600" }
+`,
+    );
+    const r = await runCli(['run', pb, '--check', '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = parseReport(r.stdout);
+    for (const i of [3, 4]) expect(rep.steps[i]!.results.a).toMatchObject({ ok: false, outcome: 'unknown' });
+  });
+
   it('check_mode: run runs a step in check mode, check_mode: skip never does; would_change counts in ok(R) and changed(R)', async () => {
     dir = tempDir();
     const pb = firstDeploy(
