@@ -5,6 +5,7 @@
  * run and for check mode, so check mode says exactly what the run would do; run twice, the
  * second run changes nothing.
  */
+import { posix } from 'node:path';
 import { HostError } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { unifiedDiff } from '../steps/diff.js';
@@ -21,6 +22,31 @@ interface Planned {
   /** The commands that do them. */
   argv: string[][];
   value: Record<string, Json>;
+}
+
+/** Check mode is exact: what the run could not do (no folder to make the path in) fails in both. */
+async function needFolder(ctx: CallContext, path: string): Promise<void> {
+  const folder = posix.dirname(path);
+  if (folder === path) return;
+  const st = await lstatPath(ctx, 'file', folder);
+  if (st?.type === 'directory' || (st?.type === 'link' && (await lstatPath(ctx, 'file', `${folder}/.`))?.type === 'directory')) return;
+  throw new HostError(
+    'not_found',
+    st
+      ? `${ctx.hostName}: file ${path}: ${folder} is a ${st.type}, not a folder`
+      : `${ctx.hostName}: file ${path}: its folder ${folder} does not exist; make it first (a step with state: directory)`,
+  );
+}
+
+/** Names (not numbers) of the owner and group the run would give: unknown ones fail in check mode too. */
+const ACCOUNTS_SCRIPT = `case $1 in ''|*[!0-9]*) [ -z "$1" ] || id -u -- "$1" >/dev/null 2>&1 || echo "no user '$1'";; esac
+case $2 in ''|*[!0-9]*) [ -z "$2" ] || grep -q "^$2:" /etc/group 2>/dev/null || getent group -- "$2" >/dev/null 2>&1 || echo "no group '$2'";; esac
+`;
+
+async function needAccounts(ctx: CallContext, path: string, owner: string, group: string): Promise<void> {
+  const r = await ctx.session.run(['sh', '-c', ACCOUNTS_SCRIPT, 'sh', owner, group], { become: ctx.become, signal: ctx.signal });
+  const missing = r.stdout.trim().split('\n').filter(Boolean);
+  if (missing.length > 0) throw new HostError('failed', `${ctx.hostName}: file ${path}: the host has ${missing.join(' and ')}`);
 }
 
 async function planFile(ctx: CallContext): Promise<Planned> {
@@ -64,6 +90,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       break;
     case 'touch':
       if (st && st.type !== 'file') throw fail(`is a ${st.type}, not a regular file`);
+      if (!st) await needFolder(ctx, path);
       if (!st) {
         // An existing file is left as it is (times included), so a second run changes nothing.
         actions.push('create empty file');
@@ -75,6 +102,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
     case 'link':
       if (src === undefined) throw fail('state: link needs src (what the link points to)');
       if (st && st.type !== 'link') throw fail(`is a ${st.type}, not a symlink; remove it first (state: absent)`);
+      if (!st) await needFolder(ctx, path);
       if (st?.target !== src) {
         actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
         argv.push(['ln', '-sfn', src, p]);
@@ -90,6 +118,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
     }
     const who = [owner !== undefined && after.owner !== owner ? owner : '', group !== undefined && after.group !== group ? group : ''];
     if (who[0] || who[1]) {
+      await needAccounts(ctx, path, who[0]!, who[1]!);
       const spec = who[1] ? `${who[0]}:${who[1]}` : who[0]!;
       actions.push(`chown ${spec}`);
       argv.push(['chown', ...(after.type === 'link' ? ['-h'] : []), spec, p]);

@@ -157,6 +157,29 @@ steps:
     }
   });
 
+  it('check mode promises nothing the run cannot do: no folder to touch or link in, an owner or group the host lacks', async () => {
+    files(dir, { 'f.txt': 'x' });
+    const cases: Array<[string, string, RegExp]> = [
+      [`{ path: "${dir}/nodir/stamp", state: touch }`, 'not_found', /its folder .*\/nodir does not exist/],
+      [`{ path: "${dir}/nodir/l", state: link, src: /etc }`, 'not_found', /its folder .*\/nodir does not exist/],
+      [`{ path: "${dir}/f.txt/l", state: link, src: /etc }`, 'not_found', /f\.txt is a file, not a folder/],
+      [`{ path: "${dir}/f.txt", owner: no-such-user-x }`, 'failed', /the host has no user 'no-such-user-x'/],
+      [`{ path: "${dir}/f.txt", group: no-such-group-x }`, 'failed', /the host has no group 'no-such-group-x'/],
+    ];
+    for (const [args, kind, msg] of cases) {
+      for (const check of [true, false]) {
+        const r = await run(dir, pb(args), { check });
+        const v = values(r.steps[0]!).a as { error: string; msg: string };
+        expect(v.error, `${args} check=${check}`).toBe(kind);
+        expect(v.msg).toMatch(msg);
+      }
+    }
+    expect(existsSync(join(dir, 'nodir'))).toBe(false);
+    // Numeric ids need no entry; an existing user is fine.
+    const ok = await run(dir, pb(`{ path: "${dir}/f.txt", owner: "${process.getuid?.() ?? 0}" }`), { check: true });
+    expect(ok.steps[0]!.results.a).toMatchObject({ ok: true });
+  });
+
   it('mode of an existing file; refuses a file where a directory is wanted; state: file needs the file', async () => {
     files(dir, { 'f.txt': 'x' });
     const r = await run(dir, pb(`{ path: "${dir}/f.txt", mode: "0604" }`));
