@@ -70,6 +70,13 @@ export function buildHost(name: string, raw: unknown, pos: SourcePos, blame: Bla
     }
     case 'ssh': {
       const port = typeof o.port === 'number' ? o.port : undefined;
+      const connectTimeout = dur('connect_timeout', SSH_DEFAULTS.connect_timeout_ms);
+      if (connectTimeout === 0)
+        problems.push({
+          code: 'schema',
+          message: `connect_timeout: 0 would wait for ever on a host that does not answer; give a duration such as "10s" (the default)`,
+          pos: blame(['connect_timeout']),
+        });
       return {
         transport: 'ssh',
         name,
@@ -84,7 +91,7 @@ export function buildHost(name: string, raw: unknown, pos: SourcePos, blame: Bla
         ...opt('known_hosts', path('known_hosts')),
         ...opt('jump', str('jump')),
         host_key_check: (str('host_key_check') as HostKeyCheck | undefined) ?? SSH_DEFAULTS.host_key_check,
-        connect_timeout_ms: dur('connect_timeout', SSH_DEFAULTS.connect_timeout_ms),
+        connect_timeout_ms: connectTimeout,
         keepalive_ms: dur('keepalive', SSH_DEFAULTS.keepalive_ms),
         keepalive_count: SSH_DEFAULTS.keepalive_count,
       };

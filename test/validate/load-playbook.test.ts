@@ -245,6 +245,11 @@ describe('loadPlaybook: each problem kind, positioned', () => {
     ]);
   });
 
+  it('connect_timeout: 0 is refused: it would wait for ever on a host that does not answer', async () => {
+    const why = 'connect_timeout: 0 would wait for ever on a host that does not answer; give a duration such as "10s" (the default)';
+    expect(await problemsOf('invalid/connect-timeout-zero.yaml')).toEqual([`3:57: ${why}`, `4:57: ${why}`]);
+  });
+
   it('an arg template that reads only playbook vars is checked as the value it will be', async () => {
     expect(await problemsOf('invalid/vars-filled-args.yaml')).toEqual([
       "6:18: shell: arg 'cmd' must be a string ({vars.n} is 7)",
