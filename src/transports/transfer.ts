@@ -195,7 +195,7 @@ export async function putFile(
         `${ctx.hostName}: ${what}: the uploaded file's sha1 ${mismatch} differs from the local ${sha1sum}; the destination was left as it was`,
       );
     }
-    if (code !== 0 || dest === null) throw remoteError(ctx.hostName, what, stderr(), opts.become);
+    if (code !== 0 || dest === null) throw remoteError(ctx.hostName, what, stderr() || silentExit(code, opts.become), opts.become);
     return { remote_path: dest, size, sha1sum, changed };
   });
 }
@@ -255,7 +255,8 @@ export async function fetchFile(
       if (e instanceof HostOutputError) throw new HostError('failed', `${ctx.hostName}: ${what}: ${e.message}`);
       throw localError(ctx.hostName, what, e, dest);
     });
-    if (outcome.code !== 0 || splitter.header === null) throw remoteError(ctx.hostName, what, stderrText, opts.become);
+    if (outcome.code !== 0 || splitter.header === null)
+      throw remoteError(ctx.hostName, what, stderrText || silentExit(outcome.code, opts.become), opts.become);
     const { size, pwd } = splitter.header;
     if (splitter.bytes !== size || splitter.trailer !== `SHA1 ${splitter.sha1()}`) {
       const remoteSha = splitter.trailer?.startsWith('SHA1 ') ? `sha1 ${splitter.trailer.slice(5)}` : 'no sha1';
@@ -411,6 +412,17 @@ async function withLimits<T>(
     if (timer !== undefined) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * What a transfer that ended without a word on stderr says: a program that could not start
+ * (docker exec reports a missing `sudo` on its own stream, not the command's stderr).
+ */
+function silentExit(code: number | null, become: string | undefined): string {
+  const sudo = become !== undefined ? `; become: ${become} runs it through sudo, which the host may not have` : '';
+  if (code === 127) return `exit 127: a program it needs is missing on the host${sudo}`;
+  if (code === 126) return `exit 126: a program it needs cannot be run on the host${sudo}`;
+  return code === null ? '' : `exit ${code}`;
 }
 
 /** Record-protocol transfers: feeds stdout records (NUL-ended) to `body` and keeps a stderr tail for errors. */

@@ -147,6 +147,20 @@ describeIntegration('docker transport', reason, () => {
     }
   });
 
+  it('a put that must become another user on an image without sudo says why it failed', async () => {
+    const asNobody = createDockerTransport(dockerHost('box-nobody', { container: CONTAINER, become: 'nobody' }), { runId: RUN_ID });
+    const s = await openSession(asNobody, { name: 'box-nobody' }, { defaultBecome: 'nobody' });
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-put-'));
+    try {
+      writeFileSync(join(dir, 'f.txt'), 'x');
+      const err = await rejection(s.put(join(dir, 'f.txt'), '/tmp/chopsticks-become.txt', 0o644, { become: 'root' }));
+      expect(err.message).toMatch(/become: root runs it through sudo, which the host may not have/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await s.close();
+    }
+  });
+
   it('missing container is unreachable with a clear message', async () => {
     const tr = createDockerTransport(dockerHost('ghost', { container: 'chopsticks-no-such-container' }), { runId: RUN_ID });
     const err = await rejection(tr.connect());
