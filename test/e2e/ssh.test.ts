@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeIntegration } from '../support/integration.js';
-import { startSshd, sshdUnavailableReason, TEST_USER, type SshdHandle } from '../support/sshd.js';
+import { freePort, startSshd, sshdUnavailableReason, TEST_USER, type SshdHandle } from '../support/sshd.js';
 import { assertReportValid, ensureBuilt, explain, runPlaybook, sha1, sha1File, tempDir, writePlaybook, writeRandomFile } from './cli.js';
 import { literal, METACHAR_ARGS, METACHAR_STRING } from './metachars.js';
 
@@ -31,17 +31,6 @@ function remoteDir(): string {
 function fingerprintOf(pubLine: string): string {
   const b64 = pubLine.split(' ')[1]!;
   return `SHA256:${createHash('sha256').update(Buffer.from(b64, 'base64')).digest('base64').replace(/=+$/, '')}`;
-}
-
-async function refusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 function sshEntry(sshd: SshdHandle, address: string, knownHosts: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -206,7 +195,7 @@ describeIntegration('e2e: chopsticks run over real sshd', sshdUnavailableReason(
 
   it('a refused port: exit 2, the host unreachable, the others untouched', async () => {
     const dir = tempDir();
-    const port = await refusedPort();
+    const port = await freePort('127.0.0.1');
     const file = writePlaybook(dir, {
       version: 1,
       hosts: {

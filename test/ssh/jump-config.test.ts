@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createSshTransport } from '../../src/transports/ssh/index.js';
 import type { Transport } from '../../src/transports/types.js';
 import { describeIntegration } from '../support/integration.js';
-import { startSshd, sshdUnavailableReason, type SshdHandle } from '../support/sshd.js';
+import { freePort, startSshd, sshdUnavailableReason, type SshdHandle } from '../support/sshd.js';
 import { knownHostsFile, rejection, run, sshHost, testCtx } from './helpers.js';
 
 const logins = (d: SshdHandle): number => readFileSync(d.logFile, 'utf8').split('Accepted publickey').length - 1;
@@ -91,5 +91,17 @@ describeIntegration('ssh transport: ssh config and jump hosts', sshdUnavailableR
     const loop = await rejection(createSshTransport(ctx.hosts.get('a')!, ctx).connect());
     expect(loop.kind).toBe('unreachable');
     expect(loop.message).toMatch(/loop: a -> b -> a/);
+  });
+
+  it("a ProxyJump (from the ssh config) that cannot be reached is said as the host's error, naming the jump host", async () => {
+    const ctx = testCtx();
+    const cfg = join(ctx.home, 'ssh_config');
+    const port = await freePort('127.0.0.1');
+    writeFileSync(cfg, `Host tgt\n  HostName ${sshd.host}\n  Port ${sshd.port}\n  ProxyJump ${sshd.user}@127.0.0.1:${port}\n`);
+    ctx.sshConfigPath = cfg;
+    const t = createSshTransport(sshHost(sshd, { name: 'pj', host: 'tgt', port: undefined }), ctx);
+    const err = await rejection(t.connect());
+    expect(err.kind).toBe('unreachable');
+    expect(err.message).toMatch(new RegExp(`^pj: through jump host 127\\.0\\.0\\.1: .*127\\.0\\.0\\.1:${port}`));
   });
 });

@@ -135,7 +135,8 @@ function ensureClientKey(): { identityFile: string; pub: string } {
   return clientKey;
 }
 
-async function freePort(host: string): Promise<number> {
+/** A port nothing listens on (for a moment): a refused connection, or a port for a new server. */
+export async function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

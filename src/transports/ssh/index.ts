@@ -65,7 +65,8 @@ class SshTransport implements Transport {
       this.connecting = (async () => {
         let bastion: { client: Client; release: () => void } | undefined;
         try {
-          if (e.via) bastion = await acquireBastion(e.via, this.ctx, signal);
+          if (e.via)
+            bastion = await acquireBastion(e.via, this.ctx, signal).catch((err: unknown) => throwThroughJump(this.hostName, e.via!, err));
           const client = await connectEndpoint(e, bastion?.client, this.ctx, signal);
           this.bastion = bastion;
           this.adopt(client);
@@ -165,4 +166,14 @@ class SshTransport implements Transport {
 
 export function createSshTransport(host: SshHost, ctx: SshContext): Transport {
   return new SshTransport(host, ctx);
+}
+
+/**
+ * A jump host's failure, said as the host's: the run reports it under the host, and the jump host
+ * may be a ProxyJump of ~/.ssh/config the playbook never names.
+ */
+function throwThroughJump(host: string, via: Endpoint, err: unknown): never {
+  if (!(err instanceof HostError)) throw err;
+  const own = err.message.startsWith(`${via.label}: `) ? err.message.slice(via.label.length + 2) : err.message;
+  throw new HostError(err.kind, `${host}: through jump host ${via.label}: ${own}`, err.tb, err.phase);
 }
