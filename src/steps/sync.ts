@@ -167,18 +167,32 @@ async function listRemote(
 }
 
 /**
- * Remove what stands in the way (CLEAR: N paths), unpack the archive into a staging folder inside
- * `to`, rename each entry into place, delete the rest of the arguments.
+ * Remove what stands in the way (the first N paths), unpack the archive into a staging folder
+ * inside `to`, rename each entry into place, delete the rest of the arguments. Nothing is changed
+ * before every folder it writes in is known to be writable: a refusal midway (a folder owned by
+ * another user) would leave `to` partly synced.
  */
 const APPLY_SCRIPT = `set -e
 to=$1; tarf=$2; n=$3; shift 3
 mkdir -p "$to"
-while [ "$n" -gt 0 ]; do rm -rf "$to/$1"; shift; n=$((n - 1)); done
+refuse() { printf '%s: Permission denied (nothing was changed)\\n' "$1" >&2; exit 13; }
+unwritable() { [ -d "$1" ] && [ ! -w "$1" ]; }
+for f in "$@"; do
+  d=\${f%/*}; if [ "$d" = "$f" ]; then d=.; fi
+  if unwritable "$to/$d"; then refuse "$to/$d"; fi
+done
 if [ -n "$tarf" ]; then
   stage=$(mktemp -d "$to/.chopsticks-sync.XXXXXX")
   trap 'rm -rf "$stage"' EXIT
   (umask 0; tar -x -o -f "$tarf" -C "$stage")
   cd "$stage"
+  find . -type d | while IFS= read -r d; do
+    if [ "$d" = . ]; then t=$to; else t="$to/\${d#./}"; fi
+    if unwritable "$t"; then refuse "$t"; fi
+  done
+fi
+while [ "$n" -gt 0 ]; do rm -rf "$to/$1"; shift; n=$((n - 1)); done
+if [ -n "$tarf" ]; then
   # One mv per folder (rename(2) per file, so each file is replaced atomically), not per file.
   find . -type d | while IFS= read -r d; do
     if [ "$d" = . ]; then t=$to; else t="$to/\${d#./}"; fi
@@ -332,7 +346,7 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
       if (r.rc !== 0)
         throw new HostError(
           r.stderr.includes('Permission denied') ? 'permission_denied' : 'remote_io',
-          `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`,
+          `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}${r.rc === 13 ? '' : '; files renamed into place before the failure stay, so the folder may be partly synced: fix the cause and run again'}`,
         );
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import {
   writeFileSync,
   chmodSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, files, problems, run, tempDir, values } from './helpers.js';
@@ -133,6 +134,24 @@ describe('sync', () => {
     expect((values(r.steps[0]!).a as { msg: string }).msg).toContain('holds excluded files (conf/cache.tmp)');
     expect(readFileSync(join(dir, 'out/a/www/conf/cache.tmp'), 'utf8')).toBe('kept');
   });
+
+  // root writes anywhere: the sync runs as another user on a local host (become), so it needs root.
+  it.skipIf(process.getuid?.() !== 0)(
+    'a folder it cannot write in is found before anything changes: no file of the tree is replaced',
+    async () => {
+      files(dir, { 'site/a.txt': 'new a', 'site/sub/b.txt': 'new b', 'out/www/a.txt': 'old a', 'out/www/sub/b.txt': 'old b' });
+      chmodSync(dir, 0o755);
+      execFileSync('chown', ['-R', 'nobody', join(dir, 'out')]);
+      execFileSync('chown', ['root', join(dir, 'out/www/sub')]);
+      const text = `version: 1\nhosts: { a: { transport: local, become: nobody } }\nsteps:\n  - sync: site\n    to: "${dir}/out/www"\n`;
+      const r = await run(dir, text);
+      const v = values(r.steps[0]!).a as { error: string; msg: string };
+      expect(v.error).toBe('permission_denied');
+      expect(v.msg).toContain(`${dir}/out/www/sub: Permission denied (nothing was changed)`);
+      expect(readFileSync(join(dir, 'out/www/a.txt'), 'utf8')).toBe('old a');
+      expect(readdirSync(join(dir, 'out/www')).sort()).toEqual(['a.txt', 'sub']);
+    },
+  );
 
   it('remote_path is absolute when to is relative (the host side folder, as put gives)', async () => {
     files(dir, { 'site/index.html': 'x' });
