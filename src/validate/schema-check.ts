@@ -395,6 +395,13 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
           : ' in an inventory file (it may hold hosts, groups, host_defaults, group_vars, vars)';
   } else if (isStepPath(path, kind)) {
     const step = get(value, path);
+    if (step !== null && typeof step === 'object' && 'include' in step) {
+      const own = Object.keys((schema.$defs.step as { then?: { properties?: object } }).then?.properties ?? {});
+      if (bad in COMMON_STEP_PROPS)
+        return `an include step takes only ${own.join(', ')}; '${bad}' belongs on the included steps (set it on each step of the included file)`;
+      const hint = closest(bad, own);
+      return `unknown key '${bad}' in an include step; ${hint ? `did you mean '${hint}'?` : `it takes only ${own.join(', ')}`}`;
+    }
     const present = stepKindsPresent(step);
     const common = Object.keys(COMMON_STEP_PROPS);
     const own = present.flatMap((k) => STEP_KIND_KEYS[k] ?? []);

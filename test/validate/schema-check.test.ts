@@ -119,6 +119,14 @@ steps:
     ]);
   });
 
+  it('an include step takes include, name, on, vars: a step setting on it is said to belong on the included steps', () => {
+    const pb = 'version: 1\nhosts: { a: local }\nsteps:\n  - include: x.yaml\n    on_failure: ignore\n    nmae: setup\n';
+    expect(check(pb)).toEqual([
+      "p.yaml:5:5: an include step takes only include, name, on, vars; 'on_failure' belongs on the included steps (set it on each step of the included file)",
+      "p.yaml:6:5: unknown key 'nmae' in an include step; did you mean 'name'?",
+    ]);
+  });
+
   it('inventory documents allow only hosts, groups, vars', () => {
     expect(check('hosts: { a: local }\nsteps: []\n', 'inventory')).toEqual([
       "p.yaml:2:1: unknown key 'steps' in an inventory file (it may hold hosts, groups, host_defaults, group_vars, vars); expected one of hosts, groups, host_defaults, group_vars, vars",
