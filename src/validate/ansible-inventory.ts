@@ -247,7 +247,7 @@ export function convertIni(file: string, text: string, problems: PlaybookProblem
     }
     for (const n of r.names) addHost(c, section.group, n, first.at, vars);
   }
-  return finish(file, text, lineCounter, c);
+  return finish(file, text, lineCounter, c, problems);
 }
 
 export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem[]): Converted {
@@ -300,7 +300,7 @@ export function convertAnsibleYaml(parsed: ParsedYaml, problems: PlaybookProblem
     }
   };
   for (const [name, raw] of entriesInOrder(parsed, [], parsed.value as Record<string, unknown>)) walk(name, raw, [name], 0);
-  return finish(parsed.file, parsed.text, parsed.lineCounter, c);
+  return finish(parsed.file, parsed.text, parsed.lineCounter, c, problems);
 }
 
 /** Ansible names that become host fields; any other `ansible_*` is a warning. */
@@ -329,7 +329,7 @@ const FIELD_VARS = new Set([
   'ansible_become',
 ]);
 
-function finish(file: string, text: string, lineCounter: LineCounter, c: Collected): Converted {
+function finish(file: string, text: string, lineCounter: LineCounter, c: Collected, problems: PlaybookProblem[]): Converted {
   const warnings: PlaybookProblem[] = [];
   const pos = (at: number) => posAt({ file, lineCounter }, at);
   const all = c.groups.get('all');
@@ -386,8 +386,19 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
     const field = (k: string, target: string, want: 'string' | 'number' = 'string') => {
       const v = get(k);
       if (v === undefined) return;
+      const n = Number(v.value);
+      if (want === 'number' && !(Number.isInteger(n) && n >= 1 && n <= 65535)) {
+        // Said once per place it is written, not once per host of a group or range.
+        const id = `${k}@${v.at}`;
+        if (!warned.has(id)) {
+          warned.add(id);
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice
+          problems.push({ code: 'schema', message: `${k} '${String(v.value)}' is not a port number (1 to 65535)`, pos: pos(v.at) });
+        }
+        return;
+      }
       // eslint-disable-next-line @typescript-eslint/no-base-to-string -- inventory values are scalars in practice; String() kept as before
-      spec[target] = want === 'number' ? Number(v.value) : String(v.value);
+      spec[target] = want === 'number' ? n : String(v.value);
       ranges.push({ path: ['hosts', name, target], at: v.at });
     };
     if (connection === 'ssh') {

@@ -83,6 +83,17 @@ describe('Ansible INI inventory', () => {
     const r = await loadPlaybook(join(dir, 'pb.yaml'));
     expect(r.problems.map((p) => formatProblem(p).replace(`${dir}/`, ''))).toEqual([expect.stringMatching(/^inv\.ini:2:4: .*65535/)]);
   });
+
+  it('an ansible_port that is not a port number is one problem where it is written, whatever the hosts it covers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-ansible-'));
+    writeFileSync(join(dir, 'inv.ini'), '[web]\nw1 ansible_port=abc\nw[2:9]\n[web:vars]\nansible_port=x22\n');
+    writeFileSync(join(dir, 'pb.yaml'), 'version: 1\ninventory: inv.ini\nsteps: [ { call: ping } ]\n');
+    const r = await loadPlaybook(join(dir, 'pb.yaml'));
+    expect(r.problems.map((p) => formatProblem(p).replace(`${dir}/`, ''))).toEqual([
+      "inv.ini:2:4: ansible_port 'abc' is not a port number (1 to 65535)",
+      "inv.ini:5:1: ansible_port 'x22' is not a port number (1 to 65535)",
+    ]);
+  });
 });
 
 describe('Ansible YAML inventory', () => {
