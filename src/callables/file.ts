@@ -24,18 +24,18 @@ interface Planned {
   value: Record<string, Json>;
 }
 
-/** Check mode is exact: what the run could not do (no folder to make the path in) fails in both. */
-async function needFolder(ctx: CallContext, path: string): Promise<void> {
+/**
+ * A path made in a folder that is missing gets the folder first (as put, template and line do),
+ * so check mode's "create" is what the run does; a file where the folder should be fails both.
+ */
+async function makeFolder(ctx: CallContext, path: string, actions: string[], argv: string[][]): Promise<void> {
   const folder = posix.dirname(path);
   if (folder === path) return;
   const st = await lstatPath(ctx, 'file', folder);
   if (st?.type === 'directory' || (st?.type === 'link' && (await lstatPath(ctx, 'file', `${folder}/.`))?.type === 'directory')) return;
-  throw new HostError(
-    'not_found',
-    st
-      ? `${ctx.hostName}: file ${path}: ${folder} is a ${st.type}, not a folder`
-      : `${ctx.hostName}: file ${path}: its folder ${folder} does not exist; make it first (a step with state: directory)`,
-  );
+  if (st) throw new HostError('failed', `${ctx.hostName}: file ${path}: ${folder} is a ${st.type}, not a folder`);
+  actions.push(`create folder ${folder}`);
+  argv.push(['mkdir', '-p', argPath(folder)]);
 }
 
 /** Names (not numbers) of the owner and group the run would give: unknown ones fail in check mode too. */
@@ -90,7 +90,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       break;
     case 'touch':
       if (st && st.type !== 'file') throw fail(`is a ${st.type}, not a regular file`);
-      if (!st) await needFolder(ctx, path);
+      if (!st) await makeFolder(ctx, path, actions, argv);
       if (!st) {
         // An existing file is left as it is (times included), so a second run changes nothing.
         actions.push('create empty file');
@@ -102,7 +102,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
     case 'link':
       if (src === undefined) throw fail('state: link needs src (what the link points to)');
       if (st && st.type !== 'link') throw fail(`is a ${st.type}, not a symlink; remove it first (state: absent)`);
-      if (!st) await needFolder(ctx, path);
+      if (!st) await makeFolder(ctx, path, actions, argv);
       if (st?.target !== src) {
         actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
         argv.push(['ln', '-sfn', src, p]);

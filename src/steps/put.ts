@@ -56,7 +56,8 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
   check(step, ctx) {
     ctx.checkTemplate(step.src.value, ['put']);
     if (step.to) ctx.checkTemplate(step.to.value, ['to']);
-    checkSource(step.src, ctx);
+    // Hosts it surely runs on: `when` or run_once may keep it from some of them.
+    checkSource(step.src, ctx, step.when !== undefined || step.run_once ? [] : ctx.targets.lower);
   },
   compile(step, base) {
     return { ...base, kind: 'put', src: step.src.value, ...(step.to ? { to: step.to.value } : {}), mode: step.mode };
@@ -96,34 +97,44 @@ export const putKind: StepKindDef<PutStep, PlanPut> = {
 };
 
 /**
- * A source whose path is known before the run (no host or results placeholder) must be a file:
- * found by `validate`, not halfway through a rollout. One that depends on the host, or that an
+ * A source whose path is known before the run must be a file: found by `validate`, not halfway
+ * through a rollout. Known means filled by vars, or by `{host}` and `{hostvars...}` for each host
+ * the step surely runs on (`sure`); one that depends on results or a loop item, or that an
  * earlier step on a `local` host may make, is checked when the step runs.
  */
-function checkSource(src: Located<string>, ctx: CheckContext): void {
+function checkSource(src: Located<string>, ctx: CheckContext, sure: readonly string[]): void {
   if (src.value === '') return; // the schema says it must not be empty
   const parsed = parseTemplate(src.value);
-  if (!parsed.ok || parsed.parts.some((p) => p.type === 'ref' && p.path[0] !== 'vars')) return;
-  const filled = renderTemplate(src.value, { vars: ctx.vars });
-  if (!filled.ok || typeof filled.value !== 'string') return; // a template problem, reported as such
-  const abs = resolvePath(ctx.baseDir, filled.value);
-  const kind = ctx.localPath(abs);
-  // A file an earlier step on the controller makes (a build) does not exist yet: checked when the step runs.
-  if (kind === 'missing' && !ctx.localStepBefore) {
-    ctx.add(
-      'file_not_found',
-      `put: local file ${filled.value} (${abs}) does not exist; paths are relative to the playbook's folder`,
-      src.pos,
-    );
-  } else if (kind === 'folder') {
-    ctx.add('file_not_found', `put: ${filled.value} (${abs}) is a folder; put copies one file: use sync for a folder`, src.pos);
-  } else if (kind === 'other') {
-    ctx.add(
-      'file_not_found',
-      `put: ${filled.value} (${abs}) is not a regular file (a device, socket or broken link); put copies one file`,
-      src.pos,
-    );
+  if (!parsed.ok) return;
+  const roots = new Set(parsed.parts.flatMap((p) => (p.type === 'ref' ? [p.path[0]] : [])));
+  if ([...roots].some((r) => r !== 'vars' && r !== 'host' && r !== 'hostvars')) return;
+  const perHost = roots.has('host') || roots.has('hostvars');
+  // Each distinct path once, with the first host that reads it.
+  const paths = new Map<string, string | undefined>();
+  for (const host of perHost ? sure : [undefined]) {
+    const data = host === undefined ? { vars: ctx.vars } : { vars: ctx.vars, host, hostvars: ctx.hostVars(host) };
+    const filled = renderTemplate(src.value, data);
+    if (!filled.ok || typeof filled.value !== 'string') return; // a template problem, reported as such
+    if (!paths.has(filled.value)) paths.set(filled.value, host);
   }
+  const bad = [...paths].flatMap(([path, host]) => {
+    const abs = resolvePath(ctx.baseDir, path);
+    const kind = ctx.localPath(abs);
+    // A file an earlier step on the controller makes (a build) does not exist yet: checked when the step runs.
+    return kind === 'file' || (kind === 'missing' && ctx.localStepBefore) ? [] : [{ path, abs, kind, host }];
+  });
+  const first = bad[0];
+  if (!first) return;
+  // A fleet of hosts without their files is one mistake: the first, and how many more.
+  const more = bad.length > 1 ? `, and ${bad.length - 1} more host${bad.length > 2 ? 's' : ''}` : '';
+  const forHost = first.host === undefined ? '' : ` (for host ${first.host}${more})`;
+  const what =
+    first.kind === 'missing'
+      ? `local file ${first.path} (${first.abs}) does not exist${forHost}; paths are relative to the playbook's folder`
+      : first.kind === 'folder'
+        ? `${first.path} (${first.abs}) is a folder${forHost}; put copies one file: use sync for a folder`
+        : `${first.path} (${first.abs}) is not a regular file (a device, socket or broken link)${forHost}; put copies one file`;
+  ctx.add('file_not_found', `put: ${what}`, src.pos);
 }
 
 /**

@@ -157,25 +157,33 @@ steps:
     }
   });
 
-  it('check mode promises nothing the run cannot do: no folder to touch or link in, an owner or group the host lacks', async () => {
+  it('touch and link make a missing folder first, as put does (check mode says so); a file in the way, or an owner or group the host lacks, fails in check mode too', async () => {
     files(dir, { 'f.txt': 'x' });
-    const cases: Array<[string, string, RegExp]> = [
-      [`{ path: "${dir}/nodir/stamp", state: touch }`, 'not_found', /its folder .*\/nodir does not exist/],
-      [`{ path: "${dir}/nodir/l", state: link, src: /etc }`, 'not_found', /its folder .*\/nodir does not exist/],
-      [`{ path: "${dir}/f.txt/l", state: link, src: /etc }`, 'not_found', /f\.txt is a file, not a folder/],
-      [`{ path: "${dir}/f.txt", owner: no-such-user-x }`, 'failed', /the host has no user 'no-such-user-x'/],
-      [`{ path: "${dir}/f.txt", group: no-such-group-x }`, 'failed', /the host has no group 'no-such-group-x'/],
+    const touch = pb(`{ path: "${dir}/nodir/deeper/stamp", state: touch }`);
+    const check = await run(dir, touch, { check: true });
+    expect(values(check.steps[0]!).a).toMatchObject({ actions: [`create folder ${dir}/nodir/deeper`, 'create empty file'] });
+    expect(existsSync(join(dir, 'nodir'))).toBe(false);
+    const real = await run(dir, touch);
+    expect(values(real.steps[0]!).a).toMatchObject({ actions: [`create folder ${dir}/nodir/deeper`, 'create empty file'] });
+    expect(readFileSync(join(dir, 'nodir/deeper/stamp'), 'utf8')).toBe('');
+    const link = await run(dir, pb(`{ path: "${dir}/other/l", state: link, src: /etc }`));
+    expect(readlinkSync(join(dir, 'other/l'))).toBe('/etc');
+    expect(link.steps[0]!.results.a).toMatchObject({ ok: true, changed: true });
+
+    const cases: Array<[string, RegExp]> = [
+      [`{ path: "${dir}/f.txt/l", state: link, src: /etc }`, /f\.txt is a file, not a folder/],
+      [`{ path: "${dir}/f.txt", owner: no-such-user-x }`, /the host has no user 'no-such-user-x'/],
+      [`{ path: "${dir}/f.txt", group: no-such-group-x }`, /the host has no group 'no-such-group-x'/],
     ];
-    for (const [args, kind, msg] of cases) {
+    for (const [args, msg] of cases) {
       for (const check of [true, false]) {
         const r = await run(dir, pb(args), { check });
         const v = values(r.steps[0]!).a as { error: string; msg: string };
-        expect(v.error, `${args} check=${check}`).toBe(kind);
+        expect(v.error, `${args} check=${check}`).toBe('failed');
         expect(v.msg).toMatch(msg);
       }
     }
-    expect(existsSync(join(dir, 'nodir'))).toBe(false);
-    // Numeric ids need no entry; an existing user is fine.
+    // Numeric ids need no entry.
     const ok = await run(dir, pb(`{ path: "${dir}/f.txt", owner: "${process.getuid?.() ?? 0}" }`), { check: true });
     expect(ok.steps[0]!.results.a).toMatchObject({ ok: true });
   });
