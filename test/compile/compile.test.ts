@@ -105,14 +105,14 @@ describe('compile', () => {
 
   it('fills vars-only templates in plan output and leaves host templates', async () => {
     const pb = await load(`version: 1
-vars: { release: "2.4.1", n: 3 }
+vars: { release: "2.4.1", codes: [0, 3] }
 hosts: { h: local }
 steps:
   - call: command
-    args: { argv: ["echo", "{vars.release}", "{vars.n}", "{host}"] }
+    args: { argv: ["echo", "{vars.release}", "{host}"], ok_codes: "{vars.codes}" }
 `);
     const text = formatPlanText(compile(pb));
-    expect(text).toContain('args     {"argv":["echo","2.4.1",3,"{host}"]}');
+    expect(text).toContain('args     {"argv":["echo","2.4.1","{host}"],"ok_codes":[0,3]}');
   });
 
   it('put shows the local file size and sha1 once fillPutLocalInfo read it', async () => {
@@ -153,9 +153,19 @@ steps:
     expect(problems.map((p) => p.message)).toEqual([`put: files (${dir}files) is a folder; put copies one file: use sync for a folder`]);
   });
 
-  it('a put source that depends on the host is checked at run time only', async () => {
-    const { problems } = await loadWith(FLEET.replace('put: app-{vars.release}.txt', 'put: app-{host}.txt'), {});
-    expect(problems).toEqual([]);
+  it('a put source filled by {host} is checked for each host the step surely runs on; with when, at run time only', async () => {
+    const pb = (extra = '') => `version: 1
+hosts: { web1: local, web2: local, db1: local }
+steps:
+  - put: app-{host}.txt
+    to: /opt/
+${extra}`;
+    const { problems } = await loadWith(pb(), { 'app-web1.txt': 'x' });
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^put: local file app-web2\.txt .* does not exist \(for host web2, and 1 more host\)/),
+    ]);
+    expect((await loadWith(pb(), { 'app-web1.txt': 'x', 'app-web2.txt': 'x', 'app-db1.txt': 'x' })).problems).toEqual([]);
+    expect((await loadWith(pb('    when: { "==": [{ var: host }, web1] }\n'), {})).problems).toEqual([]);
   });
 
   it('a fetch with a single possible target needs no {host}', async () => {
