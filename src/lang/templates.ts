@@ -101,6 +101,15 @@ export interface TemplateEnv {
 
 export type RenderResult = { ok: true; value: Json } | { ok: false; message: string };
 
+/**
+ * On a host's `results` object: why a register it has no value for is missing (its step failed
+ * or was skipped there), so the error says that rather than "no key". A symbol: not a key a
+ * template can read, and not in any JSON.
+ */
+export const WHY_NO_RESULT = Symbol('chopsticks.whyNoResult');
+
+export type ResultsEnv = Record<string, Json> & { [WHY_NO_RESULT]?: ReadonlyMap<string, string> };
+
 function isPlainObject(v: unknown): v is Record<string, Json> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto: unknown = Object.getPrototypeOf(v);
@@ -151,6 +160,10 @@ function resolveRef(path: readonly string[], env: TemplateEnv): { ok: true; valu
     case 'results':
       if (env.results === undefined) return fail('no results are available here');
       r = follow(env.results, path.slice(1), 'results');
+      if (!r.ok && path[1] !== undefined && !hasOwn(env.results, path[1])) {
+        const why = (env.results as ResultsEnv)[WHY_NO_RESULT]?.get(path[1]);
+        if (why !== undefined) return fail(why);
+      }
       break;
     case 'item':
       if (env.item === undefined) return fail('{item} exists only in a step with loop:');

@@ -4,8 +4,8 @@
  * and each host's end state.
  */
 import { endStateOf, isUnreachable } from '../errors.js';
-import type { Json } from '../model/playbook.js';
 import type { Outcome } from '../lang/group-expr.js';
+import { WHY_NO_RESULT, type ResultsEnv } from '../lang/templates.js';
 import type { HostEndState, HostResult } from './events.js';
 
 export class RunState {
@@ -66,12 +66,17 @@ export class RunState {
    * This host's registered values, for `{results.NAME...}`. A null-prototype object so that
    * remote data can never reach Object.prototype through a template path.
    */
-  resultsFor(host: string): Record<string, Json> {
-    const out = Object.create(null) as Record<string, Json>;
+  resultsFor(host: string): ResultsEnv {
+    const out = Object.create(null) as ResultsEnv;
+    const why = new Map<string, string>();
     for (const [name, m] of this.registers) {
       const r = m.get(host);
       if (r?.ok && r.skip_reason !== 'when') out[name] = r.value;
+      else if (r?.ok)
+        why.set(name, `the step with register: ${name} was skipped on ${host} (its when: was false), so it has no value there`);
+      else if (r) why.set(name, `the step with register: ${name} failed on ${host} (${r.error.kind}), so it has no value there`);
     }
+    if (why.size > 0) out[WHY_NO_RESULT] = why;
     return out;
   }
 

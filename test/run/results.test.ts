@@ -54,6 +54,36 @@ steps:
     expect(r.stdout.length).toBeLessThan(200_000);
   });
 
+  it('a template reading the result of a step that failed or was skipped on that host says so', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { a: local, b: local, c: local }
+steps:
+  - call: shell
+    args: { cmd: "test {host} != b" }
+    when: { "!=": [{ var: host }, c] }
+    register: probe
+    on_failure: ignore
+  - call: shell
+    args: { cmd: "echo {results.probe.rc}" }
+    on_failure: ignore
+`,
+    );
+    const r = await runCli(['run', pb, '--json', '-']);
+    const res = parseReport(r.stdout).steps[1]!.results;
+    expect(res.a).toMatchObject({ ok: true });
+    expect(res.b).toMatchObject({
+      ok: false,
+      error: { msg: expect.stringContaining('the step with register: probe failed on b (failed)') },
+    });
+    expect(res.c).toMatchObject({
+      ok: false,
+      error: { msg: expect.stringContaining('register: probe was skipped on c (its when: was false)') },
+    });
+  });
+
   it('a remote command that passes 1 MiB of output is stopped and is invalid_result', async () => {
     dir = tempDir();
     const marker = `yes chopsticks-e2e-${process.pid}`;
