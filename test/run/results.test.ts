@@ -74,14 +74,12 @@ steps:
     const r = await runCli(['run', pb, '--json', '-']);
     const res = parseReport(r.stdout).steps[1]!.results;
     expect(res.a).toMatchObject({ ok: true });
-    expect(res.b).toMatchObject({
-      ok: false,
-      error: { msg: expect.stringContaining('the step with register: probe failed on b (failed)') },
-    });
-    expect(res.c).toMatchObject({
-      ok: false,
-      error: { msg: expect.stringContaining('register: probe was skipped on c (its when: was false)') },
-    });
+    const msg = (h: string) => {
+      const x = res[h]!;
+      return x.ok ? '' : x.error.msg;
+    };
+    expect(msg('b')).toContain('the step with register: probe failed on b (failed)');
+    expect(msg('c')).toContain('register: probe was skipped on c (its when: was false)');
   });
 
   it('a remote command that passes 1 MiB of output is stopped and is invalid_result', async () => {
