@@ -48,9 +48,15 @@ export async function execPlan(c: ExecCmd, io: Io): Promise<Plan> {
     }
   }
   const text = c.limit !== undefined ? `(${c.expr}) & (${c.limit})` : c.expr;
+  // Each checked on its own, so a mistake is placed in what the user typed.
   const problems: PlaybookProblem[] = [];
-  const on = checkCommandLineExpr('exec', text, base, problems);
-  if (!on) throw new UsageError(problems.map((p) => `${p.message} (at column ${p.pos.col} of '${text}')`).join('\n'));
+  checkCommandLineExpr('exec', c.expr, base, problems);
+  if (c.limit !== undefined) checkCommandLineExpr('--limit', c.limit, base, problems);
+  if (problems.length > 0)
+    throw new UsageError(
+      problems.map((p) => `${p.message} (at column ${p.pos.col} of '${p.pos.file === 'exec' ? c.expr : c.limit}')`).join('\n'),
+    );
+  const on = checkCommandLineExpr('exec', text, base, problems)!; // both parts are valid, so their & is
   // --shard keeps this shard's hosts, as for run (lang/shard.ts).
   const inShard = c.shard
     ? new Set(

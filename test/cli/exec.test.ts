@@ -78,6 +78,11 @@ steps:
     expect(unknown.stderr).toContain("unknown host or group 'nosuch'");
     expect((await runCli(['exec', pb, 'all'])).code).toBe(5);
     expect((await runCli(['exec', pb, 'all', '--shell', 'true', '--', 'true'])).code).toBe(5);
+    // A mistake in --limit is placed in --limit, not in EXPR.
+    const badLimit = await runCli(['exec', pb, 'all', '--limit', 'a*', '--', 'true']);
+    expect(badLimit.code).toBe(5);
+    expect(badLimit.stderr).toContain("--limit 'a*': unexpected character '*'");
+    expect(badLimit.stderr).toContain("(at column 2 of 'a*')");
   });
 });
 
