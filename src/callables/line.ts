@@ -19,12 +19,19 @@ export interface LineEdit {
   insertAfter?: RegExp | 'EOF';
 }
 
-/** The file's lines after the edit; `msg` says what happened ('' for nothing). */
+/**
+ * The file's lines after the edit; `msg` says what happened ('' for nothing). Lines are compared
+ * without a CR at their end, and a file whose lines mostly end in CRLF gets CRLF on the lines
+ * written, as Ansible's lineinfile compares.
+ */
 export function editLines(content: string, e: LineEdit): { content: string; msg: string } {
   const endsNl = content === '' || content.endsWith('\n');
   const lines = content === '' ? [] : (endsNl ? content.slice(0, -1) : content).split('\n');
+  const crlf = lines.filter((l) => l.endsWith('\r')).length * 2 > lines.length;
+  const bare = (l: string) => (l.endsWith('\r') ? l.slice(0, -1) : l);
+  const written = crlf ? `${e.line}\r` : e.line;
   const join = (ls: string[]) => (ls.length === 0 ? '' : ls.join('\n') + '\n');
-  const matches = (l: string) => (e.regexp ? e.regexp.test(l) : l === e.line);
+  const matches = (l: string) => (e.regexp ? e.regexp.test(bare(l)) : bare(l) === e.line);
   if (e.state === 'absent') {
     const kept = lines.filter((l) => !matches(l));
     if (kept.length === lines.length) return { content, msg: '' };
@@ -33,22 +40,22 @@ export function editLines(content: string, e: LineEdit): { content: string; msg:
   if (e.regexp) {
     let idx = -1;
     lines.forEach((l, i) => {
-      if (e.regexp!.test(l)) idx = i;
+      if (e.regexp!.test(bare(l))) idx = i;
     });
     if (idx >= 0) {
-      if (lines[idx] === e.line) return { content, msg: '' };
-      lines[idx] = e.line;
+      if (bare(lines[idx]!) === e.line) return { content, msg: '' };
+      lines[idx] = written;
       return { content: join(lines), msg: 'line replaced' };
     }
   }
-  if (lines.includes(e.line)) return { content, msg: '' };
+  if (lines.some((l) => bare(l) === e.line)) return { content, msg: '' };
   let at = lines.length;
   if (e.insertAfter instanceof RegExp) {
     lines.forEach((l, i) => {
-      if ((e.insertAfter as RegExp).test(l)) at = i + 1;
+      if ((e.insertAfter as RegExp).test(bare(l))) at = i + 1;
     });
   }
-  lines.splice(at, 0, e.line);
+  lines.splice(at, 0, written);
   return { content: join(lines), msg: 'line added' };
 }
 

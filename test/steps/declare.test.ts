@@ -215,6 +215,15 @@ describe('line', () => {
     expect(editLines('', { line: 'x', state: 'present' }).content).toBe('x\n');
   });
 
+  it('editLines on a CRLF file: compares lines without their CR, and writes CRLF', () => {
+    const c = 'a=1\r\nport=1\r\ny\r\n';
+    expect(editLines(c, { line: 'y', state: 'present' }).msg).toBe('');
+    expect(editLines(c, { line: 'port=80', regexp: /^port=1$/, state: 'present' }).content).toBe('a=1\r\nport=80\r\ny\r\n');
+    expect(editLines(c, { line: 'z', state: 'present' }).content).toBe('a=1\r\nport=1\r\ny\r\nz\r\n');
+    expect(editLines(c, { line: 'y', state: 'absent' }).content).toBe('a=1\r\nport=1\r\n');
+    expect(editLines('a=1\n', { line: 'b', state: 'present' }).content).toBe('a=1\nb\n');
+  });
+
   it('several local hosts adding lines to one file lose none (the edits of one path take turns)', async () => {
     files(dir, { 'shared.conf': '' });
     const hosts = Array.from({ length: 12 }, (_, i) => `h${i}: local`).join(', ');
