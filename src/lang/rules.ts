@@ -19,6 +19,21 @@ function engine(): LogicEngine {
   if (!engineOnce) {
     const { LogicEngine: Engine } = createRequire(import.meta.url)('json-logic-engine') as typeof import('json-logic-engine');
     engineOnce = new Engine();
+    // Comparisons as JSON Logic's reference implementation (json-logic-js) makes them: plain
+    // JavaScript, so "a" == 1 is false. json-logic-engine throws NaN on such a pair instead,
+    // which would fail a `when` over a list of mixed items.
+    const both = (f: (a: Json, b: Json) => boolean) => (args: Json[]) =>
+      args.length === 3 ? f(args[0]!, args[1]!) && f(args[1]!, args[2]!) : f(args[0] ?? null, args[1] ?? null);
+    // Loose equality is what JSON Logic's == and != mean.
+    const compare: Record<string, (a: Json, b: Json) => boolean> = {
+      '==': (a, b) => a == b,
+      '!=': (a, b) => a != b,
+      '<': (a, b) => (a as number) < (b as number),
+      '<=': (a, b) => (a as number) <= (b as number),
+      '>': (a, b) => (a as number) > (b as number),
+      '>=': (a, b) => (a as number) >= (b as number),
+    };
+    for (const [op, f] of Object.entries(compare)) engineOnce.addMethod(op, both(f), { deterministic: true });
   }
   return engineOnce;
 }
@@ -62,9 +77,10 @@ function varPath(operand: Json): string | undefined {
 export function checkRule(rule: Json, known: RuleKnown): RuleProblem[] {
   const problems: RuleProblem[] = [];
   const roots: string[] = ['host', 'vars', 'hostvars', 'results', ...(known.item ? ['item'] : []), ...(known.result ? ['result'] : [])];
-  const walk = (v: Json, path: Array<string | number>): void => {
+  /** `element`: inside the per-element rule of map, filter, reduce, all, none or some, where `var` reads the element. */
+  const walk = (v: Json, path: Array<string | number>, element = false): void => {
     if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, [...path, i]));
+      v.forEach((x, i) => walk(x, [...path, i], element));
       return;
     }
     if (!isObj(v)) return;
@@ -85,19 +101,35 @@ export function checkRule(rule: Json, known: RuleKnown): RuleProblem[] {
     }
     if (op === 'var') {
       const p = varPath(operand);
-      if (p !== undefined) for (const m of checkVarPath(p, known, roots)) problems.push({ message: m, path: [...path, op] });
+      // An element's fields are not known before the run, but a prototype is never readable.
+      // With a default ({"var": ["vars.x", 3]}) a missing name is expected.
+      const hasDefault = Array.isArray(operand) && operand.length > 1;
+      const found = p === undefined ? [] : element ? forbiddenIn(p) : checkVarPath(p, known, roots, hasDefault);
+      for (const m of found) problems.push({ message: m, path: [...path, op] });
     }
-    walk(operand, [...path, op]);
+    if (ELEMENT_OPERATORS.has(op) && Array.isArray(operand)) {
+      operand.forEach((x, i) => walk(x, [...path, op, i], i === 1 || element));
+      return;
+    }
+    walk(operand, [...path, op], element);
   };
   walk(rule, []);
   return problems;
 }
 
-function checkVarPath(p: string, known: RuleKnown, roots: string[]): string[] {
+function forbiddenIn(p: string): string[] {
+  const bad = p.split('.').find((s) => FORBIDDEN.has(s));
+  return bad ? [`var "${p}": '${bad}' cannot be read`] : [];
+}
+
+/** Operators whose second operand is a rule run on each element of the first: its `var` reads the element. */
+const ELEMENT_OPERATORS = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
+
+function checkVarPath(p: string, known: RuleKnown, roots: string[], hasDefault: boolean): string[] {
   if (p === '') return [`{"var": ""} reads the whole data; name a path such as "vars.NAME" or "results.R.rc"`];
+  const forbidden = forbiddenIn(p);
+  if (forbidden.length > 0) return forbidden;
   const segs = p.split('.');
-  const bad = segs.find((s) => FORBIDDEN.has(s));
-  if (bad) return [`var "${p}": '${bad}' cannot be read`];
   const [root, first] = segs as [string, string | undefined];
   if (!roots.includes(root)) {
     const why =
@@ -109,6 +141,7 @@ function checkVarPath(p: string, known: RuleKnown, roots: string[]): string[] {
     const hint = closest(root, roots);
     return [`var "${p}": ${why}; use ${roots.join(', ')}${hint && hint !== root ? ` (did you mean '${hint}'?)` : ''}`];
   }
+  if (hasDefault) return [];
   if (root === 'vars' && first !== undefined && !Object.prototype.hasOwnProperty.call(known.vars, first)) {
     const hint = closest(first, Object.keys(known.vars));
     return [`var "${p}": no var '${first}' is defined${hint ? ` (did you mean '${hint}'?)` : ''}`];
@@ -159,7 +192,12 @@ export function evalRule(rule: Json, data: RuleData): Json {
   try {
     return engine().run(rule, { ...data }) as Json;
   } catch (e) {
-    const msg = e instanceof Error && e.message ? e.message : JSON.stringify(e);
+    // The engine throws NaN for arithmetic on something that is not a number.
+    const msg = Number.isNaN(e)
+      ? 'arithmetic on a value that is not a number (a string, a list or an object); make it a number first'
+      : e instanceof Error && e.message
+        ? e.message
+        : JSON.stringify(e);
     throw new Error(`rule ${JSON.stringify(rule)} could not be evaluated: ${msg}`, { cause: e });
   }
 }

@@ -43,6 +43,28 @@ describe('rules (JSON Logic)', () => {
     expect(checkRule({ var: 'item' }, known)[0]!.message).toMatch(/'item' exists only in a step with loop:/);
     expect(checkRule({ var: 'item.x' }, { ...known, item: true })).toEqual([]);
   });
+  it('compares as JSON Logic says (plain JavaScript): values of different types are unequal, not an error', () => {
+    expect(evalRule({ '==': ['a', 1] }, data)).toBe(false);
+    expect(evalRule({ '!=': [{ var: 'host' }, 2] }, data)).toBe(true);
+    expect(evalRule({ '<': ['a', 1] }, data)).toBe(false);
+    expect(evalRule({ '==': [1, '1'] }, data)).toBe(true);
+    expect(evalRule({ '<': [1, { var: 'vars.n' }, 3] }, data)).toBe(true);
+    expect(() => evalRule({ '+': ['a', 1] }, data)).toThrow(/arithmetic on a value that is not a number/);
+  });
+  it('map, filter, reduce, all, none, some: the per-element rule reads the element; a var with a default may be missing', () => {
+    const known = { vars: { list: [1, 2, 3] }, registers: new Set<string>() };
+    const some = { some: [{ var: 'vars.list' }, { '>': [{ var: '' }, 2] }] };
+    const sum = { reduce: [{ var: 'vars.list' }, { '+': [{ var: 'current' }, { var: 'accumulator' }] }, 0] };
+    const fallback = { '==': [{ var: ['vars.nope', 3] }, 3] };
+    for (const rule of [some, sum, fallback]) expect(checkRule(rule, known)).toEqual([]);
+    const d = { ...data, vars: known.vars };
+    expect(evalRule(some, d)).toBe(true);
+    expect(evalRule(sum, d)).toBe(6);
+    expect(evalRule(fallback, d)).toBe(true);
+    // The list itself is still checked, and no element rule reads a prototype.
+    expect(checkRule({ some: [{ var: 'vars.lst' }, true] }, known)[0]!.message).toMatch(/no var 'lst'/);
+    expect(checkRule({ map: [{ var: 'vars.list' }, { var: '__proto__' }] }, known)[0]!.message).toMatch(/cannot be read/);
+  });
 });
 
 describe('when', () => {
