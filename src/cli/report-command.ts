@@ -9,11 +9,17 @@ import type { RunReport } from '../report/report-types.js';
 import type { Command } from './args.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
-import { writeFileAtomic } from '../report/atomic-write.js';
+import { assertWritableTarget, writeFileAtomic } from '../report/atomic-write.js';
 import { orderedJson } from '../report/ordered-json.js';
 import { reportSchemaError } from '../report/report-schema.js';
 
 export async function reportCommand(c: Extract<Command, { cmd: 'report' | 'report-merge' }>, io: Io): Promise<number> {
+  // Every output is checked before anything is written: a merge does not leave OUT.json behind a failed --junit.
+  const outputs: Array<[string, string | undefined]> = [
+    ['-o', c.out],
+    ...(c.cmd === 'report-merge' ? [['--junit', c.junit] as [string, string | undefined]] : []),
+  ];
+  for (const [option, path] of outputs) if (path !== undefined && path !== '-') assertWritableTarget(option, path);
   if (c.cmd === 'report') {
     const report = readReportFile(c.report);
     const text =

@@ -133,6 +133,32 @@ describe('exit codes', () => {
       expect(existsSync(marker)).toBe(false);
     }
   });
+
+  it('5, not an internal error, for a report path under a file or where no file can be made; report -o and merge too', async () => {
+    dir = tempDir();
+    const marker = join(dir, 'touched');
+    const pb = writePlaybook(dir, `${THREE}steps:\n  - call: shell\n    args: { cmd: 'touch ${marker}' }\n`);
+    const cases: Array<[string, RegExp]> = [
+      [join(pb, 'x.json'), /a part of the path is not a folder/],
+      ['/proc/chopsticks-x.json', /cannot make a file in \/proc/],
+      [join(dir, 'nope', 'x.json'), /folder .*nope does not exist/],
+    ];
+    for (const [path, msg] of cases) {
+      for (const flag of ['--json', '--junit']) {
+        const r = await runCli(['run', pb, flag, path]);
+        expect(r.code, `${flag} ${path}`).toBe(5);
+        expect(r.stderr).toMatch(msg);
+      }
+    }
+    expect(existsSync(marker)).toBe(false);
+    const ok = await runCli(['run', pb, '--json', join(dir, 'r.json')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const md = await runCli(['report', join(dir, 'r.json'), '--format', 'markdown', '-o', join(dir, 'nope', 'r.md')]);
+    expect(md.code).toBe(5);
+    const merge = await runCli(['report', 'merge', join(dir, 'r.json'), '-o', join(dir, 'm.json'), '--junit', join(dir, 'nope', 'm.xml')]);
+    expect(merge.code).toBe(5);
+    expect(existsSync(join(dir, 'm.json'))).toBe(false);
+  });
 });
 
 describe('reports', () => {

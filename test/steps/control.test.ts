@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evalRule, checkRule } from '../../src/lang/rules.js';
+import type { Json } from '../../src/model/playbook.js';
 import { formatPlanText } from '../../src/compile/index.js';
 import { cleanup, plan, problems, run, step, tempDir, values } from './helpers.js';
 
@@ -53,9 +54,9 @@ describe('rules (JSON Logic)', () => {
   });
   it('map, filter, reduce, all, none, some: the per-element rule reads the element; a var with a default may be missing', () => {
     const known = { vars: { list: [1, 2, 3] }, registers: new Set<string>() };
-    const some = { some: [{ var: 'vars.list' }, { '>': [{ var: '' }, 2] }] };
-    const sum = { reduce: [{ var: 'vars.list' }, { '+': [{ var: 'current' }, { var: 'accumulator' }] }, 0] };
-    const fallback = { '==': [{ var: ['vars.nope', 3] }, 3] };
+    const some: Json = { some: [{ var: 'vars.list' }, { '>': [{ var: '' }, 2] }] };
+    const sum: Json = { reduce: [{ var: 'vars.list' }, { '+': [{ var: 'current' }, { var: 'accumulator' }] }, 0] };
+    const fallback: Json = { '==': [{ var: ['vars.nope', 3] }, 3] };
     for (const rule of [some, sum, fallback]) expect(checkRule(rule, known)).toEqual([]);
     const d = { ...data, vars: known.vars };
     expect(evalRule(some, d)).toBe(true);
