@@ -118,4 +118,40 @@ steps:
       "playbook.yaml:8:25: template {secrets.tokn}: no secret 'tokn' is declared under secrets: (did you mean 'token'?)",
     );
   });
+
+  it('refused in paths and in every built-in arg that becomes argv; allowed in env:, stdin:, shell cmd and line content', async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'f.txt'), 'x');
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+secrets: { token: { env: X } }
+hosts: { a: local }
+steps:
+  - put: f.txt
+    to: "/tmp/x-{secrets.token}"
+  - fetch: "/tmp/{secrets.token}"
+    to: "out/{host}"
+  - template: f.txt
+    to: "/tmp/{secrets.token}"
+  - call: facts.file
+    args: { path: "/tmp/{secrets.token}" }
+  - call: command
+    args: { argv: ["true"], cwd: "/tmp/{secrets.token}", env: { T: "{secrets.token}" }, stdin: "{secrets.token}" }
+  - call: shell
+    args: { cmd: 'echo "{secrets.token}"' }
+  - call: line
+    args: { path: /tmp/x.conf, line: "pw={secrets.token}", create: true }
+`,
+    );
+    const r = await runCli(['validate', pb]);
+    expect(r.code).toBe(4);
+    expect(r.stderr.trim().split('\n').slice(0, -1)).toEqual([
+      expect.stringMatching(/\/playbook\.yaml:6:9: a secret cannot be in to: it is a path/),
+      expect.stringMatching(/\/playbook\.yaml:7:12: a secret cannot be in fetch: it is a path/),
+      expect.stringMatching(/\/playbook\.yaml:10:9: a secret cannot be in to: it is a path/),
+      expect.stringMatching(/\/playbook\.yaml:12:19: a secret cannot be in facts\.file's path/),
+      expect.stringMatching(/\/playbook\.yaml:14:34: a secret cannot be in command's cwd/),
+    ]);
+  });
 });

@@ -16,31 +16,39 @@ import type { Rule, AddProblem } from './types.js';
 const SECRET_REF = /(?<!\{)\{secrets\./;
 
 /**
- * A secret must never be in the argv of a process (docs/language.md#secrets): it may be in a
- * shell `cmd` (it becomes an environment variable), in `env:` and `stdin:`, and in any arg of a
- * callable that runs on the controller; not in a program's argv.
+ * A secret must never be in the argv of a process (docs/language.md#secrets). A built-in
+ * callable's args become argv and paths, except where they travel in the environment or on
+ * stdin: `env:` values and `stdin:` of any callable, shell's `cmd` (its secrets are passed in
+ * the environment), and what `line` computes on the controller. Everything else is refused. A
+ * custom callable gets its args as values on the controller: what it does with them is its own.
  */
+const SECRET_ARGS: Readonly<Record<string, readonly string[]>> = { shell: ['cmd'], line: ['line', 'regexp', 'insert_after'] };
+
 function checkSecretPlaces(
   callable: string,
   args: Record<string, Json>,
   at: (sub: JsonPath) => ReturnType<typeof findPos>,
   add: AddProblem,
 ): void {
-  const argvKeys: Record<string, string[]> = { command: ['argv'], script: ['args', 'interpreter', 'path'], test: ['cmd'] };
-  for (const k of argvKeys[callable] ?? []) {
-    const v = args[k];
-    const items = Array.isArray(v) ? v.map((x, i) => [x, [k, i]] as const) : [[v, [k]] as const];
-    for (const [x, sub] of items) {
-      if (typeof x === 'string' && SECRET_REF.test(x)) {
+  const walk = (v: Json, sub: JsonPath): void => {
+    if (typeof v === 'string') {
+      if (SECRET_REF.test(v))
         add(
           'template',
-          `a secret cannot be in ${callable}'s ${k}: it would be in a process's argv, visible in ps on the host; pass it in env: or stdin:, or use shell with "{secrets.NAME}"`,
-          at(sub as JsonPath),
+          `a secret cannot be in ${callable}'s ${String(sub[0])}: it would be in a process's argv or a path on the host, visible in ps; pass it in env: or stdin:, or use shell with "{secrets.NAME}"`,
+          at(sub),
         );
-      }
-    }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...sub, i]));
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...sub, k]);
+  };
+  for (const [k, v] of Object.entries(args)) {
+    if (k === 'env' || k === 'stdin' || SECRET_ARGS[callable]?.includes(k)) continue;
+    walk(v, [k]);
   }
 }
+
+/** Step fields that are paths on the controller or the host: a secret there would be in argv. */
+const PATH_FIELDS = new Set(['put', 'fetch', 'template', 'sync', 'to']);
 
 export const checkStepKinds: Rule = (m, add) => {
   const { playbook, loaded } = m;
@@ -105,6 +113,12 @@ export const checkStepKinds: Rule = (m, add) => {
     };
     const checkTemplateAt = (text: string, sub: JsonPath): void => {
       for (const t of checkTemplate(text, known)) add('template', t.message, posInScalar(src, [...path, ...sub], t.offset));
+      if (sub.length === 1 && PATH_FIELDS.has(String(sub[0])) && SECRET_REF.test(text))
+        add(
+          'template',
+          `a secret cannot be in ${String(sub[0])}: it is a path, which is in a process's argv on the host (visible in ps); keep secrets in file content (template) or env:`,
+          findPos(src, [...path, ...sub]),
+        );
     };
     const checkArgTemplates = (v: Json, rel: JsonPath): void => {
       if (typeof v === 'string') checkTemplateAt(v, ['args', ...rel]);
@@ -113,8 +127,8 @@ export const checkStepKinds: Rule = (m, add) => {
     };
     const checkCallable = (callable: Located<string>, args: Record<string, Json>): void => {
       checkArgTemplates(args, []);
-      checkSecretPlaces(callable.value, args, (sub) => findPos(src, [...path, 'args', ...sub]), add);
       const builtin = builtinSignature(callable.value);
+      if (builtin) checkSecretPlaces(callable.value, args, (sub) => findPos(src, [...path, 'args', ...sub]), add);
       const mine = custom.get(callable.value);
       if (!builtin && !mine) {
         const hint = closest(callable.value, [...BUILTIN_NAMES, ...[...custom.values()].filter((c) => c.info).map((c) => c.name)]);
