@@ -41,7 +41,11 @@ export async function readSecrets(sources: Record<string, SecretSource>): Promis
   return out;
 }
 
-/** Replaces every occurrence of any value with `***` in strings, keys included, recursively. */
+/**
+ * Replaces every occurrence of any value with `***` in strings, keys included, recursively. A
+ * number or boolean whose text holds a value (a host printing a numeric secret as JSON) becomes
+ * the string `***` too.
+ */
 export function makeMasker(values: readonly string[]): <T>(v: T) => T {
   // Longest first, so a value containing another is masked whole; empty values mask nothing.
   const list = [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
@@ -53,6 +57,7 @@ export function makeMasker(values: readonly string[]): <T>(v: T) => T {
   };
   const mask = (v: unknown): unknown => {
     if (typeof v === 'string') return maskString(v);
+    if (typeof v === 'number' || typeof v === 'boolean') return maskString(String(v)) === String(v) ? v : '***';
     if (Array.isArray(v)) return v.map(mask);
     if (v !== null && typeof v === 'object') {
       const o: Record<string, unknown> = {};
