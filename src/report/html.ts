@@ -13,12 +13,14 @@ import { labelOf } from './fold.js';
 import { skippedText } from './outcomes.js';
 import { buildView, durationText, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
+import { escapeDeep } from './safe.js';
 import { diffOfValue, replaceDiff } from './diff-text.js';
 
 /** A value longer than this is shown cut, saying so; the JSON report holds it whole. */
 const VALUE_LIMIT = 64 * 1024;
 
-export function renderHtml(report: RunReport): string {
+export function renderHtml(raw: RunReport): string {
+  const report = escapeDeep(raw);
   const v = buildView(report);
   const r = report;
   const title = `${r.check ? 'Check' : 'Run'} ${r.status}: ${r.playbook}`;

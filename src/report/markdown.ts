@@ -10,6 +10,7 @@ import { foldHostNames } from '../lang/hostlist.js';
 import type { FoldedResult } from './fold.js';
 import { buildView, durationText, type FailureView, type ReportView, type StepView } from './report-view.js';
 import type { RunReport } from './report-types.js';
+import { escapeDeep } from './safe.js';
 import { skippedText } from './outcomes.js';
 import { diffOfValue, replaceDiff } from './diff-text.js';
 
@@ -41,7 +42,8 @@ const LABEL_ICON: Record<FoldedResult['label'], string> = {
   cancelled: '🚫',
 };
 
-export function renderMarkdown(report: RunReport, opts: MarkdownOptions = {}): string {
+export function renderMarkdown(raw: RunReport, opts: MarkdownOptions = {}): string {
+  const report = escapeDeep(raw);
   const view = buildView(report);
   const max = opts.maxChars ?? GITHUB_COMMENT_LIMIT;
   const out = new Budget(max);

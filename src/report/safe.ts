@@ -26,6 +26,25 @@ export function escapeControls(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(UNSAFE, escapeChar);
 }
 
+/**
+ * A report with every string (keys too) made safe by escapeControls: what `chopsticks report`
+ * renders reaches a terminal (`report --format markdown`) or a page as it is.
+ */
+export function escapeDeep<T>(v: T): T {
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') return escapeControls(x);
+    if (Array.isArray(x)) return x.map(walk);
+    if (x !== null && typeof x === 'object') {
+      const o: Record<string, unknown> = {};
+      for (const [k, y] of Object.entries(x))
+        Object.defineProperty(o, escapeControls(k), { value: walk(y), enumerable: true, writable: true, configurable: true });
+      return o;
+    }
+    return x;
+  };
+  return walk(v) as T;
+}
+
 /** Same as escapeControls, and on one line: newlines become `\n`, tabs a space. */
 export function escapeOneLine(text: string): string {
   return escapeControls(text).replace(/\n/g, '\\n').replace(/\t/g, ' ');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GITHUB_COMMENT_LIMIT, fenced, renderMarkdown } from '../../src/report/markdown.js';
+import { renderHtml } from '../../src/report/html.js';
 import { fail, hostNames, okv, reportOf, resultsFor } from './ci-fixtures.js';
 
 /** Code fences must pair up; text outside them must hold no raw HTML from the report. */
@@ -103,6 +104,21 @@ describe('report --format markdown', () => {
     const row = md.split('\n').find((l) => l.startsWith('| 1 |'))!;
     expect(row.replace(/\\\|/g, '').split('|').length).toBe(8);
     expect(fenced('a ```` b')).toMatch(/^`{5}\n/);
+  });
+
+  it("shows a host's control characters escaped, in markdown and HTML: a report printed to a terminal cannot retitle or clear it", () => {
+    const r = reportOf([
+      {
+        name: 'call shell',
+        targets: ['a', 'b'],
+        results: { a: fail('failed', 'a: oops\u001b]0;PWN\u0007\u001b[2J'), b: okv('x\u001b[31mred\u009b') },
+      },
+    ]);
+    for (const text of [renderMarkdown(r), renderHtml(r)]) {
+      // eslint-disable-next-line no-control-regex -- the point: none of these may be left
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      expect(text).toContain('oops\\x1b]0;PWN\\x07\\x1b[2J');
+    }
   });
 
   it('renders a check run as a plan: what would change where, with diffs folded', () => {
