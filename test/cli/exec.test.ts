@@ -83,6 +83,10 @@ steps:
     expect(badLimit.code).toBe(5);
     expect(badLimit.stderr).toContain("--limit 'a*': unexpected character '*'");
     expect(badLimit.stderr).toContain("(at column 2 of 'a*')");
+    // As for run, a --limit that leaves no host is exit 5.
+    const empty = await runCli(['exec', pb, 'all', '--limit', 'all - a', '--', 'true']);
+    expect(empty.code).toBe(5);
+    expect(empty.stderr).toContain("--limit 'all - a' selects no host of 'all'");
   });
 });
 
