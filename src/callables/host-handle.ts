@@ -13,7 +13,8 @@ export function makeHostHandle(ctx: CallContext): HostHandle {
   const transferOpts = { become: ctx.become, signal: ctx.signal };
   return Object.freeze({
     name: ctx.hostName,
-    vars: ctx.hostVars,
+    // A frozen copy: the callable cannot change what later steps read as {hostvars...}.
+    vars: frozenCopy(ctx.hostVars),
     run: (argv: string[], opts?: RunOptions) => ctx.session.run(argv, runOpts(opts)),
     shell: (cmd: string, opts?: RunOptions) => ctx.session.shell(cmd, runOpts(opts)),
     put: (localPath: string, remotePath?: string, opts?: { mode?: number }) =>
@@ -22,6 +23,12 @@ export function makeHostHandle(ctx: CallContext): HostHandle {
       ctx.session.fetch(remotePath, localPath === undefined ? undefined : resolve(ctx.baseDir, localPath), transferOpts),
     call: (name: string, args: Record<string, Json> = {}) => ctx.call(name, args),
   });
+}
+
+function frozenCopy<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  const copy = (Array.isArray(v) ? v.map(frozenCopy) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, frozenCopy(x)]))) as T;
+  return Object.freeze(copy);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -29,6 +29,15 @@ describe('custom callables', () => {
     });
   });
 
+  it("host.vars is read-only: changing it throws, and the host's vars stay as they were", async () => {
+    const c = await loadCustomCallable(mod, 'mutate', 'mutate');
+    const ctx = makeCtx(s);
+    await expect(c.invoke(ctx)).rejects.toMatchObject({
+      tb: expect.stringMatching(/^TypeError: Cannot assign to read only property 'role'/),
+    });
+    expect(ctx.hostVars).toEqual({ role: 'test' });
+  });
+
   it('the default export is used when no export is named', async () => {
     const c = await loadCustomCallable(mod);
     expect((await c.invoke(makeCtx(s))).value).toBe('default from custom-host');
