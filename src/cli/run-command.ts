@@ -4,6 +4,7 @@
  * exit 130/143; a second signal exits at once).
  */
 import { setMaxListeners } from 'node:events';
+import { format } from 'node:util';
 import type { Reporter, RunEvent } from '../run/events.js';
 import type { Plan } from '../compile/plan-types.js';
 import { createReporters } from '../report/index.js';
@@ -67,6 +68,8 @@ export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<nu
     if (!reporters.some((r) => r.notice?.(notice) === true)) io.stderr.write(`\n${notice}\n`);
     interrupt.abort();
   };
+  // With `--json -` stdout holds the report alone: a custom callable's console.log goes to stderr.
+  const restoreConsole = c.json === '-' ? consoleToStderr(io) : () => {};
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
@@ -85,10 +88,18 @@ export async function runCommand(c: RunCmd, io: Io, prepared?: Plan): Promise<nu
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    restoreConsole();
     // A second signal decides the exit (code and timing): wait for it rather than race it.
     if (leaving) await new Promise(() => {});
     await closeReporters();
   }
+}
+
+function consoleToStderr(io: Io): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug };
+  const toStderr = (...args: unknown[]) => void io.stderr.write(`${format(...args)}\n`);
+  Object.assign(console, { log: toStderr, info: toStderr, debug: toStderr });
+  return () => void Object.assign(console, saved);
 }
 
 /** Budget of a second signal's exit: reports first, clean-ups alongside, then out. */

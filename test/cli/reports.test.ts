@@ -2,7 +2,7 @@
  * Exit codes (docs/cli.md#exit-codes) and reports (docs/cli.md#the-run-report---json), through the real CLI on local hosts.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanup, ensureBuilt, parseReport, readReport, runCli, startCli, tempDir, waitFor, writePlaybook } from './helpers.js';
 
@@ -176,6 +176,16 @@ describe('reports', () => {
     expect(rep.check).toBe(false);
     expect(r.stderr).toContain('call ping');
     expect(r.stderr).toMatch(/run ok/);
+  });
+
+  it("--json -: a custom callable's console.log goes to stderr, so stdout stays the report alone", async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'logs.mjs'), "export default function (host) { console.log('LOG from ' + host.name); return 1; }\n");
+    const pb = writePlaybook(dir, `version: 1\ncallables: { logs: ./logs.mjs }\nhosts: { a: local }\nsteps:\n  - call: logs\n`);
+    const r = await runCli(['run', pb, '--json', '-']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseReport(r.stdout).hosts).toEqual({ a: 'ok' });
+    expect(r.stderr).toContain('LOG from a');
   });
 
   it('results keys follow targets order even when hosts finish in another order', async () => {
