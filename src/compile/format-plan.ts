@@ -141,11 +141,12 @@ function stepLines(s: PlanStep, plan: Plan): string[] {
   const add = (k: string, v: string): void => {
     lines.push(`       ${k.padEnd(8)} ${v}`);
   };
-  for (const [k, v] of kindOf(s.kind).describe(s, s.vars ? { ...plan.vars, ...s.vars } : plan.vars)) add(k, v);
+  const vars = s.vars ? { ...plan.vars, ...s.vars } : plan.vars;
+  for (const [k, v] of kindOf(s.kind).describe(s, vars)) add(k, v);
   if (s.pos.file !== plan.playbook) add('from', `${s.pos.file}:${s.pos.line}`);
   add('on', s.onText);
   if (s.when !== undefined) add('when', JSON.stringify(s.when));
-  if (s.loop !== undefined) add('loop', JSON.stringify(typeof s.loop === 'string' ? fillVarsOnly(s.loop, plan.vars) : s.loop));
+  if (s.loop !== undefined) add('loop', JSON.stringify(typeof s.loop === 'string' ? fillVarsOnly(s.loop, vars) : s.loop));
   if (s.run_once) add('once', 'run_once: first target only, value registered for every target');
   if (s.phase) add('phase', 'finally (runs after the steps, whatever their outcome)');
   const t = s.targets;

@@ -6,6 +6,7 @@
  */
 import type { HostSpec, Json, StepPolicy } from '../model/playbook.js';
 import { kindOf } from '../steps/index.js';
+import { fillVarsOnly } from '../steps/fill-vars.js';
 import { shardLabel } from '../lang/shard.js';
 import type { HostBounds, Plan, PlanStep } from './plan-types.js';
 
@@ -119,7 +120,8 @@ export function policyData(p: StepPolicy): Json {
   };
 }
 
-function stepData(s: PlanStep, vars: Record<string, Json>): Json {
+function stepData(s: PlanStep, planVars: Record<string, Json>): Json {
+  const vars = s.vars ? { ...planVars, ...s.vars } : planVars;
   return {
     index: s.index,
     name: s.name,
@@ -130,10 +132,11 @@ function stepData(s: PlanStep, vars: Record<string, Json>): Json {
     policy: policyData(s.policy),
     line: s.pos.line,
     ...(s.when !== undefined ? { when: s.when } : {}),
-    ...(s.loop !== undefined ? { loop: s.loop } : {}),
+    // As written, and filled as text plan shows it (`src` / `src_filled` are the same pair).
+    ...(s.loop !== undefined ? { loop: s.loop, ...(typeof s.loop === 'string' ? { loop_filled: fillVarsOnly(s.loop, vars) } : {}) } : {}),
     ...(s.run_once ? { run_once: true } : {}),
     ...(s.phase ? { phase: s.phase } : {}),
     ...(s.vars ? { include_vars: s.vars } : {}),
-    ...kindOf(s.kind).data(s, s.vars ? { ...vars, ...s.vars } : vars),
+    ...kindOf(s.kind).data(s, vars),
   };
 }

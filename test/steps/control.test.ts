@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { evalRule, checkRule } from '../../src/lang/rules.js';
 import type { Json } from '../../src/model/playbook.js';
 import { formatPlanText } from '../../src/compile/index.js';
+import { planAsData } from '../../src/compile/plan-json.js';
 import { cleanup, plan, problems, run, step, tempDir, values } from './helpers.js';
 
 let dir: string;
@@ -226,6 +227,9 @@ finally:
     expect(text).toContain('loop     [1,2]');
     expect(text).toContain('phase    finally');
     expect(p.steps[2]!.phase).toBe('finally');
+    // plan --json says the same: the loop as written and as filled.
+    const data = planAsData(p) as { steps: Array<Record<string, unknown>> };
+    expect(data.steps[1]).toMatchObject({ loop: '{vars.xs}', loop_filled: [1, 2] });
   });
 });
 
