@@ -3,7 +3,7 @@
  * leaking out (every host list follows definition order). It never reports problems: validation
  * (src/validate/) has checked everything, including --limit, on the same model.
  */
-import type { GroupExpr } from '../lang/group-expr.js';
+import type { GroupExpr, HostBounds } from '../lang/group-expr.js';
 import { formatGroupExpr } from '../lang/groups.js';
 import { resolveTargets } from '../lang/targets.js';
 import type { Playbook } from '../validate/model.js';
@@ -40,6 +40,12 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
   for (const [name, m] of resolved.made) groups.push({ name, source: 'filter', hosts: m.bounds, step: m.step });
 
   const readonlyOf = (name: string): boolean => isReadonlyCallable(name, playbook.callables);
+  const finallyTargets = touchedBounds(
+    playbook.steps.flatMap((s, i) =>
+      s.phase === 'finally' ? [] : [{ targets: resolved.steps[i]!.targets, run_once: s.run_once === true }],
+    ),
+    playbook.serial !== undefined,
+  );
   const steps: PlanStep[] = playbook.steps.map((step, i) => {
     const t = resolved.steps[i]!;
     // An `on` that did not parse was reported by validation; a plan is never made from it.
@@ -49,7 +55,7 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
       name: step.name,
       on,
       onText: formatGroupExpr(on),
-      targets: t.targets,
+      targets: step.phase === 'finally' ? within(t.targets, finallyTargets) : t.targets,
       ...(step.register ? { register: step.register.value } : {}),
       policy: step.policy,
       pos: step.pos,
@@ -82,4 +88,21 @@ export function compile(playbook: Playbook, opts: CompileOptions = {}): Plan {
     steps,
     callables,
   };
+}
+
+/**
+ * The hosts a `finally:` step may run on: those any step ran on (docs/language.md#finally). Surely
+ * the first step's (it always runs, on every batch, unless it is run_once or batches stop early
+ * under `serial`); at most any step's.
+ */
+function touchedBounds(main: ReadonlyArray<{ targets: HostBounds; run_once: boolean }>, serial: boolean): HostBounds {
+  const first = main[0];
+  const upper = new Set(main.flatMap((s) => s.targets.upper));
+  return { lower: first && !first.run_once && !serial ? first.targets.lower : [], upper: [...upper] };
+}
+
+function within(t: HostBounds, bounds: HostBounds): HostBounds {
+  const lower = new Set(bounds.lower);
+  const upper = new Set(bounds.upper);
+  return { lower: t.lower.filter((h) => lower.has(h)), upper: t.upper.filter((h) => upper.has(h)) };
 }

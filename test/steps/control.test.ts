@@ -231,6 +231,23 @@ finally:
     const data = planAsData(p) as { steps: Array<Record<string, unknown>> };
     expect(data.steps[1]).toMatchObject({ loop: '{vars.xs}', loop_filled: [1, 2] });
   });
+
+  it('plan: a finally step targets only hosts some step may run on; surely those of the first step', async () => {
+    const p = await plan(
+      dir,
+      `version: 1
+hosts: { a: local, b: local, c: local }
+steps:
+  - call: ping
+    on: a
+  - call: ping
+    on: a | b
+finally:
+  - call: ping
+`,
+    );
+    expect(p.steps[2]!.targets).toEqual({ lower: ['a'], upper: ['a', 'b'] });
+  });
 });
 
 describe('run_once', () => {
