@@ -69,6 +69,8 @@ export function parseYaml(file: string, text: string): ParsedYaml {
       message: `YAML syntax error: ${err.message}${hint ? `; ${hint}` : ''}`,
       pos: posAt(parsed, err.pos[0]),
     });
+    // What the parser says after an unquoted template follows from it (the braces opened a flow mapping).
+    if (hint) break;
   }
   const unsafe = new Structure(parsed).check(doc.contents);
   if (doc.errors.length === 0 && !unsafe) {
