@@ -1,3 +1,5 @@
+import { mapStrings } from '../lang/json-map.js';
+
 /** Reporters never throw into the executor: a reporter's own failure is said on stderr. */
 export function reportFailure(stderr: NodeJS.WritableStream, who: string, e: unknown): void {
   const msg = e instanceof Error ? e.message : String(e);
@@ -31,18 +33,7 @@ export function escapeControls(text: string): string {
  * renders reaches a terminal (`report --format markdown`) or a page as it is.
  */
 export function escapeDeep<T>(v: T): T {
-  const walk = (x: unknown): unknown => {
-    if (typeof x === 'string') return escapeControls(x);
-    if (Array.isArray(x)) return x.map(walk);
-    if (x !== null && typeof x === 'object') {
-      const o: Record<string, unknown> = {};
-      for (const [k, y] of Object.entries(x))
-        Object.defineProperty(o, escapeControls(k), { value: walk(y), enumerable: true, writable: true, configurable: true });
-      return o;
-    }
-    return x;
-  };
-  return walk(v) as T;
+  return mapStrings(v, escapeControls);
 }
 
 /** Same as escapeControls, and on one line: newlines become `\n`, tabs a space. */

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Json, SecretSource } from '../model/playbook.js';
 import type { RunEvent } from './events.js';
+import { mapStrings } from '../lang/json-map.js';
 
 export class SecretReadError extends Error {
   override name = 'SecretReadError';
@@ -55,20 +56,8 @@ export function makeMasker(values: readonly string[]): <T>(v: T) => T {
     for (const v of list) if (out.includes(v)) out = out.split(v).join('***');
     return out;
   };
-  const mask = (v: unknown): unknown => {
-    if (typeof v === 'string') return maskString(v);
-    if (typeof v === 'number' || typeof v === 'boolean') return maskString(String(v)) === String(v) ? v : '***';
-    if (Array.isArray(v)) return v.map(mask);
-    if (v !== null && typeof v === 'object') {
-      const o: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) {
-        Object.defineProperty(o, maskString(k), { value: mask(x), enumerable: true, writable: true, configurable: true });
-      }
-      return o;
-    }
-    return v;
-  };
-  return <T>(v: T) => mask(v) as T;
+  const maskScalar = (x: number | boolean): unknown => (maskString(String(x)) === String(x) ? x : '***');
+  return <T>(v: T) => mapStrings(v, maskString, maskScalar);
 }
 
 export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {
