@@ -69,7 +69,7 @@ class Executor {
   private readonly mainSteps: PlanStep[];
   private readonly finallySteps: PlanStep[];
   /** Results of `run_once` steps in the free strategy: the first host to reach one runs it. */
-  private readonly onceRuns = new Map<number, Promise<HostResult>>();
+  private readonly onceRuns = new Map<number, { host: string; result: Promise<HostResult> }>();
 
   constructor(private readonly opts: ExecuteOptions) {
     this.plan = opts.plan;
@@ -189,8 +189,8 @@ class Executor {
       }),
     );
     const once = step.run_once && targets[0] !== undefined ? results.get(targets[0]) : undefined;
-    if (once) for (const h of all.slice(1)) this.state.record(step.register, h, once);
     this.finishStep(step, targets, results);
+    if (once) for (const h of all.slice(1)) this.followOnce(step, h, targets[0]!, once);
   }
 
   /**
@@ -257,20 +257,18 @@ class Executor {
               this.opts.emit({ type: 'step_started', step: step.index, name: step.name, targets: upper });
             }
             const task = () => this.runOne(step, host);
-            let r: HostResult;
             const first = step.run_once ? this.onceRuns.get(step.index) : undefined;
             if (first) {
               // run_once in the free strategy: the first host to reach the step ran it.
-              r = await first;
-              this.state.record(step.register, host, r);
+              this.followOnce(step, host, first.host, await first.result);
               s.remaining--;
               finishIfDone(i);
               continue;
             }
             s.targets.add(host);
             const running = s.limit ? s.limit(task) : task();
-            if (step.run_once) this.onceRuns.set(step.index, running);
-            r = await running;
+            if (step.run_once) this.onceRuns.set(step.index, { host, result: running });
+            const r = await running;
             s.results.set(host, r);
             this.applyHostPolicy(step, host, r);
             const failures = [...s.results.values()].filter(isFailure).length;
@@ -358,6 +356,19 @@ class Executor {
     }
     this.state.markFailed(host, r);
     this.state.dropped.add(host);
+  }
+
+  /**
+   * A target of a run_once step that another host ran for it: the result is registered for it,
+   * and a failure fails it too, as Ansible's run_once does. The step did its work for every
+   * target (a migration, a release tag), so the others must not go on as if it had worked. A
+   * first host that could not be reached says nothing about the others; they go on.
+   */
+  private followOnce(step: PlanStep, host: string, ranOn: string, r: HostResult): void {
+    this.state.record(step.register, host, r);
+    if (r.ok || !isFailure(r) || isUnreachable(r.error) || keepsHost(step.policy, r)) return;
+    this.applyHostPolicy(step, host, r);
+    this.opts.emit({ type: 'warning', host, message: `dropped: run_once step "${step.name}" failed on ${ranOn}` });
   }
 
   private finishStep(step: PlanStep, targets: string[], results: Map<string, HostResult>): void {

@@ -271,3 +271,30 @@ steps:
     expect((values(step(r, 'see')) as Record<string, { stdout: string }>).c!.stdout).toBe('a\n\n');
   });
 });
+
+describe('run_once that fails', () => {
+  const pb = (extra: string, policy = '') => `version: 1
+${hosts}
+${extra}
+steps:
+  - name: migrate
+    call: command
+    args: { argv: [sh, -c, "exit 3"] }
+    run_once: true
+    register: m${policy}
+  - name: deploy
+    call: command
+    args: { argv: [echo, "{host}"] }
+`;
+  for (const strategy of ['linear', 'free'])
+    it(`fails every target, as Ansible's does (${strategy})`, async () => {
+      const r = await run(dir, pb(`strategy: ${strategy}`));
+      expect(r.hosts).toEqual({ a: 'failed', b: 'failed', c: 'failed' });
+      expect(step(r, 'deploy').targets).toEqual([]);
+      expect(r.status).toBe('failed');
+    });
+  it('keeps the others under on_failure: ignore', async () => {
+    const r = await run(dir, pb('', '\n    on_failure: ignore'));
+    expect(step(r, 'deploy').targets).toEqual(['a', 'b', 'c']);
+  });
+});
