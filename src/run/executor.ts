@@ -59,6 +59,8 @@ class Executor {
   private readonly specs: Map<string, HostSpec>;
   private readonly state: RunState;
   private readonly sessions = new Map<string, Promise<HostSession>>();
+  /** Closes of sessions that died and were replaced: the run ends after them. */
+  private readonly retired: Array<Promise<void>> = [];
   /** Aborted once every step is done: a connect no step waits for any more (a step's timeout gave up on it) stops. */
   private readonly closing = new AbortController();
   private readonly hostLimit: LimitFunction;
@@ -403,11 +405,22 @@ class Executor {
       s.catch(() => this.sessions.delete(spec.name));
       this.sessions.set(spec.name, s);
     }
-    return s;
+    const opened = s;
+    return opened.then((session) => {
+      if (!session.lost) return session;
+      // So is one whose session died under an earlier operation (a container restarted, a
+      // connection cut): a retry, a later step or `finally` opens a new one.
+      if (this.sessions.get(spec.name) === opened) {
+        this.sessions.delete(spec.name);
+        this.retired.push(session.close().catch(() => {}));
+      }
+      return this.session(spec);
+    });
   }
 
   private async closeSessions(): Promise<void> {
     this.closing.abort();
+    await Promise.all(this.retired);
     await Promise.all(
       [...this.sessions.values()].map(async (p) => {
         try {

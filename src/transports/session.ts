@@ -73,6 +73,8 @@ export interface HostSession {
   fetch(remotePath: string, localPath: string | undefined, opts?: TransferOptions): Promise<FetchValue>;
   /** `follow`: describe what a symlink points to (as fetch reads it), not the link itself. */
   stat(remotePath: string, opts?: { become?: string; signal?: AbortSignal; withSha1?: boolean; follow?: boolean }): Promise<RemoteFileInfo>;
+  /** The session died under a step (connection cut, container stopped, shell killed): it will not answer again. */
+  readonly lost: boolean;
   /** Close the shell and the transport; removes remote temp files still known. */
   close(): Promise<void>;
 }

@@ -113,6 +113,10 @@ export class ShellSession implements HostSession {
   private readonly defaultMaxStdout: number;
   private readonly defaultBecome: string | undefined;
 
+  get lost(): boolean {
+    return this.dead !== null;
+  }
+
   constructor(
     private readonly transport: Transport,
     host: SessionHost,

@@ -127,6 +127,31 @@ describe('retries and retry_delay', () => {
   });
 });
 
+describe('a session that dies under a step', () => {
+  // The command kills the host's session shell the first time it runs (a container restarted,
+  // an sshd session cut), and succeeds afterwards.
+  const killOnce = (d: string) => `'if [ -f ${d}/died-{host} ]; then echo back; else touch ${d}/died-{host}; kill -9 $PPID; sleep 1; fi'`;
+
+  it('is opened anew by the retry', async () => {
+    dir = tempDir();
+    const { code, rep } = await run(`${FOUR}steps:\n  - call: shell\n    args: { cmd: ${killOnce(dir)} }\n    on: a\n    retries: 1\n`);
+    expect(code).toBe(0);
+    expect(rep.steps[0]!.results.a).toMatchObject({ ok: true, value: { stdout: 'back\n' } });
+  });
+
+  it('is opened anew by a later step', async () => {
+    dir = tempDir();
+    const { code, rep } = await run(
+      `${FOUR}steps:\n  - call: shell\n    args: { cmd: ${killOnce(dir)} }\n    on: a\n    register: k\n    on_failure: ignore\n  - call: ping\n    on: unreachable(k)\n`,
+    );
+    expect(kinds(rep, 0)).toEqual({ a: 'connection_lost' });
+    expect(kinds(rep, 1)).toEqual({ a: 'ok' });
+    // ignore keeps the host, but one that was lost is not `ok` (docs/decisions.md#running).
+    expect(rep.hosts.a).toBe('unreachable');
+    expect(code).toBe(2);
+  });
+});
+
 describe('timeout', () => {
   it('a sleep 30 with timeout: 1s fails with kind timeout within 5 s and the sleep is gone', async () => {
     dir = tempDir();
