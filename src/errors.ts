@@ -113,6 +113,14 @@ export function endStateOf(e: Pick<ErrorResult, 'kind' | 'phase'>): 'cancelled' 
 }
 
 /**
+ * A host's end state after another error: the later error decides, but an interrupt (a
+ * `finally` step stopped by Ctrl-C) never hides that the host had already failed or was lost.
+ */
+export function laterEndState(before: string | undefined, next: ReturnType<typeof endStateOf>): ReturnType<typeof endStateOf> {
+  return next === 'cancelled' && (before === 'failed' || before === 'unreachable') ? before : next;
+}
+
+/**
  * Thrown inside transports, callables and the executor for a host-level failure.
  * The executor turns it into an ErrorResult; anything else thrown is a bug (kind `failed`,
  * with the stack in `tb`).

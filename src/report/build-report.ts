@@ -3,7 +3,7 @@
  * the human reporters all tell the same story. `report()` may be called at any time: before
  * `run_finished` (a crash or a second SIGINT) it reports the run as interrupted.
  */
-import { endStateOf } from '../errors.js';
+import { endStateOf, laterEndState } from '../errors.js';
 import { nextStepFor, type Plan } from '../compile/plan-types.js';
 import type { HostEndState, HostResult, RunEvent, StepStatus } from '../run/events.js';
 import type { ReportStep, RunReport } from './report-types.js';
@@ -204,11 +204,15 @@ export class ReportBuilder {
     const touched = new Set<string>();
     for (const s of this.steps) for (const h of targetsOf(s)) touched.add(h);
     for (const h of hostOrder) {
-      if (!touched.has(h)) continue;
+      if (!touched.has(h)) {
+        // Not reached yet (its first step had not started): it had work left all the same.
+        if (this.plan && nextStepFor(this.plan, h, -1) !== -1) out[h] = 'cancelled';
+        continue;
+      }
       let state: HostEndState = 'ok';
       for (const s of this.steps) {
         const r = s.results.get(h);
-        if (r && !r.ok) state = endStateOf(r.error);
+        if (r && !r.ok) state = laterEndState(state, endStateOf(r.error));
         else if (!r && (s.ran.has(h) || s.open?.includes(h))) state = 'cancelled';
       }
       if (state === 'ok' && this.plan && nextStepFor(this.plan, h, this.lastResult(h)) !== -1) state = 'cancelled';

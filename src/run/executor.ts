@@ -201,7 +201,11 @@ class Executor {
    */
   private async runFinally(): Promise<void> {
     if (this.finallySteps.length === 0) return;
-    const touched = this.allHosts.filter((h) => this.state.endState.has(h));
+    // A resumed host whose earlier run failed only in `finally` runs no main step now, yet it is
+    // one some step ran on; each finally step still waits for the host's resume point.
+    const from = this.opts.resume?.from;
+    const resumedBy = (h: string, step: PlanStep) => !from || (from.get(h) ?? Infinity) <= step.index;
+    const touched = this.allHosts.filter((h) => this.state.endState.has(h) || from?.has(h));
     let stop = false;
     for (const step of this.finallySteps) {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- runStepOn may set this.aborted; TS keeps it narrowed to the `false` assigned below
@@ -214,7 +218,7 @@ class Executor {
       this.aborted = false;
       await this.runStepOn(
         step,
-        touched.filter((h) => inSet.has(h)),
+        touched.filter((h) => inSet.has(h) && resumedBy(h, step)),
       );
       stop = this.aborted;
       this.aborted ||= before;

@@ -3,7 +3,7 @@
  * `{results.X}` templates), groups decided by filters, hosts dropped by `on_failure: continue`,
  * and each host's end state.
  */
-import { endStateOf, isUnreachable } from '../errors.js';
+import { endStateOf, isUnreachable, laterEndState } from '../errors.js';
 import type { Outcome } from '../lang/group-expr.js';
 import { WHY_NO_RESULT, type ResultsEnv } from '../lang/templates.js';
 import type { HostEndState, HostResult } from './events.js';
@@ -82,7 +82,7 @@ export class RunState {
 
   markFailed(host: string, result: HostResult): void {
     if (result.ok) return;
-    this.endState.set(host, endStateOf(result.error));
+    this.endState.set(host, laterEndState(this.endState.get(host), endStateOf(result.error)));
   }
 
   touchHost(host: string): void {

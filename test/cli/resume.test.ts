@@ -133,6 +133,34 @@ describe('--resume', () => {
     expect(lines(join(dir, 'logs.log'))).toEqual(['b']);
   });
 
+  it('a host that failed only in finally reruns that finally step, and not the ones before it', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts: { a: local, b: local }
+steps:
+  - call: ping
+finally:
+  - name: log
+    call: shell
+    args: { cmd: 'echo {host} >> ${dir}/log' }
+  - name: cleanup
+    call: shell
+    args: { cmd: 'case {host} in b) test -e ${dir}/fixed;; esac' }
+`,
+    );
+    const first = await runCli(['run', pb, '--json', join(dir, 'r1.json'), '--output', 'plain']);
+    expect(readReport(join(dir, 'r1.json')).hosts, first.stderr).toEqual({ a: 'ok', b: 'failed' });
+    writeFileSync(join(dir, 'fixed'), '');
+    const second = await runCli(['run', pb, '--resume', join(dir, 'r1.json'), '--json', join(dir, 'r2.json'), '--output', 'plain']);
+    expect(second.code, second.stderr).toBe(0);
+    const r2 = readReport(join(dir, 'r2.json'));
+    expect(r2.hosts).toEqual({ b: 'ok' });
+    expect(r2.steps.map((s) => s.targets)).toEqual([[], [], ['b']]);
+    expect(lines(join(dir, 'log'))).toEqual(['a', 'b']);
+  });
+
   it('refuses when the playbook changed since the report, and runs nothing', async () => {
     dir = tempDir();
     const pb = writePlaybook(dir, playbook(dir));

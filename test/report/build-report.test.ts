@@ -111,6 +111,32 @@ describe('buildReport', () => {
     expect(r.steps[1]!.targets).toEqual(['a', 'b']);
   });
 
+  it('a run cut short lists hosts whose first step had not started as cancelled, and keeps earlier failures', () => {
+    const p = plan(['a', 'b', 'c'], [step(0, 'call', 'slow', ['a', 'b']), step(1, 'call', 'next', ['a', 'b', 'c'])]);
+    const evs: RunEvent[] = [
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      { type: 'step_started', step: 0, name: 'slow', targets: ['a', 'b'] },
+      { type: 'host_result', step: 0, host: 'a', result: err('failed', 'a: exit 1') },
+      { type: 'host_result', step: 0, host: 'b', result: err('cancelled', 'b: cancelled') },
+    ];
+    const r = buildReport(evs);
+    expectValid(r);
+    // c never ran a step, yet had one to run: `--resume` must bring it back.
+    expect(r.hosts).toEqual({ a: 'failed', b: 'cancelled', c: 'cancelled' });
+    expect(r.steps[1]!.targets).toEqual(['b', 'c']);
+  });
+
+  it('an interrupt in a later step does not hide a host that had failed', () => {
+    const p = plan(['a'], [step(0, 'call', 'bad', ['a']), { ...step(1, 'call', 'cleanup', ['a']), phase: 'finally' }]);
+    const evs: RunEvent[] = [
+      { type: 'run_started', plan: p, check: false, started_at: '2026-01-01T00:00:00.000Z' },
+      ...stepEvents(0, 'bad', [['a', err('failed', 'a: exit 1')]]),
+      { type: 'step_started', step: 1, name: 'cleanup', targets: ['a'] },
+      { type: 'host_result', step: 1, host: 'a', result: err('cancelled', 'a: cancelled') },
+    ];
+    expect(buildReport(evs).hosts).toEqual({ a: 'failed' });
+  });
+
   it('the schema rejects what the contract forbids', () => {
     const r = buildReport(fleetRun().events) as unknown as Record<string, unknown>;
     expect(validate({ ...r, status: 'weird' })).toBe(false);
