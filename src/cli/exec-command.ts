@@ -57,10 +57,11 @@ export async function execPlan(c: ExecCmd, io: Io): Promise<Plan> {
       problems.map((p) => `${p.message} (at column ${p.pos.col} of '${p.pos.file === 'exec' ? c.expr : c.limit}')`).join('\n'),
     );
   const on = checkCommandLineExpr('exec', text, base, problems)!; // both parts are valid, so their & is
-  // As for run: a --limit that leaves nothing to run is a mistake of the command line (an empty shard is not).
-  if (c.limit !== undefined && selectHosts(base, text).length === 0)
+  // As for run's --limit: an expression that leaves nothing to run is a mistake of the command
+  // line, a mistyped glob most often (an empty shard is not).
+  if (selectHosts(base, text).length === 0)
     throw new UsageError(
-      `--limit '${c.limit}' selects no host of '${c.expr}'; nothing would run (\`chopsticks hosts FILE EXPR\` lists what an expression selects)`,
+      `${c.limit !== undefined ? `--limit '${c.limit}' selects no host of '${c.expr}'` : `the expression ${c.expr} selects no host`}; nothing would run (\`chopsticks hosts FILE EXPR\` lists what an expression selects)`,
     );
   // --shard keeps this shard's hosts, as for run (lang/shard.ts).
   const inShard = c.shard

@@ -18,6 +18,7 @@ export interface ResumeReport {
   playbook_sha256: string;
   steps: ReadonlyArray<{ index: number; status: StepStatus; results: Readonly<Record<string, HostResult>> }>;
   hosts: Readonly<Record<string, HostEndState>>;
+  shard?: { index: number; count: number };
 }
 
 export interface ResumePoint {
@@ -53,6 +54,14 @@ export function computeResume(plan: Plan, report: ResumeReport): ResumeCheck {
     return {
       ok: false,
       message: `the playbook changed since that run (report sha256 ${report.playbook_sha256.slice(0, 12)}…, now ${plan.playbook_sha256.slice(0, 12)}…); resume only works on the same playbook: run it in full instead`,
+    };
+  }
+  const [was, now] = [report.shard, plan.shard];
+  if (was && now && (was.index !== now.index || was.count !== now.count)) {
+    // A shard's failed hosts are not in another shard: that resume would run nothing and pass.
+    return {
+      ok: false,
+      message: `that is the report of --shard ${was.index}/${was.count}, but this run is --shard ${now.index}/${now.count}; resume each shard with its own report and the same --shard`,
     };
   }
   if (report.steps.length !== plan.steps.length) {

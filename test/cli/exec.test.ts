@@ -87,6 +87,10 @@ steps:
     const empty = await runCli(['exec', pb, 'all', '--limit', 'all - a', '--', 'true']);
     expect(empty.code).toBe(5);
     expect(empty.stderr).toContain("--limit 'all - a' selects no host of 'all'");
+    // So does an EXPR that selects nothing: a mistyped glob must not pass having run nothing.
+    const none = await runCli(['exec', pb, "'zz*'", '--', 'true']);
+    expect(none.code).toBe(5);
+    expect(none.stderr).toContain("the expression 'zz*' selects no host; nothing would run");
   });
 });
 

@@ -129,6 +129,23 @@ describe('--shard I/N', () => {
     expect(changed.stderr).toMatch(/other\.json: playbook sha256 ffffffffffff… differs/);
   }, 120_000);
 
+  it("--resume with another shard's report is refused (exit 5): it would rerun nothing and pass", async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, fleet(STEPS));
+    const shard = [0, 1, 2].find((index) => hostsInShard(HOSTS, { index, count: 3 }).includes('web03'))!;
+    const r = await runCli(['run', pb, '--shard', `${shard}/3`, '--json', join(dir, 'r.json'), '--output', 'plain']);
+    expect(r.code, r.stderr).toBe(2);
+    const other = `${(shard + 1) % 3}/3`;
+    for (const cmd of ['run', 'plan']) {
+      const again = await runCli([cmd, pb, '--resume', join(dir, 'r.json'), '--shard', other]);
+      expect(again.code).toBe(5);
+      expect(again.stderr).toContain(`that is the report of --shard ${shard}/3, but this run is --shard ${other}`);
+    }
+    const same = await runCli(['plan', pb, '--resume', join(dir, 'r.json'), '--shard', `${shard}/3`]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('web03 from step 2');
+  });
+
   it('percent max_failures and serial apply within a shard', async () => {
     dir = tempDir();
     const all = [...HOSTS, 'db1'];
