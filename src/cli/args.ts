@@ -12,7 +12,7 @@ export const USAGE = `Usage:
   chopsticks plan PLAYBOOK [--inventory FILE]... [--limit EXPR] [--var K=V|@FILE]... [--json]
                            [--resume REPORT] [--shard I/N]
   chopsticks validate PLAYBOOK... [--inventory FILE]...
-  chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]...
+  chopsticks hosts PLAYBOOK [EXPR] [--inventory FILE]... [--var K=V]...
   chopsticks exec FILE EXPR [--shell CMD | -- ARGV...] [--become USER] [--timeout DURATION]
                    [run's --inventory, --limit, --var, --check, --json, --junit, --events, --output, --concurrency]
   chopsticks schema
@@ -234,6 +234,9 @@ export function parseCommandLine(argv: string[]): Command {
   const varFiles = varArgs.filter((a) => a.startsWith('@')).map((a) => a.slice(1));
   if (varFiles.some((f) => f === '')) throw new UsageError('--var @FILE needs a file name after @');
   const vars = parseVars(varArgs.filter((a) => !a.startsWith('@')));
+  // `-` is standard output for --json only; a file named `-` would be a silent surprise.
+  for (const flag of ['junit', 'events'])
+    if (v[flag] === '-') throw new UsageError(`${cmd}: --${flag} needs a FILE; only --json can write to standard output (-)`);
   const one = (what: string): string => {
     if (pos.length === 0) throw new UsageError(`${cmd}: missing ${what}`);
     return pos[0]!;

@@ -122,6 +122,17 @@ describe('exit codes', () => {
     }
   });
 
+  it('5 for --junit - and --events -: only --json writes to standard output, and no file named - is made', async () => {
+    dir = tempDir();
+    const pb = writePlaybook(dir, `${THREE}steps:\n  - call: ping\n`);
+    for (const flag of ['--junit', '--events']) {
+      const r = await runCli(['run', pb, flag, '-'], { cwd: dir });
+      expect(r.code, flag).toBe(5);
+      expect(r.stderr).toContain(`${flag} needs a FILE; only --json can write to standard output`);
+      expect(existsSync(join(dir, '-'))).toBe(false);
+    }
+  });
+
   it('5 before any host is contacted when --json or --junit names a folder', async () => {
     dir = tempDir();
     const marker = join(dir, 'touched');
