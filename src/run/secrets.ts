@@ -57,8 +57,18 @@ export function makeMasker(values: readonly string[]): <T>(v: T) => T {
     return out;
   };
   const maskScalar = (x: number | boolean): unknown => (maskString(String(x)) === String(x) ? x : '***');
-  return <T>(v: T) => mapStrings(v, maskString, maskScalar);
+  // A diff that shows a secret's value shows the value it replaces too, which no list holds (the
+  // password rotated out): such a diff is hidden whole, as Ansible's no_log hides it. Diffs sit
+  // in a step's value, or in each item's value of a loop.
+  const hideDiffs = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(hideDiffs);
+    const diff = v !== null && typeof v === 'object' ? (v as { diff?: unknown }).diff : undefined;
+    return typeof diff === 'string' && maskString(diff) !== diff ? { ...(v as object), diff: DIFF_HIDDEN } : v;
+  };
+  return <T>(v: T) => mapStrings(hideDiffs(v) as T, maskString, maskScalar);
 }
+
+export const DIFF_HIDDEN = '(diff hidden: it shows the value of a secret, and would show the value it replaces)';
 
 export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {
   // Only what can carry a value: results, messages and host output. Event kinds, host and step

@@ -1,6 +1,6 @@
 /** Masking secrets in everything a run shows (docs/language.md#secrets). */
 import { describe, expect, it } from 'vitest';
-import { makeMasker } from '../../src/run/secrets.js';
+import { DIFF_HIDDEN, makeMasker } from '../../src/run/secrets.js';
 
 describe('makeMasker', () => {
   it('masks strings and keys, and a number whose text holds a secret (a host printing it as JSON)', () => {
@@ -13,5 +13,16 @@ describe('makeMasker', () => {
       list: ['***', 2],
     });
     expect(makeMasker([])({ n: 1 })).toEqual({ n: 1 });
+  });
+});
+
+describe('diffs that show a secret', () => {
+  it('are hidden whole, in a value and in the items of a loop: the old value they show is in no list', () => {
+    const mask = makeMasker(['n3w-VAL']);
+    const diff = '--- a/app.conf\n+++ b/app.conf\n@@ -1 +1 @@\n-password=old-VAL\n+password=n3w-VAL\n';
+    const other = '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n';
+    expect(mask({ changed: true, diff })).toEqual({ changed: true, diff: DIFF_HIDDEN });
+    expect(mask([{ diff }, { diff: other }])).toEqual([{ diff: DIFF_HIDDEN }, { diff: other }]);
+    expect(JSON.stringify(mask({ diff }))).not.toContain('old-VAL');
   });
 });
