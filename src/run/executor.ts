@@ -8,6 +8,7 @@ import type { Plan, PlanStep } from '../compile/plan-types.js';
 import type { HostSpec } from '../model/playbook.js';
 import { isUnreachable, type ErrorResult } from '../errors.js';
 import type { HostSession } from '../transports/session.js';
+import { withPrivateTempDir } from '../transports/local-temp.js';
 import type { Callable } from '../callables/types.js';
 import { evalGroupExpr, outcomesIn, type SetEnv } from '../lang/groups.js';
 import type { HostEndState, HostResult, RunEvent, RunStatus, StepStatus } from './events.js';
@@ -311,6 +312,7 @@ class Executor {
       runSignal: this.opts.signal,
       session: () => this.session(spec),
       callable: (name) => this.opts.resolveCallable(name),
+      privateTempDir: withPrivateTempDir,
       onStderr: (text) => {
         if (!settled) this.opts.emit({ type: 'host_stderr', step: step.index, host, text });
       },

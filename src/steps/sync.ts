@@ -14,8 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, posix, relative, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createRequire } from 'node:module';
@@ -330,15 +329,14 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
     if (ctx.diff) value.diff = await syncDiff(session, abs, send, deleted, (e) => [remote.get(e.rel)?.mode, want(e)], runOpts);
     if (ctx.check || !value.changed) return { value, changed: value.changed as boolean };
 
-    const dir = await mkdtemp(join(tmpdir(), 'chopsticks-sync-'));
     let remoteTar = '';
     try {
-      if (send.length) {
-        const tarFile = join(dir, 'files.tar');
-        await writeTar(tarFile, send, want);
-        const put = await session.put(tarFile, undefined, 0o600, { ...runOpts, onProgress: ctx.onProgress });
-        remoteTar = put.remote_path;
-      }
+      if (send.length)
+        remoteTar = await ctx.privateTempDir('chopsticks-sync-', async (dir) => {
+          const tarFile = join(dir, 'files.tar');
+          await writeTar(tarFile, send, want);
+          return (await session.put(tarFile, undefined, 0o600, { ...runOpts, onProgress: ctx.onProgress })).remote_path;
+        });
       // The absolute path: the script works from inside its staging folder.
       // What a cleared path held is gone with it; `rm -f` of it afterwards would meet the new folder.
       const rest = deleted.filter((p) => !under(p));
@@ -349,7 +347,6 @@ export const syncKind: StepKindDef<SyncStep, PlanSync> = {
           `${ctx.host}: sync into ${to}: ${r.stderr.trim() || `exit ${r.rc}`}${r.rc === 13 ? '' : '; files renamed into place before the failure stay, so the folder may be partly synced: fix the cause and run again'}`,
         );
     } finally {
-      await rm(dir, { recursive: true, force: true });
       // put without a destination made a private folder for the archive: remove both.
       if (remoteTar)
         await session

@@ -121,6 +121,8 @@ export interface PerformContext {
   secrets?: Record<string, string>;
   session(): Promise<HostSession>;
   callable(name: string): Promise<Callable>;
+  /** A private folder on the controller while `fn` runs, removed after and by an urgent exit (a second Ctrl-C). */
+  privateTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T>;
   onStderr: (text: string) => void;
   onProgress: (bytes: number, total: number | null) => void;
   /** The current item of a `loop:` (templates see `{item}`). */

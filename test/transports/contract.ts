@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
 import { openSession } from '../../src/transports/shell-session.js';
+import { withPrivateTempDir } from '../../src/transports/local-temp.js';
 import type { HostSession } from '../../src/transports/session.js';
 import type { Transport } from '../../src/transports/types.js';
 import { syncKind, type PlanSync } from '../../src/steps/sync.js';
@@ -384,6 +385,7 @@ export function transportContract(name: string, makeTransport: () => Transport |
         callable: async () => {
           throw new Error('no callables here');
         },
+        privateTempDir: withPrivateTempDir,
         onStderr: () => {},
         onProgress: () => {},
       });

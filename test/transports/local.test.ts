@@ -13,6 +13,25 @@ transportContract('local', () => new LocalTransport({ hostName: 'local-contract'
 });
 
 describe('local transport specifics', () => {
+  it('an interrupted put to a fresh temp path leaves neither its file nor the private folder made for it', async () => {
+    const remoteTmp = mkdtempSync(join(tmpdir(), 'chopsticks-remote-tmp-'));
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-src-'));
+    const s = await openSession(new LocalTransport({ hostName: 'l', env: { TMPDIR: remoteTmp } }), { name: 'l' });
+    try {
+      const src = join(dir, 'files.tar');
+      writeFileSync(src, Buffer.alloc(64 * 1024 * 1024));
+      const ac = new AbortController();
+      const put = s.put(src, undefined, 0o600, { signal: ac.signal, onProgress: (b) => b > 0 && ac.abort() });
+      await expect(put).rejects.toMatchObject({ kind: 'cancelled' });
+      await s.close();
+      expect(readdirSync(remoteTmp)).toEqual([]);
+    } finally {
+      await s.close();
+      rmSync(remoteTmp, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('put removes stale temp files (older than an hour) beside its destination, and only those', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chopsticks-stale-'));
     const s = await openSession(new LocalTransport({ hostName: 'l' }), { name: 'l' });
