@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HostError } from '../../src/errors.js';
 import { createDockerTransport, reapStaleEphemeral } from '../../src/transports/docker/index.js';
-import { controllerIdentity, pidStartTime } from '../../src/transports/docker/ephemeral.js';
+import { controllerIdentity, createEphemeralContainer, pidStartTime } from '../../src/transports/docker/ephemeral.js';
+import { runUrgentCleanups } from '../../src/transports/urgent-exit.js';
 import type { DockerTransport } from '../../src/transports/docker/index.js';
 import { openSession } from '../../src/transports/shell-session.js';
 import { describeIntegration } from '../support/integration.js';
@@ -235,6 +236,57 @@ describeIntegration('docker transport', reason, () => {
       .inspect()
       .catch((e: unknown) => e);
     expect((err as { statusCode?: number }).statusCode).toBe(404);
+  });
+
+  it('ephemeral: a second Ctrl-C removes a container from the moment the engine is asked for it', async () => {
+    const docker = testDocker();
+    // The engine answers the create, but our side has not heard yet (the interrupt came first).
+    let made: string | undefined;
+    const slow = Object.create(docker) as typeof docker;
+    slow.createContainer = async (o) => {
+      const c = await docker.createContainer(o);
+      made = c.id;
+      await runUrgentCleanups(5000);
+      return c;
+    };
+    const image = await ensureTestImage();
+    await createEphemeralContainer(slow, { image, hostName: 'urgent', runId: RUN_ID, controllerPid: process.pid }).catch(() => undefined);
+    expect(made).toBeDefined();
+    const err = await docker
+      .getContainer(made!)
+      .inspect()
+      .catch((e: unknown) => e);
+    expect((err as { statusCode?: number }).statusCode).toBe(404);
+  });
+
+  it('ephemeral: an interrupt while the container is being made removes it', async () => {
+    const docker = testDocker();
+    const ac = new AbortController();
+    let made: string | undefined;
+    const interrupted = Object.create(docker) as typeof docker;
+    interrupted.createContainer = async (o) => {
+      ac.abort();
+      const c = await docker.createContainer(o);
+      made = c.id;
+      return c;
+    };
+    const image = await ensureTestImage();
+    await expect(
+      createEphemeralContainer(interrupted, {
+        image,
+        hostName: 'interrupted',
+        runId: RUN_ID,
+        controllerPid: process.pid,
+        abortSignal: ac.signal,
+      }),
+    ).rejects.toBeDefined();
+    const left = await docker.listContainers({
+      all: true,
+      filters: { label: ['chopsticks.host=interrupted', `chopsticks.run=${RUN_ID}`] },
+    });
+    expect(left).toEqual([]);
+    // The engine really made one: the test did not pass for want of a container.
+    expect(made).toBeDefined();
   });
 
   it('ephemeral: a whole session (run, put, fetch) works and closing it removes the container', async () => {

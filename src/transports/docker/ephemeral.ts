@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
+import { onUrgentExit } from '../urgent-exit.js';
 
 export const LABEL_EPHEMERAL = 'chopsticks.ephemeral';
 export const LABEL_RUN = 'chopsticks.run';
@@ -71,34 +72,60 @@ export interface EphemeralSpec {
  */
 const KEEPALIVE = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
 
-export async function createEphemeralContainer(docker: Docker, spec: EphemeralSpec): Promise<Docker.Container> {
+const REMOVE_TIMEOUT_MS = 15_000;
+
+/** Force-removes a container (and its anonymous volumes), waiting at most REMOVE_TIMEOUT_MS. */
+export function removeContainer(c: Docker.Container): Promise<unknown> {
+  return c.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions);
+}
+
+/**
+ * Makes and starts the container. `forget` drops its removal on an urgent exit (a second
+ * Ctrl-C), registered by name before the engine is even asked, so no moment is left in which
+ * the container exists and nothing would remove it.
+ */
+export async function createEphemeralContainer(
+  docker: Docker,
+  spec: EphemeralSpec,
+): Promise<{ container: Docker.Container; forget: () => void }> {
   await ensureImage(docker, spec.image, spec.abortSignal);
   const suffix = Math.random().toString(36).slice(2, 8);
   const name = `chopsticks-${spec.hostName}-${spec.runId}-${suffix}`.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 200);
-  const container = await docker.createContainer({
-    name,
-    Image: spec.image,
-    Entrypoint: KEEPALIVE,
-    Cmd: [],
-    Labels: {
-      [LABEL_EPHEMERAL]: '1',
-      [LABEL_RUN]: spec.runId,
-      [LABEL_PID]: String(spec.controllerPid),
-      [LABEL_HOST]: spec.hostName,
-      [LABEL_CONTROLLER]: hostname(),
-      ...identityLabels(controllerIdentity(spec.controllerPid)),
-    },
-    NetworkDisabled: true,
-    HostConfig: { NetworkMode: 'none', AutoRemove: false, Init: false },
-    abortSignal: spec.abortSignal,
-  });
+  const forget = onUrgentExit(() => removeContainer(docker.getContainer(name)));
+  let container: Docker.Container;
   try {
-    await container.start({ abortSignal: spec.abortSignal });
+    // Not aborted midway: an engine that got the request makes the container all the same, and
+    // its id would never reach us (an interrupt left containers behind that way). An abort is
+    // honoured as soon as the container exists.
+    container = await docker.createContainer({
+      name,
+      Image: spec.image,
+      Entrypoint: KEEPALIVE,
+      Cmd: [],
+      Labels: {
+        [LABEL_EPHEMERAL]: '1',
+        [LABEL_RUN]: spec.runId,
+        [LABEL_PID]: String(spec.controllerPid),
+        [LABEL_HOST]: spec.hostName,
+        [LABEL_CONTROLLER]: hostname(),
+        ...identityLabels(controllerIdentity(spec.controllerPid)),
+      },
+      NetworkDisabled: true,
+      HostConfig: { NetworkMode: 'none', AutoRemove: false, Init: false },
+    });
   } catch (err) {
-    await container.remove({ force: true }).catch(() => undefined);
+    forget();
     throw err;
   }
-  return container;
+  try {
+    spec.abortSignal?.throwIfAborted();
+    await container.start({ abortSignal: spec.abortSignal });
+  } catch (err) {
+    await removeContainer(container).catch(() => undefined);
+    forget();
+    throw err;
+  }
+  return { container, forget };
 }
 
 /** The image is used when present; otherwise pulled once (fails fast without a registry). */

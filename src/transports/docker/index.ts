@@ -13,9 +13,8 @@ import type { DockerHost } from '../../model/playbook.js';
 import type { RemoteProcess, SpawnOptions, Transport } from '../types.js';
 import { dockerodeOptions, parseDockerEndpoint } from './endpoint.js';
 import type { DockerEndpoint } from './endpoint.js';
-import { createEphemeralContainer, reapStaleEphemeral, statusOf } from './ephemeral.js';
+import { createEphemeralContainer, reapStaleEphemeral, removeContainer, statusOf } from './ephemeral.js';
 import { spawnExec } from './exec-process.js';
-import { onUrgentExit } from '../urgent-exit.js';
 
 export { reapStaleEphemeral } from './ephemeral.js';
 export { parseDockerEndpoint } from './endpoint.js';
@@ -37,8 +36,6 @@ export interface DockerTransport extends Transport {
   /** Id of the container in use once connected (ephemeral or existing). */
   readonly containerId: string | undefined;
 }
-
-const REMOVE_TIMEOUT_MS = 15_000;
 
 /** Stale ephemeral containers are reaped once per engine per process. */
 const reaped = new Map<string, Promise<void>>();
@@ -109,7 +106,7 @@ class DockerTransportImpl implements DockerTransport {
       if (this.host.container !== undefined) {
         this.container = await this.checkExisting(docker, this.host.container, abortSignal);
       } else if (this.host.image !== undefined) {
-        this.container = await createEphemeralContainer(docker, {
+        const made = await createEphemeralContainer(docker, {
           image: this.host.image,
           hostName: this.hostName,
           runId: this.ctx.runId,
@@ -123,12 +120,10 @@ class DockerTransportImpl implements DockerTransport {
               )
             : err;
         });
-        this.containerLabel = this.container.id.slice(0, 12);
-        const made = this.container;
+        this.container = made.container;
+        this.containerLabel = made.container.id.slice(0, 12);
         // A second SIGINT skips close(): the container is still removed on the way out.
-        this.dropUrgent = onUrgentExit(() =>
-          made.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions),
-        );
+        this.dropUrgent = made.forget;
       } else {
         throw new HostError(
           'unreachable',
@@ -242,7 +237,7 @@ class DockerTransportImpl implements DockerTransport {
     const c = this.container;
     this.dropUrgent?.();
     try {
-      await c.remove({ force: true, v: true, abortSignal: AbortSignal.timeout(REMOVE_TIMEOUT_MS) } as Docker.ContainerRemoveOptions);
+      await removeContainer(c);
     } catch (err) {
       // 404: already removed; 409: removal already in progress.
       if (statusOf(err) === 404 || statusOf(err) === 409) return;
