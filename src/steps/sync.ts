@@ -123,9 +123,21 @@ async function walkLocal(root: string, exclude: readonly string[], host: string)
   return out;
 }
 
-/** Lists `to` in one command: P its absolute path, then F sha1 path / M mode path / L target<TAB>path / D folder. */
-const LIST_SCRIPT = `case $1 in /*) printf 'P %s\\n' "$1";; *) printf 'P %s/%s\\n' "$(pwd)" "$1";; esac
-cd "$1" 2>/dev/null || exit 0
+/**
+ * Lists `to` in one command: P its absolute path, then F sha1 path / M mode path / L
+ * target<TAB>path / D folder. A `to` still to be made needs its nearest existing folder to be
+ * a folder it can write in: said now, so check mode tells what the run would meet.
+ */
+const LIST_SCRIPT = `case $1 in /*) p=$1;; *) p=$(pwd)/$1;; esac
+printf 'P %s\\n' "$p"
+if [ ! -e "$p" ] && [ ! -L "$p" ]; then
+  a=\${p%/*}; while [ ! -e "$a" ] && [ ! -L "$a" ]; do a=\${a%/*}; [ -n "$a" ] || a=/; done
+  if [ ! -d "$a" ]; then echo "$a: Not a directory" >&2; exit 1; fi
+  if [ ! -w "$a" ]; then echo "$a: Permission denied" >&2; exit 1; fi
+  exit 0
+fi
+if [ ! -d "$p" ]; then echo "$p: Not a directory" >&2; exit 1; fi
+cd "$1" || exit 1
 find . -type f -exec sha1sum {} + | sed 's/^/F /'
 find . -type d | sed 's/^/D /'
 find . -type f -exec stat -c 'M %a %n' {} +
@@ -139,7 +151,11 @@ async function listRemote(
   host: string,
 ): Promise<{ abs: string; entries: Map<string, RemoteEntry>; folders: Set<string> }> {
   const r = await session.run(['sh', '-c', LIST_SCRIPT, 'sh', to], { ...opts, maxStdout: 256 * 1024 * 1024 });
-  if (r.rc !== 0) throw new HostError('failed', `${host}: sync: cannot list ${to}: ${r.stderr.trim() || `exit ${r.rc}`}`);
+  if (r.rc !== 0)
+    throw new HostError(
+      r.stderr.includes('Permission denied') ? 'permission_denied' : 'failed',
+      `${host}: sync into ${to}: ${r.stderr.trim() || `listing it exited ${r.rc}`} (nothing was changed)`,
+    );
   const m = new Map<string, RemoteEntry>();
   const folders = new Set<string>();
   let abs = to;
@@ -187,6 +203,8 @@ if [ -n "$tarf" ]; then
   cd "$stage"
   find . -type d | while IFS= read -r d; do
     if [ "$d" = . ]; then t=$to; else t="$to/\${d#./}"; fi
+    # A link where the tree has a folder is one of the paths removed first: not written through.
+    if [ "$d" != . ] && [ -L "$t" ]; then continue; fi
     if unwritable "$t"; then refuse "$t"; fi
   done
 fi

@@ -59,7 +59,13 @@ if [ -f "$dest" ]; then
   cm=$(stat -c %a "$dest" 2>/dev/null) || cm=
   if [ -r "$dest" ] && sha "$dest" && [ "$h" = "$want" ] && [ "$cm" = "$mode" ]; then printf '%s SAME %s\\0' "$rnd" "$dest"; exit 0; fi
 fi
-if [ -n "$check" ]; then printf '%s DIFF %s\\0' "$rnd" "$dest"; exit 0; fi
+if [ -n "$check" ]; then
+  # What the run would meet: the nearest folder that exists must be a folder it can write in.
+  a=$dir; while [ ! -e "$a" ] && [ ! -L "$a" ]; do a=\${a%/*}; [ -n "$a" ] || a=/; done
+  if [ ! -d "$a" ]; then echo "$a: Not a directory" >&2; exit 1; fi
+  if [ ! -w "$a" ]; then echo "$a: Permission denied" >&2; exit 1; fi
+  printf '%s DIFF %s\\0' "$rnd" "$dest"; exit 0
+fi
 # Every process costs a host CPU time: mkdir and find run only when there is work for them.
 [ -d "$dir" ] || mkdir -p "$dir" || exit 1
 # Leftovers of uploads that died with their connection: the name holds the pid of the shell

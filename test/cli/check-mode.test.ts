@@ -95,6 +95,37 @@ steps:
     expect(rep.steps[0]!.results.a).toMatchObject({ ok: false, outcome: 'failed' });
   });
 
+  it('put and template under a file where a folder should be fail in check, as the run does; a missing folder would be made', async () => {
+    dir = tempDir();
+    writeFileSync(join(dir, 'afile'), 'x');
+    writeFileSync(join(dir, 'src.txt'), 'hello\n');
+    writeFileSync(join(dir, 'app.j2'), 'n={{ vars.n }}\n');
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+vars: { n: 1 }
+hosts: { a: local }
+defaults: { on_failure: ignore }
+steps:
+  - put: src.txt
+    to: ${dir}/afile/sub/x.txt
+  - template: app.j2
+    to: ${dir}/afile/app.conf
+  - put: src.txt
+    to: ${dir}/new/deeper/x.txt
+`,
+    );
+    const check = await runCli(['run', pb, '--check', '--json', '-']);
+    const rep = parseReport(check.stdout);
+    for (const i of [0, 1]) {
+      expect(rep.steps[i]!.results.a).toMatchObject({ ok: false, outcome: 'failed' });
+      expect(JSON.stringify(rep.steps[i]!.results.a)).toContain(`${dir}/afile: Not a directory`);
+    }
+    expect(rep.steps[2]!.results.a).toMatchObject({ ok: true, outcome: 'would_change' });
+    const run = parseReport((await runCli(['run', pb, '--json', '-'])).stdout);
+    expect([0, 1, 2].map((i) => run.steps[i]!.results.a!.ok)).toEqual([false, false, true]);
+  });
+
   it('a step that changes hosts failing after a would_change is failed, not unknown: the real run would fail too', async () => {
     dir = tempDir();
     writeFileSync(join(dir, 'bad.j2'), 'port={{ vars.prot }}\n');

@@ -128,6 +128,19 @@ describe('sync', () => {
     expect(values(again.steps[0]!).a).toMatchObject({ changed: false });
   });
 
+  it('a `to` under a file where a folder should be fails in check as in the run, and changes nothing', async () => {
+    files(dir, { 'site/index.html': 'x\n', 'out/a': 'a file', 'out/b': 'a file' });
+    for (const check of [true, false]) {
+      const r = await run(dir, pb(dir), { check });
+      for (const h of ['a', 'b'])
+        expect(values(r.steps[0]!)[h], String(check)).toEqual({
+          error: 'failed',
+          msg: `${h}: sync into ${dir}/out/${h}/www: ${dir}/out/${h}: Not a directory (nothing was changed)`,
+        });
+    }
+    expect(readFileSync(join(dir, 'out/a'), 'utf8')).toBe('a file');
+  });
+
   it('delete: true does not replace a folder holding excluded files', async () => {
     files(dir, { 'site/conf': 'local file', 'out/a/www/conf/cache.tmp': 'kept' });
     const r = await run(dir, pb(dir, '    on: a\n    delete: true\n    exclude: ["*.tmp"]\n'));
