@@ -57,18 +57,38 @@ export function makeMasker(values: readonly string[]): <T>(v: T) => T {
     return out;
   };
   const maskScalar = (x: number | boolean): unknown => (maskString(String(x)) === String(x) ? x : '***');
-  // A diff that shows a secret's value shows the value it replaces too, which no list holds (the
-  // password rotated out): such a diff is hidden whole, as Ansible's no_log hides it. Diffs sit
-  // in a step's value, or in each item's value of a loop.
-  const hideDiffs = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(hideDiffs);
+  const holdsSecret = (t: string) => maskString(t) !== t;
+  // Diffs sit in a step's value, or in each item's value of a loop.
+  const maskDiffs = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(maskDiffs);
     const diff = v !== null && typeof v === 'object' ? (v as { diff?: unknown }).diff : undefined;
-    return typeof diff === 'string' && maskString(diff) !== diff ? { ...(v as object), diff: DIFF_HIDDEN } : v;
+    return typeof diff === 'string' && holdsSecret(diff) ? { ...(v as object), diff: maskReplacedLines(diff, holdsSecret) } : v;
   };
-  return <T>(v: T) => mapStrings(hideDiffs(v) as T, maskString, maskScalar);
+  return <T>(v: T) => mapStrings(maskDiffs(v) as T, maskString, maskScalar);
 }
 
-export const DIFF_HIDDEN = '(diff hidden: it shows the value of a secret, and would show the value it replaces)';
+/**
+ * A diff that shows a secret's value beside a removed line may show the value it replaced (a
+ * rotated password), which no mask holds: in each hunk that holds a secret, every removed line
+ * becomes `-***`. The secret itself is masked afterwards like any text.
+ */
+function maskReplacedLines(diff: string, holdsSecret: (text: string) => boolean): string {
+  const lines = diff.split('\n');
+  const out = [...lines];
+  let start = -1;
+  const endHunk = (end: number) => {
+    if (start < 0 || !lines.slice(start, end).some(holdsSecret)) return;
+    for (let i = start; i < end; i++) if (lines[i]!.startsWith('-')) out[i] = '-***';
+  };
+  for (const [i, l] of lines.entries()) {
+    const fileHeader = l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ') === true;
+    if (!l.startsWith('@@') && !fileHeader) continue;
+    endHunk(i);
+    start = l.startsWith('@@') ? i + 1 : -1;
+  }
+  endHunk(lines.length);
+  return out.join('\n');
+}
 
 export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {
   // Only what can carry a value: results, messages and host output. Event kinds, host and step
