@@ -255,7 +255,7 @@ export class ShellSession implements HostSession {
     let answering = await this.settleCurrent();
     if (answering && this.dead === null && this.temps.size > 0) {
       const paths = [...this.temps];
-      const removed = this.run(['rm', '-f', '--', ...paths], { timeoutMs: 10_000 }).then(
+      const removed = this.run(['rm', '-rf', '--', ...paths], { timeoutMs: 10_000 }).then(
         () => true,
         () => true,
       );

@@ -44,10 +44,15 @@ export const TEMP_PREFIX = '.chopsticks-tmp-';
  */
 const PUT_SCRIPT = `${SHA1_FN}${PSTAT_FN}
 to=$1; mode=$2; want=$3; base=$4; check=$5; rnd=$6; size=$7
+# Stopped (an interrupt, a timeout): what this script made goes with it. The controller may not
+# have heard of it: the record that names it can be lost with the channel.
+tmp=; mine=
+trap '[ -z "$tmp" ] || rm -f "$tmp"; [ -z "$mine" ] || rm -rf "$mine"; exit 143' HUP INT TERM
 if [ -z "$to" ]; then
   d=\${TMPDIR:-/tmp}/chopsticks-$rnd
   if [ -n "$check" ]; then printf '%s DIFF %s\\0' "$rnd" "$d/$base"; exit 0; fi
   mkdir -m 700 "$d" || exit 1
+  mine=$d
   dest=$d/$base
 else
   case $to in */) dest=$to$base;; *) dest=$to;; esac
@@ -163,6 +168,7 @@ export async function putFile(
 
   return supervise(ctx, proc, what, opts, async (lines, stderr) => {
     let tmp: string | null = null;
+    let temp: string | null = null;
     let sent: Promise<void> | null = null;
     let dest: string | null = null;
     let changed = true;
@@ -183,7 +189,9 @@ export async function putFile(
         mismatch = rest;
       } else if (word === 'SEND') {
         tmp = rest;
-        ctx.registerTemp(tmp);
+        // Without a destination the file sits in a private folder made for it: that goes too.
+        temp = remotePath === undefined ? posix.dirname(tmp) : tmp;
+        ctx.registerTemp(temp);
         sent = sendFile(local, proc, size, opts);
         // An upload that fails locally must not look like a clean EOF to the remote `cat`.
         sent.catch(() => proc.kill());
@@ -194,7 +202,8 @@ export async function putFile(
       await sent.catch((e: unknown) => {
         if (code === 0) throw localError(ctx.hostName, what, e);
       });
-    if (tmp !== null && (code === 0 || mismatch !== null || code === 1)) ctx.unregisterTemp(tmp);
+    // The script removes its temp file when it fails (exit 1 or 3), but not the private folder.
+    if (temp !== null && (code === 0 || (remotePath !== undefined && (mismatch !== null || code === 1)))) ctx.unregisterTemp(temp);
     if (mismatch !== null) {
       throw new HostError(
         'checksum_mismatch',
