@@ -69,25 +69,25 @@ export function makeMasker(values: readonly string[]): <T>(v: T) => T {
 
 /**
  * A diff that shows a secret's value beside a removed line may show the value it replaced (a
- * rotated password), which no mask holds: in each hunk that holds a secret, every removed line
- * becomes `-***`. The secret itself is masked afterwards like any text.
+ * rotated password), which no mask holds: in each change (a run of removed and added lines)
+ * that adds a line holding a secret, every removed line becomes `-***`. The secret itself is
+ * masked afterwards like any text.
  */
 function maskReplacedLines(diff: string, holdsSecret: (text: string) => boolean): string {
   const lines = diff.split('\n');
-  const out = [...lines];
-  let start = -1;
-  const endHunk = (end: number) => {
-    if (start < 0 || !lines.slice(start, end).some(holdsSecret)) return;
-    for (let i = start; i < end; i++) if (lines[i]!.startsWith('-')) out[i] = '-***';
-  };
-  for (const [i, l] of lines.entries()) {
-    const fileHeader = l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ') === true;
-    if (!l.startsWith('@@') && !fileHeader) continue;
-    endHunk(i);
-    start = l.startsWith('@@') ? i + 1 : -1;
+  const isChange = (l: string | undefined) => l !== undefined && /^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l);
+  for (let i = 0; i < lines.length;) {
+    if (!isChange(lines[i])) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (isChange(lines[end])) end++;
+    if (lines.slice(i, end).some((l) => l.startsWith('+') && holdsSecret(l)))
+      for (let k = i; k < end; k++) if (lines[k]!.startsWith('-')) lines[k] = '-***';
+    i = end;
   }
-  endHunk(lines.length);
-  return out.join('\n');
+  return lines.join('\n');
 }
 
 export function maskEvent(ev: RunEvent, mask: <T>(v: T) => T): RunEvent {

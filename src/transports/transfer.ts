@@ -167,7 +167,6 @@ export async function putFile(
   );
 
   return supervise(ctx, proc, what, opts, async (lines, stderr) => {
-    let tmp: string | null = null;
     let temp: string | null = null;
     let sent: Promise<void> | null = null;
     let dest: string | null = null;
@@ -188,9 +187,8 @@ export async function putFile(
       } else if (word === 'MISMATCH') {
         mismatch = rest;
       } else if (word === 'SEND') {
-        tmp = rest;
         // Without a destination the file sits in a private folder made for it: that goes too.
-        temp = remotePath === undefined ? posix.dirname(tmp) : tmp;
+        temp = remotePath === undefined ? posix.dirname(rest) : rest;
         ctx.registerTemp(temp);
         sent = sendFile(local, proc, size, opts);
         // An upload that fails locally must not look like a clean EOF to the remote `cat`.

@@ -17,15 +17,15 @@ describe('makeMasker', () => {
 });
 
 describe('diffs that show a secret', () => {
-  it('mask it, and every removed line of its hunk: the value it replaced is in no list', () => {
+  it('mask it, and the removed lines of the change that adds it: the value it replaced is in no list', () => {
     const mask = makeMasker(['n3w-VAL']);
     const diff =
-      '--- a/app.conf\n+++ b/app.conf\n@@ -1,2 +1,2 @@\n user=app\n-password=old-VAL\n+password=n3w-VAL\n@@ -9 +9 @@\n-port=1\n+port=2\n';
-    const masked = '--- a/app.conf\n+++ b/app.conf\n@@ -1,2 +1,2 @@\n user=app\n-***\n+password=***\n@@ -9 +9 @@\n-port=1\n+port=2\n';
+      '--- a/app.conf\n+++ b/app.conf\n@@ -1,4 +1,4 @@\n user=app\n-password=old-VAL\n+password=n3w-VAL\n host=x\n-port=1\n+port=2\n';
+    const masked = '--- a/app.conf\n+++ b/app.conf\n@@ -1,4 +1,4 @@\n user=app\n-***\n+password=***\n host=x\n-port=1\n+port=2\n';
     expect(mask({ changed: true, diff })).toEqual({ changed: true, diff: masked });
     const other = '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n';
     expect(mask([{ diff }, { diff: other }])).toEqual([{ diff: masked }, { diff: other }]);
-    // A second file's header ends the first file's hunk (sync diffs hold several files).
+    // Several files in one diff (sync): their headers are not changes.
     expect(mask({ diff: `${other}${diff}` })).toEqual({ diff: `${other}${masked}` });
   });
 });

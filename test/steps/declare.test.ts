@@ -56,11 +56,14 @@ steps:
   });
 
   it('--diff gives a unified diff of the rendered text against the remote file', async () => {
-    files(dir, { 'tpl/app.conf.j2': tpl, 'out/a/app.conf': '# a\nport = 1\n' });
+    files(dir, { 'tpl/app.conf.j2': tpl, 'out/a/app.conf': '# a\nport = 1\nuser ann\nuser bob\nweb = true\nsecret = old-token\n' });
     const r = await run(dir, pb(dir), { check: true, diff: true, secrets: { token: 'x-token-x' } });
     const diff = (values(r.steps[0]!).a as { diff: string }).diff;
     expect(diff).toContain(`--- a${join(dir, 'out/a/app.conf')}`);
     expect(diff).toContain('-port = 1\n+port = 8080');
+    // The secret is masked, and so is the line it replaces (docs/language.md#secrets).
+    expect(diff).toContain('-***\n+secret = ***');
+    expect(diff).not.toContain('old-token');
     expect((values(r.steps[0]!).b as { diff: string }).diff).toContain('--- /dev/null');
   });
 
