@@ -1,11 +1,11 @@
 /**
- * `~/.ssh/config`: Host aliases, HostName, User, Port, IdentityFile, ProxyJump. Applied
- * only where the playbook is silent. `Match exec` is never evaluated (no shell runs).
+ * `~/.ssh/config`: Host aliases, HostName, User, Port, IdentityFile, ProxyJump, with the files
+ * it Includes (config-walk.ts). Applied only where the playbook is silent. `Match exec` is
+ * never evaluated (no shell runs).
  */
-import SSHConfig from 'ssh-config';
-import { readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { computeSshConfig } from './config-walk.js';
 
 export interface ConfigSettings {
   hostName?: string;
@@ -15,43 +15,25 @@ export interface ConfigSettings {
   proxyJump?: string;
 }
 
-const cache = new Map<string, { mtimeMs: number; config: SSHConfig }>();
-
-function load(path: string): SSHConfig | undefined {
-  let mtimeMs: number;
-  try {
-    mtimeMs = statSync(path).mtimeMs;
-  } catch {
-    return undefined;
-  }
-  const hit = cache.get(path);
-  if (hit?.mtimeMs === mtimeMs) return hit.config;
-  const config = SSHConfig.parse(readFileSync(path, 'utf8'));
-  cache.set(path, { mtimeMs, config });
-  return config;
-}
-
 export function defaultSshConfigPath(override?: string): string {
   return override ?? process.env.CHOPSTICKS_SSH_CONFIG ?? join(homedir(), '.ssh', 'config');
 }
 
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** What the ssh config says about `alias`, or nothing when there is no config file. */
-export function lookupSshConfig(alias: string, configPath: string): ConfigSettings {
-  const config = load(configPath);
-  if (!config) return { identityFiles: [] };
-  const c = config.compute(alias, { ignoreCase: true, matchExec: false });
-  const port = first(c.port);
-  const proxyJump = first(c.proxyjump);
-  const ids = c.identityfile;
+/**
+ * What the ssh config says about `alias`, or nothing when there is no config file. `home` is
+ * where `~` and relative Include paths point (OpenSSH: ~/.ssh).
+ */
+export function lookupSshConfig(alias: string, configPath: string, home = homedir()): ConfigSettings {
+  const c = computeSshConfig(configPath, alias, home);
+  if (!c) return { identityFiles: [] };
+  const first = (k: string): string | undefined => c.get(k)?.[0];
+  const port = first('port');
+  const proxyJump = first('proxyjump');
   return {
-    hostName: first(c.hostname),
-    user: first(c.user),
+    hostName: first('hostname'),
+    user: first('user'),
     port: port !== undefined && /^\d+$/.test(port) ? Number(port) : undefined,
-    identityFiles: ids === undefined ? [] : Array.isArray(ids) ? ids : [ids],
+    identityFiles: c.get('identityfile') ?? [],
     // `none` turns ProxyJump off, as in OpenSSH.
     proxyJump: proxyJump && proxyJump.toLowerCase() !== 'none' ? proxyJump : undefined,
   };

@@ -68,7 +68,7 @@ function build(
   depth: number,
 ): { endpoint: Omit<Endpoint, 'via'>; proxyJump?: string } {
   const home = ctx.homeDir ?? homedir();
-  const cfg = lookupSshConfig(given.host, defaultSshConfigPath(ctx.sshConfigPath));
+  const cfg = lookupSshConfig(given.host, defaultSshConfigPath(ctx.sshConfigPath), home);
   const hostName = cfg.hostName ? cfg.hostName.replace(/%h/g, given.host) : given.host;
   const user = given.user ?? cfg.user ?? userInfo().username;
   const port = given.port ?? cfg.port ?? 22;
