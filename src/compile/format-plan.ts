@@ -112,7 +112,10 @@ function describeHost(h: HostSpec): string {
       return `local${h.cwd ? ` (cwd ${h.cwd})` : ''}${become}`;
     case 'ssh': {
       const addr = `${h.user ? `${h.user}@` : ''}${h.host}${h.port !== undefined ? `:${h.port}` : ''}`;
-      const extra = [h.jump ? `via ${h.jump}` : '', h.host_key_check !== 'strict' ? `host_key_check ${h.host_key_check}` : '']
+      const extra = [
+        h.jump ? `via ${h.jump}` : '',
+        h.host_key_check && h.host_key_check !== 'strict' ? `host_key_check ${h.host_key_check}` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       return `ssh ${addr}${extra ? ` (${extra})` : ''}${become}`;

@@ -86,7 +86,7 @@ function hostData(h: HostSpec): Json {
       if (h.identity_file !== undefined) base.identity_file = h.identity_file;
       if (h.password_env !== undefined) base.password_env = h.password_env;
       if (h.known_hosts !== undefined) base.known_hosts = h.known_hosts;
-      base.host_key_check = h.host_key_check;
+      if (h.host_key_check !== undefined) base.host_key_check = h.host_key_check;
       if (h.jump !== undefined) base.jump = h.jump;
       base.connect_timeout_ms = h.connect_timeout_ms;
       base.keepalive_ms = h.keepalive_ms;

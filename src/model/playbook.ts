@@ -41,7 +41,8 @@ export interface SshHost extends HostCommon {
   identity_file?: string;
   password_env?: string;
   known_hosts?: string;
-  host_key_check: HostKeyCheck;
+  /** Unset: the playbook is silent, and ~/.ssh/config's StrictHostKeyChecking (else strict) applies at connect time. */
+  host_key_check?: HostKeyCheck;
   /** Name of another host of the playbook used as a bastion. */
   jump?: string;
   connect_timeout_ms: number;

@@ -10,8 +10,8 @@ import type { HostKeyCheck, HostSpec, Json } from '../model/playbook.js';
 
 export const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 
+/** host_key_check has no default here: left unset, ~/.ssh/config may set it (transports/ssh/endpoint.ts). */
 export const SSH_DEFAULTS = {
-  host_key_check: 'strict' as HostKeyCheck,
   connect_timeout_ms: 10_000,
   keepalive_ms: 15_000,
   keepalive_count: 3,
@@ -90,7 +90,7 @@ export function buildHost(name: string, raw: unknown, pos: SourcePos, blame: Bla
         ...opt('password_env', str('password_env')),
         ...opt('known_hosts', path('known_hosts')),
         ...opt('jump', str('jump')),
-        host_key_check: (str('host_key_check') as HostKeyCheck | undefined) ?? SSH_DEFAULTS.host_key_check,
+        ...(str('host_key_check') !== undefined ? { host_key_check: str('host_key_check') as HostKeyCheck } : {}),
         connect_timeout_ms: connectTimeout,
         keepalive_ms: dur('keepalive', SSH_DEFAULTS.keepalive_ms),
         keepalive_count: SSH_DEFAULTS.keepalive_count,

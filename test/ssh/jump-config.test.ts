@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSshTransport } from '../../src/transports/ssh/index.js';
 import type { Transport } from '../../src/transports/types.js';
@@ -40,6 +40,33 @@ describeIntegration('ssh transport: ssh config and jump hosts', sshdUnavailableR
     const refused = await rejection(createSshTransport(sshHost(sshd, { ...bare, host: 'db-alias', port: 1 }), ctx).connect());
     expect(refused.kind).toBe('unreachable');
     expect(refused.message).toContain(':1');
+  });
+
+  it('UserKnownHostsFile and StrictHostKeyChecking from the ssh config apply where the playbook is silent', async () => {
+    const ctx = testCtx();
+    knownHostsFile(ctx.home, [sshd.knownHostsLine()], 'kh_second');
+    const cfg = join(ctx.home, 'ssh_config');
+    ctx.sshConfigPath = cfg;
+    const silent = { known_hosts: undefined, host_key_check: undefined };
+    // The key is in the second file: known, so strict (`yes`) connects.
+    writeFileSync(cfg, `Host known\n  HostName ${sshd.host}\n  UserKnownHostsFile ~/kh_first ~/kh_second\n  StrictHostKeyChecking yes\n`);
+    const t = createSshTransport(sshHost(sshd, { ...silent, host: 'known' }), ctx);
+    open.push(t);
+    expect((await run(t, ['id', '-un'])).stdout.toString()).toBe(`${sshd.user}\n`);
+    expect(existsSync(join(ctx.home, 'kh_first'))).toBe(false);
+    // accept-new learns a key no file knows into the first file.
+    writeFileSync(
+      cfg,
+      `Host learn\n  HostName ${sshd.host}\n  UserKnownHostsFile ~/kh_new ~/kh_other\n  StrictHostKeyChecking accept-new\n`,
+    );
+    const learn = createSshTransport(sshHost(sshd, { ...silent, host: 'learn' }), ctx);
+    open.push(learn);
+    await learn.connect();
+    expect(readFileSync(join(ctx.home, 'kh_new'), 'utf8')).toContain(`[${sshd.host}]:${sshd.port} `);
+    // The playbook's host_key_check wins: strict with an empty known_hosts of its own refuses.
+    const own = knownHostsFile(ctx.home, [], 'kh_empty');
+    const err = await rejection(createSshTransport(sshHost(sshd, { known_hosts: own, host: 'learn' }), ctx).connect());
+    expect(err.kind).toBe('hostkey_unknown');
   });
 
   it('jump: hosts behind a bastion go through one shared bastion connection', async () => {

@@ -58,12 +58,13 @@ describe('loadPlaybook: valid playbook → model', () => {
     expect(web1).toMatchObject({
       host: '10.0.0.11',
       user: 'deploy',
-      host_key_check: 'strict',
       connect_timeout_ms: 10000,
       keepalive_ms: 15000,
       keepalive_count: 3,
     });
     expect('port' in web1).toBe(false);
+    // Silent: ~/.ssh/config's StrictHostKeyChecking, else strict, applies at connect time.
+    expect('host_key_check' in web1).toBe(false);
     expect(pb.hosts[1]).toMatchObject({ port: 2222 });
     expect(pb.hosts[3]).toMatchObject({ image: 'debian:12', ephemeral: true });
     expect(pb.steps.map((s) => s.name)).toEqual([

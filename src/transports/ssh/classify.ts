@@ -15,7 +15,10 @@ export interface ConnectFacts {
   via?: string;
   hostName: string;
   port: number;
+  /** Where accept-new writes, and where a user adds a key: the first of knownHostsFiles. */
   knownHostsFile: string;
+  /** Every known_hosts file read (UserKnownHostsFile may list several). */
+  knownHostsFiles: readonly string[];
   knownHostsName: string;
   /**
    * The verdict of our host key check, when the server got that far. `accepted`: the key was
@@ -62,24 +65,25 @@ export function hostKeyError(f: ConnectFacts): HostError | undefined {
     case 'unknown':
       return new HostError(
         'hostkey_unknown',
-        `${f.label}: host key of ${f.knownHostsName} is not in ${f.knownHostsFile} (server offered ${presented}). ` +
+        `${f.label}: host key of ${f.knownHostsName} is not in ${f.knownHostsFiles.join(' or ')} (server offered ${presented}). ` +
           `Check the fingerprint with the host's owner, then add it: ` +
           `ssh-keyscan -p ${f.port} ${f.hostName} >> ${f.knownHostsFile}, ` +
           `or set host_key_check: accept-new to trust it on first use.`,
       );
     case 'mismatch': {
-      const known = hk.verdict.expected.map((e) => `${e.keyType} ${e.fingerprint} (${f.knownHostsFile}:${e.line})`).join(', ');
+      const known = hk.verdict.expected.map((e) => `${e.keyType} ${e.fingerprint} (${e.file ?? f.knownHostsFile}:${e.line})`).join(', ');
+      const file = hk.verdict.expected[0]?.file ?? f.knownHostsFile;
       return new HostError(
         'hostkey_mismatch',
         `${f.label}: HOST KEY CHANGED for ${f.knownHostsName}: server offered ${presented}, known: ${known}. ` +
           `This can be a man-in-the-middle attack. If the change is expected, remove the old line ` +
-          `(ssh-keygen -R '${f.knownHostsName}' -f ${f.knownHostsFile}) and add the new key.`,
+          `(ssh-keygen -R '${f.knownHostsName}' -f ${file}) and add the new key.`,
       );
     }
     case 'revoked':
       return new HostError(
         'hostkey_mismatch',
-        `${f.label}: host key ${presented} of ${f.knownHostsName} is marked @revoked in ${f.knownHostsFile}:${hk.verdict.line}; refusing to connect.`,
+        `${f.label}: host key ${presented} of ${f.knownHostsName} is marked @revoked in ${hk.verdict.file ?? f.knownHostsFile}:${hk.verdict.line}; refusing to connect.`,
       );
   }
 }

@@ -1,10 +1,12 @@
 /**
- * `~/.ssh/config`: Host aliases, HostName, User, Port, IdentityFile, ProxyJump, with the files
+ * `~/.ssh/config`: Host aliases, HostName, User, Port, IdentityFile, ProxyJump,
+ * UserKnownHostsFile, StrictHostKeyChecking, with the files
  * it Includes (config-walk.ts). Applied only where the playbook is silent. `Match exec` is
  * never evaluated (no shell runs).
  */
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import type { HostKeyCheck } from '../../model/playbook.js';
 import { computeSshConfig } from './config-walk.js';
 
 export interface ConfigSettings {
@@ -13,7 +15,24 @@ export interface ConfigSettings {
   port?: number;
   identityFiles: string[];
   proxyJump?: string;
+  /** UserKnownHostsFile as written (`~` and %-tokens unexpanded); accept-new writes to the first. */
+  knownHostsFiles: string[];
+  hostKeyCheck?: HostKeyCheck;
 }
+
+/**
+ * StrictHostKeyChecking → the playbook's host_key_check. `ask` (OpenSSH's default) would
+ * prompt, and nothing here ever prompts: it refuses unknown keys, as ssh -o BatchMode=yes does.
+ */
+const HOST_KEY_CHECK: Record<string, HostKeyCheck> = {
+  yes: 'strict',
+  true: 'strict',
+  ask: 'strict',
+  'accept-new': 'accept-new',
+  no: 'off',
+  off: 'off',
+  false: 'off',
+};
 
 export function defaultSshConfigPath(override?: string): string {
   return override ?? process.env.CHOPSTICKS_SSH_CONFIG ?? join(homedir(), '.ssh', 'config');
@@ -25,7 +44,7 @@ export function defaultSshConfigPath(override?: string): string {
  */
 export function lookupSshConfig(alias: string, configPath: string, home = homedir()): ConfigSettings {
   const c = computeSshConfig(configPath, alias, home);
-  if (!c) return { identityFiles: [] };
+  if (!c) return { identityFiles: [], knownHostsFiles: [] };
   const first = (k: string): string | undefined => c.get(k)?.[0];
   const port = first('port');
   const proxyJump = first('proxyjump');
@@ -34,6 +53,9 @@ export function lookupSshConfig(alias: string, configPath: string, home = homedi
     user: first('user'),
     port: port !== undefined && /^\d+$/.test(port) ? Number(port) : undefined,
     identityFiles: c.get('identityfile') ?? [],
+    // `none` (no file at all) is not supported: it leaves the default in place.
+    knownHostsFiles: (c.get('userknownhostsfile') ?? []).filter((f) => f.toLowerCase() !== 'none'),
+    hostKeyCheck: HOST_KEY_CHECK[first('stricthostkeychecking')?.toLowerCase() ?? ''],
     // `none` turns ProxyJump off, as in OpenSSH.
     proxyJump: proxyJump && proxyJump.toLowerCase() !== 'none' ? proxyJump : undefined,
   };

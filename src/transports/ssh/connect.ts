@@ -14,12 +14,11 @@ import { endpointAddress, endpointKey, type Endpoint, type SshContext } from './
 import {
   appendKnownHost,
   checkHostKey,
-  entriesFor,
+  knownHostsEntriesFor,
   fingerprint,
   hostKeyAlgorithms,
   keyTypeOfBlob,
   knownHostsName,
-  loadKnownHosts,
 } from './known-hosts.js';
 import { fileCache } from './file-cache.js';
 import { Semaphore } from './semaphore.js';
@@ -179,7 +178,7 @@ async function attemptOnce(
   deadline: { onExpire: (fn: () => void) => void },
 ): Promise<Attempt> {
   const khName = facts.knownHostsName;
-  const entries = entriesFor(await loadKnownHosts(e.knownHostsFile), khName);
+  const entries = await knownHostsEntriesFor(e.knownHostsFiles, khName);
   const { attempts, notes } = await planAuth(e, ctx);
   facts.authNotes = notes;
   facts.authTried = [];
@@ -261,7 +260,7 @@ async function attemptOnce(
               verify(true);
               return;
             case 'accept-new':
-              appendKnownHost(e.knownHostsFile, khName, key).then(
+              appendKnownHost(e.knownHostsFiles[0]!, khName, key).then(
                 () => {
                   facts.hostKey!.verdict = { kind: 'known', line: 0 };
                   verify(true);
@@ -270,7 +269,7 @@ async function attemptOnce(
                   fail(
                     new HostError(
                       'hostkey_unknown',
-                      `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFile}: ${err instanceof Error ? err.message : String(err)}.`,
+                      `${e.label}: cannot record the new host key of ${khName} in ${e.knownHostsFiles[0]!}: ${err instanceof Error ? err.message : String(err)}.`,
                     ),
                   ),
               );
@@ -304,7 +303,8 @@ export async function connectEndpoint(e: Endpoint, via: Client | undefined, ctx:
     via: e.via ? endpointAddress(e.via) : undefined,
     hostName: e.hostName,
     port: e.port,
-    knownHostsFile: e.knownHostsFile,
+    knownHostsFile: e.knownHostsFiles[0]!,
+    knownHostsFiles: e.knownHostsFiles,
     knownHostsName: knownHostsName(e.hostName, e.port),
     authTried: [],
     authNotes: [],

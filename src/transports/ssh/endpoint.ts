@@ -31,7 +31,8 @@ export interface Endpoint {
   /** Key files to try, in order; `explicit` ones must exist. */
   identityFiles: Array<{ path: string; explicit: boolean }>;
   passwordEnv?: string;
-  knownHostsFile: string;
+  /** known_hosts files read, in order; accept-new writes to the first. */
+  knownHostsFiles: string[];
   hostKeyCheck: HostKeyCheck;
   connectTimeoutMs: number;
   keepaliveMs: number;
@@ -46,15 +47,18 @@ export function endpointAddress(e: Endpoint): string {
 
 /** Identity of a connection, for sharing bastions: same key, same connection. */
 export function endpointKey(e: Endpoint): string {
-  const own = `${endpointAddress(e)}#${e.identityFiles.map((i) => i.path).join(',')}#${e.passwordEnv ?? ''}#${e.knownHostsFile}#${e.hostKeyCheck}`;
+  const own = `${endpointAddress(e)}#${e.identityFiles.map((i) => i.path).join(',')}#${e.passwordEnv ?? ''}#${e.knownHostsFiles.join(',')}#${e.hostKeyCheck}`;
   return e.via ? `${endpointKey(e.via)} > ${own}` : own;
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
+/** What a host's settings give its ProxyJump hops too; unset host key settings are each hop's ssh config's. */
 interface Inherited {
-  knownHostsFile: string;
-  hostKeyCheck: HostKeyCheck;
+  /** Set by the playbook (known_hosts), else the ssh config's UserKnownHostsFile or ~/.ssh/known_hosts. */
+  knownHostsFiles?: string[];
+  /** Set by the playbook (host_key_check), else the ssh config's StrictHostKeyChecking or strict. */
+  hostKeyCheck?: HostKeyCheck;
   connectTimeoutMs: number;
   keepaliveMs: number;
   keepaliveCount: number;
@@ -79,8 +83,21 @@ function build(
     identityFiles = cfg.identityFiles.map((p) => ({ path: resolve(expandPath(p, tokens)), explicit: false }));
   else identityFiles = DEFAULT_KEYS.map((k) => ({ path: join(home, '.ssh', k), explicit: false })).filter((i) => existsSync(i.path));
   if (depth > 8) throw new HostError('unreachable', `${label}: more than 8 jump hosts (a ProxyJump/jump loop?).`);
+  const knownHostsFiles =
+    policy.knownHostsFiles ??
+    (cfg.knownHostsFiles.length > 0 ? cfg.knownHostsFiles.map((p) => resolve(expandPath(p, tokens))) : [join(home, '.ssh', 'known_hosts')]);
   return {
-    endpoint: { label, hostName, port, user, identityFiles, passwordEnv: given.password_env, ...policy },
+    endpoint: {
+      label,
+      hostName,
+      port,
+      user,
+      identityFiles,
+      passwordEnv: given.password_env,
+      ...policy,
+      knownHostsFiles,
+      hostKeyCheck: policy.hostKeyCheck ?? cfg.hostKeyCheck ?? 'strict',
+    },
     proxyJump: cfg.proxyJump,
   };
 }
@@ -103,10 +120,10 @@ export function resolveEndpoint(host: SshHost, ctx: SshContext, seen: string[] =
   }
   const home = ctx.homeDir ?? homedir();
   const policy: Inherited = {
-    knownHostsFile: host.known_hosts
-      ? resolve(expandPath(host.known_hosts, { host: host.host, user: host.user ?? '', home }))
-      : join(home, '.ssh', 'known_hosts'),
-    hostKeyCheck: host.host_key_check,
+    ...(host.known_hosts
+      ? { knownHostsFiles: [resolve(expandPath(host.known_hosts, { host: host.host, user: host.user ?? '', home }))] }
+      : {}),
+    ...(host.host_key_check ? { hostKeyCheck: host.host_key_check } : {}),
     connectTimeoutMs: host.connect_timeout_ms,
     keepaliveMs: host.keepalive_ms,
     keepaliveCount: host.keepalive_count,

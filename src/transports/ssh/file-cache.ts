@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 export type FileCache<T> = (path: string) => Promise<T>;
 
 /** A reader of `parse(file)` that reuses the last result while the file is unchanged. */
-export function fileCache<T>(parse: (data: Buffer) => T): FileCache<T> {
+export function fileCache<T>(parse: (data: Buffer, path: string) => T): FileCache<T> {
   const cached = new Map<string, { version: string; value: Promise<T> }>();
   return (path) => {
     let st;
@@ -19,12 +19,12 @@ export function fileCache<T>(parse: (data: Buffer) => T): FileCache<T> {
       st = statSync(path);
     } catch {
       // Not there, or not to be seen: the read fails as it always did, and nothing is kept.
-      return readFile(path).then(parse);
+      return readFile(path).then((d) => parse(d, path));
     }
     const version = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     const hit = cached.get(path);
     if (hit?.version === version) return hit.value;
-    const value = readFile(path).then(parse);
+    const value = readFile(path).then((d) => parse(d, path));
     cached.set(path, { version, value });
     value.catch(() => {
       if (cached.get(path)?.value === value) cached.delete(path);

@@ -15,9 +15,11 @@ export interface KnownHostEntry {
   key: Buffer;
   /** 1-based line number, for messages. */
   line: number;
+  /** The file it is in, for messages, when several files are read (UserKnownHostsFile may list several). */
+  file?: string;
 }
 
-export function parseKnownHosts(text: string): KnownHostEntry[] {
+export function parseKnownHosts(text: string, file?: string): KnownHostEntry[] {
   const out: KnownHostEntry[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -35,7 +37,7 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
     if (!hosts || !keyType || !b64) continue;
     const key = Buffer.from(b64, 'base64');
     if (key.length === 0) continue;
-    out.push({ marker, hosts, keyType, key, line: i + 1 });
+    out.push({ marker, hosts, keyType, key, line: i + 1, ...(file !== undefined ? { file } : {}) });
   }
   return out;
 }
@@ -108,12 +110,12 @@ export function keyTypeOfBlob(key: Buffer): string {
 export type HostKeyVerdict =
   | { kind: 'known'; line: number }
   | { kind: 'unknown' }
-  | { kind: 'mismatch'; expected: Array<{ keyType: string; fingerprint: string; line: number }> }
-  | { kind: 'revoked'; line: number };
+  | { kind: 'mismatch'; expected: Array<{ keyType: string; fingerprint: string; line: number; file?: string }> }
+  | { kind: 'revoked'; line: number; file?: string };
 
 export function checkHostKey(entries: KnownHostEntry[], name: string, key: Buffer): HostKeyVerdict {
   for (const e of entries) {
-    if (e.marker === 'revoked' && e.key.equals(key)) return { kind: 'revoked', line: e.line };
+    if (e.marker === 'revoked' && e.key.equals(key)) return { kind: 'revoked', line: e.line, file: e.file };
   }
   const mine = entries.filter((e) => e.marker === null && entryMatches(e, name));
   const same = mine.find((e) => e.key.equals(key));
@@ -123,7 +125,7 @@ export function checkHostKey(entries: KnownHostEntry[], name: string, key: Buffe
   // this key is a change, never something to accept silently.
   return {
     kind: 'mismatch',
-    expected: mine.map((e) => ({ keyType: e.keyType, fingerprint: fingerprint(e.key), line: e.line })),
+    expected: mine.map((e) => ({ keyType: e.keyType, fingerprint: fingerprint(e.key), line: e.line, file: e.file })),
   };
 }
 
@@ -180,7 +182,7 @@ export function entriesFor(kh: KnownHosts, name: string): KnownHostEntry[] {
   return [...named, ...kh.rest].sort((a, b) => a.line - b.line);
 }
 
-const knownHostsFiles = fileCache((data) => indexKnownHosts(parseKnownHosts(data.toString('utf8'))));
+const knownHostsFiles = fileCache((data, path) => indexKnownHosts(parseKnownHosts(data.toString('utf8'), path)));
 
 /** The file's entries, read and indexed once per version of the file (file-cache.ts); no file is no entries. */
 export async function loadKnownHosts(file: string): Promise<KnownHosts> {
@@ -190,6 +192,12 @@ export async function loadKnownHosts(file: string): Promise<KnownHosts> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return indexKnownHosts([]);
     throw e;
   }
+}
+
+/** `name`'s entries in each of `files` (UserKnownHostsFile may list several), file by file, in file order. */
+export async function knownHostsEntriesFor(files: readonly string[], name: string): Promise<KnownHostEntry[]> {
+  const per = await Promise.all(files.map(async (f) => entriesFor(await loadKnownHosts(f), name)));
+  return per.length === 1 ? per[0]! : per.flat();
 }
 
 const fileLocks = new Map<string, Promise<unknown>>();
