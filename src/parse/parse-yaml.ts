@@ -25,6 +25,11 @@ export interface ParsedYaml {
   problems: PlaybookProblem[];
   /** The anchored node each alias refers to (the last anchor of that name before it). */
   aliasTargets: Map<Alias, YamlNode>;
+  /**
+   * Groups the file's format defines without the file naming them (an Ansible inventory's
+   * `ungrouped`): a definition written anywhere wins over them, and two of them add up.
+   */
+  implicitGroups?: ReadonlySet<string>;
 }
 
 export type JsonPath = ReadonlyArray<string | number>;

@@ -329,6 +329,8 @@ const FIELD_VARS = new Set([
   'ansible_become',
 ]);
 
+const UNGROUPED = 'ungrouped';
+
 function finish(file: string, text: string, lineCounter: LineCounter, c: Collected, problems: PlaybookProblem[]): Converted {
   const warnings: PlaybookProblem[] = [];
   const pos = (at: number) => posAt({ file, lineCounter }, at);
@@ -446,6 +448,16 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
     ranges.push({ path: ['groups', g.name], at: g.at, key: true }, { path: ['groups', g.name], at: g.at });
     g.children.forEach((ch, i) => ranges.push({ path: ['groups', g.name, g.hosts.length + i], at: ch.at }));
   }
+  // Ansible's other built-in group: the hosts in no group but `all`. As Ansible reconciles
+  // an inventory, a `[ungrouped]` written out gets those hosts too, and loses any host that is
+  // also in another group. Its members point at where each host is written.
+  const written = c.groups.get(UNGROUPED);
+  const implicit = written === undefined;
+  const grouped = new Set([...memberOf].filter(([g]) => g !== UNGROUPED).flatMap(([, s]) => [...s]));
+  const members = [...c.hosts].filter(([n]) => !grouped.has(n));
+  groups[UNGROUPED] = members.map(([n]) => n);
+  if (implicit) ranges.push({ path: ['groups', UNGROUPED], at: 0, key: true }, { path: ['groups', UNGROUPED], at: 0 });
+  members.forEach(([, h], i) => ranges.push({ path: ['groups', UNGROUPED, i], at: h.at }));
   const value: Record<string, unknown> = { hosts, groups };
   const doc = new Document(value);
   for (const r of ranges) setRange(doc, r.path, r.at, r.key === true);
@@ -459,6 +471,7 @@ function finish(file: string, text: string, lineCounter: LineCounter, c: Collect
     value,
     problems: [],
     aliasTargets: new Map(),
+    ...(implicit ? { implicitGroups: new Set([UNGROUPED]) } : {}),
   };
   return { doc: parsedDoc, warnings };
 }

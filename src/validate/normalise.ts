@@ -139,7 +139,16 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
         const entry = groupEntry(doc, name, raw, pos);
         if (!entry) continue;
         const prev = groups.get(name);
-        if (!prev) groups.set(name, entry);
+        const implicit = doc.implicitGroups?.has(name) === true;
+        const prevImplicit = prev?.src.implicitGroups?.has(name) === true;
+        if (!prev || (prevImplicit && !implicit)) groups.set(name, entry);
+        else if (implicit && prevImplicit) {
+          // Two Ansible inventories' `ungrouped`: one group of both files' ungrouped hosts.
+          const both = [...new Set([...(prev.raw as string[]), ...(raw as string[])])];
+          const merged = groupEntry(prev.src, name, both, prev.def.pos);
+          if (merged) groups.set(name, merged);
+        } else if (implicit)
+          continue; // a group written out wins over Ansible's built-in one
         else if (stableJson(prev.raw) !== stableJson(raw)) conflict('group', name, prev.def.pos, pos, 'differently');
       }
     }

@@ -135,6 +135,40 @@ describe('Ansible YAML inventory', () => {
   });
 });
 
+describe("Ansible's built-in group ungrouped", () => {
+  const members = (r: Awaited<ReturnType<typeof withInventory>>, g: string) =>
+    r.playbook!.groups.find((x) => x.name === g)?.members?.map((m) => m.value);
+
+  it('INI: the hosts in no group but all, usable in on:', async () => {
+    const r = await withInventory('docs-example.ini', 'steps: [ { call: ping, on: ungrouped } ]');
+    expect(fmt(r.problems)).toEqual([]);
+    expect(members(r, 'ungrouped')).toEqual(['mail.example.com']);
+  });
+
+  it('YAML: the hosts written under all: hosts only', async () => {
+    const r = await withInventory('docs-example.yaml', 'steps: [ { call: ping, on: ungrouped } ]');
+    expect(fmt(r.problems)).toEqual([]);
+    expect(members(r, 'ungrouped')).toEqual(['mail.example.com']);
+  });
+
+  it("an inventory's own [ungrouped] or the playbook's group wins; two inventories' add up", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-ansible-'));
+    // Written out: kept, and reconciled as Ansible does (a1 is in no group, a3 is in web).
+    writeFileSync(join(dir, 'own.ini'), 'a1\n[ungrouped]\na2\na3\n[web]\na3\n');
+    writeFileSync(join(dir, 'one.ini'), 'b1\n[web]\nb2\n');
+    writeFileSync(join(dir, 'two.yaml'), 'all:\n  hosts: { c1: }\n  children: { db: { hosts: { c2: } } }\n');
+    const load = async (inv: string[], extra = '') => {
+      writeFileSync(join(dir, 'pb.yaml'), `version: 1\n${extra}steps: [ { call: ping, on: ungrouped } ]\n`);
+      const r = await loadPlaybook(join(dir, 'pb.yaml'), { inventory: inv.map((f) => join(dir, f)) });
+      expect(r.problems.map((p) => formatProblem(p))).toEqual([]);
+      return r.playbook!.groups.find((g) => g.name === 'ungrouped')!.expr.value;
+    };
+    expect(await load(['own.ini'])).toBe('a1 | a2');
+    expect(await load(['one.ini', 'two.yaml'])).toBe('b1 | c1');
+    expect(await load(['one.ini'], 'hosts: { z: local }\ngroups: { ungrouped: [z] }\n')).toBe('z');
+  });
+});
+
 describe('expandAnsiblePattern', () => {
   it.each<[string, string[]]>([
     ['web[01:03]', ['web01', 'web02', 'web03']],
