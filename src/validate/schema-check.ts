@@ -382,6 +382,22 @@ function anyOfMessage(path: JsonPath, data: unknown): string {
   return `${describe(path)}: ${shown} is not valid here`;
 }
 
+/**
+ * A key that a `transport` host does not take: the message when it belongs to another
+ * transport, else the keys it does take (`base`, then the transport's own).
+ */
+function hostKey(bad: string, transport: string | undefined, base: string[], schema: SchemaJson, place = ''): string | string[] {
+  const branches = (schema.$defs.hostObject?.allOf ?? []) as Array<{
+    if: { properties: { transport: { const: string } } };
+    then: { properties: Record<string, unknown> };
+  }>;
+  const branch = branches.find((b) => b.if.properties.transport.const === transport);
+  const elsewhere = branches.filter((b) => bad in b.then.properties).map((b) => b.if.properties.transport.const);
+  if (transport && elsewhere.length > 0)
+    return `'${bad}' is not a setting of ${article(transport)} ${transport} host${place} (it is one for ${elsewhere.join('/')} hosts)`;
+  return [...base, ...Object.keys(branch?.then.properties ?? {})];
+}
+
 function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: SchemaJson, kind: DocKind): string {
   let allowed: string[] = [];
   let where = '';
@@ -414,17 +430,20 @@ function unknownKeyMessage(bad: string, path: string[], value: unknown, schema: 
   } else if (isHostPath(path)) {
     const host = get(value, path) as Record<string, unknown> | undefined;
     const transport = typeof host?.transport === 'string' ? host.transport : undefined;
-    const base = Object.keys(schema.$defs.hostObject?.properties ?? {});
-    const branches = (schema.$defs.hostObject?.allOf ?? []) as Array<{
-      if: { properties: { transport: { const: string } } };
-      then: { properties: Record<string, unknown> };
-    }>;
-    const branch = branches.find((b) => b.if.properties.transport.const === transport);
-    allowed = [...base, ...Object.keys(branch?.then.properties ?? {})];
-    const elsewhere = branches.filter((b) => bad in b.then.properties).map((b) => b.if.properties.transport.const);
-    if (transport && elsewhere.length > 0)
-      return `'${bad}' is not a setting of ${article(transport)} ${transport} host (it is one for ${elsewhere.join('/')} hosts)`;
+    const r = hostKey(bad, transport, Object.keys(schema.$defs.hostObject?.properties ?? {}), schema);
+    if (typeof r === 'string') return r;
+    allowed = r;
     where = transport ? ` for ${article(transport)} ${transport} host` : ' in a host';
+  } else if (path.length === 2 && path[0] === 'host_defaults') {
+    // host_defaults.ssh is what an ssh host says, written once: the same guidance as under hosts.
+    const transport = path[1]!;
+    const r = hostKey(bad, transport, [], schema, ' in host_defaults');
+    if (typeof r === 'string') return r;
+    allowed = r;
+    where = ` in host_defaults.${transport}`;
+  } else if (path.length === 1 && path[0] === 'host_defaults') {
+    allowed = Object.keys((schema.properties.host_defaults as { properties: object }).properties);
+    where = ' in host_defaults';
   } else if (path.length === 1 && path[0] === 'defaults') {
     allowed = Object.keys((schema.properties.defaults as { properties: object }).properties);
     where = ' in defaults';

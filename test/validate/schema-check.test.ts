@@ -94,6 +94,24 @@ steps:
     expect(out).toHaveLength(5);
   });
 
+  it('host_defaults: the same guidance as hosts (did you mean, the transport a key belongs to)', () => {
+    const out = check(`version: 1
+host_defaults:
+  ssh: { prot: 22, container: x }
+  sshh: {}
+  docker: { imag: x }
+steps:
+  - call: ping
+`);
+
+    expect(out).toEqual([
+      "p.yaml:3:10: unknown key 'prot' in host_defaults.ssh; did you mean 'port'?",
+      "p.yaml:3:20: 'container' is not a setting of an ssh host in host_defaults (it is one for docker hosts)",
+      "p.yaml:4:3: unknown key 'sshh' in host_defaults; did you mean 'ssh'?",
+      "p.yaml:5:13: unknown key 'imag' in host_defaults.docker; did you mean 'image'?",
+    ]);
+  });
+
   it('max_failures, serial, enum hints, version', () => {
     const out = check(`version: 2
 strategy: lineer
