@@ -4,7 +4,7 @@
  * written at, so positions point into the file that holds it.
  */
 import { dirname, relative, resolve } from 'node:path';
-import type { PlaybookProblem } from '../errors.js';
+import type { PlaybookProblem, SourcePos } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { findPos, type JsonPath, type ParsedYaml } from '../parse/parse-yaml.js';
 import { checkSchema } from './schema-check.js';
@@ -29,6 +29,21 @@ export interface StepSource {
   given: Record<string, Json>;
   /** Set for the steps of the top-level `finally:` list (and what they include). */
   phase?: 'finally';
+  /** Where each enclosing `include:` is written, outermost first; empty for a step of the playbook itself. */
+  via: SourcePos[];
+}
+
+/**
+ * `included from b.yaml:3:5, from play.yaml:5:5`, innermost first, or '' for a step of the
+ * playbook itself: for a problem in an included file that the include site must solve (the
+ * same file included twice registers its names twice).
+ */
+export function includedFrom(via: readonly SourcePos[]): string {
+  if (via.length === 0) return '';
+  return `included from ${[...via]
+    .reverse()
+    .map((p) => `${p.file}:${p.line}:${p.col}`)
+    .join(', from ')}`;
 }
 
 /** Deeper than this is surely a mistake (a cycle is caught before). */
@@ -37,7 +52,7 @@ const MAX_INCLUDE_DEPTH = 32;
 export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[]): Promise<StepSource[]> {
   const out: StepSource[] = [];
   const pb = src.value as Record<string, unknown>;
-  const top = { ons: [], names: [], defaults: {}, given: {} };
+  const top = { ons: [], names: [], defaults: {}, given: {}, via: [] };
   await expand(src, Array.isArray(pb.steps) ? pb.steps : [], top, [resolve(src.file)]);
   // `finally:` steps follow `steps` in one index space (registers and positions stay unique).
   await expand(src, Array.isArray(pb.finally) ? pb.finally : [], { ...top, phase: 'finally' }, [resolve(src.file)], 'finally');
@@ -46,7 +61,7 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
   async function expand(
     doc: ParsedYaml,
     steps: unknown[],
-    around: Pick<StepSource, 'ons' | 'names' | 'defaults' | 'given' | 'phase'>,
+    around: Pick<StepSource, 'ons' | 'names' | 'defaults' | 'given' | 'phase' | 'via'>,
     chain: string[],
     key = 'steps',
   ): Promise<void> {
@@ -96,6 +111,7 @@ export async function expandIncludes(src: ParsedYaml, problems: PlaybookProblem[
           names: typeof raw.name === 'string' ? [...around.names, raw.name] : around.names,
           defaults: { ...around.defaults, ...fileVars },
           given: { ...around.given, ...given },
+          via: [...around.via, findPos(doc, [...path, 'include'], 'key')],
         },
         [...chain, abs],
       );

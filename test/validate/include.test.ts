@@ -118,6 +118,22 @@ describe('include', () => {
     ]);
   });
 
+  it('a name made twice by a file included twice names both include sites', async () => {
+    const r = await load({
+      'pb.yaml': ['version: 1', 'hosts: { a: local }', 'steps:', '  - include: roles/reg.yaml', '  - include: roles/mid.yaml'].join('\n'),
+      'roles/mid.yaml': ['steps:', '  - call: ping', '  - include: reg.yaml'].join('\n'),
+      'roles/reg.yaml': ['steps:', '  - call: ping', '    register: r', '  - filter: test', '    args: { cmd: "true" }', '    as: fg'].join(
+        '\n',
+      ),
+    });
+    expect(r.text).toEqual([
+      "roles/reg.yaml:3:15: register: 'r' is already used by step 1 (this step is included from roles/mid.yaml:3:5, from pb.yaml:5:5; " +
+        'step 1 is included from pb.yaml:4:5); each register name must be unique (include the file once, or change the register name in it)',
+      "roles/reg.yaml:6:9: as: group 'fg' is already made by the filter of step 2 (this step is included from roles/mid.yaml:3:5, from pb.yaml:5:5; " +
+        'step 2 is included from pb.yaml:4:5); use another name (include the file once, or change the name in it)',
+    ]);
+  });
+
   it('a cycle is a problem naming the chain; a missing file is a problem at the include', async () => {
     const cyc = await load({
       'pb.yaml': ['version: 1', 'hosts: { a: local }', 'steps:', '  - include: x.yaml'].join('\n'),

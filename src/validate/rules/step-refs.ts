@@ -5,10 +5,26 @@
 import { closest, namesIn, outcomesIn, suggestName } from '../../lang/groups.js';
 import { posInScalar } from '../../parse/parse-yaml.js';
 import { badNameReason } from '../host-specs.js';
+import { includedFrom } from '../includes.js';
 import { isObj } from '../load.js';
 import type { Rule } from './types.js';
 
 export const checkStepRefs: Rule = (m, add) => {
+  /**
+   * A name made twice where a step comes from an included file: the fix is often at the include
+   * (the same file included twice), so say where this step and the first one came in.
+   */
+  const origins = (index: number, firstAt: number): { where: string; fix: (what: string) => string } => {
+    const mine = includedFrom(m.stepSources[index]?.via ?? []);
+    const theirs = includedFrom(m.stepSources[firstAt]?.via ?? []);
+    if (!mine && !theirs) return { where: '', fix: () => '' };
+    const self = 'in the playbook itself';
+    return {
+      where: ` (this step is ${mine || self}; step ${firstAt + 1} is ${theirs || self})`,
+      fix: (what) => (mine ? ` (include the file once, or change ${what} in it)` : ''),
+    };
+  };
+
   // Names made by steps, to tell "later" from "unknown"; a broken step still counts.
   const registerAt = new Map<string, number>();
   const asAt = new Map<string, number>();
@@ -64,9 +80,11 @@ export const checkStepRefs: Rule = (m, add) => {
     }
     const register = step.register;
     if (register && registerAt.get(register.value) !== index) {
+      const firstAt = registerAt.get(register.value)!;
+      const { where, fix } = origins(index, firstAt);
       add(
         'schema',
-        `register: '${register.value}' is already used by step ${registerAt.get(register.value)! + 1}; each register name must be unique`,
+        `register: '${register.value}' is already used by step ${firstAt + 1}${where}; each register name must be unique${fix('the register name')}`,
         register.pos,
       );
     }
@@ -79,7 +97,12 @@ export const checkStepRefs: Rule = (m, add) => {
         add('ambiguous_name', `as: '${as.value}' is already a group; name the filter's group differently`, as.pos);
       const first = asAt.get(as.value);
       if (first !== undefined && first !== index) {
-        add('ambiguous_name', `as: group '${as.value}' is already made by the filter of step ${first + 1}; use another name`, as.pos);
+        const { where, fix } = origins(index, first);
+        add(
+          'ambiguous_name',
+          `as: group '${as.value}' is already made by the filter of step ${first + 1}${where}; use another name${fix('the name')}`,
+          as.pos,
+        );
       }
     }
     if (register) registersBefore.add(register.value);
