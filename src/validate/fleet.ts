@@ -32,7 +32,13 @@ export function expandHostKeys(doc: ParsedYaml, hosts: Obj, problems: PlaybookPr
     const keyOffset = findOffset(doc, ['hosts', key], 'key');
     const pos = posAt(doc, keyOffset);
     if (!isHostRange(key)) {
-      out.push({ name: key, key, raw, doc, pos });
+      // `{host}` is the host's name in every host's fields, as in a range's (one rule to learn);
+      // the host's own vars stay as written (a name written once needs no template).
+      const fields = isObj(raw)
+        ? { ...fillHostPlaceholder({ ...raw, vars: undefined }, key), vars: raw.vars }
+        : fillHostPlaceholder(raw, key);
+      if (isObj(fields) && fields.vars === undefined) delete fields.vars;
+      out.push({ name: key, key, raw: fields, doc, pos });
       continue;
     }
     const r = expandHostRange(key);
@@ -90,6 +96,40 @@ function ownFields(h: RawHost, problems: PlaybookProblem[]): Obj | undefined {
         ...(spec.user !== undefined ? { user: spec.user } : {}),
         ...(spec.port !== undefined ? { port: spec.port } : {}),
       };
+  }
+}
+
+const PLACEHOLDER = /(?<!\{)\{([^{}]*)\}(?!\})/;
+
+/**
+ * A placeholder left in a host's field once `{host}` is filled (`{vars.n}`, `{secrets.x}`):
+ * hosts are resolved before any var or secret exists, so it would reach the transport as
+ * written (`container bed-{vars.n} does not exist` at run time). Reported where it is written.
+ */
+export function checkHostPlaceholders(
+  h: RawHost,
+  filled: { raw: Obj; sources: Record<string, string> },
+  problems: PlaybookProblem[],
+  /** Said once per place it is written, not once per host of a range or of host_defaults. */
+  said: Set<string>,
+): void {
+  for (const [k, v] of Object.entries(filled.raw)) {
+    if (k === 'vars' || typeof v !== 'string') continue;
+    const m = PLACEHOLDER.exec(v);
+    if (!m) continue;
+    const fromDefaults = filled.sources[k] === 'host_defaults';
+    const path = isObj(h.raw) && !fromDefaults ? ['hosts', h.key, k] : ['hosts', h.key];
+    const pos = findPos(h.doc, path, 'value');
+    const id = `${pos.file}:${pos.line}:${pos.col}:${k}`;
+    if (said.has(id)) continue;
+    said.add(id);
+    problems.push({
+      code: 'schema',
+      message:
+        `host '${h.key}': {${m[1]}} in ${k}${fromDefaults ? ' (from host_defaults)' : ''} is never filled: hosts are resolved before vars ` +
+        `and secrets, and only {host} (the host's name) is filled in their fields; write the value itself`,
+      pos,
+    });
   }
 }
 

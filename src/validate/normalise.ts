@@ -27,7 +27,7 @@ import type { StepSource } from './includes.js';
 import type { StepCommon } from '../steps/types.js';
 import { closest } from '../lang/groups.js';
 import { resolveTargets } from '../lang/targets.js';
-import { addDefaults, emptyDefaults, expandHostKeys, mergeVars, withDefaults, type RawHost } from './fleet.js';
+import { addDefaults, checkHostPlaceholders, emptyDefaults, expandHostKeys, mergeVars, withDefaults, type RawHost } from './fleet.js';
 import { buildHost, sameHost, stableJson } from './host-specs.js';
 import { isObj, type Loaded, type Obj } from './load.js';
 
@@ -81,6 +81,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
   const rawHosts: RawHost[] = [];
   const ownVars = new Map<string, Record<string, Json>>();
   const defaults = emptyDefaults();
+  const placeholdersSaid = new Set<string>();
   const groupVars = new Map<string, { vars: Record<string, Json>; doc: ParsedYaml }>();
   for (const doc of [...loaded.inventories, loaded.src]) addInventoryDoc(doc);
   addHosts();
@@ -159,6 +160,7 @@ export function normalise(loaded: Loaded, cliVars: Record<string, string>, probl
       const { name, key, doc, pos } = h;
       const filled = withDefaults(h, defaults, problems);
       if (!filled) continue;
+      checkHostPlaceholders(h, filled, problems, placeholdersSaid);
       const spec = buildHost(name, filled.raw, pos, (sub, which) => findPos(doc, ['hosts', key, ...sub], which ?? 'value'), problems);
       if (!spec) continue;
       const own = isObj(h.raw) && isObj(h.raw.vars) ? (h.raw.vars as Record<string, Json>) : {};

@@ -56,6 +56,47 @@ describe('host ranges', () => {
     expect(text).toContain('Hosts (10):');
   });
 
+  it("{host} is the name in every host's fields; any other placeholder in a host field is a problem where it is written", async () => {
+    const ok = await load({
+      'pb.yaml': [
+        'version: 1',
+        'hosts:',
+        '  c2: { transport: docker, container: "bed-{host}", vars: { own: "{host}" } }',
+        '  c3: "docker://bed-{host}"',
+        '  web: { transport: ssh, host: "{host}.lan" }',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
+    });
+    expect(ok.text).toEqual([]);
+    const [c2, c3, web] = ok.playbook!.hosts;
+    expect(c2).toMatchObject({ container: 'bed-c2', vars: { own: '{host}' } });
+    expect(c3).toMatchObject({ container: 'bed-c3' });
+    expect(web).toMatchObject({ host: 'web.lan' });
+
+    const bad = await load({
+      'pb.yaml': [
+        'version: 1',
+        'vars: { n: "1", c: bed-c1 }',
+        'host_defaults: { ssh: { user: "{vars.user}" } }',
+        'hosts:',
+        '  single: { transport: docker, container: "{vars.c}" }',
+        '  s[1-4]: { transport: ssh, host: "127.0.10.{vars.n}" }',
+        '  t: "ssh://127.0.10.{vars.n}:22"',
+        'steps: [ { call: ping } ]',
+      ].join('\n'),
+    });
+    const tail =
+      "is never filled: hosts are resolved before vars and secrets, and only {host} (the host's name) is filled in their fields; write the value itself";
+    expect(bad.text).toEqual([
+      `pb.yaml:5:43: host 'single': {vars.c} in container ${tail}`,
+      // Said once for the range, at the host that takes it when it comes from host_defaults.
+      `pb.yaml:6:11: host 's[1-4]': {vars.user} in user (from host_defaults) ${tail}`,
+      `pb.yaml:6:35: host 's[1-4]': {vars.n} in host ${tail}`,
+      `pb.yaml:7:6: host 't': {vars.user} in user (from host_defaults) ${tail}`,
+      `pb.yaml:7:6: host 't': {vars.n} in host ${tail}`,
+    ]);
+  });
+
   it('bad ranges are problems at the key, FILE:LINE:COL', async () => {
     const r = await load({
       'pb.yaml': [
@@ -162,7 +203,7 @@ describe('host_defaults and group_vars', () => {
     const [c1, c2, solo, web1] = r.playbook!.hosts;
     expect(c1).toMatchObject({ container: 'app-c1', become: 'svc-c1', vars: { label: 'box-c1', keep: '{{host}}', greet: 'hi-c1' } });
     expect(c2).toMatchObject({ container: 'app-c2', vars: { label: 'box-c2', greet: 'hi-c2' } });
-    // Only a range's own strings are templates of {host} (docs/language.md#host-ranges).
+    // A host's own vars are not templates of {host}; its fields are (docs/language.md#host-ranges).
     expect(solo).toMatchObject({ container: 'app-solo', vars: { label: 'box-solo', greet: 'hi-solo', own: '{host}' } });
     expect(web1).toMatchObject({ host: 'web1.lan', known_hosts: join(r.dir, 'kh/web1') });
     expect(formatPlanText(compile(r.playbook!))).toMatch(/^ {2}c\[1-2\] +docker container app-\{host\}, become svc-\{host\}$/m);
