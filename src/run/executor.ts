@@ -403,7 +403,7 @@ class Executor {
     this.opts.emit({ type: 'step_finished', step: step.index, status: 'not_run', targets: [] });
   }
 
-  private session(spec: HostSpec): Promise<HostSession> {
+  private session(spec: HostSpec, reopen = true): Promise<HostSession> {
     let s = this.sessions.get(spec.name);
     if (!s) {
       s = this.opts.openSession(spec, AbortSignal.any([this.opts.signal, this.closing.signal]));
@@ -413,14 +413,15 @@ class Executor {
     }
     const opened = s;
     return opened.then((session) => {
-      if (!session.lost) return session;
+      if (!session.lost || !reopen) return session;
       // So is one whose session died under an earlier operation (a container restarted, a
       // connection cut): a retry, a later step or `finally` opens a new one.
       if (this.sessions.get(spec.name) === opened) {
         this.sessions.delete(spec.name);
         this.retired.push(session.close().catch(() => {}));
       }
-      return this.session(spec);
+      // Once per operation: a host whose every new session dies fails it, as before.
+      return this.session(spec, false);
     });
   }
 
