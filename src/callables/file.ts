@@ -105,7 +105,8 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       if (!st) await makeFolder(ctx, path, actions, argv);
       if (st?.target !== src) {
         actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
-        argv.push(['ln', '-sfn', src, p]);
+        // src is any text (a link may point anywhere): `--` keeps "-t/dir" from being an option.
+        argv.push(['ln', '-sfn', '--', src, p]);
         after = { type: 'link', mode: -1, owner: '', group: '', target: src };
       }
       break;
@@ -121,7 +122,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       await needAccounts(ctx, path, who[0]!, who[1]!);
       const spec = who[1] ? `${who[0]}:${who[1]}` : who[0]!;
       actions.push(`chown ${spec}`);
-      argv.push(['chown', ...(after.type === 'link' ? ['-h'] : []), spec, p]);
+      argv.push(['chown', ...(after.type === 'link' ? ['-h'] : []), '--', spec, p]);
     }
   }
   value.actions = actions;

@@ -128,7 +128,7 @@ async function walkLocal(root: string, exclude: readonly string[], host: string)
  * target<TAB>path / D folder. A `to` still to be made needs its nearest existing folder to be
  * a folder it can write in: said now, so check mode tells what the run would meet.
  */
-const LIST_SCRIPT = `case $1 in /*) p=$1;; *) p=$(pwd)/$1;; esac
+const LIST_SCRIPT = `case $1 in /*) p=$1;; *) w=$(pwd); p=\${w%/}/$1;; esac
 printf 'P %s\\n' "$p"
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then
   a=\${p%/*}; while [ ! -e "$a" ] && [ ! -L "$a" ]; do a=\${a%/*}; [ -n "$a" ] || a=/; done
@@ -137,7 +137,8 @@ if [ ! -e "$p" ] && [ ! -L "$p" ]; then
   exit 0
 fi
 if [ ! -d "$p" ]; then echo "$p: Not a directory" >&2; exit 1; fi
-cd "$1" || exit 1
+# An absolute path: a relative folder named like an option ("-x") never reaches cd as one.
+cd "$p" || exit 1
 find . -type f -exec sha1sum {} + | sed 's/^/F /'
 find . -type d | sed 's/^/D /'
 find . -type f -exec stat -c 'M %a %n' {} +

@@ -161,6 +161,8 @@ sha() { h=$(sin < "$1") || return 1; h=\${h%% *}; }
 /** $1 path, $2 non-empty to compute sha1. Prints `STAT exists type size mode sha1`. */
 export const STAT_SCRIPT = `${SHA1_FN}
 p=$1
+# A relative path named like an option ("-x") must not reach stat as one.
+case $p in -*) p=./$p;; esac
 if [ ! -e "$p" ] && { [ -n "$3" ] || [ ! -L "$p" ]; }; then
   d=\${p%/*}; [ "$d" != "$p" ] && [ -n "$d" ] && [ -d "$d" ] && [ ! -x "$d" ] && { echo "$p: Permission denied" >&2; exit 1; }
   echo "STAT 0 - - - -"; exit 0; fi

@@ -123,6 +123,8 @@ printf '%s DONE %s\\0' "$rnd" "$dest"
  */
 const FETCH_SCRIPT = `${SHA1_FN}
 p=$1; rnd=$2
+# A relative path named like an option ("-x") must not reach stat or cat as one.
+case $p in -*) p=./$p;; esac
 if [ ! -e "$p" ]; then echo "$p: No such file or directory" >&2; exit 2; fi
 if [ -d "$p" ]; then echo "$p: Is a directory, not a file" >&2; exit 1; fi
 if [ ! -r "$p" ]; then echo "$p: Permission denied" >&2; exit 1; fi

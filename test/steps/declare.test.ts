@@ -191,6 +191,16 @@ steps:
     expect(ok.steps[0]!.results.a).toMatchObject({ ok: true });
   });
 
+  it('a link src that looks like an option is the target, not an option of ln (GNU ln -t would write elsewhere)', async () => {
+    mkdirSync(join(dir, 'injdir'));
+    const args = `{ path: "${dir}/victim", state: link, src: "-t${dir}/injdir" }`;
+    const r = await run(dir, pb(args));
+    expect(r.steps[0]!.results.a).toMatchObject({ ok: true, changed: true });
+    expect(readlinkSync(join(dir, 'victim'))).toBe(`-t${dir}/injdir`);
+    expect(existsSync(join(dir, 'injdir/victim'))).toBe(false);
+    expect((await run(dir, pb(args))).steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
+  });
+
   it('mode of an existing file; refuses a file where a directory is wanted; state: file needs the file', async () => {
     files(dir, { 'f.txt': 'x' });
     const r = await run(dir, pb(`{ path: "${dir}/f.txt", mode: "0604" }`));

@@ -39,6 +39,21 @@ interface V {
 }
 
 describe('sync', () => {
+  it('a relative `to` named like an option ("-www") is listed as a folder: the second run sends nothing', async () => {
+    files(dir, { 'site/index.html': 'hi\n' });
+    const text = `version: 1
+hosts: { a: { transport: local, cwd: "${dir}" } }
+steps:
+  - sync: site
+    to: "-www"
+`;
+    const first = await run(dir, text);
+    expect(values(first.steps[0]!).a).toMatchObject({ remote_path: `${dir}/-www`, changed: true });
+    expect(readFileSync(join(dir, '-www/index.html'), 'utf8')).toBe('hi\n');
+    const again = await run(dir, text);
+    expect(values(again.steps[0]!).a).toMatchObject({ changed_files: [], changed: false });
+  });
+
   it('copies the tree, then sends nothing; a changed file or mode is sent again; check mode says what would change', async () => {
     files(dir, { 'site/index.html': '<h1>hi</h1>\n', 'site/css/a.css': 'body{}\n', 'site/deep/er/x.txt': 'x' });
     symlinkSync('index.html', join(dir, 'site/home.html'));

@@ -103,6 +103,21 @@ describe('local transport specifics', () => {
     }
   });
 
+  it('fetch and stat of a relative path named like an option ("-a.txt") read that file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-dash-'));
+    writeFileSync(join(dir, '-a.txt'), 'dash\n');
+    const s = await openSession(new LocalTransport({ hostName: 'l', cwd: dir }), { name: 'l' });
+    try {
+      expect(await s.stat('-a.txt')).toMatchObject({ exists: true, type: 'file', size: 5, mode: '0644' });
+      const v = await s.fetch('-a.txt', join(dir, 'back.txt'));
+      expect(v.remote_path).toBe(join(dir, '-a.txt'));
+      expect(readFileSync(join(dir, 'back.txt'), 'utf8')).toBe('dash\n');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a missing cwd fails to open with an error naming the folder', async () => {
     const e = await openSession(new LocalTransport({ hostName: 'l', cwd: '/no/such/dir' }), { name: 'l' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HostError);
