@@ -10,7 +10,7 @@ import { HostError } from '../errors.js';
 import type { Json } from '../model/playbook.js';
 import { unifiedDiff } from '../steps/diff.js';
 import { optString, reqString } from './args.js';
-import { argPath, lstatPath, mustRun, octal, parseMode, readText, type PathState } from './remote-file.js';
+import { argPath, lstatPath, mustRun, octal, parseMode, readText, sameAccount, type PathState } from './remote-file.js';
 import type { BuiltinCallable, CallContext, CallOutcome, CheckOutcome } from './types.js';
 
 type State = 'file' | 'directory' | 'absent' | 'link' | 'touch';
@@ -81,7 +81,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       if (!st) {
         actions.push('create directory');
         argv.push(['mkdir', '-p', p]);
-        after = { type: 'directory', mode: -1, owner: '', group: '' };
+        after = { type: 'directory', mode: -1, owner: '', group: '', uid: '', gid: '' };
       }
       break;
     case 'file':
@@ -95,7 +95,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
         // An existing file is left as it is (times included), so a second run changes nothing.
         actions.push('create empty file');
         argv.push(['touch', p]);
-        after = { type: 'file', mode: -1, owner: '', group: '' };
+        after = { type: 'file', mode: -1, owner: '', group: '', uid: '', gid: '' };
         if (ctx.diff) value.diff = unifiedDiff(path, null, '');
       }
       break;
@@ -107,7 +107,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
         actions.push(st ? `repoint link ${st.target} → ${src}` : `create link → ${src}`);
         // src is any text (a link may point anywhere): `--` keeps "-t/dir" from being an option.
         argv.push(['ln', '-sfn', '--', src, p]);
-        after = { type: 'link', mode: -1, owner: '', group: '', target: src };
+        after = { type: 'link', mode: -1, owner: '', group: '', uid: '', gid: '', target: src };
       }
       break;
   }
@@ -117,7 +117,10 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       actions.push(`chmod ${octal(mode)}${after.mode >= 0 ? ` (was ${octal(after.mode)})` : ''}`);
       argv.push(['chmod', octal(mode), p]);
     }
-    const who = [owner !== undefined && after.owner !== owner ? owner : '', group !== undefined && after.group !== group ? group : ''];
+    const who = [
+      owner !== undefined && !sameAccount(owner, after.owner, after.uid) ? owner : '',
+      group !== undefined && !sameAccount(group, after.group, after.gid) ? group : '',
+    ];
     if (who[0] || who[1]) {
       await needAccounts(ctx, path, who[0]!, who[1]!);
       const spec = who[1] ? `${who[0]}:${who[1]}` : who[0]!;

@@ -13,8 +13,11 @@ export interface PathState {
   type: 'file' | 'directory' | 'link' | 'other';
   /** Permission bits, e.g. 0o644. */
   mode: number;
+  /** Owner and group as names (the id itself when the host has no name for it) and as ids. */
   owner: string;
   group: string;
+  uid: string;
+  gid: string;
   /** Where a symlink points (as written). */
   target?: string;
 }
@@ -26,12 +29,12 @@ export function argPath(p: string): string {
 
 /** The path's state, or null when nothing is there. A symlink is described itself, not followed. */
 export async function lstatPath(ctx: CallContext, name: string, path: string): Promise<PathState | null> {
-  const r = await ctx.session.run(['stat', '-c', '%F|%a|%U|%G', argPath(path)], baseRunOptions(ctx, { onStderr: () => {} }));
+  const r = await ctx.session.run(['stat', '-c', '%F|%a|%U|%G|%u|%g', argPath(path)], baseRunOptions(ctx, { onStderr: () => {} }));
   if (r.rc !== 0) {
     if (/No such file|can't stat|cannot stat|not found/i.test(r.stderr)) return null;
     throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `stat exited ${r.rc}`}`);
   }
-  const [kind = '', mode = '0', owner = '', group = ''] = r.stdout.trim().split('|');
+  const [kind = '', mode = '0', owner = '', group = '', uid = '', gid = ''] = r.stdout.trim().split('|');
   const type = kind.includes('symbolic link')
     ? 'link'
     : kind.includes('directory')
@@ -39,12 +42,20 @@ export async function lstatPath(ctx: CallContext, name: string, path: string): P
       : kind.includes('regular')
         ? 'file'
         : 'other';
-  const st: PathState = { type, mode: parseInt(mode, 8), owner, group };
+  const st: PathState = { type, mode: parseInt(mode, 8), owner, group, uid, gid };
   if (type === 'link') {
     const l = await ctx.session.run(['readlink', argPath(path)], baseRunOptions(ctx));
     st.target = l.stdout.replace(/\n$/, '');
   }
   return st;
+}
+
+/**
+ * Whether an `owner`/`group` arg names the account that has the path: chown takes a name or a
+ * number, so "1001" is the owner of a file whose uid is 1001 whatever its name.
+ */
+export function sameAccount(wanted: string, name: string, id: string): boolean {
+  return wanted === name || (/^\d+$/.test(wanted) && id !== '' && Number(wanted) === Number(id));
 }
 
 /** Run a command that changes the host; a non-zero exit is the host's error, with its stderr. */

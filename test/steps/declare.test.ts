@@ -201,6 +201,18 @@ steps:
     expect((await run(dir, pb(args))).steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
   });
 
+  it('a numeric owner or group matches the id the path has: nothing to do, and a second run after a change changes nothing', async () => {
+    files(dir, { 'f.txt': 'x' });
+    const uid = String(process.getuid?.() ?? 0);
+    const gid = String(process.getgid?.() ?? 0);
+    const same = await run(dir, pb(`{ path: "${dir}/f.txt", owner: "${uid}", group: "${gid}" }`));
+    expect(same.steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
+    expect(values(same.steps[0]!).a).toMatchObject({ actions: [] });
+    const touch = pb(`{ path: "${dir}/t", state: touch, owner: "${uid}", group: "${gid}" }`);
+    expect((await run(dir, touch)).steps[0]!.results.a).toMatchObject({ ok: true, changed: true });
+    expect((await run(dir, touch)).steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
+  });
+
   it('mode of an existing file; refuses a file where a directory is wanted; state: file needs the file', async () => {
     files(dir, { 'f.txt': 'x' });
     const r = await run(dir, pb(`{ path: "${dir}/f.txt", mode: "0604" }`));
