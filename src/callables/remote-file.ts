@@ -31,7 +31,9 @@ export function argPath(p: string): string {
 export async function lstatPath(ctx: CallContext, name: string, path: string): Promise<PathState | null> {
   const r = await ctx.session.run(['stat', '-c', '%F|%a|%U|%G|%u|%g', argPath(path)], baseRunOptions(ctx, { onStderr: () => {} }));
   if (r.rc !== 0) {
-    if (/No such file|can't stat|cannot stat|not found/i.test(r.stderr)) return null;
+    // Only stat's own word that the path is missing: any "not found" (a shell's "sudo: not found")
+    // taken as one made check mode say "would create" where the run could not.
+    if (isMissingPath(r.stderr)) return null;
     throw new HostError('failed', `${ctx.hostName}: ${name}: cannot read ${path}: ${stderrTail(r.stderr) || `stat exited ${r.rc}`}`);
   }
   const [kind = '', mode = '0', owner = '', group = '', uid = '', gid = ''] = r.stdout.trim().split('|');
@@ -56,6 +58,15 @@ export async function lstatPath(ctx: CallContext, name: string, path: string): P
  */
 export function sameAccount(wanted: string, name: string, id: string): boolean {
   return wanted === name || (/^\d+$/.test(wanted) && id !== '' && Number(wanted) === Number(id));
+}
+
+/**
+ * GNU (`cannot stat`, `cannot statx`) and busybox (`can't stat`) stat on a path that is not
+ * there, or under a file (`Not a directory`: the caller then says which file is in the way).
+ * stat names itself as it was started: `stat` or the path the session found it at.
+ */
+export function isMissingPath(stderr: string): boolean {
+  return /^(?:\S*\/)?stat: (?:cannot statx?|can't stat) .*: (?:No such file or directory|Not a directory)$/m.test(stderr);
 }
 
 /** Run a command that changes the host; a non-zero exit is the host's error, with its stderr. */

@@ -21,6 +21,7 @@ import { formatDuration } from '../lang/durations.js';
 import { MarkerScanner } from './markers.js';
 import { shJoin, shQuote } from '../lang/shell-quote.js';
 import { ENV_READER, envHeader } from './become-env.js';
+import { mayLackSudo, noSudoError, SUDO_PROBE, transferMayLackSudo } from './no-sudo.js';
 import { charBoundary, remoteError, strictUtf8, truncate } from './remote-error.js';
 import { KILL_SCRIPT, LOOKUP_FN, SESSION_POLL, SESSION_SHELL, SESSION_WATCH, SESSION_WRAPPER, STAT_SCRIPT } from './session-scripts.js';
 import { StderrLines } from './stderr-lines.js';
@@ -112,6 +113,8 @@ export class ShellSession implements HostSession {
   private lastHeard = 0;
   private readonly defaultMaxStdout: number;
   private readonly defaultBecome: string | undefined;
+  /** Whether the host's shell finds sudo: asked once, and only after a failure under become. */
+  private sudoFound: Promise<boolean> | undefined;
 
   get lost(): boolean {
     return this.dead !== null;
@@ -180,13 +183,36 @@ export class ShellSession implements HostSession {
   run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     if (argv.length === 0) return Promise.reject(new HostError('failed', `${this.name}: empty command`));
     const become = this.becomeFor(opts.become);
-    return this.enqueue(() => this.exec(argv, { ...opts, become })).then((r) => {
+    return this.enqueue(() => this.exec(argv, { ...opts, become })).then(async (r) => {
       // sudo -n fails with rc 1 and this message when it would have to ask for a password.
       if (become !== undefined && r.rc === 1 && /^sudo: (a )?(password|terminal) is required/m.test(r.stderr)) {
         throw remoteError(this.name, shJoin(argv), r.stderr, become);
       }
+      // Without sudo the shell's "sudo: not found" would pass for the command's own result.
+      if (become !== undefined && mayLackSudo(r.rc) && !(await this.hasSudo())) {
+        throw noSudoError(this.name, become);
+      }
       return r;
     });
+  }
+
+  /** The probe runs without become: the host's default become would need the very sudo in question. */
+  private hasSudo(): Promise<boolean> {
+    this.sudoFound ??= this.enqueue(() => this.exec(SUDO_PROBE, {})).then(
+      (r) => r.rc === 0,
+      () => true,
+    );
+    return this.sudoFound;
+  }
+
+  /** A transfer under become that failed because the host has no sudo says so (no-sudo.ts). */
+  private async sudoChecked<T>(transfer: Promise<T>, become: string | undefined, what: string): Promise<T> {
+    try {
+      return await transfer;
+    } catch (e) {
+      if (become !== undefined && transferMayLackSudo(e) && !(await this.hasSudo())) throw noSudoError(this.name, become, what);
+      throw e;
+    }
   }
 
   /**
@@ -209,15 +235,20 @@ export class ShellSession implements HostSession {
   }
 
   put(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
-    return putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become: this.becomeFor(opts.become) }, false);
+    const become = this.becomeFor(opts.become);
+    const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, false);
+    return this.sudoChecked(put, become, `put ${remotePath ?? '(temporary path)'}`);
   }
 
   putCheck(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
-    return putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become: this.becomeFor(opts.become) }, true);
+    const become = this.becomeFor(opts.become);
+    const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, true);
+    return this.sudoChecked(put, become, `put ${remotePath ?? '(temporary path)'}`);
   }
 
   fetch(remotePath: string, localPath: string | undefined, opts: TransferOptions = {}): Promise<FetchValue> {
-    return fetchFile(this.transferContext(), remotePath, localPath, { ...opts, become: this.becomeFor(opts.become) });
+    const become = this.becomeFor(opts.become);
+    return this.sudoChecked(fetchFile(this.transferContext(), remotePath, localPath, { ...opts, become }), become, `fetch ${remotePath}`);
   }
 
   async stat(
