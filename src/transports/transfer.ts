@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, unlinkSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { HostError } from '../errors.js';
 import { formatDuration } from '../lang/durations.js';
 import type { FetchValue, PutValue, TransferOptions } from './session.js';
+import { fetchedMode } from './fetched-mode.js';
 import { remoteError } from './remote-error.js';
 import { PSTAT_FN, SHA1_FN } from './session-scripts.js';
 import type { RemoteProcess, Transport } from './types.js';
@@ -280,6 +281,8 @@ export async function fetchFile(
         `${ctx.hostName}: ${what}: received ${splitter.bytes} bytes with sha1 ${splitter.sha1()}, the remote file had ${size} bytes and sent ${remoteSha} (did it change during the transfer?)`,
       );
     }
+    // The temp file was private while it filled; the file it becomes gets the mode scp gives.
+    await chmod(tmp, await fetchedMode(dest, dirname(dest), TEMP_PREFIX));
     await rename(tmp, dest);
     return {
       local_path: dest,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../../src/errors.js';
@@ -112,6 +113,27 @@ describe('local transport specifics', () => {
       const v = await s.fetch('-a.txt', join(dir, 'back.txt'));
       expect(v.remote_path).toBe(join(dir, '-a.txt'));
       expect(readFileSync(join(dir, 'back.txt'), 'utf8')).toBe('dash\n');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a fetched file gets 0666 less the umask when new, and keeps the mode of the file it replaces', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-fetchmode-'));
+    writeFileSync(join(dir, 'src.txt'), 'v\n', { mode: 0o600 });
+    const s = await openSession(new LocalTransport({ hostName: 'l' }), { name: 'l' });
+    try {
+      await s.fetch(join(dir, 'src.txt'), join(dir, 'new.txt'));
+      const umask = parseInt(execFileSync('sh', ['-c', 'umask']).toString().trim(), 8);
+      expect(statSync(join(dir, 'new.txt')).mode & 0o7777).toBe(0o666 & ~umask);
+      for (const mode of [0o644, 0o640]) {
+        writeFileSync(join(dir, 'old.txt'), 'old\n');
+        chmodSync(join(dir, 'old.txt'), mode);
+        await s.fetch(join(dir, 'src.txt'), join(dir, 'old.txt'));
+        expect(readFileSync(join(dir, 'old.txt'), 'utf8')).toBe('v\n');
+        expect(statSync(join(dir, 'old.txt')).mode & 0o7777).toBe(mode);
+      }
     } finally {
       await s.close();
       rmSync(dir, { recursive: true, force: true });
