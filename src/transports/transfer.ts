@@ -58,7 +58,8 @@ if [ -z "$to" ]; then
 else
   case $to in */) dest=$to$base;; *) dest=$to;; esac
 fi
-case $dest in /*) ;; *) dest=$(pwd)/$dest;; esac
+# In the folder / a relative path is /rel, not //rel.
+case $dest in /*) ;; *) w=$(pwd); dest=\${w%/}/$dest;; esac
 dir=\${dest%/*}; [ -z "$dir" ] && dir=/
 if [ -d "$dest" ]; then echo "$dest: Is a directory" >&2; exit 1; fi
 if [ -f "$dest" ]; then

@@ -39,6 +39,18 @@ interface V {
 }
 
 describe('sync', () => {
+  it('a relative `to` in the folder / is /rel in remote_path, not //rel', async () => {
+    files(dir, { 'site/index.html': 'hi\n' });
+    const text = `version: 1
+hosts: { a: { transport: local, cwd: / } }
+steps:
+  - sync: site
+    to: "${dir.slice(1)}/www"
+`;
+    const r = await run(dir, text);
+    expect(values(r.steps[0]!).a).toMatchObject({ remote_path: `${dir}/www`, changed: true });
+  });
+
   it('a relative `to` named like an option ("-www") is listed as a folder: the second run sends nothing', async () => {
     files(dir, { 'site/index.html': 'hi\n' });
     const text = `version: 1

@@ -140,6 +140,21 @@ describe('local transport specifics', () => {
     }
   });
 
+  it('a relative path in the folder / is /rel in remote_path (put, its check, and fetch alike), not //rel', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chopsticks-root-rel-'));
+    writeFileSync(join(dir, 'x.txt'), 'x\n');
+    const rel = `${dir.slice(1)}/rel/x.txt`;
+    const s = await openSession(new LocalTransport({ hostName: 'l', cwd: '/' }), { name: 'l' });
+    try {
+      expect((await s.putCheck(join(dir, 'x.txt'), rel, 0o644)).remote_path).toBe(`/${rel}`);
+      expect((await s.put(join(dir, 'x.txt'), rel, 0o644)).remote_path).toBe(`/${rel}`);
+      expect((await s.fetch(rel, join(dir, 'back.txt'))).remote_path).toBe(`/${rel}`);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a missing cwd fails to open with an error naming the folder', async () => {
     const e = await openSession(new LocalTransport({ hostName: 'l', cwd: '/no/such/dir' }), { name: 'l' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HostError);
