@@ -24,6 +24,13 @@ interface Planned {
   value: Record<string, Json>;
 }
 
+/** The directory a symlink points to (its state: chmod and chown follow the link), or null for any other path. */
+async function linkedDirectory(ctx: CallContext, path: string, st: PathState | null): Promise<PathState | null> {
+  if (st?.type !== 'link') return null;
+  const target = await lstatPath(ctx, 'file', `${path}/.`);
+  return target?.type === 'directory' ? target : null;
+}
+
 /**
  * A path made in a folder that is missing gets the folder first (as put, template and line do),
  * so check mode's "create" is what the run does; a file where the folder should be fails both.
@@ -32,7 +39,7 @@ async function makeFolder(ctx: CallContext, path: string, actions: string[], arg
   const folder = posix.dirname(path);
   if (folder === path) return;
   const st = await lstatPath(ctx, 'file', folder);
-  if (st?.type === 'directory' || (st?.type === 'link' && (await lstatPath(ctx, 'file', `${folder}/.`))?.type === 'directory')) return;
+  if (st?.type === 'directory' || (await linkedDirectory(ctx, folder, st))) return;
   if (st) throw new HostError('failed', `${ctx.hostName}: file ${path}: ${folder} is a ${st.type}, not a folder`);
   actions.push(`create folder ${folder}`);
   argv.push(['mkdir', '-p', argPath(folder)]);
@@ -76,7 +83,14 @@ async function planFile(ctx: CallContext): Promise<Planned> {
       }
       after = null;
       break;
-    case 'directory':
+    case 'directory': {
+      // A link to a directory is that directory, as Ansible's follow: yes takes it; mode and owner
+      // then apply to the directory (chmod and chown follow the link).
+      const linked = await linkedDirectory(ctx, path, st);
+      if (linked) {
+        after = linked;
+        break;
+      }
       if (st && st.type !== 'directory') throw fail(`is a ${st.type}, not a directory; remove it first (state: absent)`);
       if (!st) {
         actions.push('create directory');
@@ -84,6 +98,7 @@ async function planFile(ctx: CallContext): Promise<Planned> {
         after = { type: 'directory', mode: -1, owner: '', group: '', uid: '', gid: '' };
       }
       break;
+    }
     case 'file':
       if (!st) throw new HostError('not_found', `${ctx.hostName}: file ${path}: does not exist; use state: touch to create an empty file`);
       if (st.type !== 'file') throw fail(`is a ${st.type}, not a regular file`);

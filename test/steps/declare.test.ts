@@ -2,7 +2,7 @@
  * Declaring state over local hosts: template (rendered on the controller, put rules), file and
  * line (exact in check mode, idempotent), creates/removes/changed_when, and the --diff values.
  */
-import { chmodSync, existsSync, readFileSync, statSync, lstatSync, readlinkSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, lstatSync, readlinkSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { editLines } from '../../src/callables/line.js';
@@ -211,6 +211,23 @@ steps:
     const touch = pb(`{ path: "${dir}/t", state: touch, owner: "${uid}", group: "${gid}" }`);
     expect((await run(dir, touch)).steps[0]!.results.a).toMatchObject({ ok: true, changed: true });
     expect((await run(dir, touch)).steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
+  });
+
+  it('state: directory on a link to a directory takes the directory (mode applies to it); a link to a file is refused', async () => {
+    mkdirSync(join(dir, 'real'), { mode: 0o755 });
+    symlinkSync('real', join(dir, 'ln'));
+    files(dir, { 'f.txt': 'x' });
+    symlinkSync('f.txt', join(dir, 'fl'));
+    const args = `{ path: "${dir}/ln", state: directory, mode: "0750" }`;
+    const check = await run(dir, pb(args), { check: true });
+    expect(values(check.steps[0]!).a).toMatchObject({ actions: ['chmod 0750 (was 0755)'] });
+    const real = await run(dir, pb(args));
+    expect(values(real.steps[0]!).a).toMatchObject({ actions: ['chmod 0750 (was 0755)'], changed: true });
+    expect(lstatSync(join(dir, 'ln')).isSymbolicLink()).toBe(true);
+    expect(statSync(join(dir, 'real')).mode & 0o777).toBe(0o750);
+    expect((await run(dir, pb(args))).steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
+    const file = await run(dir, pb(`{ path: "${dir}/fl", state: directory }`));
+    expect(values(file.steps[0]!).a).toMatchObject({ error: 'failed', msg: expect.stringMatching(/is a link, not a directory/) as string });
   });
 
   it('mode of an existing file; refuses a file where a directory is wanted; state: file needs the file', async () => {
