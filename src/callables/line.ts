@@ -76,11 +76,13 @@ interface Planned {
 
 async function planLine(ctx: CallContext): Promise<Planned> {
   const path = reqString(ctx, 'line', 'path');
-  const line = reqString(ctx, 'line', 'line');
   const state = optString(ctx, 'line', 'state') ?? 'present';
   if (state !== 'present' && state !== 'absent') {
     throw new HostError('failed', `${ctx.hostName}: line: state must be present or absent, not ${JSON.stringify(state)}`);
   }
+  // Removing needs only what to match: lines matching regexp go, with no line to compare.
+  const line =
+    state === 'absent' && ctx.args.regexp !== undefined ? (optString(ctx, 'line', 'line') ?? '') : reqString(ctx, 'line', 'line');
   if (line.includes('\n')) throw new HostError('failed', `${ctx.hostName}: line: line must be one line (no newline)`);
   const create = ctx.args.create === true;
   const ia = optString(ctx, 'line', 'insert_after');
@@ -126,10 +128,10 @@ export const lineCallable: BuiltinCallable = {
   schema: {
     type: 'object',
     additionalProperties: false,
-    required: ['path', 'line'],
+    required: ['path'],
     properties: {
       path: { type: 'string', minLength: 1, description: 'text file on the host' },
-      line: { type: 'string', description: 'the line that must be present (or absent)' },
+      line: { type: 'string', description: 'the line that must be present (or absent); state: absent with a regexp needs none' },
       regexp: {
         type: 'string',
         description: 'the last line matching it is replaced by `line` (state: present) / every matching line is removed (absent)',
@@ -138,6 +140,9 @@ export const lineCallable: BuiltinCallable = {
       create: { type: 'boolean', description: 'create the file when missing (false)' },
       insert_after: { type: 'string', description: "'EOF' (default) or a regexp: a new line goes after its last match" },
     },
+    // `line` is what is written; only a removal by regexp (Ansible's lineinfile too) goes without it.
+    if: { required: ['state', 'regexp'], properties: { state: { const: 'absent' } } },
+    else: { required: ['line'] },
   },
   description: "Ansible's lineinfile: one line present or absent in a text file; exact in check mode",
   invoke(ctx): Promise<CallOutcome> {

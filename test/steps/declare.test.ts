@@ -310,6 +310,19 @@ steps:
     expect(again.steps.map((s) => s.results.a)).toMatchObject([{ changed: false }, { changed: false }, { changed: false }]);
   });
 
+  it('state: absent with only regexp removes the matching lines; line stays required to add one', async () => {
+    files(dir, { 'app.conf': '# a\nx=1\n# b\n' });
+    const pb = (args: string) => `version: 1\nhosts: { a: local }\nsteps:\n  - call: line\n    args: ${args}\n`;
+    const absent = pb(`{ path: "${dir}/app.conf", state: absent, regexp: "^#" }`);
+    expect(await problems(dir, absent)).toEqual([]);
+    expect(await problems(dir, pb(`{ path: "${dir}/app.conf", state: absent }`))).toEqual(["pb.yaml:5:11: line needs arg 'line'"]);
+    expect(await problems(dir, pb(`{ path: "${dir}/app.conf", regexp: "^#" }`))).toEqual(["pb.yaml:5:11: line needs arg 'line'"]);
+    const r = await run(dir, absent);
+    expect(values(r.steps[0]!).a).toMatchObject({ changed: true, msg: '2 line(s) removed' });
+    expect(readFileSync(join(dir, 'app.conf'), 'utf8')).toBe('x=1\n');
+    expect((await run(dir, absent)).steps[0]!.results.a).toMatchObject({ ok: true, changed: false });
+  });
+
   it('a missing file without create is not_found', async () => {
     const r = await run(
       dir,
