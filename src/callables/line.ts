@@ -149,7 +149,7 @@ export const lineCallable: BuiltinCallable = {
     // Read, edit, write: two local hosts editing one file at once would each lose the other's line.
     return onePathAtATime(ctx, async () => {
       const plan = await planLine(ctx);
-      if (plan.next) await writeText(ctx, plan.path, plan.next.text, plan.next.mode);
+      if (plan.next) await writeText(ctx, 'line', plan.path, plan.next.text, plan.next.mode);
       return { value: plan.value, changed: plan.next !== undefined };
     });
   },

@@ -73,7 +73,12 @@ export function isMissingPath(stderr: string): boolean {
 export async function mustRun(ctx: CallContext, name: string, argv: string[]): Promise<void> {
   const r = await ctx.session.run(argv, baseRunOptions(ctx));
   if (r.rc !== 0) {
-    const kind = /Permission denied|Operation not permitted/i.test(r.stderr) ? 'permission_denied' : 'failed';
+    // As put and line classify the same stderr (transports/remote-error.ts).
+    const kind = /Permission denied|Operation not permitted/i.test(r.stderr)
+      ? 'permission_denied'
+      : /No space left|Disk quota|Read-only file system|I\/O error|write error|short write/i.test(r.stderr)
+        ? 'remote_io'
+        : 'failed';
     throw new HostError(kind, `${ctx.hostName}: ${name}: \`${argv.join(' ')}\` exited ${r.rc}: ${stderrTail(r.stderr) || '(no stderr)'}`);
   }
 }
@@ -90,12 +95,13 @@ export async function readText(ctx: CallContext, name: string, path: string): Pr
  * Replace the file's content atomically (the session's put: temp file beside it, sha1 checked,
  * rename). The local copy lives in a private folder (0700), as a file of mode 0600.
  */
-export async function writeText(ctx: CallContext, path: string, text: string, mode: number): Promise<void> {
+export async function writeText(ctx: CallContext, name: string, path: string, text: string, mode: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'chopsticks-line-'));
   try {
     const file = join(dir, 'content');
     await writeFile(file, text, { mode: 0o600 });
-    await ctx.session.put(file, path, mode, { become: ctx.become, signal: ctx.signal });
+    // Messages name the file being edited, not the private local copy.
+    await ctx.session.put(file, path, mode, { become: ctx.become, signal: ctx.signal, what: `${name} ${path}` });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -154,7 +154,8 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       const file = join(dir, outputName(local));
       await writeFile(file, rendered, { mode: 0o600 });
       const session = await ctx.session();
-      const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress };
+      // Messages name the template, not the private temp file it was rendered into.
+      const opts = { become: step.policy.become, signal, onProgress: ctx.onProgress, what: `template ${shown} → ${to}` };
       const before = ctx.diff
         ? await remoteFile(session, to.endsWith('/') ? to + outputName(local) : to, { become: step.policy.become, signal })
         : undefined;

@@ -27,6 +27,11 @@ export interface RunResult {
 }
 
 export interface TransferOptions {
+  /**
+   * How messages name the transfer (default `put LOCAL → REMOTE`, `fetch REMOTE`): a put of a
+   * controller temp file (a rendered template, a line edit) names what the user wrote instead.
+   */
+  what?: string;
   become?: string;
   timeoutMs?: number;
   signal?: AbortSignal;

@@ -237,18 +237,19 @@ export class ShellSession implements HostSession {
   put(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
     const become = this.becomeFor(opts.become);
     const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, false);
-    return this.sudoChecked(put, become, `put ${remotePath ?? '(temporary path)'}`);
+    return this.sudoChecked(put, become, opts.what ?? `put ${remotePath ?? '(temporary path)'}`);
   }
 
   putCheck(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
     const become = this.becomeFor(opts.become);
     const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, true);
-    return this.sudoChecked(put, become, `put ${remotePath ?? '(temporary path)'}`);
+    return this.sudoChecked(put, become, opts.what ?? `put ${remotePath ?? '(temporary path)'}`);
   }
 
   fetch(remotePath: string, localPath: string | undefined, opts: TransferOptions = {}): Promise<FetchValue> {
     const become = this.becomeFor(opts.become);
-    return this.sudoChecked(fetchFile(this.transferContext(), remotePath, localPath, { ...opts, become }), become, `fetch ${remotePath}`);
+    const fetch = fetchFile(this.transferContext(), remotePath, localPath, { ...opts, become });
+    return this.sudoChecked(fetch, become, opts.what ?? `fetch ${remotePath}`);
   }
 
   async stat(

@@ -146,7 +146,7 @@ export async function putFile(
   checkOnly: boolean,
 ): Promise<PutValue> {
   ctx.ensureAlive();
-  const what = `put ${localPath} → ${remotePath ?? '(temporary path)'}`;
+  const what = opts.what ?? `put ${localPath} → ${remotePath ?? '(temporary path)'}`;
   const local = resolve(localPath);
   let size: number;
   let st: Stats;
@@ -224,7 +224,7 @@ export async function fetchFile(
   opts: TransferOptions,
 ): Promise<FetchValue> {
   ctx.ensureAlive();
-  const what = `fetch ${remotePath}`;
+  const what = opts.what ?? `fetch ${remotePath}`;
   let dest: string;
   try {
     if (localPath === undefined) {

@@ -337,6 +337,44 @@ steps:
   });
 });
 
+describe('write failures of template, line and file', () => {
+  it('name the template and the edited path, never the controller temp file they were written through', async () => {
+    files(dir, { afile: 'x', 'tpl/app.conf.j2': 'port = 1\n' });
+    const r = await run(
+      dir,
+      `version: 1
+hosts: { a: local }
+defaults: { on_failure: ignore }
+steps:
+  - template: tpl/app.conf.j2
+    to: "${dir}/afile/x/"
+  - call: line
+    args: { path: "${dir}/afile/l", line: x, create: true }
+`,
+    );
+    const [t, l] = r.steps.map((st) => values(st).a as { error: string; msg: string });
+    expect(t!.msg).toContain(`a: template tpl/app.conf.j2 → ${dir}/afile/x/ `);
+    expect(l!.msg).toContain(`a: line ${dir}/afile/l `);
+    for (const v of [t!, l!]) expect(v.msg).not.toMatch(/chopsticks-(template|line)-/);
+  });
+
+  it('file state: touch on a read-only filesystem is remote_io, as put and line report it', async () => {
+    // A touch that fails as on a read-only mount: the real one cannot be had without privileges.
+    files(dir, { 'bin/touch': '#!/bin/sh\necho "touch: $1: Read-only file system" >&2\nexit 1\n' });
+    chmodSync(join(dir, 'bin/touch'), 0o755);
+    const r = await run(
+      dir,
+      `version: 1
+hosts: { a: { transport: local, env: { PATH: "${dir}/bin:${process.env.PATH ?? '/usr/bin:/bin'}" } } }
+steps:
+  - call: file
+    args: { path: "${dir}/t", state: touch }
+`,
+    );
+    expect(values(r.steps[0]!).a).toMatchObject({ error: 'remote_io', msg: expect.stringMatching(/Read-only file system/) as string });
+  });
+});
+
 describe('creates / removes / changed_when', () => {
   it('skip a command with changed false; changed_when decides changed from the result', async () => {
     mkdirSync(join(dir, 'x'));
