@@ -112,6 +112,11 @@ export function endStateOf(e: Pick<ErrorResult, 'kind' | 'phase'>): 'cancelled' 
   return e.kind === 'cancelled' ? 'cancelled' : isUnreachable(e) ? 'unreachable' : 'failed';
 }
 
+/** A host's stderr that says it refused a write for want of rights. */
+export const PERMISSION_TEXT = /Permission denied|Operation not permitted/i;
+/** A host's stderr that says a write could not be done (disk full, read-only filesystem): kind `remote_io`. */
+export const WRITE_ERROR_TEXT = /No space left|Disk quota|Read-only file system|I\/O error|write error|short write/i;
+
 /**
  * A host's end state after another error: the later error decides, but an interrupt (a
  * `finally` step stopped by Ctrl-C) never hides that the host had already failed or was lost.

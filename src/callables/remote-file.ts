@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostError } from '../errors.js';
+import { HostError, PERMISSION_TEXT, WRITE_ERROR_TEXT } from '../errors.js';
 import type { CallContext } from './types.js';
 import { baseRunOptions, stderrTail } from './run-opts.js';
 
@@ -74,11 +74,7 @@ export async function mustRun(ctx: CallContext, name: string, argv: string[]): P
   const r = await ctx.session.run(argv, baseRunOptions(ctx));
   if (r.rc !== 0) {
     // As put and line classify the same stderr (transports/remote-error.ts).
-    const kind = /Permission denied|Operation not permitted/i.test(r.stderr)
-      ? 'permission_denied'
-      : /No space left|Disk quota|Read-only file system|I\/O error|write error|short write/i.test(r.stderr)
-        ? 'remote_io'
-        : 'failed';
+    const kind = PERMISSION_TEXT.test(r.stderr) ? 'permission_denied' : WRITE_ERROR_TEXT.test(r.stderr) ? 'remote_io' : 'failed';
     throw new HostError(kind, `${ctx.hostName}: ${name}: \`${argv.join(' ')}\` exited ${r.rc}: ${stderrTail(r.stderr) || '(no stderr)'}`);
   }
 }

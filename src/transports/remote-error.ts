@@ -2,7 +2,7 @@
  * What a host's output means: remote stderr mapped to an error kind a user can act on, and
  * output bytes decoded as strict UTF-8 (a result is text; bytes are never replaced silently).
  */
-import { HostError } from '../errors.js';
+import { HostError, WRITE_ERROR_TEXT } from '../errors.js';
 
 /** Maps remote stderr text to an error kind (docs/language.md#errors-on-hosts) with a message a user can act on. */
 export function remoteError(host: string, what: string, text: string, become?: string): HostError {
@@ -19,7 +19,7 @@ export function remoteError(host: string, what: string, text: string, become?: s
   if (/Permission denied|Operation not permitted|not permitted/i.test(t)) {
     return new HostError('permission_denied', `${host}: ${what}: ${tail}`, t);
   }
-  if (/No space left|Disk quota|Read-only file system|I\/O error|write error|short write/i.test(t)) {
+  if (WRITE_ERROR_TEXT.test(t)) {
     return new HostError('remote_io', `${host}: ${what}: ${tail}`, t);
   }
   return new HostError('failed', `${host}: ${what} failed${tail ? `: ${tail}` : ''}`, t || null);
