@@ -155,7 +155,7 @@ describeIntegration('docker transport', reason, () => {
     try {
       writeFileSync(join(dir, 'f.txt'), 'x');
       const err = await rejection(s.put(join(dir, 'f.txt'), '/tmp/chopsticks-become.txt', 0o644, { become: 'root' }));
-      expect(err.message).toMatch(/become: root runs it through sudo, which the host may not have/);
+      expect(err.message).toMatch(/become: root needs sudo on the host, and box-nobody has none/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await s.close();
