@@ -96,6 +96,33 @@ describe('signals', () => {
     });
   }
 
+  it('SIGINT during finally: hosts that had failed stay failed, not cancelled', async () => {
+    dir = tempDir();
+    const sleep = uniqueSleep();
+    const pb = writePlaybook(
+      dir,
+      `version: 1
+hosts:
+${HOSTS.map((h) => `  ${h}: local`).join('\n')}
+steps:
+  - call: shell
+    args: { cmd: 'case {host} in h1|h2) exit 1;; esac' }
+finally:
+  - call: shell
+    args: { cmd: 'sleep ${sleep}' }
+`,
+    );
+    const report = join(dir, 'r.json');
+    const { child, done } = startCli(['run', pb, '--json', report, '--output', 'plain'], { timeoutMs: 40_000 });
+    expect(await waitFor(() => processesMatching(`sleep ${sleep}`).length >= HOSTS.length, 15_000)).toBe(true);
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code, r.stderr).toBe(130);
+    const rep = readReport(report);
+    expect(rep.hosts).toEqual({ h1: 'failed', h2: 'failed', h3: 'cancelled', h4: 'cancelled' });
+    expect(r.stdout).toMatch(/run interrupted: 0 ok, 2 failed, 0 unreachable, 2 cancelled/);
+  });
+
   it('SIGTERM during a put removes the remote temporary files and still writes the report', async () => {
     dir = tempDir();
     // A `cat` that stalls, so the upload is in flight (its temp file made) when the signal comes.
