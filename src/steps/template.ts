@@ -8,9 +8,8 @@
  * `item` (in a loop). It reads own properties only (no prototypes, no JS globals), and
  * `{% include %}` / `{% render %}` resolve inside the template's own folder only.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Liquid } from 'liquidjs';
@@ -149,8 +148,7 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       throw new HostError('failed', `${ctx.host}: template ${shown}: ${e instanceof Error ? e.message : String(e)}`);
     }
     // A private folder (0700) and file (0600): the rendered text may hold secrets.
-    const dir = await mkdtemp(join(tmpdir(), 'chopsticks-template-'));
-    try {
+    return ctx.privateTempDir('chopsticks-template-', async (dir) => {
       const file = join(dir, outputName(local));
       await writeFile(file, rendered, { mode: 0o600 });
       const session = await ctx.session();
@@ -164,8 +162,6 @@ export const templateKind: StepKindDef<TemplateStep, PlanTemplate> = {
       if (before !== undefined)
         value.diff = unifiedDiff(v.remote_path, before.content, rendered) + modeDiff(v.remote_path, before.mode, step.mode);
       return { value, changed: v.changed };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   },
 };

@@ -235,14 +235,22 @@ export class ShellSession implements HostSession {
   }
 
   put(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
-    const become = this.becomeFor(opts.become);
-    const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, false);
-    return this.sudoChecked(put, become, opts.what ?? `put ${remotePath ?? '(temporary path)'}`);
+    return this.putOrCheck(localPath, remotePath, mode, opts, false);
   }
 
   putCheck(localPath: string, remotePath: string | undefined, mode: number, opts: TransferOptions = {}): Promise<PutValue> {
+    return this.putOrCheck(localPath, remotePath, mode, opts, true);
+  }
+
+  private putOrCheck(
+    localPath: string,
+    remotePath: string | undefined,
+    mode: number,
+    opts: TransferOptions,
+    check: boolean,
+  ): Promise<PutValue> {
     const become = this.becomeFor(opts.become);
-    const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, true);
+    const put = putFile(this.transferContext(), localPath, remotePath, mode, { ...opts, become }, check);
     return this.sudoChecked(put, become, opts.what ?? `put ${remotePath ?? '(temporary path)'}`);
   }
 

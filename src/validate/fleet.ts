@@ -34,10 +34,8 @@ export function expandHostKeys(doc: ParsedYaml, hosts: Obj, problems: PlaybookPr
     if (!isHostRange(key)) {
       // `{host}` is the host's name in every host's fields, as in a range's (one rule to learn);
       // the host's own vars stay as written (a name written once needs no template).
-      const fields = isObj(raw)
-        ? { ...fillHostPlaceholder({ ...raw, vars: undefined }, key), vars: raw.vars }
-        : fillHostPlaceholder(raw, key);
-      if (isObj(fields) && fields.vars === undefined) delete fields.vars;
+      let fields: unknown = fillHostPlaceholder(raw, key);
+      if (isObj(raw) && raw.vars !== undefined) fields = { ...fillHostPlaceholder({ ...raw, vars: undefined }, key), vars: raw.vars };
       out.push({ name: key, key, raw: fields, doc, pos });
       continue;
     }

@@ -32,11 +32,12 @@ function uniqueSleep(): string {
 }
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
+const LOCAL_HOSTS = HOSTS.map((h) => `  ${h}: local`).join('\n');
 
 function sleepPlaybook(sleep: string, extraStep = ''): string {
   return `version: 1
 hosts:
-${HOSTS.map((h) => `  ${h}: local`).join('\n')}
+${LOCAL_HOSTS}
 steps:
   - call: shell
     args: { cmd: 'sleep ${sleep}' }
@@ -103,7 +104,7 @@ describe('signals', () => {
       dir,
       `version: 1
 hosts:
-${HOSTS.map((h) => `  ${h}: local`).join('\n')}
+${LOCAL_HOSTS}
 steps:
   - call: shell
     args: { cmd: 'case {host} in h1|h2) exit 1;; esac' }
@@ -189,7 +190,7 @@ steps:
       dir,
       `version: 1
 hosts:
-${HOSTS.map((h) => `  ${h}: local`).join('\n')}
+${LOCAL_HOSTS}
 steps:
   - call: shell
     args: { cmd: "trap '' TERM INT; sleep ${sleep}" }

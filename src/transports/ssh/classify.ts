@@ -15,9 +15,7 @@ export interface ConnectFacts {
   via?: string;
   hostName: string;
   port: number;
-  /** Where accept-new writes, and where a user adds a key: the first of knownHostsFiles. */
-  knownHostsFile: string;
-  /** Every known_hosts file read (UserKnownHostsFile may list several). */
+  /** Every known_hosts file read (UserKnownHostsFile may list several); the first is where a key is added. */
   knownHostsFiles: readonly string[];
   knownHostsName: string;
   /**
@@ -67,12 +65,14 @@ export function hostKeyError(f: ConnectFacts): HostError | undefined {
         'hostkey_unknown',
         `${f.label}: host key of ${f.knownHostsName} is not in ${f.knownHostsFiles.join(' or ')} (server offered ${presented}). ` +
           `Check the fingerprint with the host's owner, then add it: ` +
-          `ssh-keyscan -p ${f.port} ${f.hostName} >> ${f.knownHostsFile}, ` +
+          `ssh-keyscan -p ${f.port} ${f.hostName} >> ${f.knownHostsFiles[0]}, ` +
           `or set host_key_check: accept-new to trust it on first use.`,
       );
     case 'mismatch': {
-      const known = hk.verdict.expected.map((e) => `${e.keyType} ${e.fingerprint} (${e.file ?? f.knownHostsFile}:${e.line})`).join(', ');
-      const file = hk.verdict.expected[0]?.file ?? f.knownHostsFile;
+      const known = hk.verdict.expected
+        .map((e) => `${e.keyType} ${e.fingerprint} (${e.file ?? f.knownHostsFiles[0]}:${e.line})`)
+        .join(', ');
+      const file = hk.verdict.expected[0]?.file ?? f.knownHostsFiles[0];
       return new HostError(
         'hostkey_mismatch',
         `${f.label}: HOST KEY CHANGED for ${f.knownHostsName}: server offered ${presented}, known: ${known}. ` +
@@ -83,7 +83,7 @@ export function hostKeyError(f: ConnectFacts): HostError | undefined {
     case 'revoked':
       return new HostError(
         'hostkey_mismatch',
-        `${f.label}: host key ${presented} of ${f.knownHostsName} is marked @revoked in ${hk.verdict.file ?? f.knownHostsFile}:${hk.verdict.line}; refusing to connect.`,
+        `${f.label}: host key ${presented} of ${f.knownHostsName} is marked @revoked in ${hk.verdict.file ?? f.knownHostsFiles[0]}:${hk.verdict.line}; refusing to connect.`,
       );
   }
 }

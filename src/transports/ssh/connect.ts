@@ -303,7 +303,6 @@ export async function connectEndpoint(e: Endpoint, via: Client | undefined, ctx:
     via: e.via ? endpointAddress(e.via) : undefined,
     hostName: e.hostName,
     port: e.port,
-    knownHostsFile: e.knownHostsFiles[0]!,
     knownHostsFiles: e.knownHostsFiles,
     knownHostsName: knownHostsName(e.hostName, e.port),
     authTried: [],

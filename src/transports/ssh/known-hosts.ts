@@ -196,8 +196,7 @@ export async function loadKnownHosts(file: string): Promise<KnownHosts> {
 
 /** `name`'s entries in each of `files` (UserKnownHostsFile may list several), file by file, in file order. */
 export async function knownHostsEntriesFor(files: readonly string[], name: string): Promise<KnownHostEntry[]> {
-  const per = await Promise.all(files.map(async (f) => entriesFor(await loadKnownHosts(f), name)));
-  return per.length === 1 ? per[0]! : per.flat();
+  return (await Promise.all(files.map(async (f) => entriesFor(await loadKnownHosts(f), name)))).flat();
 }
 
 const fileLocks = new Map<string, Promise<unknown>>();
